@@ -1,0 +1,41 @@
+import { CommanderError } from 'commander';
+import { isShrinkmlError, type ErrorCode } from '../core/errors.js';
+import type { CliIo } from './command.js';
+import { buildProgram } from './program.js';
+
+/** Exit codes: 1 = a budget or check failed, 2 = bad input or usage, 3 = environment (backend, missing package), 130 = Ctrl-C. */
+const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  BUDGET: 1, BAD_INPUT: 2, NOT_FOUND: 2, UNSUPPORTED: 2, NON_FINITE: 2, LIMIT: 2, EXISTS: 2,
+  BACKEND: 3, INTERRUPTED: 130, INTERNAL: 70,
+};
+
+export function formatError(e: unknown): string {
+  if (isShrinkmlError(e)) {
+    return `shrinkml: error: ${e.message}${e.suggestion ? ` (${e.suggestion})` : ''}`;
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return `shrinkml: internal error: ${message.split('\n')[0]}`;
+}
+
+/** Runs the CLI and returns the exit code; never calls process.exit so that it is testable in-process. */
+export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
+  let exitCode = 0;
+  const cliIo: CliIo = {
+    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
+    stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
+    setExitCode: (code) => { exitCode = Math.max(exitCode, code); },
+  };
+  const program = buildProgram(cliIo);
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed its message (help, version, or a usage error).
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    cliIo.stderr(formatError(e) + '\n');
+    if (process.env.SHRINKML_DEBUG && e instanceof Error) cliIo.stderr(`${e.stack}\n`);
+    return isShrinkmlError(e) ? (EXIT_BY_CODE[e.code] ?? 2) : 70;
+  }
+}
