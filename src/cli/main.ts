@@ -1,11 +1,12 @@
+import * as tf from '@tensorflow/tfjs';
 import { CommanderError } from 'commander';
 import { isShrinkmlError, type ErrorCode } from '../core/errors.js';
 import type { CliIo } from './command.js';
 import { buildProgram } from './program.js';
 
-/** Exit codes: 1 = a budget or check failed, 2 = bad input or usage, 3 = environment (backend, missing package), 130 = Ctrl-C. */
+/** Exit codes: 1 = a budget was measured and missed, 2 = bad input or usage (an unparseable or impossible budget too), 3 = environment (backend, missing package), 130 = Ctrl-C. */
 const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
-  BUDGET: 1, BAD_INPUT: 2, NOT_FOUND: 2, UNSUPPORTED: 2, NON_FINITE: 2, LIMIT: 2, EXISTS: 2,
+  BUDGET: 2, BAD_INPUT: 2, NOT_FOUND: 2, UNSUPPORTED: 2, NON_FINITE: 2, LIMIT: 2, EXISTS: 2,
   BACKEND: 3, INTERRUPTED: 130, INTERNAL: 70,
 };
 
@@ -25,6 +26,8 @@ export async function main(argv: string[], io?: Partial<CliIo>): Promise<number>
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
     setExitCode: (code) => { exitCode = Math.max(exitCode, code); },
   };
+  // tfjs prints banners and hints through console.warn; the CLI keeps stderr for its own messages.
+  if (!process.env.SHRINKML_DEBUG) tf.env().set('PROD', true);
   const program = buildProgram(cliIo);
   try {
     await program.parseAsync(argv);

@@ -1,4 +1,11 @@
 import type { CliCommand } from '../command.js';
+import { compressCommand } from './compress.js';
+import { evalCommand } from './eval.js';
+import { inspectCommand } from './inspect.js';
 
 /** Every CLI command, one file each. Adding a command = one file + one line here. */
-export const COMMANDS: readonly CliCommand[] = [];
+export const COMMANDS: readonly CliCommand[] = [
+  inspectCommand,
+  evalCommand,
+  compressCommand,
+];

@@ -1,0 +1,38 @@
+import { selectBackend } from '../../backends/index.js';
+import { measureModel } from '../../measure/index.js';
+import type { CliCommand } from '../command.js';
+import { formatBytes } from '../shared/format.js';
+import { describeIo, loadModelForCli } from '../shared/model.js';
+import { addJsonOption, addModelLoadOptions } from '../shared/options.js';
+import { formatLayers, formatMeasurement } from '../shared/report.js';
+
+export const inspectCommand: CliCommand = {
+  name: 'inspect',
+  register(program, io) {
+    const cmd = program.command('inspect')
+      .description('Show a model\'s layers, shapes, parameters, weight bits, sparsity and size on disk (no data needed).')
+      .argument('<model>', 'a model folder, a model.json (any name), or any model shrinkml writes');
+    addJsonOption(cmd);
+    addModelLoadOptions(cmd);
+    cmd.action(async (modelPath: string, flags: { json?: boolean; allowNonfinite?: boolean }) => {
+      // Counting weights needs no speed: the cpu backend is always there and never prints adapter noise.
+      await selectBackend({ backend: 'cpu' });
+      const loaded = await loadModelForCli(modelPath, flags, io);
+      try {
+        const m = await measureModel({ loaded, latency: false });
+        const shapes = describeIo(loaded);
+        if (flags.json) {
+          io.stdout(JSON.stringify({ ...m, ...shapes, files: m.size.files }, null, 2) + '\n');
+          return;
+        }
+        io.stdout(`${loaded.source} (tfjs ${loaded.kind} model)\n`);
+        io.stdout(`inputs ${JSON.stringify(shapes.inputs)} -> outputs ${JSON.stringify(shapes.outputs)}\n\n`);
+        io.stdout(formatLayers(m) + '\n');
+        io.stdout(formatMeasurement(m));
+        io.stdout(`files         ${m.size.files.map((f) => `${f.path} (${formatBytes(f.bytes)})`).join(', ')}\n`);
+      } finally {
+        loaded.model.dispose();
+      }
+    });
+  },
+};

@@ -1,0 +1,54 @@
+import { batches, loadData, type Dataset, type Split } from '../../data/index.js';
+import { ShrinkmlError } from '../../core/errors.js';
+import type { LoadedModel } from '../../formats/types.js';
+import { measureModel, toBudget, type Measurement } from '../../measure/index.js';
+import type { CliIo } from '../command.js';
+import { stderrProgress } from './progress.js';
+
+export interface EvaluateFlags {
+  data?: string;
+  split: Split;
+  limit?: number;
+  batchSize: number;
+  latency: boolean;
+  runs: number;
+  warmup: number;
+  batchSizes: number[];
+  budget?: string;
+}
+
+/** Loads the data a command asked for (if any) and measures one model, optionally against a reference. */
+export async function evaluateForCli(options: {
+  loaded: LoadedModel; reference?: LoadedModel; flags: EvaluateFlags; io: CliIo;
+}): Promise<{ measurement: Measurement; dataset?: Dataset }> {
+  const { loaded, reference, flags, io } = options;
+  // Parse the budget before slow work, and refuse criteria that can never be measured with these inputs.
+  const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
+  const metrics = new Set(budget?.criteria.map((c) => c.metric) ?? []);
+  const needsData = ['acc', 'drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].filter((m) => metrics.has(m as never));
+  if (needsData.length && !flags.data) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${needsData.join(', ')} need data to measure`, {
+      subject: '--budget', suggestion: 'add --data mnist (or your own data)',
+    });
+  }
+  const needsReference = ['drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].filter((m) => metrics.has(m as never));
+  if (needsReference.length && !reference) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${needsReference.join(', ')} compare against a reference model, and none is known`, {
+      subject: '--budget', suggestion: 'pass --reference <original model>',
+    });
+  }
+  const progress = stderrProgress(io);
+  let dataset: Dataset | undefined;
+  if (flags.data) {
+    io.stderr(`data: loading ${flags.data} (${flags.split} split${flags.limit ? `, first ${flags.limit}` : ''})\n`);
+    dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+  }
+  const inputShape = loaded.model.inputs[0]?.shape ?? [];
+  const measurement = await measureModel({
+    loaded, reference, budget, totalSamples: dataset?.count,
+    batches: dataset ? batches(dataset, { batchSize: flags.batchSize, inputShape }) : undefined,
+    latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
+    onProgress: progress,
+  });
+  return { measurement, dataset };
+}

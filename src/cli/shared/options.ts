@@ -1,0 +1,47 @@
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { SPLITS } from '../../data/index.js';
+
+/** Commander parser for positive integers: a bad value is a usage error naming the flag. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`);
+  return n;
+}
+
+export function intList(value: string): number[] {
+  const parts = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.length) throw new InvalidArgumentError(`expected a comma-separated list of positive integers, got '${value}'`);
+  return parts.map(positiveInt);
+}
+
+export function addJsonOption(command: Command): Command {
+  return command.option('--json', 'print one JSON document on stdout (progress and logs go to stderr)');
+}
+
+export function addModelLoadOptions(command: Command): Command {
+  return command.option('--allow-nonfinite', 'warn about NaN/Infinity weights instead of refusing the model');
+}
+
+export function addDataOptions(command: Command, defaultSplit: string): Command {
+  return command
+    .option('--data <source>', "evaluation data: 'mnist', 'fashion-mnist', a folder of IDX files (plain or .gz), " +
+      "or .npy files ('x.npy,y.npy')")
+    .addOption(new Option('--split <split>', 'which part of the data; test = the 10,000 test images for the built-in sets')
+      .choices(SPLITS as string[]).default(defaultSplit))
+    .option('--limit <n>', 'use only the first n samples of the split (quick checks)', positiveInt)
+    .option('--batch-size <n>', 'samples per batch for evaluation', positiveInt, 256);
+}
+
+export function addLatencyOptions(command: Command): Command {
+  return command
+    .option('--runs <n>', 'timed runs per batch size for latency', positiveInt, 50)
+    .option('--warmup <n>', 'untimed warm-up runs before timing', positiveInt, 5)
+    .option('--batch-sizes <list>', 'batch sizes to time, e.g. 1,32 (p50/p95 in the totals are for the first)', intList, [1, 32])
+    .option('--no-latency', 'skip latency measurement');
+}
+
+export function addBudgetOption(command: Command): Command {
+  return command.option('--budget <criteria>',
+    'targets to check, comma-separated, e.g. "size<=300KB,gzip<=100KB,p50<=2ms,acc>=0.98,drop<=0.5%" ' +
+    '(KB = 1000 bytes, KiB = 1024; drop = accuracy points lost against the reference). Exit code 1 when any fails');
+}

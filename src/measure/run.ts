@@ -1,0 +1,52 @@
+import type * as tf from '@tensorflow/tfjs';
+import { ShrinkmlError } from '../core/errors.js';
+
+export type AnyModel = tf.LayersModel | tf.GraphModel;
+
+/** Duck-typed so a model built by a second copy of tfjs (a bundler's) is still recognised. */
+export function isGraphModel(model: AnyModel): model is tf.GraphModel {
+  return typeof (model as tf.GraphModel).executeAsync === 'function' && !('layers' in model);
+}
+
+// Graph models with control flow refuse execute(); remember them instead of failing once per call.
+const needsAsync = new WeakSet<object>();
+
+function toList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
+  if (Array.isArray(out)) return out;
+  if ((out as tf.Tensor).dataId !== undefined) return [out as tf.Tensor];
+  return Object.values(out as tf.NamedTensorMap);
+}
+
+/**
+ * One forward pass: `predict` for a LayersModel, `execute` (or `executeAsync` when the graph has dynamic ops)
+ * for a GraphModel. The caller owns and must dispose the returned tensors.
+ */
+export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
+  if (!isGraphModel(model)) return toList(model.predict(inputs));
+  if (!needsAsync.has(model)) {
+    try {
+      return toList(model.execute(inputs));
+    } catch (e) {
+      if (!/executeAsync/.test((e as Error).message)) throw e;
+      needsAsync.add(model);
+    }
+  }
+  return toList(await model.executeAsync(inputs));
+}
+
+/** The concrete input shapes of a model at a batch size; a free dimension other than the batch is an error. */
+export function inputShapes(model: AnyModel, batchSize: number, given?: number[]): number[][] {
+  if (given) return [[batchSize, ...given]];
+  const shapes = isGraphModel(model)
+    ? model.inputs.map((i) => i.shape ?? [])
+    : model.inputs.map((i) => i.shape as (number | null)[]);
+  return shapes.map((shape, i) => shape.map((d, axis) => {
+    if (axis === 0) return batchSize;
+    if (d === null || d === undefined || d < 0) {
+      throw new ShrinkmlError('BAD_INPUT', `model input ${i} has a free dimension at axis ${axis} (shape [${shape.join(', ')}])`, {
+        subject: '--input-shape', suggestion: 'give the input shape without the batch dimension, e.g. --input-shape 28,28,1',
+      });
+    }
+    return d;
+  }));
+}
