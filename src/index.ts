@@ -1,1 +1,19 @@
-export * from "./backends/index.js";
+/**
+ * shrinkml's public API. Everything a training script or tool needs is exported here; deep imports are not a
+ * contract. The library never prints and never exits: failures are ShrinkmlError (see `code`), progress comes
+ * through `onProgress` callbacks.
+ */
+export { ShrinkmlError, isShrinkmlError } from './core/errors.js';
+export type { ErrorCode, ShrinkmlErrorOptions } from './core/errors.js';
+export type { ProgressEvent, ProgressFn, WarnFn } from './core/progress.js';
+export { VERSION } from './core/version.js';
+
+export * from './backends/index.js';
+export * from './formats/index.js';
+export * from './data/index.js';
+export * from './train/index.js';
+export * from './measure/index.js';
+export { ARCHITECTURES, getArchitecture, seededInit } from './zoo/index.js';
+export type { Architecture } from './zoo/index.js';
+export { buildLineage, readLineage, hashModelFiles, LINEAGE_FILE } from './pipeline/lineage.js';
+export type { Lineage } from './pipeline/lineage.js';

@@ -46,4 +46,21 @@ export interface SaveOptions {
   protect?: string[];
   /** Extra JSON files written atomically beside model.json (e.g. a lineage manifest). */
   extraFiles?: Record<string, unknown>;
+  /** Largest shard file in bytes; the weights are split over several `groupN-shardIofK.bin` files. Default: one shard. */
+  shardSizeBytes?: number;
+  /** Store some weights quantized (written as manifest `quantization` entries). */
+  weightEncodings?: WeightEncodings;
+  /** Free-form block written under the `shrinkml` key of model.json (read back into LoadedModel.meta.shrinkml). */
+  shrinkml?: Record<string, unknown>;
 }
+
+/**
+ * How one float32 weight is stored on disk. `uint8`/`uint16` are affine (value = q * scale + min, zero exactly
+ * representable so pruned weights stay zero); `float16` is IEEE half precision. Same semantics as tf.io.decodeWeights.
+ */
+export type WeightEncoding = 'float32' | 'uint8' | 'uint16' | 'float16';
+
+/** Per-weight storage choice: a map from manifest name, or a function (return undefined to keep float32). */
+export type WeightEncodings =
+  | Record<string, WeightEncoding>
+  | ((weight: { name: string; shape: number[]; dtype: string }) => WeightEncoding | undefined);
