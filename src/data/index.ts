@@ -1,0 +1,15 @@
+export { loadData } from './load.js';
+export { toModelInput, planLayout } from './shape.js';
+export type { InputShape, LayoutPlan } from './shape.js';
+export { batches } from './batches.js';
+export type { Batch, BatchOptions } from './batches.js';
+export { BUILTIN_DATASETS, findBuiltinDataset } from './builtin/index.js';
+export { FASHION_MNIST_DIR } from './builtin/fashion-mnist.js';
+export { CALIBRATION_SEED, DEFAULT_CALIBRATION_SIZE, VALIDATION_FRACTION, trainSplitSize } from './splits.js';
+export { parseIdx, readIdxFile } from './idx.js';
+export type { IdxArray, IdxDtype } from './idx.js';
+export { parseNpy, readNpyFile } from './npy.js';
+export type { NpyArray, NpyDtype } from './npy.js';
+export { mulberry32, deriveSeed, seededPermutation, seededSample } from './random.js';
+export { SPLITS } from './types.js';
+export type { BuiltinDataset, Dataset, LoadDataOptions, Split } from './types.js';
