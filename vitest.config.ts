@@ -11,6 +11,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Forks, not threads: the Dawn addon and tfjs-backend-wasm keep process-wide state.
     pool: 'forks',
+    setupFiles: ['test/setup/quiet-tfjs.ts'],
     env,
     testTimeout: 60_000,
     hookTimeout: 120_000,
