@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { registerKernels } from '../../kernels/registry.js';
 import { ShrinkmlError } from '../core/errors.js';
 import { defaultProbes, type BackendProbes } from './probes.js';
 import type { AdapterDescription, BackendChoice, BackendRequest, ConcreteBackend } from './types.js';
@@ -35,6 +36,8 @@ async function activate(backend: ConcreteBackend): Promise<string | null> {
     const ok = await tf.setBackend(backend);
     if (!ok) return `tf.setBackend('${backend}') failed to initialise`;
     await tf.ready();
+    // Our kernels (conv backprop for wasm, int8, fake-quant, ...) for every backend imported so far.
+    await registerKernels();
     return null;
   } catch (e) {
     return (e as Error).message;

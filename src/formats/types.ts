@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { onnx } from 'onnx-proto';
 
 /**
  * The format-neutral view of a model on disk that the rest of shrinkml works with. Formats are adapters that
@@ -31,6 +32,26 @@ export interface LoadedGraphModel extends LoadedModelBase {
   weightSpecs: tf.io.WeightsManifestEntry[];
 }
 
+/** A declared ONNX graph input/output: element type ('float', 'int64', ...) and dims (numbers, symbolic names, null). */
+export interface OnnxValueInfo { name: string; dtype: string; shape: (number | string | null)[] }
+
+/**
+ * An .onnx file, decoded and checked (see ./onnx/decode.ts). `model` is the protobufjs ModelProto; `bytes` the file
+ * as read, ready for an onnxruntime InferenceSession. weightFiles is empty: external data is refused.
+ */
+export interface LoadedOnnxModel extends LoadedModelBase {
+  kind: 'onnx';
+  model: onnx.ModelProto;
+  bytes: Uint8Array;
+  /** The graph inputs a caller feeds (initializers listed as inputs are left out). */
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+}
+
+/**
+ * LoadedOnnxModel is not in this union yet: the CLI and measure code assume a tfjs model. Whoever wires ONNX into
+ * them adds `| LoadedOnnxModel` here and `onnxFormat` to ./index.ts.
+ */
 export type LoadedModel = LoadedLayersModel | LoadedGraphModel;
 
 export interface LoadOptions {

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { backend_util, FusedBatchNorm } from '@tensorflow/tfjs';
+import type { GradientSpec } from '../types.js';
+
+/**
+ * The gradient of FusedBatchNorm, as tfjs-core 4.22 defines it, minus one waste: tfjs tiles 1/sqrt(var + eps) to
+ * the full [B, H, W, C] shape before multiplying (a third of a LeNet-5 training step on wasm went to Tile); here it
+ * broadcasts, which computes the same products. Intermediates are computed only by the gradients that use them.
+ * Registered for all backends (tfjs gradients are per kernel name).
+ */
+export const fusedBatchNormGradient: GradientSpec = {
+  kernelName: FusedBatchNorm,
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dyIn, saved, attrs) => {
+    const dy = dyIn as tf.Tensor;
+    const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
+    const [x, mean, variance, scale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor | undefined];
+    const scaleValue = scale ?? tf.scalar(1);
+    const axes = backend_util.getReductionAxes(mean.shape, x.shape);
+    const reduce = (t: tf.Tensor) => tf.reshape(mean.rank === 1 ? tf.sum(t, axes) : t, mean.shape);
+    const rsqrt = () => tf.rsqrt(tf.add(variance, tf.scalar(varianceEpsilon)));
+    const dyTimesScale = () => tf.mul(dy, scaleValue);
+    return {
+      x: () => tf.reshape(tf.mul(tf.mul(dy, rsqrt()), scaleValue), x.shape),
+      mean: () => reduce(tf.mul(tf.mul(rsqrt(), tf.scalar(-1)), dyTimesScale())),
+      variance: () => {
+        const r = rsqrt();
+        const minusHalfRCube = tf.mul(tf.mul(tf.mul(r, r), r), tf.scalar(-0.5));
+        return reduce(tf.mul(tf.mul(minusHalfRCube, tf.sub(x, mean)), dyTimesScale()));
+      },
+      scale: () => reduce(tf.mul(dy, tf.mul(tf.sub(x, mean), rsqrt()))),
+      offset: () => reduce(dy),
+    };
+  },
+};

@@ -1,0 +1,23 @@
+// Public API of kernels/: register once, then use tfjs as usual (conv gradients on wasm) or our ops.
+export { registerKernels, KERNELS, GRADIENTS } from './registry.js';
+export { matMulInt8, MatMulInt8 } from './matmul-int8/index.js';
+export type { MatMulInt8Options, MatMulInt8Attrs } from './matmul-int8/index.js';
+export { conv2dInt8, Conv2DInt8 } from './conv2d-int8/index.js';
+export type { Conv2DInt8Options, Conv2DInt8Attrs } from './conv2d-int8/index.js';
+export { fakeQuant, FakeQuant } from './fake-quant/index.js';
+export type { FakeQuantOptions } from './fake-quant/index.js';
+export { histogram, Histogram } from './histogram/index.js';
+export type { HistogramOptions } from './histogram/index.js';
+export { quantizeInt8, QuantizeInt8 } from './quantize-int8/index.js';
+export type { QuantizeInt8Options, QuantizeInt8Attrs } from './quantize-int8/index.js';
+export { dequantizeInt8, DequantizeInt8 } from './dequantize-int8/index.js';
+export type { DequantizeInt8Options, DequantizeInt8Attrs } from './dequantize-int8/index.js';
+export { matMulInt8WeightOnly, MatMulInt8WeightOnly } from './matmul-int8-weight-only/index.js';
+export type { MatMulInt8WeightOnlyOptions } from './matmul-int8-weight-only/index.js';
+export { channelMinMax, ChannelMinMax } from './channel-minmax/index.js';
+export type { ChannelMinMaxOptions } from './channel-minmax/index.js';
+export { magnitudeThreshold, magnitudeMasks, MagnitudeThreshold } from './magnitude-threshold/index.js';
+export type { MagnitudeThresholdOptions, MagnitudeThresholdResult } from './magnitude-threshold/index.js';
+export { setWebGPUKernelOptions, webgpuKernelOptions, hasPackedDot } from './webgpu/features.js';
+export type { WebGPUKernelOptions } from './webgpu/features.js';
+export type { KernelSpec, GradientSpec, KernelCase, KernelSuite, TensorData } from './types.js';

@@ -1,0 +1,6 @@
+// @ts-nocheck -- AssemblyScript entry, compiled by kernels/wasm/build.mjs, not by tsc.
+export { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, padChannels, conv2dBackpropInputDot,
+  unpadChannels } from './conv';
+export { widenRows, im2colRows, gemmI8 } from './int8';
+export { fakeQuant, histogram } from './quant';
+export { maxPoolGrad } from './pool';

@@ -1,0 +1,65 @@
+// Every case of every op on every available backend, against the op's pure-TS reference.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { conv2dBackpropFilterSuite } from '../../kernels/conv2d-backprop-filter/cases.js';
+import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/cases.js';
+import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
+import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
+import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
+import { fakeQuantSuite } from '../../kernels/fake-quant/cases.js';
+import { histogramSuite } from '../../kernels/histogram/cases.js';
+import { registerKernels } from '../../kernels/index.js';
+import { matMulInt8Suite } from '../../kernels/matmul-int8/cases.js';
+import { maxPoolGradSuite } from '../../kernels/max-pool-grad/cases.js';
+import type { KernelCase, KernelSuite, TensorData } from '../../kernels/types.js';
+
+const SUITES: KernelSuite[] = [
+  conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
+  maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite,
+];
+const BACKENDS = ['cpu', 'wasm'];
+
+async function run(backend: string, suite: KernelSuite, c: KernelCase): Promise<TensorData> {
+  await tf.setBackend(backend);
+  expect(tf.getBackend()).toBe(backend);
+  const before = tf.memory().numTensors;
+  const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape, v.dtype)]));
+  const out = tf.engine().runKernel(suite.kernelName, inputs, c.attrs) as tf.Tensor;
+  const result: TensorData = { shape: out.shape, dtype: out.dtype as 'float32', values: out.dataSync() as Float32Array };
+  tf.dispose([out, ...Object.values(inputs)]);
+  expect(tf.memory().numTensors).toBe(before);
+  return result;
+}
+
+/** Largest |got - want| / (1 + |want|), NaN-aware (NaN must meet NaN). */
+function maxError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    if (Number.isNaN(w) || Number.isNaN(g)) { if (Number.isNaN(w) !== Number.isNaN(g)) return Infinity; continue; }
+    if (g === w) continue;
+    worst = Math.max(worst, Math.abs(g - w) / (1 + Math.abs(w)));
+  }
+  return worst;
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  await registerKernels();
+  await registerKernels(); // idempotent
+});
+
+describe.each(SUITES.map((s) => [s.kernelName, s] as const))('%s', (_name, suite) => {
+  const cases = suite.cases();
+  it.each(BACKENDS.flatMap((b) => cases.map((c) => [b, c.name, c] as const)))('%s: %s', async (backend, _n, c) => {
+    const want = suite.reference(c);
+    const got = await run(backend, suite, c);
+    expect(got.shape).toEqual(want.shape);
+    expect(got.values.length).toBe(want.values.length);
+    const err = maxError(got.values, want.values);
+    if (suite.tolerance === 0) expect(Array.from(got.values)).toEqual(Array.from(want.values));
+    else expect(err).toBeLessThanOrEqual(suite.tolerance);
+  });
+});
