@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CommanderError } from 'commander';
+// Registers the int8 layer classes so every command reads shrinkml int8 models.
+import '../runtime/index.js';
 import { isShrinkmlError, type ErrorCode } from '../core/errors.js';
 import type { CliIo } from './command.js';
 import { buildProgram } from './program.js';

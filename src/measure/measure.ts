@@ -27,6 +27,8 @@ export interface MeasureModelOptions {
   budget?: string | Budget;
   /** Per-weight bits by manifest name (int8 layers), see countParams. */
   weightBits?: Record<string, number>;
+  /** Packed int8 weights by name → real parameter count, see countParams. */
+  packedInt8?: Record<string, number>;
   /** Dispose each batch's `x` after use. */
   disposeBatches?: boolean;
   /** Samples the batches will yield, so progress can say how far along evaluation is. */
@@ -40,7 +42,7 @@ const NAMED = ['accuracy', 'agreement', 'meanKl', 'cosine', 'mse', 'psnr'] as co
 export async function measureModel(options: MeasureModelOptions): Promise<Measurement> {
   const { loaded } = options;
   const budget = options.budget === undefined ? undefined : toBudget(options.budget);
-  const params = await countParams({ model: loaded.model, weightSpecs: loaded.weightSpecs, weightBits: options.weightBits });
+  const params = await countParams({ model: loaded.model, weightSpecs: loaded.weightSpecs, weightBits: options.weightBits, packedInt8: options.packedInt8 });
   const m: Measurement = {
     kind: loaded.kind, source: loaded.source, backend: tf.getBackend(),
     params: params.params, nonzeroParams: params.nonzeroParams, sparsity: params.sparsity, layers: params.layers,

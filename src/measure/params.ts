@@ -45,6 +45,20 @@ export interface CountParamsOptions {
   weightSpecs?: tf.io.WeightsManifestEntry[];
   /** Per-weight bits by manifest name; overrides the manifest (the int8 format reports its layers here). */
   weightBits?: Record<string, number>;
+  /**
+   * Weights that hold int8 codes packed four to an int32 (tfjs has no int8 dtype), by name → the real number of
+   * parameters. Their codes are counted one by one, so params and sparsity describe the int8 values, not the words.
+   */
+  packedInt8?: Record<string, number>;
+}
+
+/** Non-zero int8 codes in a packed int32 tensor (row padding bytes are zero and so never count). */
+async function countPackedNonzero(t: tf.Tensor): Promise<number> {
+  const words = await t.data() as Int32Array;
+  const bytes = new Int8Array(words.buffer, words.byteOffset, words.byteLength);
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== 0) n++;
+  return n;
 }
 
 const QUANT_BITS: Record<string, number> = { uint8: 8, uint16: 16, float16: 16 };
@@ -118,11 +132,15 @@ export async function countParams(options: CountParamsOptions): Promise<ParamSta
     return total(layers, new Set());
   }
   const perLayer = model.layers.map((layer) => layer.weights.map((v) => ({ v, t: v.read() })));
+  const packed = options.packedInt8 ?? {};
   const counts = await countNonzero(perLayer.flat().map((e) => e.t));
+  for (const [i, { v, t }] of perLayer.flat().entries()) {
+    if (packed[v.originalName] !== undefined) counts[i] = await countPackedNonzero(t);
+  }
   let k = 0;
   const layers = model.layers.map((layer, li) => layerRow(layer.name, layer.getClassName(), outputShapeOf(layer),
     perLayer[li].map(({ v, t }) => ({
-      name: v.originalName, shape: t.shape, dtype: t.dtype, params: t.size, nonzeroParams: counts[k++],
+      name: v.originalName, shape: t.shape, dtype: t.dtype, params: packed[v.originalName] ?? t.size, nonzeroParams: counts[k++],
       weightBits: bitsOf(v.originalName, t.dtype, specs, options.weightBits),
     }))));
   return total(layers, new Set());

@@ -1,7 +1,11 @@
 import type { CliCommand } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
-import { describeIo, loadModelForCli } from '../shared/model.js';
+import { loadData } from '../../data/index.js';
+import { measureOnnx } from '../../onnx/measure.js';
+import { ShrinkmlError } from '../../core/errors.js';
+import { describeIo, disposeLoaded, loadAnyModelForCli } from '../shared/model.js';
+import { stderrProgress } from '../shared/progress.js';
 import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions } from '../shared/options.js';
 import { formatMeasurement } from '../shared/report.js';
 import { readLineage } from '../../pipeline/lineage.js';
@@ -19,7 +23,7 @@ export const evalCommand: CliCommand = {
     const cmd = program.command('eval')
       .description('Measure a model: accuracy (and agreement with a reference), latency p50/p95, size and gzip size, ' +
         'and check them against a --budget (exit code 1 when it fails: usable as a CI gate).')
-      .argument('<model>', 'a model folder or model.json')
+      .argument('<model>', 'a model folder, model.json, or .onnx file (ONNX runs in onnxruntime-node; --backend does not apply)')
       .option('--reference <model>', 'model to compare with for drop/agreement (default: the source recorded by `compress`, if any)');
     addDataOptions(cmd, 'test');
     addBackendOption(cmd);
@@ -33,25 +37,38 @@ Examples:
   $ shrinkml eval small/ --data mnist --reference models/mnist-lenet-300-100 --budget "gzip<=200KB,drop<=0.5%" --json`);
     cmd.action(async (modelPath: string, flags: EvalFlags) => {
       const choice = await useBackend(flags.backend, io);
-      const loaded = await loadModelForCli(modelPath, flags, io);
+      const loaded = await loadAnyModelForCli(modelPath, flags, io);
       const referencePath = flags.reference ?? (flags.data ? readLineage(loaded.descriptorPath)?.source : undefined);
-      const reference = referencePath ? await loadModelForCli(referencePath, flags, io) : undefined;
+      const reference = referencePath ? await loadAnyModelForCli(referencePath, flags, io) : undefined;
       if (reference && !flags.reference) io.stderr(`reference: ${referencePath} (recorded by compress)\n`);
       try {
-        const { measurement } = await evaluateForCli({ loaded, reference, flags, io });
+        let measurement;
+        if (loaded.kind === 'onnx') {
+          io.stderr('runtime: onnxruntime-node (CPU)\n');
+          const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
+          measurement = await measureOnnx({
+            loaded, reference, dataset, batchSize: flags.batchSize, budget: flags.budget, onProgress: stderrProgress(io),
+            latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
+          });
+        } else {
+          if (reference?.kind === 'onnx') {
+            throw new ShrinkmlError('UNSUPPORTED', `${referencePath}: an ONNX reference can only be compared with an ONNX model`, { subject: '--reference' });
+          }
+          measurement = (await evaluateForCli({ loaded, reference, flags, io })).measurement;
+        }
         if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
         if (flags.json) {
           io.stdout(JSON.stringify({
-            ...measurement, device: choice.device, reference: referencePath ?? null, data: flags.data ?? null,
+            ...measurement, device: loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : choice.device, reference: referencePath ?? null, data: flags.data ?? null,
             split: flags.data ? flags.split : null, ...describeIo(loaded),
           }, null, 2) + '\n');
         } else {
-          io.stdout(`${loaded.source} on ${choice.backend} (${choice.device})\n`);
+          io.stdout(`${loaded.source} on ${loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : `${choice.backend} (${choice.device})`}\n`);
           io.stdout(formatMeasurement(measurement));
         }
       } finally {
-        loaded.model.dispose();
-        reference?.model.dispose();
+        disposeLoaded(loaded);
+        disposeLoaded(reference);
       }
     });
   },

@@ -1,5 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { compressCommand } from './compress.js';
+import { convertCommand } from './convert.js';
+import { distillCommand } from './distill.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
 
@@ -8,4 +10,6 @@ export const COMMANDS: readonly CliCommand[] = [
   inspectCommand,
   evalCommand,
   compressCommand,
+  distillCommand,
+  convertCommand,
 ];

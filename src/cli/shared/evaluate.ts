@@ -3,6 +3,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import type { LoadedModel } from '../../formats/types.js';
 import { measureModel, toBudget, type Measurement } from '../../measure/index.js';
 import type { CliIo } from '../command.js';
+import { int8Hints } from './model.js';
 import { stderrProgress } from './progress.js';
 
 export interface EvaluateFlags {
@@ -45,7 +46,7 @@ export async function evaluateForCli(options: {
   }
   const inputShape = loaded.model.inputs[0]?.shape ?? [];
   const measurement = await measureModel({
-    loaded, reference, budget, totalSamples: dataset?.count,
+    loaded, reference, budget, totalSamples: dataset?.count, ...int8Hints(loaded),
     batches: dataset ? batches(dataset, { batchSize: flags.batchSize, inputShape }) : undefined,
     latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
     onProgress: progress,

@@ -10,7 +10,10 @@ export function formatMeasurement(m: Measurement): string {
     lines.push(`accuracy      ${formatPercent(m.accuracy)} on ${formatCount(m.samples ?? 0)} samples` +
       (m.referenceAccuracy !== undefined ? ` (reference ${formatPercent(m.referenceAccuracy)}, drop ${m.drop?.toFixed(2)} pt)` : ''));
   }
-  if (m.agreement !== undefined) lines.push(`agreement     ${formatPercent(m.agreement)} top-1 with the reference, mean KL ${m.meanKl?.toExponential(2)}`);
+  if (m.agreement !== undefined) {
+    lines.push(`agreement     ${formatPercent(m.agreement)} top-1 with the reference` +
+      (m.meanKl !== undefined ? `, mean KL ${m.meanKl.toExponential(2)}` : ''));
+  }
   if (m.latency) {
     for (const b of m.latency.byBatch) {
       lines.push(`latency b=${String(b.batchSize).padEnd(4)}p50 ${b.p50Ms.toFixed(3)} ms, p95 ${b.p95Ms.toFixed(3)} ms (${b.runs} runs on ${m.backend})`);

@@ -1,0 +1,18 @@
+export { DISTILL_DEFAULTS } from './defaults.js';
+export { distillationLoss, distillationLossParts, checkLossOptions } from './loss.js';
+export type { DistillationLossFn, DistillationLossOptions, DistillationLossParts } from './loss.js';
+export { logitsOf } from './logits.js';
+export type { LogitsFn, LogitsView } from './logits.js';
+export { distill } from './distill.js';
+export type { DistillOptions, DistillHistory, DistillEpochLog } from './distill.js';
+export type { TeacherSource } from './teacher.js';
+export type { TrainingCallback } from './callbacks.js';
+export type { EarlyStoppingOptions } from './early-stopping.js';
+export { evaluateLogits, datasetLogits } from './evaluate.js';
+export type { LogitsEvaluation } from './evaluate.js';
+export { shrinkWidth } from './shrink-width.js';
+export type { ShrinkWidthOptions, ShrunkModel } from './shrink-width.js';
+export { widthPlan, scaleWidth } from './width-plan.js';
+export type { WidthChange, WidthConstraint } from './width-plan.js';
+export { topologyGraph } from './topology.js';
+export type { TopologyGraph, TopologyLayer } from './topology.js';

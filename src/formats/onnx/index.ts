@@ -1,0 +1,13 @@
+export { onnxFormat, loadOnnx } from './adapter.js';
+export { decodeOnnx, graphInputs, graphOutputs, valueInfo } from './decode.js';
+export type { DecodeOptions, DecodedOnnx } from './decode.js';
+export { encodeOnnx, writeOnnx } from './write.js';
+export type { WriteOnnxOptions, WriteOnnxResult } from './write.js';
+export { checkWire, MAX_DEPTH, MAX_NODES } from './wire.js';
+export type { WireLimits, WireStats } from './wire.js';
+export { checkTensor, dataTypeName, elementCountOf, makeTensor, tensorDims, tensorToFloat32, tensorToInts } from './tensor.js';
+export { forEachGraph, forEachTensor } from './walk.js';
+export type { TensorSite } from './walk.js';
+export { onnx, toNumber } from './proto.js';
+export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
+export { DataType, MAX_IR_VERSION, MIN_IR_VERSION } from './schema.js';

@@ -1,0 +1,22 @@
+/** What a compression pass did, node by node, for the CLI report and --json. */
+export interface QuantizedNode {
+  node: string;
+  op: string;
+  /** The weight tensor that was quantized. */
+  weight: string;
+  shape: number[];
+  weightSource: 'initializer' | 'constant';
+  perChannel: boolean;
+}
+
+export interface SkippedNode { node: string; op: string; reason: string }
+
+export interface QuantizeReport {
+  mode: 'dynamic' | 'static';
+  quantized: QuantizedNode[];
+  skipped: SkippedNode[];
+  /** Static only: the activation tensors given Q/DQ pairs, with their parameters. */
+  activations?: { tensor: string; scale: number; zeroPoint: number; min: number; max: number }[];
+  /** Static only: where the activation ranges came from (observer name and calibration sample count). */
+  calibration?: { observer: string; samples: number };
+}

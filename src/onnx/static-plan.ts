@@ -1,0 +1,70 @@
+import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
+import { DataType } from '../formats/onnx/schema.js';
+import { tensorDims } from '../formats/onnx/tensor.js';
+import { getFloat, getInt } from './attrs.js';
+import { GraphEditor, type Weight } from './graph.js';
+import type { SkippedNode } from './report.js';
+
+/**
+ * Which nodes static QDQ quantizes and which activation tensors get a Q/DQ pair (and so need calibration ranges):
+ * the float input of every Conv/MatMul/Gemm with a constant weight, and its output, taken after a lone Relu
+ * consumer when there is one (a uint8 zero point at 0 is the Relu, and onnxruntime then drops the Relu node).
+ */
+export interface PlannedNode {
+  node: NodeProto;
+  name: string;
+  /** The activation input (tensor name). */
+  input: string;
+  weight: Weight;
+  /** Channel axis of the weight for per-channel scales (Conv: 0, MatMul: 1, Gemm: 1, or 0 with transB). */
+  axis: number;
+  /** A 1-D float bias of Conv (input 2) or Gemm (C with beta 1) that becomes int32. */
+  bias?: Weight;
+  /** The tensor after which the output Q/DQ goes (the node output, or the Relu after it). */
+  output: string;
+}
+
+export interface StaticPlan {
+  nodes: PlannedNode[];
+  /** Every activation tensor that gets a Q/DQ pair, in graph order. */
+  activations: string[];
+  skipped: SkippedNode[];
+}
+
+const OPS = new Set(['Conv', 'MatMul', 'Gemm']);
+
+export function planStatic(model: ModelProto, options: { exclude?: readonly string[] } = {}): StaticPlan {
+  const g = new GraphEditor(model);
+  const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
+  const seen = new Set<string>();
+  const addActivation = (t: string) => { if (!seen.has(t)) { seen.add(t); plan.activations.push(t); } };
+  for (const n of g.graph.node!) {
+    if (!OPS.has(n.opType ?? '') || (n.domain && n.domain !== 'ai.onnx')) continue;
+    const name = n.name || n.output?.[0] || n.opType!;
+    const skip = (reason: string) => plan.skipped.push({ node: name, op: n.opType!, reason });
+    if (options.exclude?.includes(name)) { skip('excluded'); continue; }
+    const [x, w, b] = n.input ?? [];
+    if (n.opType === 'Gemm' && getInt(n, 'transA', 0) !== 0) { skip('Gemm with transA is not quantized'); continue; }
+    const weight = g.weight(w ?? '');
+    if (!weight) { skip('its weight input is not a constant'); continue; }
+    if (weight.tensor.dataType !== DataType.FLOAT) { skip('its weight is not float32'); continue; }
+    const rank = tensorDims(weight.tensor).length;
+    if (n.opType !== 'Conv' && rank !== 2) { skip(`its weight has rank ${rank} (only 2-D weights are quantized)`); continue; }
+    if (g.weight(x ?? '')) { skip('its activation input is a constant'); continue; }
+    const axis = n.opType === 'Conv' ? 0 : n.opType === 'Gemm' && getInt(n, 'transB', 0) === 1 ? 0 : 1;
+    let bias: Weight | undefined;
+    if (b && (n.opType === 'Conv' || getFloat(n, 'beta', 1) === 1)) {
+      const bw = g.weight(b);
+      const channels = tensorDims(weight.tensor)[axis];
+      const bd = bw && tensorDims(bw.tensor);
+      if (bw && bw.tensor.dataType === DataType.FLOAT && bd!.length === 1 && bd![0] === channels) bias = bw;
+    }
+    const out = n.output![0]!;
+    const users = g.consumers(out);
+    const relu = users.length === 1 && users[0]!.opType === 'Relu' && g.useCount(out) === 1 ? users[0]!.output![0]! : undefined;
+    plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output: relu ?? out });
+    addActivation(x!);
+    addActivation(relu ?? out);
+  }
+  return plan;
+}

@@ -1,0 +1,35 @@
+/**
+ * shrinkml/runtime: import it (after the tfjs backends you use) and plain `tf.loadLayersModel` runs shrinkml int8
+ * models on the int8 kernels. Browser-safe and small: no fs, no formats, no training code.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerKernels } from '../../kernels/index.js';
+import { QuantizedConv2D } from './quantized-conv2d.js';
+import { QuantizedDense } from './quantized-dense.js';
+
+/** Every int8 layer class of the format; adding one = one file + one line here. */
+export const INT8_LAYER_CLASSES = [QuantizedDense, QuantizedConv2D] as const;
+
+for (const cls of INT8_LAYER_CLASSES) tf.serialization.registerClass(cls);
+
+/**
+ * Resolves when the int8 kernels are compiled and registered for every backend registered now. Loading and
+ * running a model works without awaiting it (kernels are registered on first use), except in a browser's main
+ * thread, where the wasm module must be compiled asynchronously first: await ready() there.
+ */
+export function ready(): Promise<void> {
+  return registerKernels();
+}
+
+// Started on import so that most programs never need to call ready(); a failure surfaces on the first int8 call.
+ready().catch(() => {});
+
+export { QuantizedConv2D, QuantizedDense };
+export type { QuantizedConv2DArgs } from './quantized-conv2d.js';
+export type { QuantizedDenseArgs } from './quantized-dense.js';
+export { INT8_FORMAT_VERSION, INT8_WEIGHT } from './format.js';
+export type { InputQuant, Int8LayerConfig } from './format.js';
+export { setInt8Execution, getInt8Execution, int8KernelReady, ensureKernel } from './execution.js';
+export type { Int8Execution } from './execution.js';
+export { isSupportedActivation } from './activations.js';
+export { quantizePack, dynamicParams, finiteRange, ACTIVATION_RANGE } from './quantize-input.js';

@@ -1,0 +1,27 @@
+import { build } from 'esbuild';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * shrinkml/runtime must bundle for the browser: no Node built-ins, none of the Node-side modules (formats' file
+ * I/O, data loading, training, the quantizer itself), and small. tfjs is the user's own dependency (external).
+ */
+describe('shrinkml/runtime bundle', () => {
+  it('bundles for the browser with only browser-safe modules, under 120 KB minified', async () => {
+    const result = await build({
+      entryPoints: [new URL('../../src/runtime/index.ts', import.meta.url).pathname],
+      bundle: true, minify: true, write: false, platform: 'browser', format: 'esm', metafile: true,
+      external: ['@tensorflow/*'], logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((p) => p.endsWith('src/runtime/index.ts'))).toBe(true);
+    for (const p of inputs) {
+      expect(p).not.toMatch(/^node:|src\/(formats|data|train|quantize|measure|cli)\//);
+    }
+    const code = result.outputFiles[0]!.contents;
+    const gzip = gzipSync(code, { level: 9 }).length;
+    expect(code.length).toBeLessThan(120_000);
+    expect(gzip).toBeLessThan(40_000);
+    process.stdout.write(`shrinkml/runtime: ${code.length} bytes minified, ${gzip} gzipped (tfjs excluded)\n`);
+  });
+});
