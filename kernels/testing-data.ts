@@ -1,16 +1,7 @@
 import type { TensorData } from './types.js';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32): test cases are data, reproducible from a seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as seeded } from '../src/core/random.js';
 
 export function randomFloat(shape: number[], rand: () => number, scale = 1): TensorData {
   const n = shape.reduce((a, b) => a * b, 1);

@@ -1,19 +1,9 @@
 /**
- * Seeded randomness for everything that must be reproducible (calibration samples, batch order). tfjs's own
- * shuffling uses the unseeded Math.random, so shrinkml never relies on it.
+ * Seeded randomness for data: calibration samples and batch order (the generator itself lives in src/core).
  */
+import { mulberry32 } from '../core/random.js';
 
-/** mulberry32: a tiny 32-bit PRNG with good enough statistics for shuffling; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /**
  * Derives an independent 32-bit seed from a base seed and a stream index (epoch, layer), so that neighbouring
