@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import type { WarnFn } from '../core/progress.js';
-import { affineParams } from '../core/numerics.js';
+import { affineParams, dequantize } from '../core/numerics.js';
+import type { WeightEncoding } from '../formats/types.js';
 // Imported from the runtime entry on purpose: it registers the int8 layer classes that graph.build() needs.
-import { ACTIVATION_RANGE } from '../runtime/index.js';
+import { ACTIVATION_RANGE, INT8_WEIGHT } from '../runtime/index.js';
 import { settingsFor, type QuantConfig } from './config.js';
+import { storedBias, storedScales } from './float16.js';
 import { copyWeightsByLayer, ModelGraph, weightValues, type LayerJson } from './graph.js';
 import type { Range } from './observers/types.js';
 import { INT8_CLASS, unsupportedReason } from './support.js';
-import { channelParams, dequantizeWeight, packKernelRows, quantizeWeight, type WeightQuantConfig } from './weights.js';
+import { channelParams, packKernelRows, quantizeWeight, type WeightQuantConfig } from './weights.js';
 
 export interface LayerReport {
   name: string;
@@ -33,7 +35,7 @@ export interface ConvertOptions {
   onWarn?: WarnFn;
 }
 
-interface Planned { json: LayerJson; weights: tf.Tensor[]; report: LayerReport }
+interface Planned { json: LayerJson; weights: tf.Tensor[]; report: LayerReport; encodings: Record<string, WeightEncoding> }
 
 function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Layer): Planned | LayerReport {
   const name = layer.name;
@@ -49,8 +51,11 @@ function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Laye
   if (reason) return float(reason);
 
   const q = quantizeWeight({ values: kernel.values, shape: kernel.shape, config: settings.weights });
-  const { scales, zeroPoints } = channelParams(q);
-  const back = dequantizeWeight(q);
+  const { scales: exact, zeroPoints } = channelParams(q);
+  // The codes keep the exact scales; the stored (float16-rounded) scales are what the model computes with.
+  const stored = storedScales(exact);
+  const scales = stored.values;
+  const back = dequantize(q.q, { params: Array.from(scales, (scale, c) => ({ scale, zeroPoint: zeroPoints[c]! })) });
   const maxError = kernel.values.reduce((m, v, i) => Math.max(m, Math.abs(v - back[i]!)), 0);
   let input: LayerReport['input'] = { mode: 'dynamic' };
   if (o.mode === 'static') {
@@ -71,15 +76,20 @@ function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Laye
       filters: n, kernel_size: kernel.shape.slice(0, 2), padding: c.padding,
       strides: Array.isArray(c.strides) ? c.strides : [c.strides ?? 1, c.strides ?? 1], input_channels: kernel.shape[2],
     };
+  const bias = useBias ? storedBias(Float32Array.from(w.get('bias')!.values)) : null;
   const weights = [
     tf.tensor2d(packKernelRows(q.q, n), [n, Math.ceil(k / 4)], 'int32'),
     tf.tensor1d(scales, 'float32'),
     ...(settings.weights.symmetric ? [] : [tf.tensor1d(zeroPoints, 'int32')]),
-    ...(useBias ? [tf.tensor1d(w.get('bias')!.values, 'float32')] : []),
+    ...(bias ? [tf.tensor1d(bias.values, 'float32')] : []),
   ];
+  const encodings: Record<string, WeightEncoding> = {};
+  if (stored.float16) encodings[`${name}/${INT8_WEIGHT.scale}`] = 'float16';
+  if (bias?.float16) encodings[`${name}/${INT8_WEIGHT.bias}`] = 'float16';
   return {
     json: { ...json, class_name: INT8_CLASS[cls]!, config: { ...common, ...specific } },
     weights,
+    encodings,
     report: {
       name, class: cls, status: 'int8', as: INT8_CLASS[cls], activation: common.activation as string, input,
       weights: { ...settings.weights, maxError, minScale: Math.min(...scales), maxScale: Math.max(...scales) },
@@ -87,14 +97,23 @@ function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Laye
   };
 }
 
+export interface ConvertResult {
+  model: tf.LayersModel;
+  layers: LayerReport[];
+  /** For saveLayersModel: the int8 layers' scales and biases whose values are float16 (stored as float16, losslessly). */
+  weightEncodings: Record<string, WeightEncoding>;
+}
+
 /**
  * Convert phase: every Dense/Conv2D that the int8 kernels support becomes QuantizedDense/QuantizedConv2D
- * (weights int8 per the layer's settings, activations dynamic or with the calibrated range frozen); everything
- * else stays float, with a warning for layers that have weights.
+ * (weights int8 per the layer's settings, per-channel scales and biases rounded to float16 where that is safe,
+ * activations dynamic or with the calibrated range frozen); everything else stays float, with a warning for
+ * layers that have weights.
  */
-export async function convertToInt8(o: ConvertOptions): Promise<{ model: tf.LayersModel; layers: LayerReport[] }> {
+export async function convertToInt8(o: ConvertOptions): Promise<ConvertResult> {
   const graph = ModelGraph.fromModel(o.model);
   const reports: LayerReport[] = [];
+  const weightEncodings: Record<string, WeightEncoding> = {};
   const int8 = new Map<string, tf.Tensor[]>();
   try {
     for (const json of graph.layers) {
@@ -110,6 +129,7 @@ export async function convertToInt8(o: ConvertOptions): Promise<{ model: tf.Laye
         graph.replace(name, planned.json.class_name, planned.json.config);
         int8.set(name, planned.weights);
         reports.push(planned.report);
+        Object.assign(weightEncodings, planned.encodings);
       } else {
         reports.push(planned);
         if (planned.reason !== 'excluded by an override') o.onWarn?.(`layer '${name}' (${planned.class}) stays float: ${planned.reason}`);
@@ -118,7 +138,7 @@ export async function convertToInt8(o: ConvertOptions): Promise<{ model: tf.Laye
     const model = await graph.build();
     copyWeightsByLayer(o.model, model, new Set(int8.keys()));
     for (const [name, weights] of int8) model.getLayer(name).setWeights(weights);
-    return { model, layers: reports };
+    return { model, layers: reports, weightEncodings };
   } finally {
     for (const ws of int8.values()) tf.dispose(ws);
   }

@@ -50,7 +50,10 @@ export interface QuantizeReport {
 
 export interface QuantizeStepResult {
   model: tf.LayersModel;
-  /** Pass to saveLayersModel: weightEncodings (weight-only) or the shrinkml format block (int8). */
+  /**
+   * Pass to saveLayersModel: weightEncodings (weight-only: uint8/float16 storage; int8: the float16 scales and
+   * biases) and the shrinkml format block.
+   */
   saveOptions: Pick<SaveOptions, 'weightEncodings' | 'shrinkml'>;
   report: QuantizeReport;
 }
@@ -133,6 +136,7 @@ export async function runQuantizeStep(o: QuantizeStepOptions): Promise<QuantizeS
     return {
       model: converted.model,
       saveOptions: {
+        weightEncodings: converted.weightEncodings,
         shrinkml: {
           format: INT8_FORMAT_VERSION,
           quantization: { mode: config.mode, perChannel: config.weights.perChannel, bits: config.weights.bits, observer: calibration ? config.activations.observer : undefined, calibrationSamples: calibration?.samples },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { applyActivation } from './activations.js';
+import { compactInt8Config, INT8_CONFIG_DEFAULTS, normalizeInputQuant, resolveMode } from './config.js';
 import { INT8_WEIGHT, type InputQuant, type Int8LayerConfig } from './format.js';
 import { conv2dInt8Op } from './ops.js';
 
@@ -19,6 +20,8 @@ function outLength(size: number | null, k: number, stride: number, padding: 'sam
   if (size === null) return null;
   return padding === 'same' ? Math.ceil(size / stride) : Math.ceil((size - k + 1) / stride);
 }
+
+const CONV_DEFAULTS = { ...INT8_CONFIG_DEFAULTS, strides: [1, 1], padding: 'valid' };
 
 /**
  * Conv2D (NHWC, dilation 1) on int8: filters int8 [filters, kh·kw·Ci] packed into int32 rows (symmetric, per
@@ -42,14 +45,15 @@ export class QuantizedConv2D extends tf.layers.Layer {
   private bias?: tf.LayerVariable;
 
   constructor(args: QuantizedConv2DArgs) {
-    super(args);
+    // Its weights never train, so false is the honest default (and lets configs leave it out).
+    super({ ...args, trainable: args.trainable ?? false });
     this.filters = args.filters;
     this.kernelSize = args.kernelSize;
     this.strides = args.strides ?? [1, 1];
     this.padding = args.padding ?? 'valid';
     this.inputChannels = args.inputChannels;
-    this.mode = args.mode;
-    this.inputQuant = args.inputQuant ?? null;
+    this.mode = resolveMode(args);
+    this.inputQuant = normalizeInputQuant(args.inputQuant);
     this.activation = args.activation ?? 'linear';
     this.useBias = args.useBias ?? true;
     this.weightBits = args.weightBits ?? 8;
@@ -92,12 +96,13 @@ export class QuantizedConv2D extends tf.layers.Layer {
     });
   }
 
+  /** Compact (runtime/config.ts): default-valued fields left out, floats written short. */
   override getConfig(): tf.serialization.ConfigDict {
-    return {
+    return compactInt8Config({
       ...super.getConfig(), filters: this.filters, kernelSize: this.kernelSize, strides: this.strides,
       padding: this.padding, inputChannels: this.inputChannels, mode: this.mode,
       inputQuant: this.inputQuant as unknown as tf.serialization.ConfigDict | null, activation: this.activation,
       useBias: this.useBias, weightBits: this.weightBits, perChannel: this.perChannel,
-    };
+    }, CONV_DEFAULTS);
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { applyActivation } from './activations.js';
+import { compactInt8Config, INT8_CONFIG_DEFAULTS, normalizeInputQuant, resolveMode } from './config.js';
 import { INT8_WEIGHT, type InputQuant, type Int8LayerConfig } from './format.js';
 import { denseInt8 } from './ops.js';
 
@@ -13,6 +14,8 @@ export interface QuantizedDenseArgs extends LayerArgs, Int8LayerConfig {
   /** False when the weights have per-channel zero points (asymmetric); the spec's default is symmetric. */
   weightSymmetric?: boolean;
 }
+
+const DENSE_DEFAULTS = { ...INT8_CONFIG_DEFAULTS, weightSymmetric: true };
 
 /**
  * Dense on int8: weights int8 [units, K] packed into int32 rows, activations quantized per call, int32
@@ -35,11 +38,12 @@ export class QuantizedDense extends tf.layers.Layer {
   private bias?: tf.LayerVariable;
 
   constructor(args: QuantizedDenseArgs) {
-    super(args);
+    // Its weights never train, so false is the honest default (and lets configs leave it out).
+    super({ ...args, trainable: args.trainable ?? false });
     this.units = args.units;
     this.inputDim = args.inputDim;
-    this.mode = args.mode;
-    this.inputQuant = args.inputQuant ?? null;
+    this.mode = resolveMode(args);
+    this.inputQuant = normalizeInputQuant(args.inputQuant);
     this.activation = args.activation ?? 'linear';
     this.useBias = args.useBias ?? true;
     this.weightSymmetric = args.weightSymmetric ?? true;
@@ -77,11 +81,12 @@ export class QuantizedDense extends tf.layers.Layer {
     });
   }
 
+  /** Compact (runtime/config.ts): default-valued fields left out, floats written short. */
   override getConfig(): tf.serialization.ConfigDict {
-    return {
+    return compactInt8Config({
       ...super.getConfig(), units: this.units, inputDim: this.inputDim, mode: this.mode,
       inputQuant: this.inputQuant as unknown as tf.serialization.ConfigDict | null, activation: this.activation,
       useBias: this.useBias, weightSymmetric: this.weightSymmetric, weightBits: this.weightBits, perChannel: this.perChannel,
-    };
+    }, DENSE_DEFAULTS);
   }
 }

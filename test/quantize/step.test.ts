@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, saveLayersModel } from '../../src/formats/index.js';
 import { countParams } from '../../src/measure/params.js';
-import { int8ParamCounts, int8WeightBits, runQuantizeStep, type LayerReport } from '../../src/quantize/index.js';
+import {
+  channelParams, int8ParamCounts, int8WeightBits, isFloat16Exact, quantizeWeight, runQuantizeStep, type LayerReport,
+} from '../../src/quantize/index.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { useWasm } from './helpers.js';
 import { stockLoad } from './io.js';
@@ -126,6 +128,50 @@ describe('runQuantizeStep: int8', () => {
     for (const l of r.report.layers as LayerReport[]) expect(l.weights!.minScale).toBe(l.weights!.maxScale);
     r.model.dispose();
     model.dispose();
+  });
+});
+
+describe('runQuantizeStep: int8 scales and biases as float16', () => {
+  const values = (m: tf.LayersModel, name: string) => Array.from(m.weights.find((w) => w.originalName === name)!.read().dataSync());
+
+  it.each([
+    ['cnn static', cnn, [8, 8, 2], 'static', 1, ['conv1', 'conv2', 'fc'], []],
+    ['mlp dynamic, fc1 weights tiny (scales below float16\'s normal range stay float32)', mlp, [12], 'dynamic', 1e-6, ['fc1', 'fc2', 'fc3'], ['fc1/kernel_scale']],
+  ] as const)('%s', async (_, build, shape, mode, fc1Factor, layers, float32) => {
+    const model = build();
+    const first = model.layers[0]!;
+    if (fc1Factor !== 1) {
+      const scaled = first.getWeights().map((w, i) => (i === 0 ? tf.mul(w, fc1Factor) : w.clone()));
+      first.setWeights(scaled);
+      tf.dispose(scaled);
+    }
+    const r = await runQuantizeStep({ model, spec: mode, calibration: synthetic({ count: 32, sampleShape: [...shape] }), calibSamples: 32 });
+    const names = layers.flatMap((l) => [`${l}/kernel_scale`, `${l}/bias`]);
+    const wanted = Object.fromEntries(names.filter((n) => !float32.includes(n as never)).map((n) => [n, 'float16']));
+    expect(r.saveOptions.weightEncodings).toEqual(wanted);
+    for (const n of names) expect(isFloat16Exact(values(r.model, n)), n).toBe(!float32.includes(n as never));
+    if (fc1Factor !== 1) {
+      // kept exactly as computed: the float32 scales of the kernel's quantization
+      const kernel = first.getWeights()[0]!;
+      const { scales } = channelParams(quantizeWeight({ values: kernel.dataSync(), shape: kernel.shape, config: { bits: 8, perChannel: true, symmetric: true, narrowRange: true } }));
+      expect(values(r.model, 'fc1/kernel_scale')).toEqual(Array.from(scales));
+      expect(Math.max(...scales)).toBeLessThan(2 ** -14);
+    }
+    for (const l of r.report.layers as LayerReport[]) {
+      const stored = values(r.model, `${l.name}/kernel_scale`);
+      expect([l.weights!.minScale, l.weights!.maxScale]).toEqual([Math.min(...stored), Math.max(...stored)]);
+    }
+
+    const out = path.join(tmp, `f16-${mode}`);
+    const saved = await saveLayersModel(r.model, out, r.saveOptions);
+    const { model: stock, json } = await stockLoad(out);
+    const entries = (json.weightsManifest as { weights: { name: string; quantization?: { dtype: string } }[] }[])[0]!.weights;
+    for (const n of names) expect(entries.find((e) => e.name === n)!.quantization?.dtype, n).toBe(float32.includes(n as never) ? undefined : 'float16');
+    for (const w of r.model.weights) expect(values(stock, w.originalName), w.originalName).toEqual(values(r.model, w.originalName));
+    const float32Bytes = r.model.weights.reduce((s, w) => s + 4 * w.shape.reduce((a, b) => a! * b!, 1)!, 0);
+    const halved = names.filter((n) => !float32.includes(n as never)).reduce((s, n) => s + 2 * values(r.model, n).length, 0);
+    expect(saved.weightBytes).toBe(float32Bytes - halved);
+    for (const m of [r.model, stock, model]) m.dispose();
   });
 });
 

@@ -1,0 +1,59 @@
+import { toFloat16 } from '../formats/encode.js';
+
+/**
+ * float16 storage of the int8 layers' per-channel scales and biases. The values are rounded at conversion time
+ * with the same encoder saveLayersModel uses for `float16` manifest entries, so the model in memory, the one saved
+ * and the one loaded back compute the same numbers.
+ */
+
+/** Largest finite float16, and the smallest normal one (below it relative precision degrades). */
+export const FLOAT16_MAX = 65504;
+export const FLOAT16_MIN_NORMAL = 2 ** -14;
+
+/** IEEE half bits → its value (exact: every float16 is a float32). */
+export function fromFloat16(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] = exp === 0 ? sign * mant * 2 ** -24
+      : exp === 0x1f ? (mant ? NaN : sign * Infinity)
+        : sign * (1024 + mant) * 2 ** (exp - 25);
+  }
+  return out;
+}
+
+/** Each value rounded to the nearest float16 (ties to even), as float32: what a float16 manifest entry loads as. */
+export function roundToFloat16(values: ArrayLike<number>): Float32Array {
+  return fromFloat16(toFloat16(Float32Array.from(values)));
+}
+
+/** Whether storing the values as float16 loses nothing (each already is a float16 value). */
+export function isFloat16Exact(values: ArrayLike<number>): boolean {
+  const f = Float32Array.from(values);
+  const back = roundToFloat16(f);
+  return f.every((v, i) => Object.is(v, back[i]));
+}
+
+export interface StoredParams { values: Float32Array; float16: boolean }
+
+/**
+ * Per-channel weight scales as the int8 layers store them: rounded to float16 when every scale lies in its normal
+ * range (relative error ≤ 2^-11, far below the weights' own rounding of up to half a code); else kept float32
+ * (tiny scales would lose precision as float16 subnormals).
+ */
+export function storedScales(scales: Float32Array): StoredParams {
+  const fits = scales.every((s) => s >= FLOAT16_MIN_NORMAL && s <= FLOAT16_MAX);
+  return fits ? { values: roundToFloat16(scales), float16: true } : { values: scales, float16: false };
+}
+
+/**
+ * Biases as the int8 layers store them: rounded to float16 unless one would overflow it. Error per value
+ * ≤ max(2^-11·|b|, 2^-25): tiny biases become subnormals, an absolute error far below the outputs' quantization.
+ */
+export function storedBias(bias: Float32Array): StoredParams {
+  const fits = bias.every((b) => Math.abs(b) <= FLOAT16_MAX);
+  return fits ? { values: roundToFloat16(bias), float16: true } : { values: bias, float16: false };
+}
