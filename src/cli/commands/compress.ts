@@ -1,12 +1,20 @@
-import { Option } from 'commander';
-import { ShrinkmlError } from '../../core/errors.js';
-import { saveLayersModel, loadModel } from '../../formats/index.js';
-import { buildLineage, LINEAGE_FILE, type Lineage } from '../../pipeline/lineage.js';
-import type { CliCommand } from '../command.js';
+import { InvalidArgumentError, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
+import { assertNotProtected } from '../../formats/protect.js';
+import { toBudget, type Budget } from '../../measure/index.js';
+import {
+  compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig,
+} from '../../pipeline/index.js';
+import { PRUNE_SPEC_HELP } from '../../prune/index.js';
+import { QUANTIZE_HELP } from '../../quantize/index.js';
+import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
-import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
+import type { EvaluateFlags } from '../shared/evaluate.js';
 import { loadModelForCli } from '../shared/model.js';
-import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions } from '../shared/options.js';
+import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
+import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
 
 interface CompressFlags extends EvaluateFlags {
@@ -16,28 +24,152 @@ interface CompressFlags extends EvaluateFlags {
   backend: string;
   allowNonfinite?: boolean;
   dryRun?: boolean;
+  preset?: string;
+  config?: string;
+  prune?: string;
+  finetuneEpochs?: number;
+  distillFrom?: string;
+  cluster?: number;
+  clusterStorage?: 'codebook' | 'uint8';
+  quantize?: string;
+  seed?: number;
+  trainLimit?: number;
+  validationLimit?: number;
+  maxTrials?: number;
+  timeout?: number;
+  resume?: boolean;
+}
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'`);
+  return n;
+}
+
+const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
+
+const HELP = `
+Pipeline (run in this order; a config file or preset is the same thing as data):
+${STEPS.map((s) => `  ${s.name.padEnd(14)}${s.description}`).join('\n')}
+
+Presets (--preset):
+${PRESETS.map((p) => `  ${p.name.padEnd(14)}${p.summary}`).join('\n')}
+
+--prune:
+${indent(PRUNE_SPEC_HELP)}
+--quantize:
+${indent(QUANTIZE_HELP)}
+
+--config takes a JSON pipeline (YAML is not supported), e.g.
+  {"seed": 1, "steps": [
+    {"step": "prune", "options": {"method": "magnitude:0.9:global", "finetuneEpochs": 2}},
+    {"step": "cluster", "options": {"clusters": 16, "storage": "uint8"}}],
+   "data": {"trainLimit": 20000}, "search": {"maxTrials": 6}}
+Flags given with --preset/--config change the matching step (or add it).
+
+Budget search (with --budget and at least one step): starts from the pipeline as written (most aggressive), and
+while accuracy-type criteria fail, relaxes the layer whose compression alone hurts the output most (half the
+pruning, twice the centroids, then float), up to --max-trials candidates or --timeout seconds (defaults
+${SEARCH_DEFAULTS.maxTrials} and ${SEARCH_DEFAULTS.timeoutSeconds} s: the bundled MNIST models finish in under 10 minutes on two cores).
+Trials are judged on the validation split, the output on --split. Every trial is in report.json trials[].
+If no candidate meets the budget, the closest is still written (marked in report and lineage) and the exit
+code is 1. Trials are recorded in <out>.trials.json as they finish; after Ctrl-C, --resume continues.
+
+Output: the model, lineage.json (source hash, config, seeds, data splits, versions, metrics) and
+report.json/md/html (Pareto plot, per-layer table, verdict) in --out; <name>.lineage.json and
+<name>.report.* beside a single-file (.json) output.
+
+Examples:
+  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"
+  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-small --data mnist --preset edge --budget "gzip<=40KB,drop<=0.5%"
+  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-p90 --data mnist --prune magnitude:0.9:global --finetune-epochs 2 --quantize weights:uint8`;
+
+async function resolveConfig(flags: CompressFlags): Promise<PipelineConfig> {
+  if (flags.preset && flags.config) {
+    throw new ShrinkmlError('BAD_INPUT', '--preset and --config both give a pipeline; use one (flags can change it)', { subject: '--preset' });
+  }
+  const base = flags.config ? await loadPipelineConfig(flags.config) : flags.preset ? getPreset(flags.preset) : undefined;
+  const config = configFromFlags({
+    prune: flags.prune, finetuneEpochs: flags.finetuneEpochs, distillFrom: flags.distillFrom, cluster: flags.cluster,
+    clusterStorage: flags.clusterStorage, quantize: flags.quantize, seed: flags.seed,
+  }, base);
+  if (flags.trainLimit !== undefined || flags.validationLimit !== undefined) {
+    config.data = {
+      ...config.data, ...(flags.trainLimit !== undefined ? { trainLimit: flags.trainLimit } : {}),
+      ...(flags.validationLimit !== undefined ? { validationLimit: flags.validationLimit } : {}),
+    };
+  }
+  return config;
+}
+
+function checkBudgetInputs(budget: Budget | undefined, data: string | undefined): void {
+  const needsData = (budget?.criteria ?? []).map((c) => c.metric).filter((m) => ['acc', 'drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].includes(m));
+  if (needsData.length && !data) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${[...new Set(needsData)].join(', ')} need data to measure`, {
+      subject: '--budget', suggestion: 'add --data mnist (or your own data)',
+    });
+  }
+}
+
+/** Ctrl-C stops at the next batch or step boundary (temp files are removed, trials stay recorded); twice quits now. */
+function interruptible(io: CliIo): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    io.stderr('\ninterrupted: stopping at the next step boundary (Ctrl-C again to quit now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  return { signal: controller.signal, release: () => process.off('SIGINT', onSignal) };
 }
 
 export const compressCommand: CliCommand = {
   name: 'compress',
   register(program, io) {
     const cmd = program.command('compress')
-      .description('Compress a model and write the result to --out (atomically; the input is never modified), then ' +
-        'measure it against the input model and check the --budget.')
+      .description('Compress a model with a pipeline of steps (prune, distill, cluster, qat, ptq, weight-format), optionally ' +
+        'searching for the most compressed candidate that meets --budget; write it to --out (atomically; the input is never ' +
+        'modified) with its lineage and a report, measured against the input model.')
       .argument('<model>', 'a model folder or model.json')
       .addOption(new Option('--out <path>', 'output folder (or a .json path); refused if it exists unless --force').makeOptionMandatory())
       .option('--force', 'replace an existing --out (never the input model)')
-      .option('--dry-run', 'print what would be done and write nothing');
+      .option('--dry-run', 'validate and print the resolved pipeline, write nothing')
+      .addOption(new Option('--preset <name>', 'a ready-made pipeline (see below)').choices(PRESETS.map((p) => p.name)))
+      .option('--config <file>', 'a JSON pipeline config (see below)')
+      .option('--prune <spec>', 'prune step: magnitude:S[:global], N:M or structured:R (see below)')
+      .option('--finetune-epochs <n>', 'fine-tuning epochs of the prune and cluster steps', wholeNumber)
+      .option('--distill-from <model>', "distill step: teacher model path, or 'source' for the input model")
+      .option('--cluster <k>', 'cluster step: shared values per layer, 16–64 (≤ 6-bit indices)', positiveInt)
+      .addOption(new Option('--cluster-storage <kind>', 'codebook (smallest, shrinkml loader) or uint8 (stock tfjs)').choices(['codebook', 'uint8']))
+      .option('--quantize <mode>', 'dynamic | static | qat | weights:uint8 | weights:float16 (see below)')
+      .option('--seed <n>', 'pipeline seed (same seed, data and backend → same weights)', wholeNumber)
+      .option('--train-limit <n>', 'training samples used by fine-tuning, distillation and QAT (first n of the train split)', positiveInt)
+      .option('--validation-limit <n>', 'validation samples used to judge search trials', positiveInt)
+      .option('--max-trials <n>', `budget search: most candidates to build and measure (default ${SEARCH_DEFAULTS.maxTrials})`, positiveInt)
+      .option('--timeout <seconds>', `budget search: stop starting trials after this long (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
+      .option('--resume', 'continue a search from the trials recorded in <out>.trials.json');
     addDataOptions(cmd, 'test');
     addBackendOption(cmd);
     addLatencyOptions(cmd);
     addBudgetOption(cmd);
     addJsonOption(cmd);
     addModelLoadOptions(cmd);
-    cmd.addHelpText('after', `
-Examples:
-  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"`);
+    cmd.addHelpText('after', HELP);
     cmd.action(async (modelPath: string, flags: CompressFlags) => {
+      // Everything that can be checked without loading anything fails first.
+      const config = await resolveConfig(flags);
+      const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
+      checkBudgetInputs(budget, flags.data);
+      const out = path.resolve(flags.out);
+      const search = {
+        maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
+        timeoutSeconds: flags.timeout ?? config.search?.timeoutSeconds ?? SEARCH_DEFAULTS.timeoutSeconds,
+        resume: !!flags.resume,
+      };
       const choice = await useBackend(flags.backend, io);
       const input = await loadModelForCli(modelPath, flags, io);
       try {
@@ -46,32 +178,48 @@ Examples:
             suggestion: 'use `shrinkml eval` to measure it',
           });
         }
-        const steps: Lineage['steps'] = [];
         if (flags.dryRun) {
-          io.stdout(JSON.stringify({ input: input.descriptorPath, out: flags.out, steps }, null, 2) + '\n');
+          io.stdout(JSON.stringify({
+            input: input.descriptorPath, out, config, budget: flags.budget ?? null,
+            search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
+            data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit ?? null } : null,
+            steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
+          }, null, 2) + '\n');
           return;
         }
-        const lineage = buildLineage({
-          loaded: input, steps,
-          data: flags.data ? { source: flags.data, split: flags.split } : undefined,
-        });
-        const saved = await saveLayersModel(input.model, flags.out, {
-          force: flags.force, protect: [input.descriptorPath, ...input.weightFiles],
-          extraFiles: { [LINEAGE_FILE]: lineage },
-        });
-        io.stderr(`wrote ${saved.modelJsonPath}\n`);
-        const output = await loadModel(saved.modelJsonPath);
+        assertNotProtected([out], [input.descriptorPath, ...input.weightFiles]);
+        if (existsSync(out) && !flags.force) {
+          throw new ShrinkmlError('EXISTS', `${out}: already exists`, { subject: out, suggestion: 'pass force (--force) to replace it' });
+        }
+        const stop = interruptible(io);
+        let result: Awaited<ReturnType<typeof compressModel>>;
         try {
-          const { measurement } = await evaluateForCli({ loaded: output, reference: input, flags, io });
-          if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
-          if (flags.json) {
-            io.stdout(JSON.stringify({ ...measurement, device: choice.device, out: saved.modelJsonPath, lineage }, null, 2) + '\n');
-          } else {
-            io.stdout(`${saved.modelJsonPath}\n`);
-            io.stdout(formatMeasurement(measurement));
-          }
+          result = await compressModel({
+            input, config, out: flags.out, force: flags.force, budget, search,
+            data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
+            latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
+            onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,
+          });
+        } catch (e) {
+          if (!stop.signal.aborted || (isShrinkmlError(e) && e.code === 'INTERRUPTED' && e.message.includes('--resume'))) throw e;
+          const resumable = budget && config.steps.length && existsSync(journalPath(out));
+          throw new ShrinkmlError('INTERRUPTED', `interrupted; no temp files left${resumable ? `; trials so far are in ${journalPath(out)}, rerun with --resume to continue` : ''}`, { cause: e });
         } finally {
-          output.model.dispose();
+          stop.release();
+        }
+        io.stderr(`wrote ${result.modelJsonPath} and ${path.basename(result.reports.html)}\n`);
+        const { measurement, report } = result;
+        if (report.budget) io.stderr(`budget ${report.budget.pass ? 'met' : 'NOT met'}: ${report.budget.message}\n`);
+        if (result.exitCode) io.setExitCode(result.exitCode);
+        if (flags.json) {
+          io.stdout(JSON.stringify({
+            ...measurement, device: choice.device, out: result.modelJsonPath, lineage: result.lineage, reports: result.reports,
+            budgetMessage: report.budget?.message, closest: report.budget?.closest ?? false, trials: report.trials.length,
+          }, null, 2) + '\n');
+        } else {
+          io.stdout(`${result.modelJsonPath}${report.budget?.closest ? '  (closest candidate: the budget was not met)' : ''}\n`);
+          io.stdout(formatMeasurement(measurement));
+          io.stdout(`report: ${result.reports.html}\n`);
         }
       } finally {
         input.model.dispose();

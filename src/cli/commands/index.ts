@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { benchCommand } from './bench.js';
 import { compressCommand } from './compress.js';
 import { convertCommand } from './convert.js';
 import { distillCommand } from './distill.js';
@@ -12,4 +13,5 @@ export const COMMANDS: readonly CliCommand[] = [
   compressCommand,
   distillCommand,
   convertCommand,
+  benchCommand,
 ];

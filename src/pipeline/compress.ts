@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { ShrinkmlError } from '../core/errors.js';
+import type { ProgressFn, WarnFn } from '../core/progress.js';
+import { VERSION } from '../core/version.js';
+import { loadData } from '../data/index.js';
+import type { Dataset, Split } from '../data/types.js';
+import type { LoadedLayersModel } from '../formats/types.js';
+import { budgetToString, findBudgetMetric, formatValue, measureModel, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
+import { layerRows, renderHtml, renderMarkdown, reportPaths, writeFileAtomically, type CompressReport } from '../report/index.js';
+import type { PipelineConfig } from './config.js';
+import { DataProvider } from './data.js';
+import { buildLineage, hashModelFiles, hashWeights, lineageFileName, type Lineage } from './lineage.js';
+import { measureWritten, summarize } from './measure.js';
+import { writeModel } from './output.js';
+import { layersModelTargets } from '../prune/targets.js';
+import { disposeModel, runPipeline, type PipelineRun } from './run.js';
+import { Journal, journalPath } from './search/journal.js';
+import { searchBudget, type SearchResult } from './search/search.js';
+import type { TrialRecord } from './search/types.js';
+
+export interface CompressOptions {
+  input: LoadedLayersModel;
+  config: PipelineConfig;
+  /** A folder, or a .json path for a single model.json + .bin pair. */
+  out: string;
+  force?: boolean;
+  /** Evaluation data: `split` (default test) is where the output is measured and the budget judged. */
+  data?: { source: string; split?: Split; limit?: number; batchSize?: number };
+  budget?: Budget;
+  /** Latency of input and output (false: none; a budget with p50/p95 turns it on). */
+  latency?: false | Omit<LatencyOptions, 'model' | 'onProgress'>;
+  search?: { maxTrials: number; timeoutSeconds: number; resume?: boolean };
+  onProgress?: ProgressFn;
+  onWarn?: WarnFn;
+  /** One line per event worth a person's attention (trials, verdicts). */
+  onLog?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface CompressResult {
+  report: CompressReport;
+  measurement: Measurement;
+  lineage: Lineage;
+  modelJsonPath: string;
+  reports: { json: string; md: string; html: string };
+  /** 0, or 1 when a budget was given and not met. */
+  exitCode: 0 | 1;
+}
+
+/** Default search bounds: a budget search on the bundled MNIST models stays under 10 minutes on two cores. */
+export const SEARCH_DEFAULTS = { maxTrials: 8, timeoutSeconds: 420 } as const;
+
+function describeMiss(c: CriterionResult): string {
+  if (c.measured === null || c.margin === null) return `${c.criterion} ${c.reason ?? 'not measured'}`;
+  const kind = findBudgetMetric(c.metric)?.kind ?? 'plain';
+  return `${c.criterion} failed by ${formatValue(kind, -c.margin)} (measured ${formatValue(kind, c.measured)})`;
+}
+
+function verdictMessage(check: NonNullable<Measurement['budget']>, split: string, search: SearchResult | undefined, chosen: TrialRecord | undefined): string {
+  const misses = check.criteria.filter((c) => !c.pass).map(describeMiss).join('; ');
+  if (check.pass) return `met on the ${split} split${search ? ` by trial ${chosen!.id} of ${search.trials.length}` : ''}`;
+  if (!search) return `not met on the ${split} split: ${misses}`;
+  if (search.chosen) return `trial ${search.chosen.id} met the budget on the validation split but not on the ${split} split: ${misses}`;
+  return `no candidate met the budget in ${search.trials.length} trial${search.trials.length === 1 ? '' : 's'} (stopped: ${search.stopReason}); ` +
+    `the output is the closest candidate, trial ${search.closest.id}: ${misses}`;
+}
+
+/**
+ * `shrinkml compress` as a library call: run the pipeline (or, with a budget, search for the most compressed
+ * candidate that meets it), write the model with its lineage, measure it against the input on the evaluation
+ * split, and write report.json/md/html beside it. Never prints; never exits.
+ */
+export async function compressModel(o: CompressOptions): Promise<CompressResult> {
+  const split = o.data?.split ?? 'test';
+  const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
+  const folder = !/\.json$/i.test(o.out);
+  let run: PipelineRun;
+  let search: SearchResult | undefined;
+  let journal: Journal | undefined;
+  let resumed = 0;
+  if (o.budget && o.config.steps.length > 0) {
+    const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
+    const opened = Journal.open({
+      file: journalPath(o.out), resume: !!o.search?.resume,
+      key: {
+        sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget),
+        data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: tf.getBackend(),
+      },
+    });
+    journal = opened.journal;
+    if (!o.search?.resume && existsSync(journal.file)) {
+      o.onLog?.(`note: ${journal.file} holds trials of an earlier, interrupted search; starting afresh (--resume continues it instead)`);
+    }
+    resumed = opened.resumed;
+    if (resumed) o.onLog?.(`resuming: ${resumed} trial${resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
+    search = await searchBudget({
+      source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
+      timeoutSeconds: limits.timeoutSeconds, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
+      batchSize: o.data?.batchSize, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+      onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
+        `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
+        `on validation — ${t.pass ? 'PASS' : `FAIL: ${t.budget.criteria.filter((c) => !c.pass).map(describeMiss).join('; ')}`} [${t.reason}]`),
+    });
+    run = search.run;
+  } else {
+    run = await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
+  }
+  const chosen = search ? (search.chosen ?? search.closest) : undefined;
+  const levels = chosen?.levels ?? {};
+  try {
+    const lineage = buildLineage({
+      loaded: o.input, steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
+      data: o.data ? { source: o.data.source, split, splits: provider.describe()?.splits } : undefined,
+      config: o.config, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
+      versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: tf.getBackend() },
+      weightsHash: hashWeights(run.model),
+      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
+    });
+    // The model itself says it is a best effort, so the mark travels with model.json wherever it is copied.
+    if (search && !search.chosen && o.budget) {
+      run.output.shrinkml.closestCandidate = { budget: budgetToString(o.budget), trial: search.closest.id, note: 'no candidate met the budget; see the report' };
+    }
+    const lineageName = lineageFileName(o.out, folder);
+    const saved = await writeModel({
+      model: run.model, plan: run.output, out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles],
+      extraFiles: { [lineageName]: lineage },
+    });
+    if (o.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'compress interrupted after writing the model');
+    let evalData: Dataset | undefined;
+    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit });
+    const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+    const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
+    const measurement = await measureWritten({
+      modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, onProgress: o.onProgress,
+    });
+    const inputMeasurement = await measureModel({ loaded: o.input, latency });
+    const inputMetrics = { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples };
+    const pass = measurement.budget?.pass ?? true;
+    lineage.metrics = { ...summarize(measurement) };
+    if (evalData) lineage.data = { ...lineage.data!, samples: evalData.count };
+    if (lineage.budget) lineage.budget.pass = pass;
+    const notes: string[] = [];
+    if (Object.keys(run.output.clusters).length) {
+      notes.push('Clustered weights are stored as codebook + index streams: load with shrinkml (loadClusteredLayers, or tf.loadLayersModel(withClusterDecoding(handler))); use cluster storage "uint8" for a stock-loadable file.');
+    }
+    if (run.output.shrinkml.format !== undefined) notes.push('int8 model: load it after importing shrinkml/runtime, which registers the int8 layers and kernels.');
+    if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
+    const report: CompressReport = {
+      kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend: tf.getBackend(), createdAt: lineage.createdAt,
+      input: { path: path.resolve(o.input.descriptorPath), hash: lineage.sourceHash, metrics: inputMetrics },
+      output: { path: saved.modelJsonPath, metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
+      evaluation: { data: o.data?.source, split, samples: measurement.samples },
+      pipeline: o.config, levels, steps: run.steps,
+      budget: o.budget && measurement.budget ? {
+        text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
+        message: verdictMessage(measurement.budget, split, search, chosen),
+      } : undefined,
+      search: search ? {
+        stopReason: search.stopReason, seconds: search.seconds, maxTrials: { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search }.maxTrials,
+        timeoutSeconds: { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search }.timeoutSeconds, chosen: chosen!.id,
+        sensitivity: search.sensitivity, resumedTrials: resumed,
+      } : undefined,
+      trials: search?.trials ?? [],
+      // With a search every compressible layer has a level (0 unless relaxed); without one, none.
+      layers: layerRows(measurement.layers, search ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
+      notes,
+    };
+    const dir = path.dirname(saved.modelJsonPath);
+    await writeFileAtomically(path.join(dir, lineageName), JSON.stringify(lineage, null, 2) + '\n');
+    const reports = reportPaths(saved.modelJsonPath, folder);
+    await writeFileAtomically(reports.json, JSON.stringify(report, null, 2) + '\n');
+    await writeFileAtomically(reports.md, renderMarkdown(report));
+    await writeFileAtomically(reports.html, renderHtml(report));
+    await journal?.remove();
+    return { report, measurement, lineage, modelJsonPath: saved.modelJsonPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
+  } finally {
+    disposeModel(run.model);
+  }
+}

@@ -1,0 +1,126 @@
+import { readFile } from 'node:fs/promises';
+import { ShrinkmlError } from '../core/errors.js';
+import { assertSchema, type ObjectSchema } from './schema.js';
+import { STEP_NAMES, getStep } from './steps/index.js';
+import { PHASES, type StepName } from './steps/types.js';
+
+/** One step of a pipeline: which technique and its options (validated against that step's schema). */
+export interface StepConfig {
+  step: StepName;
+  options: Record<string, unknown>;
+}
+
+/**
+ * A pipeline is data: ordered steps with their options, a seed, how much data training may use, and search
+ * limits. Written as JSON (`--config file.json`), built from a preset, or from CLI flags; it round-trips through
+ * JSON.stringify/parse unchanged and is recorded in every output's lineage.
+ */
+export interface PipelineConfig {
+  version: 1;
+  description?: string;
+  /** Every seeded choice (batch order, random importance, fresh students) derives from it. Default 1. */
+  seed: number;
+  steps: StepConfig[];
+  data?: { trainLimit?: number; validationLimit?: number; calibrationSamples?: number };
+  search?: { maxTrials?: number; timeoutSeconds?: number; sensitivitySamples?: number };
+}
+
+const count = { type: 'number', integer: true, min: 1, max: 10_000_000 } as const;
+
+export const PIPELINE_SCHEMA: ObjectSchema = {
+  type: 'object', required: ['steps'],
+  properties: {
+    $schema: { type: 'string' },
+    version: { type: 'number', integer: true, min: 1, max: 1, description: 'config format version (1)' },
+    description: { type: 'string' },
+    seed: { type: 'number', integer: true, min: 0, max: 2 ** 32 - 1 },
+    steps: {
+      type: 'array', minItems: 1,
+      items: {
+        type: 'object', required: ['step'],
+        properties: { step: { type: 'string', enum: STEP_NAMES }, options: { type: 'object', properties: {}, additional: true } },
+      },
+    },
+    data: { type: 'object', properties: { trainLimit: count, validationLimit: count, calibrationSamples: count } },
+    search: {
+      type: 'object',
+      properties: { maxTrials: { ...count, max: 1000 }, timeoutSeconds: { type: 'number', min: 1, max: 7 * 24 * 3600 }, sensitivitySamples: count },
+    },
+  },
+};
+
+/** Steps that decide how weights are stored; two of them would fight over the same weights. */
+const STORAGE: readonly StepName[] = ['cluster', 'qat', 'ptq', 'weight-format'];
+
+/**
+ * Validates a config object (parsed JSON, a preset, flags) and fills defaults. Errors are BAD_INPUT naming
+ * `source` and the path of the bad field, e.g. `pipeline.json: steps[1].options.sparsity must be ≤ 1`.
+ */
+export function parsePipelineConfig(value: unknown, source = 'pipeline config'): PipelineConfig {
+  assertSchema(value, PIPELINE_SCHEMA, { source });
+  const raw = value as Omit<PipelineConfig, 'steps' | 'version' | 'seed'> & { steps: { step: string; options?: Record<string, unknown> }[]; seed?: number; version?: 1; $schema?: string };
+  const steps = raw.steps.map((s, i): StepConfig => {
+    const path = `steps[${i}]`;
+    const step = getStep(s.step, `${source}: ${path}.step`);
+    const options = s.options ?? {};
+    assertSchema(options, step.schema, { source, path: `${path}.options` });
+    try {
+      step.check?.(options, `${path}.options`);
+    } catch (e) {
+      if (e instanceof ShrinkmlError && e.code === 'BAD_INPUT' && !e.message.startsWith(source)) {
+        throw new ShrinkmlError('BAD_INPUT', `${source}: ${e.message}`, { subject: e.subject, suggestion: e.suggestion, cause: e });
+      }
+      throw e;
+    }
+    return { step: step.name, options: structuredClone(options) };
+  });
+  checkOrder(steps, source);
+  const config: PipelineConfig = { version: 1, seed: raw.seed ?? 1, steps };
+  if (raw.description !== undefined) config.description = raw.description;
+  if (raw.data) config.data = { ...raw.data };
+  if (raw.search) config.search = { ...raw.search };
+  return config;
+}
+
+function checkOrder(steps: StepConfig[], source: string): void {
+  let last = 0;
+  let storage: number | undefined;
+  steps.forEach((s, i) => {
+    const step = getStep(s.step);
+    const phase = PHASES.indexOf(step.phase);
+    if (phase < last) {
+      throw new ShrinkmlError('BAD_INPUT', `${source}: steps[${i}].step '${s.step}' cannot come after a ${PHASES[last]} step (order: ${PHASES.join(' → ')})`, {
+        subject: `steps[${i}].step`, suggestion: 'train (prune, distill) first, then cluster, then quantize, then the weight format',
+      });
+    }
+    last = phase;
+    if (STORAGE.includes(s.step)) {
+      if (storage !== undefined) {
+        throw new ShrinkmlError('BAD_INPUT', `${source}: steps[${i}].step '${s.step}' and steps[${storage}].step '${steps[storage]!.step}' both decide how weights are stored; keep one`, {
+          subject: `steps[${i}].step`,
+        });
+      }
+      storage = i;
+    }
+  });
+}
+
+/** Reads and validates a JSON pipeline config file. (JSON only: YAML would need a parser dependency.) */
+export async function loadPipelineConfig(file: string): Promise<PipelineConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new ShrinkmlError(missing ? 'NOT_FOUND' : 'BAD_INPUT', `${file}: cannot read the pipeline config (${(e as Error).message})`, { subject: file, cause: e });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ShrinkmlError('BAD_INPUT', `${file}: not valid JSON (${(e as Error).message})`, {
+      subject: file, suggestion: 'pipeline configs are JSON; see `shrinkml compress --help` for an example',
+    });
+  }
+  return parsePipelineConfig(value, file);
+}

@@ -1,0 +1,39 @@
+/**
+ * The compress pipeline: ordered steps (prune, distill, cluster, qat, ptq, weight-format) as data, presets, a
+ * deterministic runner, lineage for every output, and the accuracy-aware budget search.
+ */
+export { buildLineage, readLineage, hashModelFiles, hashWeights, lineageFileName, LINEAGE_FILE } from './lineage.js';
+export type { Lineage } from './lineage.js';
+export { parsePipelineConfig, loadPipelineConfig, PIPELINE_SCHEMA } from './config.js';
+export type { PipelineConfig, StepConfig } from './config.js';
+export { validateSchema, assertSchema } from './schema.js';
+export type { Schema, ObjectSchema, SchemaIssue } from './schema.js';
+export { PRESETS, PRESET_NAMES, getPreset } from './presets.js';
+export type { Preset } from './presets.js';
+export { configFromFlags } from './flags.js';
+export type { PipelineFlags } from './flags.js';
+export { STEPS, STEP_NAMES, getStep, MAX_LEVEL, PHASES, emptyOutputPlan, relaxedSparsity, relaxedClusters } from './steps/index.js';
+export type { LayerLevels, OutputPlan, PipelineStep, StepContext, StepName, StepPhase, StepResult } from './steps/index.js';
+export { DataProvider } from './data.js';
+export type { DataUse, PipelineDataOptions } from './data.js';
+export { runPipeline, stepSeed } from './run.js';
+export type { PipelineRun, RunPipelineOptions, StepRecord } from './run.js';
+export { writeModel, readModelBack } from './output.js';
+export type { WriteModelOptions } from './output.js';
+export { measureWritten, summarize } from './measure.js';
+export type { MeasureWrittenOptions, MetricsSummary } from './measure.js';
+export { ZeroHold } from './hold-zeros.js';
+export { searchBudget } from './search/search.js';
+export type { SearchOptions, SearchResult } from './search/search.js';
+export { Journal, journalPath } from './search/journal.js';
+export type { JournalData } from './search/journal.js';
+export { failing, shortfall, isCost, COST_METRICS } from './search/score.js';
+export { probeSensitivity } from './search/sensitivity.js';
+export type { SensitivityRow } from './search/sensitivity.js';
+export type { TrialRecord } from './search/types.js';
+export { reproduceLineage } from './reproduce.js';
+export type { Reproduction } from './reproduce.js';
+export { compressModel, SEARCH_DEFAULTS } from './compress.js';
+export type { CompressOptions, CompressResult } from './compress.js';
+export { runBench, benchTargets, BENCH_VARIANTS } from './bench.js';
+export type { BenchOptions, BenchSettings, BenchVariant } from './bench.js';

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { ShrinkmlError } from '../../core/errors.js';
+import { tempFolders } from '../../formats/cleanup.js';
+import type { SensitivityRow } from './sensitivity.js';
+import type { TrialRecord } from './types.js';
+
+/**
+ * The search's memory across runs: every finished trial and sensitivity probe, rewritten atomically after each
+ * one, beside the output as `<out>.trials.json`. `--resume` replays it (the search is deterministic, so the same
+ * trials come back in the same order and only unfinished work runs again); a finished search removes it.
+ */
+export interface JournalData {
+  version: 1;
+  /** What the trials are only valid for: same input, pipeline, budget and data. */
+  key: { sourceHash: string; config: unknown; budget: string; data: string; backend: string };
+  trials: TrialRecord[];
+  sensitivity: SensitivityRow[];
+}
+
+export function journalPath(out: string): string {
+  return `${path.resolve(out).replace(/[\\/]+$/, '')}.trials.json`;
+}
+
+export class Journal {
+  constructor(readonly file: string, readonly data: JournalData) {}
+
+  /** Starts empty, or (resume) from the file, refusing one recorded for a different run. */
+  static open(options: { file: string; key: JournalData['key']; resume: boolean }): { journal: Journal; resumed: number } {
+    const fresh = new Journal(options.file, { version: 1, key: options.key, trials: [], sensitivity: [] });
+    if (!options.resume || !existsSync(options.file)) return { journal: fresh, resumed: 0 };
+    let data: JournalData;
+    try {
+      data = JSON.parse(readFileSync(options.file, 'utf8')) as JournalData;
+    } catch (e) {
+      throw new ShrinkmlError('BAD_INPUT', `${options.file}: cannot read the recorded trials (${(e as Error).message})`, {
+        subject: '--resume', suggestion: 'delete the file to start the search afresh', cause: e,
+      });
+    }
+    for (const k of Object.keys(options.key) as (keyof JournalData['key'])[]) {
+      if (JSON.stringify(data.key?.[k]) !== JSON.stringify(options.key[k])) {
+        throw new ShrinkmlError('BAD_INPUT', `${options.file}: the recorded trials are for a different ${k === 'sourceHash' ? 'input model' : k}; cannot resume`, {
+          subject: '--resume', suggestion: 'run with the same model, pipeline, budget, data and backend, or delete the file',
+        });
+      }
+    }
+    return { journal: new Journal(options.file, { ...data, key: options.key }), resumed: data.trials.length };
+  }
+
+  async save(): Promise<void> {
+    const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const untrack = tempFolders.track(tmp);
+    try {
+      await fsp.writeFile(tmp, JSON.stringify(this.data, null, 2) + '\n');
+      await fsp.rename(tmp, this.file);
+    } finally {
+      await fsp.rm(tmp, { force: true }).catch(() => {});
+      untrack();
+    }
+  }
+
+  async remove(): Promise<void> {
+    await fsp.rm(this.file, { force: true });
+  }
+}

@@ -1,0 +1,34 @@
+import type { BudgetCheck, BudgetMetric, CriterionResult } from '../../measure/index.js';
+
+/**
+ * Budget criteria fall in two kinds. Cost criteria (size, gzip, parameter counts, latency) only get worse as the
+ * search relaxes layers, so a cost failure ends the search; quality criteria (accuracy, drop, agreement...) are
+ * what relaxing buys back.
+ */
+export const COST_METRICS: readonly BudgetMetric[] = ['size', 'gzip', 'params', 'nonzero', 'sparsity', 'p50', 'p95'];
+
+export function isCost(metric: BudgetMetric): boolean {
+  return COST_METRICS.includes(metric);
+}
+
+export function failing(check: BudgetCheck): { cost: CriterionResult[]; quality: CriterionResult[] } {
+  const failed = check.criteria.filter((c) => !c.pass);
+  return { cost: failed.filter((c) => isCost(c.metric)), quality: failed.filter((c) => !isCost(c.metric)) };
+}
+
+/** Scale of a miss when the target is 0 or tiny: a tenth of a point for drop, 1% for fractions, 1 otherwise. */
+const FLOOR: Partial<Record<BudgetMetric, number>> = { drop: 0.1, acc: 0.01, agreement: 0.01, sparsity: 0.01 };
+
+/**
+ * How far a candidate is from the budget: the sum over failed criteria of the miss relative to the target
+ * (0 when it passes; Infinity when a criterion could not be measured). The closest candidate has the smallest.
+ */
+export function shortfall(check: BudgetCheck): number {
+  let total = 0;
+  for (const c of check.criteria) {
+    if (c.pass) continue;
+    if (c.margin === null) return Infinity;
+    total += Math.abs(c.margin) / Math.max(Math.abs(c.target), FLOOR[c.metric] ?? 1e-9);
+  }
+  return total;
+}

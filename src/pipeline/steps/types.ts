@@ -1,0 +1,81 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ProgressFn, WarnFn } from '../../core/progress.js';
+import type { ClusteredWeight } from '../../cluster/index.js';
+import type { WeightEncoding } from '../../formats/types.js';
+import type { DataProvider } from '../data.js';
+import type { ObjectSchema } from '../schema.js';
+
+/** The step names a pipeline config may use, in the order they may appear (see PHASES). */
+export type StepName = 'prune' | 'distill' | 'cluster' | 'qat' | 'ptq' | 'weight-format';
+
+/**
+ * Steps run in phase order: training steps change weights freely; `cluster` shares weights (later training would
+ * undo the sharing); `quantize` and `storage` decide how weights are stored, and only one step may decide that.
+ */
+export type StepPhase = 'train' | 'cluster' | 'quantize' | 'storage';
+export const PHASES: readonly StepPhase[] = ['train', 'cluster', 'quantize', 'storage'];
+
+/**
+ * Per-layer fallback used by the budget search: level 0 is the step's options as written (most aggressive),
+ * each level up halves what the step removes (pruning keeps twice the weights, clustering doubles the
+ * centroids), and MAX_LEVEL leaves the layer alone (float32, dense).
+ */
+export const MAX_LEVEL = 3;
+export type LayerLevels = Record<string, number>;
+
+/** How the output is stored; steps fill it in, the writer (../output.ts) reads it. */
+export interface OutputPlan {
+  /** Per manifest weight name: stored as uint8/uint16/float16 instead of float32 (stock-loadable). */
+  encodings: Record<string, WeightEncoding>;
+  /** Weights stored as codebook + packed indices (decoded at load by shrinkml, see src/cluster). */
+  clusters: Record<string, ClusteredWeight>;
+  /** Bits per weight as stored, by manifest name, for reports (int8 / clustered layers). */
+  weightBits: Record<string, number>;
+  /** Merged into the `shrinkml` block of model.json. */
+  shrinkml: Record<string, unknown>;
+}
+
+export function emptyOutputPlan(): OutputPlan {
+  return { encodings: {}, clusters: {}, weightBits: {}, shrinkml: {} };
+}
+
+export interface StepContext {
+  /** The model entering the step. The step must not dispose or modify it: it returns a new model. */
+  model: tf.LayersModel;
+  /** The model the pipeline started from (distillation's default teacher); never modified. */
+  source: tf.LayersModel;
+  data: DataProvider;
+  /** This step's own seed, derived from the pipeline seed and the step's index. */
+  seed: number;
+  /** Sensitivity analysis: apply the compression one-shot, without any training. */
+  quick: boolean;
+  /** Per-layer fallback levels (absent layers: level 0). */
+  levels: LayerLevels;
+  output: OutputPlan;
+  onProgress?: ProgressFn;
+  onWarn?: WarnFn;
+  signal?: AbortSignal;
+}
+
+export interface StepResult {
+  /** A new model (or `ctx.model` itself when the step changed nothing); the runner disposes the one it replaces. */
+  model: tf.LayersModel;
+  /** What the step did, for reports and the lineage (plain JSON). */
+  summary: Record<string, unknown>;
+}
+
+/**
+ * One technique of the pipeline. Adding one = one file in this folder + one line in ./index.ts.
+ * Options are plain JSON, validated against `schema` (errors carry the field's path) before anything runs.
+ */
+export interface PipelineStep {
+  name: StepName;
+  phase: StepPhase;
+  /** One line for `--help`. */
+  description: string;
+  schema: ObjectSchema;
+  /** Checks beyond the schema (e.g. parsing a spec string); throw BAD_INPUT naming `path`. */
+  check?(options: Record<string, unknown>, path: string): void;
+  /** Apply the step. In quick mode (sensitivity probes) a training-only step returns `ctx.model` unchanged. */
+  run(options: Record<string, unknown>, ctx: StepContext): Promise<StepResult>;
+}

@@ -1,0 +1,41 @@
+import { matchesAny } from '../../prune/targets.js';
+import { LAYER_LIST, offLayers, toMatchers } from './shared.js';
+import type { PipelineStep } from './types.js';
+
+const BITS = { uint8: 8, uint16: 16, float16: 16 } as const;
+
+/**
+ * Storage-only quantization in the manifest format stock tfjs decodes (`quantization: {dtype, scale, min}`):
+ * per-tensor affine uint8/uint16 with 0 exactly representable (pruned weights stay zero), or float16. The model
+ * runs in float32 after loading; only the download shrinks.
+ */
+export const weightFormatStep: PipelineStep = {
+  name: 'weight-format',
+  phase: 'storage',
+  description: 'store weights as uint8/uint16 (per-tensor affine, zero exact) or float16 in a stock-loadable tfjs manifest',
+  schema: {
+    type: 'object', required: ['encoding'],
+    properties: {
+      encoding: { type: 'string', enum: ['uint8', 'uint16', 'float16'] },
+      exclude: LAYER_LIST,
+    },
+  },
+  check(options, path) {
+    toMatchers(options.exclude, `${path}.exclude`);
+  },
+  async run(options, ctx) {
+    const encoding = options.encoding as keyof typeof BITS;
+    const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
+    const stored: string[] = [];
+    for (const layer of ctx.model.layers) {
+      if (matchesAny(layer.name, exclude)) continue;
+      for (const v of layer.weights) {
+        if (v.dtype !== 'float32') continue;
+        ctx.output.encodings[v.originalName] = encoding;
+        ctx.output.weightBits[v.originalName] = BITS[encoding];
+        stored.push(v.originalName);
+      }
+    }
+    return { model: ctx.model, summary: { encoding, weights: stored.length, excluded: exclude.map(String) } };
+  },
+};
