@@ -16,6 +16,10 @@ export interface PipelineFlags {
   clusterStorage?: 'codebook' | 'uint8';
   /** `--quantize`: dynamic | static | qat | weights:uint8 | weights:float16 (replaces any quantize/storage step). */
   quantize?: string;
+  /** `--per-channel` / `--no-per-channel`, `--observer`, `--calib-samples`: options of the ptq or qat step. */
+  perChannel?: boolean;
+  observer?: string;
+  calibSamples?: number;
   seed?: number;
 }
 
@@ -63,6 +67,21 @@ export function configFromFlags(flags: PipelineFlags, base?: PipelineConfig): Pi
         subject: '--quantize', suggestion: 'use dynamic, static, qat, weights:uint8 or weights:float16',
       });
     }
+  }
+  const quantOptions = {
+    ...(flags.perChannel !== undefined ? { perChannel: flags.perChannel } : {}),
+    ...(flags.observer !== undefined ? { observer: flags.observer } : {}),
+    ...(flags.calibSamples !== undefined ? { calibSamples: flags.calibSamples } : {}),
+  };
+  if (Object.keys(quantOptions).length) {
+    const targets = config.steps.filter((s) => s.step === 'ptq' || s.step === 'qat');
+    if (!targets.length) {
+      const flag = flags.observer !== undefined ? '--observer' : flags.calibSamples !== undefined ? '--calib-samples' : '--per-channel';
+      throw new ShrinkmlError('BAD_INPUT', `${flag}: there is no int8 step (ptq or qat) to configure`, {
+        subject: flag, suggestion: 'add --quantize static (or dynamic, qat)',
+      });
+    }
+    for (const s of targets) Object.assign(s.options, quantOptions);
   }
   if (flags.seed !== undefined) config.seed = flags.seed;
   if (config.steps.length === 0) return { ...config, steps: [] };

@@ -33,6 +33,30 @@ describe('ONNX through the CLI', () => {
     expect(m.budget.pass).toBe(true);
   });
 
+  it('compress model.onnx --quantize dynamic writes an int8 ONNX model that agrees with the input', async () => {
+    const src = path.resolve(import.meta.dirname, '../../models/onnx/mnist-lenet-300-100.onnx');
+    const out = path.join(dir, 'dynamic.onnx');
+    const r = await runCli('compress', src, '--out', out, '--quantize', 'dynamic', '--data', 'mnist', '--limit', '300',
+      '--no-latency', '--budget', 'drop<=0.5%,size<=300KB', '--json');
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.size.bytes).toBeLessThan(0.3 * 1_067_214);
+    expect(m.agreement).toBeGreaterThan(0.98);
+    expect(m.budget.pass).toBe(true);
+    const inspect = JSON.parse((await runCli('inspect', out, '--json')).stdout);
+    expect(inspect.onnx.quantization).toBe('dynamic-int8');
+  });
+
+  it.each([
+    ['a tfjs-only flag', ['--out', 'x.onnx', '--cluster', '16'], /--cluster applies to TensorFlow\.js models/],
+    ['static without data', ['--out', 'x.onnx', '--quantize', 'static'], /needs calibration data/],
+  ])('compress model.onnx refuses %s', async (_name, args, message) => {
+    const src = path.resolve(import.meta.dirname, '../../models/onnx/mnist-lenet-300-100.onnx');
+    const r = await runCli('compress', src, ...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
   it.each([
     ['an --out without .onnx', ['--to', 'onnx', '--out', 'x.bin'], /must end in \.onnx/],
     ['an unknown target', ['--to', 'tflite', '--out', 'x.onnx'], /tflite/],

@@ -8,6 +8,8 @@ import {
   compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig,
 } from '../../pipeline/index.js';
 import { PRUNE_SPEC_HELP } from '../../prune/index.js';
+import { OBSERVER_NAMES } from '../../quantize/index.js';
+import { compressOnnxForCli } from '../shared/compress-onnx.js';
 import { QUANTIZE_HELP } from '../../quantize/index.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
@@ -32,6 +34,9 @@ interface CompressFlags extends EvaluateFlags {
   cluster?: number;
   clusterStorage?: 'codebook' | 'uint8';
   quantize?: string;
+  perChannel?: boolean;
+  observer?: string;
+  calibSamples?: number;
   seed?: number;
   trainLimit?: number;
   validationLimit?: number;
@@ -92,6 +97,7 @@ async function resolveConfig(flags: CompressFlags): Promise<PipelineConfig> {
   const config = configFromFlags({
     prune: flags.prune, finetuneEpochs: flags.finetuneEpochs, distillFrom: flags.distillFrom, cluster: flags.cluster,
     clusterStorage: flags.clusterStorage, quantize: flags.quantize, seed: flags.seed,
+    perChannel: flags.perChannel, observer: flags.observer, calibSamples: flags.calibSamples,
   }, base);
   if (flags.trainLimit !== undefined || flags.validationLimit !== undefined) {
     config.data = {
@@ -134,7 +140,7 @@ export const compressCommand: CliCommand = {
       .description('Compress a model with a pipeline of steps (prune, distill, cluster, qat, ptq, weight-format), optionally ' +
         'searching for the most compressed candidate that meets --budget; write it to --out (atomically; the input is never ' +
         'modified) with its lineage and a report, measured against the input model.')
-      .argument('<model>', 'a model folder or model.json')
+      .argument('<model>', 'a model folder or model.json; or an .onnx file (then --out is a .onnx file, and --prune/--quantize map to ONNX passes)')
       .addOption(new Option('--out <path>', 'output folder (or a .json path); refused if it exists unless --force').makeOptionMandatory())
       .option('--force', 'replace an existing --out (never the input model)')
       .option('--dry-run', 'validate and print the resolved pipeline, write nothing')
@@ -144,6 +150,10 @@ export const compressCommand: CliCommand = {
       .option('--finetune-epochs <n>', 'fine-tuning epochs of the prune and cluster steps', wholeNumber)
       .option('--distill-from <model>', "distill step: teacher model path, or 'source' for the input model")
       .option('--cluster <k>', 'cluster step: shared values per layer, 16–64 (≤ 6-bit indices)', positiveInt)
+      .option('--per-channel', 'int8 steps: one weight scale per output channel (the default)')
+      .option('--no-per-channel', 'int8 steps: one weight scale per tensor')
+      .addOption(new Option('--observer <name>', 'int8 steps: activation range observer for calibration (default minmax)').choices([...OBSERVER_NAMES]))
+      .option('--calib-samples <n>', 'int8 steps: calibration samples, drawn from the train split (default 512)', positiveInt)
       .addOption(new Option('--cluster-storage <kind>', 'codebook (smallest, shrinkml loader) or uint8 (stock tfjs)').choices(['codebook', 'uint8']))
       .option('--quantize <mode>', 'dynamic | static | qat | weights:uint8 | weights:float16 (see below)')
       .option('--seed <n>', 'pipeline seed (same seed, data and backend → same weights)', wholeNumber)
@@ -160,6 +170,7 @@ export const compressCommand: CliCommand = {
     addModelLoadOptions(cmd);
     cmd.addHelpText('after', HELP);
     cmd.action(async (modelPath: string, flags: CompressFlags) => {
+      if (/\.onnx$/i.test(modelPath)) return compressOnnxForCli(modelPath, flags as never, io);
       // Everything that can be checked without loading anything fails first.
       const config = await resolveConfig(flags);
       const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
