@@ -122,3 +122,17 @@ describe('tensor memory', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('compress --prune structured --dry-run', () => {
+  it('prints the groups and the recipe and writes nothing', async () => {
+    const lenet5 = path.resolve(import.meta.dirname, '../../models/mnist-lenet5');
+    const out = path.join(dir, 'never-written');
+    const r = await runCli('compress', lenet5, '--out', out, '--prune', 'structured:0.5', '--dry-run', '--backend', 'cpu');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.recipe.groups.map((g: { key: string; size: number; keep: number[] }) => [g.key, g.size, g.keep.length]))
+      .toEqual([['conv1', 6, 3], ['conv2', 16, 8], ['fc1', 120, 60], ['fc2', 84, 42]]);
+    expect(r.stderr).toMatch(/cut {2}conv2: 16 → 8 channels \(layers conv2, bn2, fc1\)/);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -7,7 +7,7 @@ import { toBudget, type Budget } from '../../measure/index.js';
 import {
   compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig,
 } from '../../pipeline/index.js';
-import { PRUNE_SPEC_HELP } from '../../prune/index.js';
+import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type StructuredRecipe } from '../../prune/index.js';
 import { OBSERVER_NAMES } from '../../quantize/index.js';
 import { compressOnnxForCli } from '../shared/compress-onnx.js';
 import { QUANTIZE_HELP } from '../../quantize/index.js';
@@ -190,8 +190,19 @@ export const compressCommand: CliCommand = {
           });
         }
         if (flags.dryRun) {
+          // A structured cut is planned for real (groups and kept channels), so the dry run shows what would go.
+          const structured = config.steps.find((s) => s.step === 'prune' && /^structured/.test(String(s.options.method)));
+          let recipe: StructuredRecipe | null = null;
+          if (structured) {
+            const spec = parsePruneSpec(String(structured.options.method));
+            if (spec.kind === 'structured') {
+              recipe = planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
+                onWarn: (m) => io.stderr(`warning: ${m}\n`) }).recipe;
+              io.stderr(formatRecipe(recipe) + '\n');
+            }
+          }
           io.stdout(JSON.stringify({
-            input: input.descriptorPath, out, config, budget: flags.budget ?? null,
+            input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
             search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
             data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit ?? null } : null,
             steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
