@@ -1,3 +1,4 @@
+import { decodeClusteredArtifacts } from '../cluster/format.js';
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { classifyModelJson } from './manifest.js';
@@ -20,7 +21,8 @@ export async function loadLayers(source: string, options: LoadOptions = {}): Pro
   if (classifyModelJson(read.json) === 'graph') {
     throw new ShrinkmlError('BAD_INPUT', `${file}: is a graph model, not a layers model`, { subject: file, suggestion: 'load it with the tfjs-graph format' });
   }
-  const model = await build(read.artifacts, file);
+  // Clustered weights (codebook + packed indices) are expanded to dense float32 before tfjs sees them.
+  const model = await build(await decodeClusteredArtifacts(read.artifacts), file);
   return {
     kind: 'layers', source, descriptorPath: read.descriptor.descriptorPath, weightFiles: read.weightFiles,
     meta: read.meta, model, weightSpecs: read.weightSpecs,

@@ -20,7 +20,7 @@ export { runPipeline, stepSeed } from './run.js';
 export type { PipelineRun, RunPipelineOptions, StepRecord } from './run.js';
 export { writeModel, readModelBack } from './output.js';
 export type { WriteModelOptions } from './output.js';
-export { measureWritten, summarize } from './measure.js';
+export { measureWritten, summarize as summarizeMeasurement } from './measure.js';
 export type { MeasureWrittenOptions, MetricsSummary } from './measure.js';
 export { ZeroHold } from './hold-zeros.js';
 export { searchBudget } from './search/search.js';

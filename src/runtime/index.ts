@@ -33,3 +33,6 @@ export { setInt8Execution, getInt8Execution, int8KernelReady, ensureKernel } fro
 export type { Int8Execution } from './execution.js';
 export { isSupportedActivation } from './activations.js';
 export { quantizePack, dynamicParams, finiteRange, ACTIVATION_RANGE } from './quantize-input.js';
+
+// Codebook (weight-clustered) models: wrap an IOHandler so stock tf.loadLayersModel expands them at load.
+export { withClusterDecoding, decodeClusteredArtifacts } from '../cluster/format.js';
