@@ -17,6 +17,7 @@ import { writeModel } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
 import { disposeModel, runPipeline, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
+import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
 import { searchBudget, type SearchResult } from './search/search.js';
 import type { TrialRecord } from './search/types.js';
 
@@ -31,7 +32,8 @@ export interface CompressOptions {
   budget?: Budget;
   /** Latency of input and output (false: none; a budget with p50/p95 turns it on). */
   latency?: false | Omit<LatencyOptions, 'model' | 'onProgress'>;
-  search?: { maxTrials: number; timeoutSeconds: number; resume?: boolean };
+  /** Search limits (each overrides config.search); `accuracyMargin`: z of a drop limit's margin, 0 = the raw drop. */
+  search?: { maxTrials: number; timeoutSeconds: number; accuracyMargin?: number; resume?: boolean };
   onProgress?: ProgressFn;
   onWarn?: WarnFn;
   /** One line per event worth a person's attention (trials, verdicts). */
@@ -49,8 +51,11 @@ export interface CompressResult {
   exitCode: 0 | 1;
 }
 
-/** Default search bounds: a budget search on the bundled MNIST models stays under 10 minutes on two cores. */
-export const SEARCH_DEFAULTS = { maxTrials: 8, timeoutSeconds: 420 } as const;
+/**
+ * Default search bounds: a budget search on the bundled MNIST models stays under 10 minutes on two cores. A drop
+ * limit must hold by one standard error of the paired accuracy difference (see search/margin.ts).
+ */
+export const SEARCH_DEFAULTS = { maxTrials: 8, timeoutSeconds: 420, accuracyMargin: DEFAULT_ACCURACY_MARGIN } as const;
 
 function describeMiss(c: CriterionResult): string {
   if (c.measured === null || c.margin === null) return `${c.criterion} ${c.reason ?? 'not measured'}`;
@@ -58,13 +63,21 @@ function describeMiss(c: CriterionResult): string {
   return `${c.criterion} failed by ${formatValue(kind, -c.margin)} (measured ${formatValue(kind, c.measured)})`;
 }
 
+/** A trial's failed criteria; a drop limit judged with a margin shows its numbers (the raw drop alone may be under the limit). */
+function describeTrialMisses(t: TrialRecord): string {
+  return t.budget.criteria.filter((c) => !c.pass)
+    .map((c) => (c.metric === 'drop' && t.accuracyMargin ? `${c.criterion} failed: ${t.accuracyMargin.verdict}` : describeMiss(c))).join('; ');
+}
+
 function verdictMessage(check: NonNullable<Measurement['budget']>, split: string, search: SearchResult | undefined, chosen: TrialRecord | undefined): string {
   const misses = check.criteria.filter((c) => !c.pass).map(describeMiss).join('; ');
-  if (check.pass) return `met on the ${split} split${search ? ` by trial ${chosen!.id} of ${search.trials.length}` : ''}`;
+  // The trial's drop as the search judged it on validation, so a validation/test gap is visible in one line.
+  const onValidation = chosen?.accuracyMargin ? ` (on validation: ${chosen.accuracyMargin.verdict})` : '';
+  if (check.pass) return `met on the ${split} split${search ? ` by trial ${chosen!.id} of ${search.trials.length}${onValidation}` : ''}`;
   if (!search) return `not met on the ${split} split: ${misses}`;
-  if (search.chosen) return `trial ${search.chosen.id} met the budget on the validation split but not on the ${split} split: ${misses}`;
+  if (search.chosen) return `trial ${search.chosen.id} met the budget on the validation split${onValidation} but not on the ${split} split: ${misses}`;
   return `no candidate met the budget in ${search.trials.length} trial${search.trials.length === 1 ? '' : 's'} (stopped: ${search.stopReason}); ` +
-    `the output is the closest candidate, trial ${search.closest.id}: ${misses}`;
+    `the output is the closest candidate, trial ${search.closest.id}: ${misses}${onValidation}`;
 }
 
 /**
@@ -82,11 +95,13 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
   let resumed = 0;
   if (o.budget && o.config.steps.length > 0) {
     const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
+    const accuracyMargin = o.search?.accuracyMargin ?? o.config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin;
     const opened = Journal.open({
       file: journalPath(o.out), resume: !!o.search?.resume,
       key: {
         sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget),
         data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: tf.getBackend(),
+        accuracyMargin: hasDropLimit(o.budget) ? accuracyMargin : undefined,
       },
     });
     journal = opened.journal;
@@ -97,11 +112,11 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     if (resumed) o.onLog?.(`resuming: ${resumed} trial${resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
     search = await searchBudget({
       source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
-      timeoutSeconds: limits.timeoutSeconds, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
+      timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
       batchSize: o.data?.batchSize, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
       onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
         `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
-        `on validation — ${t.pass ? 'PASS' : `FAIL: ${t.budget.criteria.filter((c) => !c.pass).map(describeMiss).join('; ')}`} [${t.reason}]`),
+        `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
     });
     run = search.run;
   } else {

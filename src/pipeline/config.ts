@@ -22,7 +22,8 @@ export interface PipelineConfig {
   seed: number;
   steps: StepConfig[];
   data?: { trainLimit?: number; validationLimit?: number; calibrationSamples?: number };
-  search?: { maxTrials?: number; timeoutSeconds?: number; sensitivitySamples?: number };
+  /** Budget search limits; `accuracyMargin` is the z of a drop limit's margin (see search/margin.ts). */
+  search?: { maxTrials?: number; timeoutSeconds?: number; sensitivitySamples?: number; accuracyMargin?: number };
 }
 
 const count = { type: 'number', integer: true, min: 1, max: 10_000_000 } as const;
@@ -44,7 +45,10 @@ export const PIPELINE_SCHEMA: ObjectSchema = {
     data: { type: 'object', properties: { trainLimit: count, validationLimit: count, calibrationSamples: count } },
     search: {
       type: 'object',
-      properties: { maxTrials: { ...count, max: 1000 }, timeoutSeconds: { type: 'number', min: 1, max: 7 * 24 * 3600 }, sensitivitySamples: count },
+      properties: {
+        maxTrials: { ...count, max: 1000 }, timeoutSeconds: { type: 'number', min: 1, max: 7 * 24 * 3600 }, sensitivitySamples: count,
+        accuracyMargin: { type: 'number', min: 0, max: 10, description: 'standard errors added to the accuracy drop before a drop limit is checked (0: none)' },
+      },
     },
   },
 };

@@ -42,6 +42,7 @@ interface CompressFlags extends EvaluateFlags {
   validationLimit?: number;
   maxTrials?: number;
   timeout?: number;
+  accuracyMargin?: number;
   resume?: boolean;
 }
 
@@ -49,6 +50,12 @@ function wholeNumber(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got '${value}'`);
   return n;
+}
+
+function marginZ(value: string): number {
+  const z = Number(value);
+  if (value.trim() === '' || !Number.isFinite(z) || z < 0 || z > 10) throw new InvalidArgumentError(`expected a number of standard errors from 0 to 10, got '${value}'`);
+  return z;
 }
 
 const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\n');
@@ -77,6 +84,11 @@ while accuracy-type criteria fail, relaxes the layer whose compression alone hur
 pruning, twice the centroids, then float), up to --max-trials candidates or --timeout seconds (defaults
 ${SEARCH_DEFAULTS.maxTrials} and ${SEARCH_DEFAULTS.timeoutSeconds} s: the bundled MNIST models finish in under 10 minutes on two cores).
 Trials are judged on the validation split, the output on --split. Every trial is in report.json trials[].
+A drop limit must hold with a margin for the validation sample's noise: a trial passes only if
+drop + z×SE <= limit, SE being the paired standard error of the accuracy difference on the same samples
+(McNemar: b = input right/candidate wrong, c = the reverse, SE = sqrt(b + c - (b - c)^2/n)/n), z set by
+--accuracy-margin (default ${SEARCH_DEFAULTS.accuracyMargin}: a one-sided ~84% bound; 1.645: ~95%; 0: the raw drop, as before).
+Fewer validation samples mean a wider margin. Each trial records drop, SE and bound (trials[].accuracyMargin).
 If no candidate meets the budget, the closest is still written (marked in report and lineage) and the exit
 code is 1. Trials are recorded in <out>.trials.json as they finish; after Ctrl-C, --resume continues.
 
@@ -161,6 +173,7 @@ export const compressCommand: CliCommand = {
       .option('--validation-limit <n>', 'validation samples used to judge search trials', positiveInt)
       .option('--max-trials <n>', `budget search: most candidates to build and measure (default ${SEARCH_DEFAULTS.maxTrials})`, positiveInt)
       .option('--timeout <seconds>', `budget search: stop starting trials after this long (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
+      .option('--accuracy-margin <z>', `budget search: a drop limit must hold by z standard errors of the paired accuracy difference, 0 = the raw drop (default ${SEARCH_DEFAULTS.accuracyMargin})`, marginZ)
       .option('--resume', 'continue a search from the trials recorded in <out>.trials.json');
     addDataOptions(cmd, 'test');
     addBackendOption(cmd);
@@ -179,6 +192,7 @@ export const compressCommand: CliCommand = {
       const search = {
         maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
         timeoutSeconds: flags.timeout ?? config.search?.timeoutSeconds ?? SEARCH_DEFAULTS.timeoutSeconds,
+        accuracyMargin: flags.accuracyMargin ?? config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin,
         resume: !!flags.resume,
       };
       const choice = await useBackend(flags.backend, io);

@@ -14,11 +14,16 @@ import type { TrialRecord } from './types.js';
  */
 export interface JournalData {
   version: 1;
-  /** What the trials are only valid for: same input, pipeline, budget and data. */
-  key: { sourceHash: string; config: unknown; budget: string; data: string; backend: string };
+  /**
+   * What the trials are only valid for: same input, pipeline, budget and data; with a drop limit, the same
+   * accuracy margin (their verdicts depend on it; absent in journals written before it existed, so those are refused).
+   */
+  key: { sourceHash: string; config: unknown; budget: string; data: string; backend: string; accuracyMargin?: number };
   trials: TrialRecord[];
   sensitivity: SensitivityRow[];
 }
+
+const KEY_NAMES: Partial<Record<keyof JournalData['key'], string>> = { sourceHash: 'input model', accuracyMargin: 'accuracy margin' };
 
 export function journalPath(out: string): string {
   return `${path.resolve(out).replace(/[\\/]+$/, '')}.trials.json`;
@@ -41,8 +46,8 @@ export class Journal {
     }
     for (const k of Object.keys(options.key) as (keyof JournalData['key'])[]) {
       if (JSON.stringify(data.key?.[k]) !== JSON.stringify(options.key[k])) {
-        throw new ShrinkmlError('BAD_INPUT', `${options.file}: the recorded trials are for a different ${k === 'sourceHash' ? 'input model' : k}; cannot resume`, {
-          subject: '--resume', suggestion: 'run with the same model, pipeline, budget, data and backend, or delete the file',
+        throw new ShrinkmlError('BAD_INPUT', `${options.file}: the recorded trials are for a different ${KEY_NAMES[k] ?? k}; cannot resume`, {
+          subject: '--resume', suggestion: 'run with the same model, pipeline, budget, data, backend and accuracy margin, or delete the file',
         });
       }
     }

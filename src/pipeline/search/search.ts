@@ -5,7 +5,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import { tempFolders } from '../../formats/cleanup.js';
 import type { LoadedLayersModel } from '../../formats/types.js';
-import type { Budget, LatencyOptions } from '../../measure/index.js';
+import type { Budget, BudgetCheck, LatencyOptions } from '../../measure/index.js';
 import type { Dataset } from '../../data/types.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
@@ -14,7 +14,9 @@ import { measureWritten, summarize } from '../measure.js';
 import { writeModel } from '../output.js';
 import { runPipeline, type PipelineRun } from '../run.js';
 import { MAX_LEVEL, type LayerLevels } from '../steps/types.js';
+import { perSampleCorrectness, writtenCorrectness } from './correctness.js';
 import type { Journal } from './journal.js';
+import { applyAccuracyMargin, DEFAULT_ACCURACY_MARGIN, hasDropLimit, pairCounts, type AccuracyMargin } from './margin.js';
 import { failing, shortfall } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
 import type { TrialRecord } from './types.js';
@@ -32,6 +34,11 @@ export interface SearchOptions {
   timeoutSeconds: number;
   /** Latency settings for budgets with p50/p95 (ignored otherwise). */
   latency?: Omit<LatencyOptions, 'model' | 'onProgress'>;
+  /**
+   * Standard errors of the paired accuracy difference added to a trial's drop before it is checked against a
+   * drop limit (see margin.ts); default 1, 0 judges the raw drop.
+   */
+  accuracyMargin?: number;
   /** Samples for sensitivity probes (the first n of the validation split); default 1,000. */
   sensitivitySamples?: number;
   batchSize?: number;
@@ -69,14 +76,17 @@ function better(a: TrialRecord, b: TrialRecord | undefined): boolean {
  * Accuracy-aware search against the whole budget. Starts from the most aggressive candidate; while quality
  * criteria fail, relaxes the layer whose compression alone hurts the output most (sensitivity, probed without
  * training) by one level — half the pruning, twice the centroids, then float — and tries again. Cost criteria
- * (size, gzip, latency) only get worse with relaxing, so a cost failure ends the search. Deterministic, so a
- * resumed search replays recorded trials and continues where it stopped.
+ * (size, gzip, latency) only get worse with relaxing, so a cost failure ends the search. A drop limit must hold
+ * with a margin for the validation sample's noise (drop + z·SE, see margin.ts), or the search would keep a candidate
+ * that was merely lucky on validation. Deterministic, so a resumed search replays recorded trials and continues
+ * where it stopped.
  */
 export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
   const started = Date.now();
   const layers = layersModelTargets(o.source.model).map((t) => t.layer).filter((l, i, all) => all.indexOf(l) === i);
   const validation = await o.data.get('validation', 'the budget search');
   const journal = o.journal.data;
+  const paired = pairedJudge(o, validation);
   let levels: LayerLevels = {};
   let reason = 'most aggressive candidate (the pipeline as written)';
   let best: TrialRecord | undefined;
@@ -100,7 +110,7 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
           break;
         }
         const t0 = Date.now();
-        const result = await runTrial(o, { id: journal.trials.length, levels: { ...levels }, reason, validation });
+        const result = await runTrial(o, { id: journal.trials.length, levels: { ...levels }, reason, validation, paired });
         trial = result.trial;
         durations.push((Date.now() - t0) / 1000);
         journal.trials.push(trial);
@@ -141,7 +151,23 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
   }
 }
 
-async function runTrial(o: SearchOptions, t: { id: number; levels: LayerLevels; reason: string; validation: Dataset }): Promise<{ trial: TrialRecord; run: PipelineRun }> {
+/** Judges a written candidate's drop with its margin; the input model's predictions are computed once per search. */
+type PairedJudge = (check: BudgetCheck, modelJsonPath: string) => Promise<{ check: BudgetCheck; margin?: AccuracyMargin }>;
+
+function pairedJudge(o: SearchOptions, validation: Dataset): PairedJudge | undefined {
+  if (!hasDropLimit(o.budget) || !validation.labels) return undefined;
+  const z = o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN;
+  let original: Promise<Uint8Array> | undefined;
+  return async (check, modelJsonPath) => {
+    original ??= perSampleCorrectness({ model: o.source.model, data: validation, batchSize: o.batchSize });
+    const candidate = await writtenCorrectness({ modelJsonPath, data: validation, batchSize: o.batchSize });
+    return applyAccuracyMargin(check, pairCounts(await original, candidate), z);
+  };
+}
+
+async function runTrial(
+  o: SearchOptions, t: { id: number; levels: LayerLevels; reason: string; validation: Dataset; paired?: PairedJudge },
+): Promise<{ trial: TrialRecord; run: PipelineRun }> {
   const started = Date.now();
   const run = await runPipeline({
     model: o.source.model, config: o.config, data: o.data, levels: t.levels, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
@@ -155,11 +181,12 @@ async function runTrial(o: SearchOptions, t: { id: number; levels: LayerLevels; 
       modelJsonPath: saved.modelJsonPath, reference: o.source, data: t.validation, batchSize: o.batchSize, budget: o.budget,
       latency: needsLatency ? (o.latency ?? {}) : false,
     });
-    const check = m.budget!;
+    const { check, margin } = t.paired ? await t.paired(m.budget!, saved.modelJsonPath) : { check: m.budget!, margin: undefined };
     return {
       run,
       trial: {
         id: t.id, config: o.config, levels: t.levels, reason: t.reason, metrics: summarize(m), budget: check, pass: check.pass,
+        ...(margin ? { accuracyMargin: margin } : {}),
         shortfall: shortfall(check), split: 'validation', seconds: (Date.now() - started) / 1000,
         steps: run.steps.map((s) => ({ step: s.step, seconds: s.seconds, summary: s.summary })),
       },

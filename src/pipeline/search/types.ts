@@ -2,6 +2,7 @@ import type { BudgetCheck } from '../../measure/index.js';
 import type { MetricsSummary } from '../measure.js';
 import type { LayerLevels } from '../steps/types.js';
 import type { PipelineConfig } from '../config.js';
+import type { AccuracyMargin } from './margin.js';
 
 /** One candidate the search built and measured (on the validation split), as report.json's `trials[]` lists it. */
 export interface TrialRecord {
@@ -13,8 +14,14 @@ export interface TrialRecord {
   /** Why this candidate: 'most aggressive' or which layer was relaxed and why. */
   reason: string;
   metrics: MetricsSummary;
+  /** The verdict per criterion; a drop limit is judged on drop + z·SE (see `accuracyMargin`), not the raw drop. */
   budget: BudgetCheck;
   pass: boolean;
+  /**
+   * With a drop limit and labelled validation data: the measured drop, its paired standard error, the bound
+   * checked against the limit, and the verdict in words (see margin.ts).
+   */
+  accuracyMargin?: AccuracyMargin;
   /** 0 when passing; the summed relative miss of the failed criteria otherwise (see score.ts). */
   shortfall: number;
   split: string;
