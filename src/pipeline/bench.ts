@@ -19,6 +19,7 @@ import { getPreset } from './presets.js';
 import { disposeModel, runPipeline } from './run.js';
 import { Journal } from './search/journal.js';
 import { searchBudget } from './search/search.js';
+import { runYardstick, yardstickNote, yardstickRows, type YardstickOutcome } from './yardstick/index.js';
 
 /** Knobs every variant shares, so the comparison is between techniques, not training budgets. */
 export interface BenchSettings {
@@ -36,8 +37,11 @@ export interface BenchSettings {
 export interface BenchVariant {
   name: string;
   description: string;
-  /** The pipeline; 'search' runs the budget search on the edge preset instead of a fixed pipeline. */
-  config(s: BenchSettings): PipelineConfig | 'search';
+  /**
+   * The pipeline; 'search' runs the budget search on the edge preset instead of a fixed pipeline; 'yardstick' runs
+   * PyTorch's quantization on the same model and data (several rows, or one saying why it did not run).
+   */
+  config(s: BenchSettings): PipelineConfig | 'search' | 'yardstick';
 }
 
 const pipeline = (s: BenchSettings, steps: { step: string; options?: Record<string, unknown> }[]) => parsePipelineConfig({ seed: s.seed, steps });
@@ -83,6 +87,10 @@ export const BENCH_VARIANTS: readonly BenchVariant[] = [
     },
   },
   { name: 'searched', description: 'budget search over the edge preset (prune → cluster) against --budget', config: () => 'search' },
+  {
+    name: 'pytorch', description: 'yardstick where python3-torch is installed: PyTorch fp32, dynamic and static int8 of the same model and data',
+    config: () => 'yardstick',
+  },
 ];
 
 export interface BenchOptions {
@@ -123,10 +131,21 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const rows: BenchRow[] = [];
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'shrinkml-bench-'));
   const untrack = tempFolders.track(dir);
+  let yardstick: YardstickOutcome | undefined;
   try {
     for (const variant of BENCH_VARIANTS.filter((v) => names.includes(v.name))) {
       if (o.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'bench interrupted');
       o.onLog?.(`${variant.name}: ${variant.description}`);
+      if (variant.config(o.settings) === 'yardstick') {
+        yardstick = await runYardstick({
+          model: o.input.model, test, calibration: () => provider.get('calibration', 'the PyTorch yardstick'),
+          latency: o.latency ?? false, onLog: o.onLog, signal: o.signal,
+        });
+        rows.push(...yardstickRows(yardstick));
+        if (yardstick.status !== 'ok') o.onLog?.(`  ${yardstickNote(yardstick)}`);
+        if (yardstick.status === 'failed') o.onWarn?.(`pytorch failed: ${yardstick.reason}`);
+        continue;
+      }
       const t0 = Date.now();
       try {
         const config = variant.config(o.settings);
@@ -141,7 +160,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
           });
           run = result.run;
         } else {
-          run = await runPipeline({ model: o.input.model, config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
+          // 'yardstick' never gets here (handled above).
+          run = await runPipeline({ model: o.input.model, config: config as PipelineConfig, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
         }
         const seconds = (Date.now() - t0) / 1000;
         try {
@@ -170,7 +190,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return {
     kind: 'bench', model: o.input.source, data: o.data, split: 'test', samples: test.count, backend: tf.getBackend(), machine: machine(),
     shrinkml: VERSION, tfjs: tf.version.tfjs, createdAt: new Date().toISOString(), totalSeconds: (Date.now() - started) / 1000,
-    rows, targets: benchTargets(rows), notes: benchNotes(o),
+    rows, targets: benchTargets(rows), notes: benchNotes(o, yardstick),
   };
 }
 
@@ -191,14 +211,14 @@ export function benchTargets(rows: BenchRow[]): BenchTarget[] {
   return targets;
 }
 
-function benchNotes(o: BenchOptions): string[] {
+function benchNotes(o: BenchOptions, yardstick: YardstickOutcome | undefined): string[] {
   return [
     `Settings: ${o.settings.epochs} epoch(s) of pruning fine-tuning, ${Math.max(1, Math.ceil(o.settings.epochs / 2))} of cluster fine-tuning, ${o.settings.epochs * 2} of distillation, ` +
       `${o.settings.qatEpochs ?? 1} of QAT; student width ${o.settings.studentWidth}, seed ${o.settings.seed}, ` +
       `training on ${o.trainLimit ? `the first ${o.trainLimit} samples of` : 'all of'} the train split; searched budget "${o.settings.budget}" judged on the validation split.`,
     'Every variant is written to disk, read back as a user would load it, and measured on the same test samples; ratio = fp32 gzip bytes / variant gzip bytes.',
     'Unstructured sparsity and weight sharing shrink the download only: p50/p95 do not improve without structured pruning or int8 kernels.',
-    'PyTorch yardstick: not run (python3-torch is not installed here; the bench has no PyTorch path yet).',
+    yardstickNote(yardstick),
     ...((o.variants ?? BENCH_VARIANTS.map((v) => v.name)).includes('searched') ? [
       'The searched variant judges its trials on the validation split, never the test split. For MNIST that split is the last ' +
       '5,000 training images, written by the same people as the training images, so it reads easier than the test split ' +
