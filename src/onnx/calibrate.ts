@@ -4,23 +4,32 @@ import type { ProgressFn } from '../core/progress.js';
 import type { Dataset } from '../data/types.js';
 import { graphInputs } from '../formats/onnx/decode.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
-import { encodeOnnx } from '../formats/onnx/write.js';
 import type { OnnxValueInfo } from '../formats/types.js';
 import { createObserver } from '../quantize/observers/index.js';
 import type { Observer, ObserverName, ObserverOptions, Range } from '../quantize/observers/types.js';
-import { datasetFeed } from './data.js';
+import { batchSamples, datasetBatches, knownTotal, type CalibrationBatches } from './calibration-batches.js';
+import { defaultOnnxRuntime } from './default-runtime.js';
+import { encodeModel } from './encode.js';
 import { cloneModel } from './graph.js';
-import { createSession, runSession } from './runtime.js';
+import type { OnnxRuntime } from './ort.js';
 import { planStatic } from './static-plan.js';
 
 /**
  * Activation ranges for static quantization: the float model runs in onnxruntime with the tensors to observe added
  * as graph outputs, batch by batch, and each batch goes to one observer per tensor (src/quantize/observers: minmax,
  * percentile, entropy, ...). Batches are streamed: only the observers' statistics outlive a batch.
+ *
+ * Browser-safe: the runtime is a parameter (onnxruntime-node by default in Node, `webRuntime()` for
+ * onnxruntime-web), and nothing here imports Node built-ins.
  */
 export interface CalibrateOnnxOptions {
   model: ModelProto;
-  dataset: Dataset;
+  /** Samples for the model's one input, cut into `batchSize` batches. Give this or `batches`. */
+  dataset?: Dataset;
+  /** Ready-made feeds, batch by batch (any number of inputs). Give this or `dataset`. */
+  batches?: CalibrationBatches;
+  /** Samples in `batches`, for progress when it is not an array (progress totals are 0 when unknown). */
+  total?: number;
   /** The input fed with the dataset (default: the model's only input). */
   input?: OnnxValueInfo;
   /** Tensors to observe (default: those static QDQ quantizes, see ./static-plan.ts). */
@@ -29,6 +38,9 @@ export interface CalibrateOnnxOptions {
   observerOptions?: ObserverOptions;
   batchSize?: number;
   exclude?: readonly string[];
+  /** Where the model runs (default: onnxruntime-node in Node; required elsewhere). */
+  runtime?: OnnxRuntime;
+  /** Called after every batch with the samples done so far. */
   onProgress?: ProgressFn;
 }
 
@@ -39,12 +51,7 @@ export interface Calibration {
 }
 
 export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Calibration> {
-  const { dataset } = options;
-  const inputs = graphInputs(options.model, 'model');
-  const input = options.input ?? inputs[0];
-  if (!input || (!options.input && inputs.length !== 1)) {
-    throw new ShrinkmlError('UNSUPPORTED', `calibration feeds one input; the model has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
-  }
+  const { batches, total } = calibrationSource(options);
   const tensors = [...(options.tensors ?? planStatic(options.model, { exclude: options.exclude }).activations)];
   const observerName = options.observer ?? 'minmax';
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(observerName, options.observerOptions)]));
@@ -52,30 +59,48 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const outputs = new Set((exposed.graph!.output ?? []).map((o) => o.name));
   // onnxruntime infers the types of added outputs; a name is enough.
   for (const t of tensors) if (!outputs.has(t)) exposed.graph!.output!.push({ name: t });
-  const session = await createSession(encodeOnnx(exposed), { label: 'calibration model' });
-  const batchSize = options.batchSize ?? 32;
+  const runtime = options.runtime ?? await defaultOnnxRuntime();
+  const session = await runtime.createSession(encodeModel(exposed), { label: 'calibration model' });
+  let done = 0;
   try {
-    for (let start = 0; start < dataset.count; start += batchSize) {
-      const end = Math.min(start + batchSize, dataset.count);
-      const result = await runSession(session, { [input.name]: datasetFeed(dataset, input, { start, end }) }, tensors, 'calibration model');
-      for (const t of tensors) {
-        const value = result[t]!;
-        if (!(value.data instanceof Float32Array)) {
-          throw new ShrinkmlError('UNSUPPORTED', `calibration: tensor '${t}' is not float32`, { subject: t });
-        }
-        const batch = tf.tensor(value.data, value.dims as number[], 'float32');
-        try {
-          await observers.get(t)!.collect(batch);
-        } finally {
-          batch.dispose();
-        }
-      }
-      options.onProgress?.({ phase: 'calibrate', done: end, total: dataset.count });
+    for await (const feeds of batches) {
+      const result = await session.run(feeds, tensors);
+      for (const t of tensors) await observe(observers.get(t)!, t, result[t]!);
+      done += batchSamples(feeds);
+      options.onProgress?.({ phase: 'calibrate', done, total, message: runtime.name });
     }
   } finally {
     await session.release();
   }
+  if (done === 0) throw new ShrinkmlError('BAD_INPUT', 'calibration got no samples', { subject: 'dataset' });
   const ranges: Record<string, Range> = {};
   for (const [t, o] of observers) ranges[t] = o.compute();
-  return { ranges, observer: observerName, samples: dataset.count };
+  return { ranges, observer: observerName, samples: done };
+}
+
+function calibrationSource(options: CalibrateOnnxOptions): { batches: CalibrationBatches; total: number } {
+  if ((options.dataset === undefined) === (options.batches === undefined)) {
+    throw new ShrinkmlError('BAD_INPUT', 'calibration takes either a dataset or batches of feeds', { subject: 'dataset' });
+  }
+  if (options.batches) return { batches: options.batches, total: options.total ?? knownTotal(options.batches) };
+  const inputs = graphInputs(options.model, 'model');
+  const input = options.input ?? inputs[0];
+  if (!input || (!options.input && inputs.length !== 1)) {
+    throw new ShrinkmlError('UNSUPPORTED', `calibration feeds one input; the model has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`, {
+      suggestion: 'pass batches of feeds for every input instead of a dataset',
+    });
+  }
+  return { batches: datasetBatches(options.dataset!, input, options.batchSize ?? 32), total: options.dataset!.count };
+}
+
+async function observe(observer: Observer, name: string, value: { data: unknown; dims: readonly number[] }): Promise<void> {
+  if (!(value.data instanceof Float32Array)) {
+    throw new ShrinkmlError('UNSUPPORTED', `calibration: tensor '${name}' is not float32`, { subject: name });
+  }
+  const batch = tf.tensor(value.data, value.dims as number[], 'float32');
+  try {
+    await observer.collect(batch);
+  } finally {
+    batch.dispose();
+  }
 }

@@ -4,21 +4,21 @@ import { loadData } from '../data/load.js';
 import { DEFAULT_CALIBRATION_SIZE } from '../data/splits.js';
 import type { Dataset } from '../data/types.js';
 import { loadOnnx } from '../formats/onnx/adapter.js';
-import { writeOnnx } from '../formats/onnx/write.js';
 import type { ObserverName, ObserverOptions } from '../quantize/observers/types.js';
-import { calibrateOnnx } from './calibrate.js';
 import { pruneChannelsOnnx, type ChannelPruneOptions, type ChannelPruneReport } from './channels.js';
 import { quantizeDynamic } from './dynamic.js';
-import { foldBatchNorms } from './fold.js';
+import { writeCompressedOnnx, type CompressedOnnxOutput, type OnnxEvaluation } from './output.js';
 import { pruneOnnx, type PruneOnnxOptions, type PruneReport } from './prune.js';
 import type { QuantizeReport } from './report.js';
-import { quantizeStatic } from './static.js';
+import type { OnnxRuntime } from './ort.js';
+import { calibrateAndQuantizeStatic } from './static-calibrated.js';
 import { verifyOnnx, type VerifyResult } from './verify.js';
 import { storeWeights, type WeightOnlyReport } from './weight-only.js';
 
 /**
  * `shrinkml compress model.onnx`: read (with limits), structured then unstructured pruning, then INT8 (dynamic, or
- * static QDQ calibrated on data) or weight-only storage, verification in onnxruntime, atomic write.
+ * static QDQ calibrated on data) or weight-only storage, verification in onnxruntime, atomic write of the model
+ * with its lineage (metadata_props and `<name>.lineage.json`), then, with `evaluation`, its measurement.
  */
 export interface CompressOnnxOptions {
   /** The input .onnx file. */
@@ -35,19 +35,23 @@ export interface CompressOnnxOptions {
   /** Weight-only storage (smaller file, float compute); not combined with quantize. */
   weightStorage?: 'fp16' | 'int8';
   /** Data for static calibration and for verification: a Dataset or a loadData source ('mnist', a path). */
-  calibration?: { data: string | Dataset; limit?: number; observer?: ObserverName; observerOptions?: ObserverOptions; batchSize?: number };
+  calibration?: {
+    data: string | Dataset; limit?: number; observer?: ObserverName; observerOptions?: ObserverOptions; batchSize?: number;
+    /** Where calibration runs (default onnxruntime-node); verification always uses onnxruntime-node. */
+    runtime?: OnnxRuntime;
+  };
   perChannel?: boolean;
   reduceRange?: boolean;
   /** Node names left alone by every pass. */
   exclude?: string[];
   allowNonFinite?: boolean;
+  /** Measure the written output against the input (recorded in its lineage and returned as `measurement`). */
+  evaluation?: OnnxEvaluation;
   onProgress?: ProgressFn;
   onWarn?: WarnFn;
 }
 
-export interface CompressOnnxResult {
-  path: string;
-  bytes: number;
+export interface CompressOnnxResult extends CompressedOnnxOutput {
   inputBytes: number;
   report: {
     channels?: ChannelPruneReport;
@@ -79,20 +83,16 @@ export async function compressOnnx(options: CompressOnnxOptions): Promise<Compre
     ({ model, report: report.quantize } = quantizeDynamic(model, { exclude, perChannel: options.perChannel, reduceRange: options.reduceRange, onWarn: options.onWarn }));
   } else if (options.quantize === 'static') {
     const c = options.calibration!;
-    ({ model, folded: report.foldedBatchNorms } = foldBatchNorms(model));
-    const calibration = await calibrateOnnx({
-      model, dataset: dataset!, observer: c.observer, observerOptions: c.observerOptions, batchSize: c.batchSize, exclude, onProgress: options.onProgress,
-    });
-    ({ model, report: report.quantize } = quantizeStatic(model, {
-      ranges: calibration.ranges, perChannel: options.perChannel, reduceRange: options.reduceRange, exclude, onWarn: options.onWarn,
-      calibration: { observer: calibration.observer, samples: calibration.samples },
+    ({ model, report: report.quantize, folded: report.foldedBatchNorms } = await calibrateAndQuantizeStatic(model, {
+      calibration: { dataset: dataset!, observer: c.observer, observerOptions: c.observerOptions, batchSize: c.batchSize, runtime: c.runtime, onProgress: options.onProgress },
+      perChannel: options.perChannel, reduceRange: options.reduceRange, exclude, onWarn: options.onWarn,
     }));
   } else if (options.weightStorage) {
     ({ model, report: report.weightOnly } = storeWeights(model, { format: options.weightStorage }));
   }
   report.verify = await verifyOnnx({ reference: loaded.model, candidate: model, dataset });
-  const written = await writeOnnx({ model, out: options.out, force: options.force });
-  return { path: written.path, bytes: written.bytes, inputBytes: loaded.bytes.length, report };
+  const written = await writeCompressedOnnx({ model, input: loaded, options, report, calibration: dataset });
+  return { ...written, inputBytes: loaded.bytes.length, report };
 }
 
 async function calibrationSet(c: NonNullable<CompressOnnxOptions['calibration']>): Promise<Dataset> {

@@ -26,6 +26,9 @@ export interface DynamicQuantizeOptions {
 
 export const DYNAMIC_MIN_OPSET = 11;
 
+/** Why dynamic INT8 leaves every Conv float; the help text (./help.ts) says the same. */
+export const CONV_NOTE = "onnxruntime's ConvInteger CPU kernel takes only uint8 weights (uint8 × uint8), so dynamic INT8 keeps convolutions float; --quantize static quantizes them";
+
 export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptions = {}): { model: ModelProto; report: QuantizeReport } {
   const model = cloneModel(input);
   const g = new GraphEditor(model);
@@ -49,6 +52,9 @@ export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptio
     if (reason) report.skipped.push({ node: name, op: n.opType, reason });
   }
   g.removeUnusedWeights();
+  // Conv is float by design here, so it is a note in the report rather than a warning per node.
+  const convs = report.skipped.filter((s) => s.op === 'Conv').map((s) => s.node);
+  if (convs.length) report.notes = [`Conv left float (${convs.join(', ')}): ${CONV_NOTE}`];
   for (const s of report.skipped) if (s.reason !== 'excluded' && s.op !== 'Conv') options.onWarn?.(`${s.op} '${s.node}' left float: ${s.reason}`);
   return { model, report };
 }

@@ -1,6 +1,12 @@
-/** ONNX compression and export: public API (node; onnxruntime-node is the reference runtime). */
+/**
+ * ONNX compression and export: public API (Node; onnxruntime-node is the reference runtime). The browser-safe part
+ * (decode, calibrate with onnxruntime-web, static QDQ) is also gathered in ./browser.ts for bundlers.
+ */
 export { compressOnnx } from './compress.js';
 export type { CompressOnnxOptions, CompressOnnxResult } from './compress.js';
+export { LINEAGE_KEYS, readOnnxLineage } from './lineage.js';
+export type { OnnxLineage } from './lineage.js';
+export type { OnnxEvaluation } from './output.js';
 export { convertToOnnx, layersToOnnx, EXPORT_OPSET, SUPPORTED_LAYER_CLASSES } from './convert/index.js';
 export type { ConvertToOnnxOptions, ConvertToOnnxResult, LayersToOnnxOptions } from './convert/index.js';
 export { quantizeDynamic, DYNAMIC_MIN_OPSET } from './dynamic.js';
@@ -11,6 +17,9 @@ export { planStatic } from './static-plan.js';
 export type { PlannedNode, StaticPlan } from './static-plan.js';
 export { calibrateOnnx } from './calibrate.js';
 export type { Calibration, CalibrateOnnxOptions } from './calibrate.js';
+export type { CalibrationBatches, Feeds } from './calibration-batches.js';
+export { calibrateAndQuantizeStatic } from './static-calibrated.js';
+export type { CalibrateAndQuantizeOptions, CalibratedStaticModel } from './static-calibrated.js';
 export { pruneOnnx } from './prune.js';
 export type { PruneOnnxOptions, PruneReport, PrunedWeight } from './prune.js';
 export { pruneChannelsOnnx } from './channels.js';
@@ -24,8 +33,13 @@ export type { OnnxSummary } from './inspect.js';
 export { evaluateOnnx, onnxAccuracy, predictOnnx, argmaxRows } from './evaluate.js';
 export type { PredictOnnxOptions } from './evaluate.js';
 export { datasetFeed, onnxInputShape } from './data.js';
-export { createSession, runSession, runOnnx } from './runtime.js';
-export type { HostTensor, SessionOptions } from './runtime.js';
+export { createSession, runSession, runOnnx, nodeRuntime } from './runtime.js';
+export type { HostTensor, SessionOptions, OnnxRuntime, OnnxSession, OrtModule } from './ort.js';
+export { ortRuntime } from './ort.js';
+export { webRuntime } from './runtime-web.js';
+export type { WebRuntimeOptions, OrtWebModule } from './runtime-web.js';
+export { defaultOnnxRuntime } from './default-runtime.js';
+export { encodeModel } from './encode.js';
 export { GraphBuilder, makeValueInfo } from './builder.js';
 export { GraphEditor, cloneModel } from './graph.js';
 export type { Weight } from './graph.js';

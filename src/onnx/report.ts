@@ -19,4 +19,6 @@ export interface QuantizeReport {
   activations?: { tensor: string; scale: number; zeroPoint: number; min: number; max: number }[];
   /** Static only: where the activation ranges came from (observer name and calibration sample count). */
   calibration?: { observer: string; samples: number };
+  /** For a person reading the report: what was left float by design rather than by failure, and why. */
+  notes?: string[];
 }

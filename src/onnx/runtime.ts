@@ -1,55 +1,33 @@
 import * as ort from 'onnxruntime-node';
-import { ShrinkmlError } from '../core/errors.js';
+import { loadOrtSession, ortRuntime, runOrtSession, type HostTensor, type OnnxRuntime, type SessionOptions } from './ort.js';
 
 /**
- * onnxruntime-node, the reference client: every model shrinkml writes is loaded and run here in tests, and
- * calibration and the bench run through it. Sessions own native memory; callers release them.
+ * onnxruntime-node, the reference client: every model shrinkml writes is loaded and run here in tests, and the
+ * bench and the CLI's measurements run through it. Node only; code that must also run in a browser takes an
+ * OnnxRuntime (./ort.ts) instead, and gets this one by default in Node (./default-runtime.ts).
  */
-export interface SessionOptions {
-  /** Graph optimizations onnxruntime applies at load ('all' fuses QDQ and dynamic-quantized patterns). */
-  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Intra-op threads; default 1 so timings and shared CI machines stay predictable. */
-  threads?: number;
-  /** Label for error messages (the file). */
-  label?: string;
+export type { HostTensor, SessionOptions, TensorData } from './ort.js';
+
+const nodeOptions = (options: SessionOptions): ort.InferenceSession.SessionOptions => ({
+  graphOptimizationLevel: options.optimization ?? 'all',
+  intraOpNumThreads: options.threads ?? 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  logSeverityLevel: 3,
+});
+
+/** onnxruntime-node's CPU execution provider as an OnnxRuntime. */
+export function nodeRuntime(): OnnxRuntime {
+  return ortRuntime({ name: 'onnxruntime-node', load: async () => ort, ortOptions: nodeOptions });
 }
 
 export async function createSession(bytes: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
-  try {
-    return await ort.InferenceSession.create(bytes, {
-      graphOptimizationLevel: options.optimization ?? 'all',
-      intraOpNumThreads: options.threads ?? 1,
-      interOpNumThreads: 1,
-      executionMode: 'sequential',
-      logSeverityLevel: 3,
-    });
-  } catch (e) {
-    throw new ShrinkmlError('BAD_INPUT', `${options.label ?? 'model'}: onnxruntime cannot load it (${firstLine(e)})`, {
-      subject: options.label, cause: e,
-    });
-  }
+  return await loadOrtSession(ort, bytes, nodeOptions(options), options.label) as ort.InferenceSession;
 }
-
-export interface HostTensor { data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array; dims: readonly number[] }
-
-export type TensorData = HostTensor['data'];
 
 /** Runs a session on float feeds (or any typed array) and copies the outputs out, releasing onnxruntime's tensors. */
 export async function runSession(session: ort.InferenceSession, feeds: Record<string, HostTensor>, outputs?: readonly string[], label = 'model'): Promise<Record<string, HostTensor>> {
-  const ortFeeds: Record<string, ort.Tensor> = {};
-  for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.data as Float32Array, t.dims);
-  let result: ort.InferenceSession.OnnxValueMapType;
-  try {
-    result = outputs ? await session.run(ortFeeds, outputs as string[]) : await session.run(ortFeeds);
-  } catch (e) {
-    throw new ShrinkmlError('BAD_INPUT', `${label}: onnxruntime failed to run it (${firstLine(e)})`, { subject: label, cause: e });
-  }
-  const out: Record<string, HostTensor> = {};
-  for (const [name, value] of Object.entries(result)) {
-    out[name] = { data: (value.data as TensorData).slice(), dims: [...value.dims] };
-    value.dispose();
-  }
-  return out;
+  return runOrtSession(ort, session, feeds, outputs, label);
 }
 
 /** Load, run once, release: the check every written model goes through in tests. */
@@ -60,8 +38,4 @@ export async function runOnnx(options: { bytes: Uint8Array; feeds: Record<string
   } finally {
     await session.release();
   }
-}
-
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
 }

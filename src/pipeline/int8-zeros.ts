@@ -16,10 +16,10 @@ export function zeroMasks(model: tf.LayersModel): Map<string, { zeros: Uint8Arra
 }
 
 /**
- * QAT trains every weight, pruned ones included (runQuantizeStep takes no training callbacks to hold masks), so
- * after conversion the int8 codes of weights that were zero before QAT are set back to code 0, which is 0.0 for
- * symmetric weights. Packed layout: row j (output channel) of K int8 codes, four per int32, byte i&3 of word i>>2
- * (docs/numerics.md "Packing"). Asymmetric layers (code 0 ≠ 0.0) are left alone. Returns the codes zeroed.
+ * After QAT conversion, sets the int8 codes of weights that were zero before QAT back to code 0, which is 0.0 for
+ * symmetric weights. The QAT step holds the zeros during training (ZeroHold), so this is a safety net for layers
+ * the hold could not find in the QAT model. Packed layout: row j (output channel) of K int8 codes, four per
+ * int32, byte i&3 of word i>>2 (docs/numerics.md "Packing"). Asymmetric layers (code 0 ≠ 0.0) are left alone. Returns the codes zeroed.
  */
 export function rezeroInt8(model: tf.LayersModel, masks: Map<string, { zeros: Uint8Array; n: number }>): number {
   let cleared = 0;

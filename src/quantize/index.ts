@@ -28,7 +28,7 @@ export type { ConvertOptions, ConvertResult, LayerReport } from './convert.js';
 export { FLOAT16_MAX, FLOAT16_MIN_NORMAL, fromFloat16, isFloat16Exact, roundToFloat16, storedBias, storedScales } from './float16.js';
 export type { StoredParams } from './float16.js';
 export { prepareQat, convertQat, runQat, QatDense, QatConv2D } from './qat/index.js';
-export type { QatModel, QatSummary } from './qat/index.js';
+export type { QatModel, QatSummary, RunQatOptions, QatCallback } from './qat/index.js';
 export { planWeightOnly } from './weight-only.js';
 export type { WeightOnlyLayer, WeightOnlyPlan } from './weight-only.js';
 export { int8WeightBits, int8ParamCounts } from './bits.js';

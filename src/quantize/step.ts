@@ -10,7 +10,7 @@ import { convertToInt8, type LayerReport } from './convert.js';
 import { copyWeightsByLayer, ModelGraph } from './graph.js';
 import type { ObserverName } from './observers/types.js';
 import { prepareFloat, type PrepareResult } from './prepare.js';
-import { runQat, type QatSummary } from './qat/index.js';
+import { runQat, type QatCallback, type QatSummary } from './qat/index.js';
 import { parseQuantizeSpec, type QuantizeSpec } from './spec.js';
 import { INT8_CLASS } from './support.js';
 import { planWeightOnly, type WeightOnlyLayer } from './weight-only.js';
@@ -30,6 +30,8 @@ export interface QuantizeStepOptions {
   calibration?: Dataset;
   /** The training split; required by qat. */
   train?: Dataset;
+  /** qat only: tfjs callbacks for the fine-tuning, bound to the QAT model (see runQat); other modes do not train. */
+  callbacks?: readonly QatCallback[];
   /** A full config object (e.g. from a JSON file: overrides, exclusions); the flags above override it. */
   config?: unknown;
   onProgress?: ProgressFn;
@@ -125,7 +127,7 @@ export async function runQuantizeStep(o: QuantizeStepOptions): Promise<QuantizeS
     if (config.mode === 'qat') {
       const trained = await runQat({
         model: float, config, ranges: ranges!, train: requireData(o.train, 'training', 'qat'),
-        validation: o.calibration, onProgress: o.onProgress,
+        validation: o.calibration, callbacks: o.callbacks, onProgress: o.onProgress,
       });
       float.dispose();
       float = trained.model;

@@ -11,6 +11,7 @@ import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type Str
 import { OBSERVER_NAMES } from '../../quantize/index.js';
 import { compressOnnxForCli } from '../shared/compress-onnx.js';
 import { QUANTIZE_HELP } from '../../quantize/index.js';
+import { ONNX_COMPRESS_HELP } from '../../onnx/help.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import type { EvaluateFlags } from '../shared/evaluate.js';
@@ -72,6 +73,8 @@ ${indent(PRUNE_SPEC_HELP)}
 --quantize:
 ${indent(QUANTIZE_HELP)}
 
+${ONNX_COMPRESS_HELP}
+
 --config takes a JSON pipeline (YAML is not supported), e.g.
   {"seed": 1, "steps": [
     {"step": "prune", "options": {"method": "magnitude:0.9:global", "finetuneEpochs": 2}},
@@ -94,7 +97,7 @@ code is 1. Trials are recorded in <out>.trials.json as they finish; after Ctrl-C
 
 Output: the model, lineage.json (source hash, config, seeds, data splits, versions, metrics) and
 report.json/md/html (Pareto plot, per-layer table, verdict) in --out; <name>.lineage.json and
-<name>.report.* beside a single-file (.json) output.
+<name>.report.* beside a single-file output (.json, or .onnx, whose lineage also goes in metadata_props).
 
 Examples:
   $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"

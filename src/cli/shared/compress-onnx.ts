@@ -1,10 +1,16 @@
+import * as tf from '@tensorflow/tfjs';
+import * as path from 'node:path';
 import { ShrinkmlError } from '../../core/errors.js';
+import { VERSION } from '../../core/version.js';
 import { loadData } from '../../data/index.js';
 import { loadOnnx } from '../../formats/onnx/index.js';
-import { compressOnnx, type CompressOnnxOptions } from '../../onnx/index.js';
+import { budgetToString, toBudget, type Measurement } from '../../measure/index.js';
+import { compressOnnx, type CompressOnnxOptions, type CompressOnnxResult } from '../../onnx/index.js';
 import { measureOnnx } from '../../onnx/measure.js';
+import { summarizeMeasurement } from '../../pipeline/index.js';
 import { parsePruneSpec } from '../../prune/index.js';
 import type { ObserverName } from '../../quantize/index.js';
+import { layerRows, renderHtml, renderMarkdown, writeFileAtomically, type CompressReport } from '../../report/index.js';
 import type { CliIo } from '../command.js';
 import type { EvaluateFlags } from './evaluate.js';
 import { stderrProgress } from './progress.js';
@@ -27,7 +33,8 @@ const TFJS_ONLY = ['preset', 'config', 'distillFrom', 'cluster', 'finetuneEpochs
 
 /**
  * `shrinkml compress model.onnx`: ONNX in, ONNX out, through src/onnx (pruning, dynamic INT8, static QDQ,
- * fp16/int8 weight storage), then measured in onnxruntime-node against the input.
+ * fp16/int8 weight storage), measured in onnxruntime-node against the input, with its lineage (in the model's
+ * metadata_props and `<name>.lineage.json`) and `<name>.report.{json,md,html}` beside it.
  */
 export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxFlags & Record<string, unknown>, io: CliIo): Promise<void> {
   const unsupported = TFJS_ONLY.filter((k) => flags[k] !== undefined);
@@ -60,18 +67,66 @@ export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxF
     if (!flags.data) throw new ShrinkmlError('BAD_INPUT', '--quantize static needs calibration data', { subject: '--data', suggestion: 'add --data mnist' });
     options.calibration = { data: await loadData({ source: flags.data, split: 'calibration', limit: flags.calibSamples ?? 512 }), observer: flags.observer as ObserverName | undefined };
   }
+  const latency = flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false as const;
+  options.evaluation = {
+    data: flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined,
+    source: flags.data, batchSize: flags.batchSize, latency, budget: flags.budget,
+  };
+  const started = performance.now();
   const result = await compressOnnx(options);
-  io.stderr(`wrote ${result.path} (${result.bytes} bytes, input ${result.inputBytes})\n`);
-  const [input, output] = [await loadOnnx(modelPath), await loadOnnx(result.path)];
-  const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
-  const measurement = await measureOnnx({
-    loaded: output, reference: input, dataset, batchSize: flags.batchSize, budget: flags.budget, onProgress: stderrProgress(io),
-    latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
-  });
+  const seconds = (performance.now() - started) / 1000;
+  const measurement = result.measurement!;
+  io.stderr(`wrote ${result.path} (${result.bytes} bytes, input ${result.inputBytes}) and ${path.basename(result.lineagePath)}\n`);
+  const input = await measureOnnx({ loaded: await loadOnnx(modelPath), latency, onProgress: stderrProgress(io) });
+  const report = onnxReport({ flags, result, measurement, input, seconds });
+  const stem = result.path.replace(/\.onnx$/i, '');
+  const reports = { json: `${stem}.report.json`, md: `${stem}.report.md`, html: `${stem}.report.html` };
+  await writeFileAtomically(reports.json, JSON.stringify(report, null, 2) + '\n');
+  await writeFileAtomically(reports.md, renderMarkdown(report));
+  await writeFileAtomically(reports.html, renderHtml(report));
   if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
   if (flags.json) {
-    io.stdout(JSON.stringify({ ...measurement, device: 'onnxruntime-node (CPU)', out: result.path, report: result.report }, null, 2) + '\n');
+    io.stdout(JSON.stringify({
+      ...measurement, device: 'onnxruntime-node (CPU)', out: result.path, report: result.report, lineage: result.lineage, reports,
+    }, null, 2) + '\n');
   } else {
-    io.stdout(`${result.path}\n${formatMeasurement(measurement)}`);
+    io.stdout(`${result.path}\n${formatMeasurement(measurement)}report: ${reports.html}\n`);
   }
+}
+
+/**
+ * The tfjs pipeline's report.json contract, filled from an ONNX run, so one renderer (src/report) and any script
+ * reading report.json serve both formats. compressOnnx does not time its passes one by one, so they are one step
+ * record whose time covers the whole call (passes, verification, writing and measuring).
+ */
+function onnxReport(o: { flags: CompressOnnxFlags; result: CompressOnnxResult; measurement: Measurement; input: Measurement; seconds: number }): CompressReport {
+  const { lineage } = o.result;
+  const m = o.measurement;
+  const split = o.flags.data ? o.flags.split : 'none';
+  const failed = m.budget?.criteria.filter((c) => !c.pass).map((c) => c.criterion).join('; ');
+  const notes = [
+    `ONNX passes are deterministic (no seed). The lineage is in the model's metadata_props (shrinkml.lineage), which the sizes include, and in ${path.basename(o.result.lineagePath)}.`,
+  ];
+  // e.g. dynamic INT8 leaves Conv float (onnxruntime's ConvInteger takes only uint8 weights): say so where people read.
+  notes.push(...(o.result.report.quantize?.notes ?? []));
+  if (lineage.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in onnxruntime (structured pruning does).');
+  return {
+    kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend: 'onnxruntime-node', createdAt: lineage.createdAt,
+    input: {
+      path: lineage.source, hash: lineage.sourceHash,
+      metrics: { ...summarizeMeasurement(o.input), accuracy: m.referenceAccuracy, samples: m.samples },
+    },
+    output: { path: o.result.path, metrics: summarizeMeasurement(m), weightsHash: lineage.weightsHash! },
+    evaluation: { data: o.flags.data, split, samples: m.samples },
+    pipeline: { version: 1, seed: 0, steps: lineage.steps },
+    levels: {},
+    steps: [{ step: 'onnx', options: { ...lineage.config }, seed: 0, seconds: o.seconds, summary: { ...o.result.report } }],
+    budget: o.flags.budget !== undefined && m.budget ? {
+      text: budgetToString(toBudget(o.flags.budget)), check: m.budget, pass: m.budget.pass, closest: false,
+      message: m.budget.pass ? `met on the ${split} split` : `not met on the ${split} split: ${failed}`,
+    } : undefined,
+    trials: [],
+    layers: layerRows(m.layers),
+    notes,
+  };
 }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { int8WeightBits, OBSERVER_NAMES, runQuantizeStep } from '../../quantize/index.js';
+import { ZeroHold } from '../hold-zeros.js';
 import { rezeroInt8, zeroMasks } from '../int8-zeros.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, layersAt, num } from './shared.js';
 import type { PipelineStep, StepContext, StepResult } from './types.js';
@@ -24,7 +25,10 @@ function quantConfig(options: Record<string, unknown>, ctx: StepContext, qat?: R
 
 async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<string, unknown>, ctx: StepContext): Promise<StepResult> {
   const needsCalibration = mode !== 'dynamic';
-  const masks = zeroMasks(ctx.model);
+  // QAT trains every weight: the hold re-zeroes pruned ones after each batch, so they cannot regrow and the
+  // fake-quant (its per-channel scales included) trains on the sparse weights the int8 model will have.
+  const hold = mode === 'qat' ? new ZeroHold(ctx.model) : undefined;
+  const masks = hold?.active ? zeroMasks(ctx.model) : undefined;
   const qat = mode === 'qat' ? {
     epochs: num(options, 'epochs', 1), batchSize: num(options, 'batchSize', 64), learningRate: num(options, 'learningRate', 1e-4), seed: ctx.seed,
   } : undefined;
@@ -34,10 +38,15 @@ async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<stri
     observer: options.observer as never, calibSamples: typeof options.calibSamples === 'number' ? options.calibSamples : undefined,
     calibration: needsCalibration ? await ctx.data.get('calibration', `${mode} quantization`) : undefined,
     train: mode === 'qat' ? await ctx.data.get('train', 'QAT') : undefined,
+    callbacks: hold?.active ? [hold] : undefined,
     onProgress: ctx.onProgress, onWarn: ctx.onWarn,
   });
   const model: tf.LayersModel = result.model;
-  const rezeroed = mode === 'qat' ? rezeroInt8(model, masks) : 0;
+  // Safety net, expected to clear nothing: the hold finds its masks in the QAT model by layer and weight name, so a
+  // layer that the prepare phase or prepareQat rebuilt under another name would regrow unnoticed. The count is in
+  // the summary, and a warning says when it was not 0.
+  const rezeroed = masks ? rezeroInt8(model, masks) : 0;
+  if (rezeroed > 0) ctx.onWarn?.(`qat: ${rezeroed} int8 codes of pruned weights were not 0 after fine-tuning; set back to 0`);
   Object.assign(ctx.output.shrinkml, result.saveOptions.shrinkml ?? {});
   Object.assign(ctx.output.weightBits, int8WeightBits(model));
   const r = result.report;
@@ -47,7 +56,7 @@ async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<stri
       mode: r.mode, perChannel: r.config.weights.perChannel, observer: needsCalibration ? r.config.activations.observer : undefined,
       layers: r.layers, folded: r.folded, fused: r.fused, calibration: r.calibration,
       qat: r.qat ? { epochs: r.qat.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, acc: e.acc, seconds: e.seconds })), learningRate: r.qat.learningRate } : undefined,
-      prunedCodesRezeroed: rezeroed, warnings: r.warnings,
+      heldZeros: hold?.active ? hold.layers : undefined, prunedCodesRezeroed: rezeroed, warnings: r.warnings,
     },
   };
 }

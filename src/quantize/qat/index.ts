@@ -6,9 +6,11 @@ import { settingsFor, type QuantConfig } from '../config.js';
 import { copyWeightsByLayer, ModelGraph } from '../graph.js';
 import type { Range } from '../observers/types.js';
 import { INT8_CLASS, unsupportedReason } from '../support.js';
+import { seededCallbacks, type QatCallback } from './callbacks.js';
 import { QatConv2D, QatDense, QatLayer } from './layers.js';
 
 export { QatConv2D, QatDense, QatLayer };
+export type { QatCallback };
 
 export interface QatModel {
   /** The float model with fake-quant layers in place of the int8-convertible Dense/Conv2D. */
@@ -67,19 +69,39 @@ export interface QatSummary {
   seed: number;
 }
 
+export interface RunQatOptions {
+  model: tf.LayersModel;
+  config: QuantConfig;
+  ranges: Record<string, Range>;
+  train: Dataset;
+  validation?: Dataset;
+  /**
+   * tfjs callbacks called per batch and epoch as in fit(), bound to the QAT model: fake-quant layers in place of
+   * the Dense/Conv2D being quantized, under the same layer names, with kernels named `kernel` as before. A
+   * mask-holding callback (src/pipeline/hold-zeros.ts) keeps pruned weights at zero, so the fake-quant sees the
+   * sparse weights the int8 model will have.
+   */
+  callbacks?: readonly QatCallback[];
+  onProgress?: ProgressFn;
+}
+
 /**
  * QAT fine-tuning: prepareQat, a seeded training run (categorical cross-entropy on the model's softmax output,
  * Adam at a small learning rate), then the trained weights and ranges for the static int8 conversion.
  */
-export async function runQat(o: {
-  model: tf.LayersModel; config: QuantConfig; ranges: Record<string, Range>; train: Dataset; validation?: Dataset;
-  onProgress?: ProgressFn;
-}): Promise<{ model: tf.LayersModel; ranges: Record<string, Range>; summary: QatSummary }> {
+export async function runQat(o: RunQatOptions): Promise<{ model: tf.LayersModel; ranges: Record<string, Range>; summary: QatSummary }> {
   const qat = await prepareQat(o);
   try {
     const { epochs, batchSize, learningRate, seed } = o.config.qat;
     qat.model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-    const history = await trainSeeded({ model: qat.model, train: o.train, validation: o.validation, epochs, batchSize, seed, onProgress: o.onProgress });
+    const callbacks = seededCallbacks({
+      callbacks: o.callbacks ?? [], model: qat.model, epochs, samples: o.train.count, batchSize, validation: !!o.validation,
+    });
+    await callbacks.begin();
+    const history = await trainSeeded({
+      model: qat.model, train: o.train, validation: o.validation, epochs, batchSize, seed, onProgress: o.onProgress, callbacks: callbacks.hooks,
+    });
+    await callbacks.end();
     const out = await convertQat(qat);
     // Calibrated ranges stand in for layers the QAT pass did not wrap (none today; kept for safety).
     return { model: out.model, ranges: { ...o.ranges, ...out.ranges }, summary: { epochs: history.epochs, learningRate, batchSize, seed } };

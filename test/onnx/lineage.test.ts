@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeOnnx, encodeOnnx, onnx } from '../../src/formats/onnx/index.js';
+import { compressOnnx } from '../../src/onnx/compress.js';
+import { LINEAGE_KEYS, readOnnxLineage, withLineage, withoutLineage, type OnnxLineage } from '../../src/onnx/lineage.js';
+import { convModel, floatFeed, mlpModel } from './fixtures.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'shrinkml-onnx-lineage-'));
+beforeAll(async () => { await tf.setBackend('cpu'); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha256 = (bytes: Uint8Array) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+const keys = (bytes: Uint8Array) => decodeOnnx(bytes, 'out').model.metadataProps.map((p) => p.key);
+
+function save(name: string, model: ReturnType<typeof mlpModel>): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, encodeOnnx(model));
+  return file;
+}
+
+describe('ONNX lineage in metadata_props', () => {
+  const lineage = { shrinkml: '0.1.0', sourceHash: 'sha256:ab12', createdAt: '2025-01-01T00:00:00.000Z', steps: [] } as unknown as OnnxLineage;
+
+  it('is added beside the model\'s own keys, replaces an earlier lineage, and reads back', () => {
+    const model = mlpModel();
+    model.metadataProps = [onnx.StringStringEntryProto.create({ key: 'author', value: 'someone' })];
+    const once = withLineage(model, { ...lineage, sourceHash: 'sha256:0000' });
+    const twice = decodeOnnx(encodeOnnx(withLineage(once, lineage)), 'twice').model;
+    expect(twice.metadataProps.map((p) => [p.key, p.value])).toEqual([
+      ['author', 'someone'],
+      [LINEAGE_KEYS.lineage, JSON.stringify(lineage)],
+      [LINEAGE_KEYS.version, '0.1.0'],
+      [LINEAGE_KEYS.sourceSha256, 'ab12'],
+      [LINEAGE_KEYS.createdAt, '2025-01-01T00:00:00.000Z'],
+    ]);
+    expect(readOnnxLineage(twice)).toEqual(lineage);
+    expect(encodeOnnx(withoutLineage(twice))).toEqual(encodeOnnx(model));
+    expect(model.metadataProps.length).toBe(1); // the input model is not modified
+  });
+
+  it.each([
+    ['no lineage key', []],
+    ['a lineage that is not JSON', [{ key: LINEAGE_KEYS.lineage, value: '{oops' }]],
+  ])('reads as undefined with %s', (_name, props) => {
+    expect(readOnnxLineage(onnx.ModelProto.create({ metadataProps: props }))).toBeUndefined();
+  });
+});
+
+describe('compressOnnx writes the lineage with the model', () => {
+  it('without evaluation: verification metrics only; compressing the output again records it as the source', async () => {
+    const input = save('mlp.onnx', mlpModel({ inputs: 64, hidden: 64 }));
+    const first = await compressOnnx({ path: input, out: path.join(dir, 'mlp-int8.onnx'), prune: { sparsity: 0.5 }, quantize: 'dynamic' });
+    expect(first.measurement).toBeUndefined();
+    expect(first.lineagePath).toBe(path.join(dir, 'mlp-int8.lineage.json'));
+    expect(first.lineage).toMatchObject({
+      sourceHash: sha256(readFileSync(input)), config: { format: 'onnx', prune: { sparsity: 0.5 }, quantize: 'dynamic' },
+      steps: [{ step: 'prune', options: { method: 'magnitude', sparsity: 0.5 } }, { step: 'ptq', options: { mode: 'dynamic' } }],
+      metrics: { verify: first.report.verify },
+    });
+    expect(first.lineage.data).toBeUndefined();
+
+    const second = await compressOnnx({ path: first.path, out: path.join(dir, 'mlp-fp16.onnx'), weightStorage: 'fp16' });
+    const bytes = new Uint8Array(readFileSync(second.path));
+    expect(keys(bytes).filter((k) => k === LINEAGE_KEYS.lineage)).toHaveLength(1);
+    expect(readOnnxLineage(decodeOnnx(bytes, 'second').model)).toEqual(second.lineage);
+    expect(second.lineage).toMatchObject({ source: first.path, sourceHash: sha256(readFileSync(first.path)), steps: [{ step: 'weight-format', options: { encoding: 'float16' } }] });
+    expect(second.bytes).toBe(bytes.length);
+  });
+
+  it('static: the calibration data is in the config and the data splits', async () => {
+    const input = save('conv.onnx', convModel());
+    const data = { name: 'synthetic', split: 'calibration' as const, count: 48, sampleShape: [8, 8, 1], x: floatFeed([48 * 64], 8).data.map(Math.abs), files: [] };
+    const r = await compressOnnx({ path: input, out: path.join(dir, 'conv-qdq.onnx'), quantize: 'static', calibration: { data, observer: 'minmax' } });
+    expect(r.lineage.config!.calibration).toEqual({ source: 'synthetic', limit: 48, observer: 'minmax' });
+    expect(r.lineage.steps).toEqual([{ step: 'ptq', options: { mode: 'static', observer: 'minmax', calibrationSamples: 48 } }]);
+    expect(r.lineage.data).toEqual({ source: 'synthetic', split: 'calibration', samples: 48, splits: { calibration: 48 } });
+  });
+
+  it('never writes over the input, even with force, and then leaves no lineage file either', async () => {
+    const input = save('mlp2.onnx', mlpModel());
+    const before = readFileSync(input);
+    await expect(compressOnnx({ path: input, out: input, quantize: 'dynamic', force: true })).rejects.toMatchObject({ code: 'EXISTS' });
+    expect(readFileSync(input)).toEqual(before);
+    expect(existsSync(path.join(dir, 'mlp2.lineage.json'))).toBe(false);
+  });
+});
