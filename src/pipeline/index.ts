@@ -35,5 +35,6 @@ export { reproduceLineage } from './reproduce.js';
 export type { Reproduction } from './reproduce.js';
 export { compressModel, SEARCH_DEFAULTS } from './compress.js';
 export type { CompressOptions, CompressResult } from './compress.js';
-export { runBench, benchTargets, BENCH_VARIANTS } from './bench.js';
+export { runBench, benchTargets, compressionTargetFor, COMPRESSION_TARGETS, BENCH_VARIANTS } from './bench.js';
+export type { CompressionTarget } from './bench.js';
 export type { BenchOptions, BenchSettings, BenchVariant } from './bench.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchCommand } from '../../src/cli/commands/bench.js';
 import { loadModel } from '../../src/formats/index.js';
 import type { LoadedLayersModel } from '../../src/formats/types.js';
-import { benchTargets, runBench } from '../../src/pipeline/index.js';
+import { benchTargets, compressionTargetFor, runBench } from '../../src/pipeline/index.js';
 import { renderBenchMarkdown, renderBenchTable } from '../../src/report/index.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { saveTinyMnistModel } from './helpers.js';
@@ -55,6 +55,16 @@ describe('runBench', () => {
   ])('targets: %j', (rows, verdicts) => {
     const full = rows.map((r) => ({ description: '', status: 'ok' as const, ...r }));
     expect(benchTargets(full).map((t) => t.pass)).toEqual(verdicts);
+  });
+
+  it('LeNet-5 is held to 20×, LeNet-300-100 to 40×, other models to no compression target', () => {
+    const row = { variant: 'searched', description: '', status: 'ok' as const, ratio: 25, drop: 0.2 };
+    expect(compressionTargetFor('models/mnist-lenet5')?.ratio).toBe(20);
+    expect(compressionTargetFor('/x/models/mnist-lenet-300-100/model.json')?.ratio).toBe(40);
+    expect(compressionTargetFor('models/mnist-residual')).toBeNull();
+    expect(benchTargets([row], compressionTargetFor('models/mnist-lenet5')).map((t) => [t.target, t.pass])).toEqual([['≥ 20×, ≤ 0.3 pt', true]]);
+    expect(benchTargets([row], compressionTargetFor('models/mnist-lenet-300-100')).map((t) => t.pass)).toEqual([false]);
+    expect(benchTargets([row], null)).toEqual([]);
   });
 
   it('the bench command writes the Markdown and HTML it was asked for', async () => {
