@@ -3,6 +3,7 @@ import { ShrinkmlError } from '../core/errors.js';
 import { assertSchema, type ObjectSchema } from './schema.js';
 import { STEP_NAMES, getStep } from './steps/index.js';
 import { PHASES, type StepName } from './steps/types.js';
+import { parse as parseYaml } from 'yaml';
 
 /** One step of a pipeline: which technique and its options (validated against that step's schema). */
 export interface StepConfig {
@@ -109,7 +110,10 @@ function checkOrder(steps: StepConfig[], source: string): void {
   });
 }
 
-/** Reads and validates a JSON pipeline config file. (JSON only: YAML would need a parser dependency.) */
+/**
+ * Reads and validates a pipeline config file: JSON, or YAML when it is named .yaml/.yml (both go through the same
+ * schema, so errors name the same field paths). YAML is parsed with `yaml` in its core schema: no custom tags.
+ */
 export async function loadPipelineConfig(file: string): Promise<PipelineConfig> {
   let text: string;
   try {
@@ -118,12 +122,15 @@ export async function loadPipelineConfig(file: string): Promise<PipelineConfig> 
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new ShrinkmlError(missing ? 'NOT_FOUND' : 'BAD_INPUT', `${file}: cannot read the pipeline config (${(e as Error).message})`, { subject: file, cause: e });
   }
+  const isYaml = /\.ya?ml$/i.test(file);
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = isYaml ? parseYaml(text, { schema: 'core', uniqueKeys: true }) : JSON.parse(text);
   } catch (e) {
-    throw new ShrinkmlError('BAD_INPUT', `${file}: not valid JSON (${(e as Error).message})`, {
-      subject: file, suggestion: 'pipeline configs are JSON; see `shrinkml compress --help` for an example',
+    // yaml's messages span lines (a code frame); the first line has the problem and its line/column.
+    const reason = (e as Error).message.split('\n')[0];
+    throw new ShrinkmlError('BAD_INPUT', `${file}: not valid ${isYaml ? 'YAML' : 'JSON'} (${reason})`, {
+      subject: file, suggestion: 'see `shrinkml compress --help` for an example config',
     });
   }
   return parsePipelineConfig(value, file);

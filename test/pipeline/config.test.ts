@@ -46,6 +46,25 @@ describe('parsePipelineConfig errors carry the path of the bad field', () => {
     await expect(loadPipelineConfig(bad)).rejects.toThrow(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not valid JSON`));
     await expect(loadPipelineConfig(path.join(dir, 'missing.json'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
+
+  it('reads the same pipeline from YAML, with line numbers for syntax errors and field paths for schema errors', async () => {
+    const yaml = path.join(dir, 'pipeline.yaml');
+    writeFileSync(yaml, [
+      'seed: 3', 'steps:', '  - step: prune', '    options: { method: "magnitude:0.9:global", finetuneEpochs: 1 }',
+      '  - step: cluster', '    options:', '      clusters: 32', '',
+    ].join('\n'));
+    const fromJson = parsePipelineConfig({ seed: 3, steps: [{ step: 'prune', options: { method: 'magnitude:0.9:global', finetuneEpochs: 1 } }, { step: 'cluster', options: { clusters: 32 } }] });
+    expect(await loadPipelineConfig(yaml)).toEqual(fromJson);
+    const broken = path.join(dir, 'broken.yml');
+    writeFileSync(broken, 'seed: 1\nsteps:\n  - step: prune\n   options: [\n');
+    await expect(loadPipelineConfig(broken)).rejects.toThrow(/broken\.yml: not valid YAML \(.*line \d+/);
+    const duplicate = path.join(dir, 'duplicate.yaml');
+    writeFileSync(duplicate, 'seed: 1\nseed: 2\nsteps: []\n');
+    await expect(loadPipelineConfig(duplicate)).rejects.toThrow(/duplicate\.yaml: not valid YAML/);
+    const badField = path.join(dir, 'bad-field.yaml');
+    writeFileSync(badField, 'steps:\n  - step: cluster\n    options: { clusters: many }\n');
+    await expect(loadPipelineConfig(badField)).rejects.toThrow(/bad-field\.yaml: steps\[0\]\.options\.clusters/);
+  });
 });
 
 describe('presets', () => {

@@ -75,11 +75,18 @@ ${indent(QUANTIZE_HELP)}
 
 ${ONNX_COMPRESS_HELP}
 
---config takes a JSON pipeline (YAML is not supported), e.g.
+--config takes a pipeline as JSON, or YAML when the file ends in .yaml/.yml, e.g.
   {"seed": 1, "steps": [
     {"step": "prune", "options": {"method": "magnitude:0.9:global", "finetuneEpochs": 2}},
     {"step": "cluster", "options": {"clusters": 16, "storage": "uint8"}}],
    "data": {"trainLimit": 20000}, "search": {"maxTrials": 6}}
+  or, in pipeline.yaml:
+    seed: 1
+    steps:
+      - step: prune
+        options: { method: "magnitude:0.9:global", finetuneEpochs: 2 }
+      - step: cluster
+        options: { clusters: 16, storage: uint8 }
 Flags given with --preset/--config change the matching step (or add it).
 
 Budget search (with --budget and at least one step): starts from the pipeline as written (most aggressive), and
