@@ -5,10 +5,14 @@
  *
  *   npx tsc -p . && node dist/bench/distill.js [--teacher cnn|dense] [--datasets mnist,fashion-mnist] [--seeds 3]
  *     [--epochs 5] [--student-width F] [--temperature 4] [--alpha 0.3] [--batch-size 64] [--lr 0.001]
- *     [--teacher-epochs N] [--limit N] [--backend auto] [--out bench/results]
+ *     [--teacher-epochs N] [--limit N] [--backend auto] [--out bench/results] [--student width|deep] [--lr-schedule cosine|constant]
  *
  * --teacher cnn (the target): the mnist-teacher CNN, student = its architecture at width 0.25 (a CNN too). It needs a
  * backend that trains convolutions: wasm with shrinkml's kernels/ registered (done here), webgpu or tensorflow.
+ * --student deep (cnn teacher only) swaps the width-scaled copy for a user-style student that spends its ≤ 1/10 parameter
+ * budget on convolutions (conv8-conv16-conv32 with BN, dense40): the teacher's dense128 layer holds 97% of its weights,
+ * so scaling every width equally starves the student's convolutions. --lr-schedule cosine decays the learning rate per
+ * batch to 0 (Loshchilov & Hutter 2017), which removes most of the last-epoch noise between seeds.
  * --teacher dense runs the same protocol with LeNet-300-100 (student width 0.1), to prove the pipeline cheaply.
  * The teacher is models/<arch> for MNIST when it exists, otherwise trained here once and cached in bench/distill-cache/ (keep it out of git).
  */
@@ -63,6 +67,38 @@ async function getTeacher(o: { arch: string; dataset: string; train: Dataset; va
   return model;
 }
 
+/** The conv-heavy student of --student deep: 18,026 parameters (8.7% of mnist-teacher's 207,066). */
+function deepStudent(seed: number): tf.LayersModel {
+  const init = (k: number) => tf.initializers.heNormal({ seed: seed * 1000 + k });
+  const block = (filters: number, k: number, first = false): tf.layers.Layer[] => [
+    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: init(k), ...(first ? { inputShape: [28, 28, 1] } : {}) }),
+    tf.layers.batchNormalization(),
+    tf.layers.activation({ activation: 'relu' }),
+    tf.layers.maxPooling2d({ poolSize: 2 }),
+  ];
+  return tf.sequential({
+    name: 'mnist-student-deep',
+    layers: [
+      ...block(8, 1, true), ...block(16, 2), ...block(32, 3),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 40, activation: 'relu', kernelInitializer: init(4) }),
+      tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(5) }),
+    ],
+  });
+}
+
+/** Cosine decay of Adam's learning rate, per batch, from `lr` to 0 over the whole run. */
+function cosineSchedule(optimizer: tf.Optimizer, lr: number, stepsPerEpoch: number, epochs: number): tf.CustomCallbackArgs {
+  let epoch = 0;
+  const total = stepsPerEpoch * epochs;
+  // AdamOptimizer reads this.learningRate on every applyGradients; tfjs has no public setter.
+  const set = (step: number) => { (optimizer as unknown as { learningRate: number }).learningRate = 0.5 * lr * (1 + Math.cos(Math.PI * Math.min(step, total) / total)); };
+  return {
+    onEpochBegin: async (e: number) => { epoch = e; },
+    onBatchBegin: async (batch: number) => { set(epoch * stepsPerEpoch + batch); },
+  };
+}
+
 interface DatasetResult {
   dataset: string; teacherParams: number; studentParams: number; teacherAccuracy: number;
   distilled: number[]; scratch: number[]; seconds: number;
@@ -70,7 +106,7 @@ interface DatasetResult {
 
 async function runDataset(o: {
   dataset: string; arch: string; width: number; seeds: number; epochs: number; temperature: number; alpha: number;
-  batchSize: number; lr: number; teacherEpochs?: number; limit?: number;
+  batchSize: number; lr: number; teacherEpochs?: number; limit?: number; student: 'width' | 'deep'; lrSchedule: 'cosine' | 'constant';
 }): Promise<DatasetResult> {
   const started = Date.now();
   const [train, validation, test] = await Promise.all((['train', 'validation', 'test'] as const).map((split) => loadData({ source: o.dataset, split, limit: o.limit })));
@@ -84,14 +120,15 @@ async function runDataset(o: {
   };
   for (let seed = 1; seed <= o.seeds; seed++) {
     for (const mode of ['distilled', 'scratch'] as const) {
-      const { model: student } = await shrinkWidth(teacher, o.width, { seed });
+      const student = o.student === 'deep' ? deepStudent(seed) : (await shrinkWidth(teacher, o.width, { seed })).model;
       result.studentParams = student.countParams();
       if (result.studentParams * 10 > result.teacherParams) {
         throw new Error(`student has ${result.studentParams} parameters, more than 1/10 of the teacher's ${result.teacherParams}; lower --student-width`);
       }
       const optimizer = tf.train.adam(o.lr);
+      const callbacks = o.lrSchedule === 'cosine' ? [cosineSchedule(optimizer, o.lr, Math.ceil(train.count / o.batchSize), o.epochs)] : [];
       const history = await distill({
-        teacherLogits, student, data: train, epochs: o.epochs, batchSize: o.batchSize, seed, optimizer, earlyStopping: false,
+        teacherLogits, student, data: train, epochs: o.epochs, batchSize: o.batchSize, seed, optimizer, earlyStopping: false, callbacks,
         temperature: o.temperature, alpha: mode === 'distilled' ? o.alpha : 1,
       });
       const accuracy = await evaluateAccuracy(student, test, { batchSize: 500 });
@@ -126,6 +163,8 @@ function render(results: DatasetResult[], config: Record<string, unknown>): stri
     `# Distillation benchmark (${config.teacher} teacher)`, '',
     `Generated by \`node dist/bench/distill.js\` on ${new Date().toISOString().slice(0, 10)}. Test accuracy in %, mean ± sd over ` +
       `${config.seeds} seeds (seed = student initialisation and batch order); distilled and scratch share both per seed.`, '',
+    `Student: ${config.student === 'deep' ? 'conv8-conv16-conv32 (3×3, BN, ReLU, 2×2 max-pool each) → dense40 → dense10, built for the parameter budget (--student deep)' : `the teacher's architecture at width ${config.studentWidth} (shrinkWidth)`}; ` +
+      `Adam lr ${config.lr}${config.lrSchedule === 'cosine' ? ' with per-batch cosine decay to 0' : ' (constant)'}, batch ${config.batchSize}, ${config.epochs} epochs, T = ${config.temperature}, α = ${config.alpha}.`, '',
     '| data | teacher params | student params | teacher acc | distilled acc | scratch acc | distilled − scratch (paired) | teacher − distilled (pt) | within 0.5 pt | better beyond noise | seconds |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |',
     ...rows, '',
@@ -142,6 +181,7 @@ async function main(): Promise<void> {
       temperature: { type: 'string', default: '4' }, alpha: { type: 'string', default: '0.3' }, 'batch-size': { type: 'string', default: '64' },
       lr: { type: 'string', default: '0.001' }, 'teacher-epochs': { type: 'string' }, limit: { type: 'string' },
       backend: { type: 'string', default: 'auto' }, out: { type: 'string', default: 'bench/results' },
+      student: { type: 'string', default: 'width' }, 'lr-schedule': { type: 'string', default: 'constant' }, tag: { type: 'string' },
     },
   });
   const kind = values.teacher as keyof typeof TEACHERS;
@@ -154,7 +194,11 @@ async function main(): Promise<void> {
     seeds: Number(values.seeds), epochs: Number(values.epochs), temperature: Number(values.temperature), alpha: Number(values.alpha),
     batchSize: Number(values['batch-size']), lr: Number(values.lr), optimizer: 'adam', limit: values.limit ? Number(values.limit) : null,
     backend: `${choice.backend} (${choice.device})`,
+    student: values.student as 'width' | 'deep', lrSchedule: values['lr-schedule'] as 'cosine' | 'constant',
   };
+  if (config.student !== 'width' && config.student !== 'deep') throw new Error(`--student must be width or deep, got '${config.student}'`);
+  if (config.student === 'deep' && kind !== 'cnn') throw new Error('--student deep is a student for the cnn teacher');
+  if (config.lrSchedule !== 'cosine' && config.lrSchedule !== 'constant') throw new Error(`--lr-schedule must be cosine or constant, got '${config.lrSchedule}'`);
   if (config.limit) log(`WARNING: --limit ${config.limit}: a smoke run, not a benchmark result`);
   const results: DatasetResult[] = [];
   for (const dataset of values.datasets!.split(',')) {
@@ -162,11 +206,12 @@ async function main(): Promise<void> {
       dataset, arch: config.arch, width: config.studentWidth, seeds: config.seeds, epochs: config.epochs, temperature: config.temperature,
       alpha: config.alpha, batchSize: config.batchSize, lr: config.lr, limit: config.limit ?? undefined,
       teacherEpochs: values['teacher-epochs'] ? Number(values['teacher-epochs']) : undefined,
+      student: config.student, lrSchedule: config.lrSchedule,
     }));
   }
   const out = resolve(values.out!);
   mkdirSync(out, { recursive: true });
-  const stem = `distill-${kind}${config.limit ? '-smoke' : ''}`;
+  const stem = `distill-${kind}${values.tag ? `-${values.tag}` : ''}${config.limit ? '-smoke' : ''}`;
   writeAtomically(join(out, `${stem}.md`), render(results, config));
   writeAtomically(join(out, `${stem}.json`), JSON.stringify({ config, results: results.map((r) => ({ ...r, ...verdicts(r) })) }, null, 2) + '\n');
   log(`wrote ${join(out, `${stem}.md`)}`);

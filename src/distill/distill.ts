@@ -13,6 +13,7 @@ import { logitsOf } from './logits.js';
 import { checkLossOptions } from './loss.js';
 import { missingKernel, step } from './step.js';
 import { teacherLogits, teacherRows, type TeacherSource } from './teacher.js';
+import { yieldToEventLoop } from '../core/yield.js';
 
 export interface DistillOptions extends TeacherSource {
   /** The model trained in place. If it ends in a softmax, its pre-softmax tensor is trained (see `logitsOf`). */
@@ -134,6 +135,7 @@ export async function distill(options: DistillOptions): Promise<DistillHistory> 
       let batch = 0;
       const order = epochOrder(seed, epoch, data.count);
       for (const b of batches(data, { batchSize, inputShape, order })) {
+        await yieldToEventLoop(); // so a Ctrl-C handler can run and abort (see core/yield.ts)
         if (options.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', `distill: interrupted in epoch ${epoch + 1}`);
         const size = b.end - b.start;
         await callbacks.onBatchBegin(batch, { batch, size });

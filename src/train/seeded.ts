@@ -5,6 +5,7 @@ import { batches } from '../data/batches.js';
 import { deriveSeed, seededPermutation } from '../data/random.js';
 import type { Dataset } from '../data/types.js';
 import { evaluateAccuracy, modelInputShape } from './evaluate.js';
+import { yieldToEventLoop } from '../core/yield.js';
 
 export interface EpochLog {
   /** 0-based. */
@@ -93,6 +94,7 @@ export async function trainSeeded(options: TrainSeededOptions): Promise<TrainHis
     let accSum = 0;
     let batch = 0;
     for (const b of batches(train, { batchSize, inputShape, order: epochOrder(seed, epoch, train.count) })) {
+      await yieldToEventLoop(); // so a Ctrl-C handler can run and abort (see core/yield.ts)
       if (options.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', `training stopped in epoch ${epoch + 1}`);
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d(b.labels!, 'int32'), classes).toFloat());
       let out: number | number[];

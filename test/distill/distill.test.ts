@@ -204,6 +204,20 @@ describe('distill', () => {
     student.dispose();
   });
 
+  it('a timer (what a Ctrl-C handler is) gets to run mid-training and its abort stops the run', async () => {
+    // Without yielding to the event loop, every await in the loop is a microtask and the timer fires after the run.
+    const controller = new AbortController();
+    const student = toyStudent(7);
+    let batches = 0;
+    let firedAt = -1;
+    setTimeout(() => { firedAt = batches; controller.abort(); }, 20);
+    await expect(run({ student, epochs: 500, callbacks: [{ onBatchEnd: async () => { batches++; } }], signal: controller.signal }))
+      .rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(firedAt).toBeGreaterThanOrEqual(0);
+    expect(batches - firedAt).toBeLessThanOrEqual(1);
+    student.dispose();
+  });
+
   it.each([
     ['no teacher', { teacher: undefined }, /give a teacher model or precomputed teacher logits/],
     ['teacher logits of the wrong size', { teacher: undefined, teacherLogits: new Float32Array(5) }, /teacher gives/],

@@ -23,6 +23,25 @@ describe('seeded training', () => {
     validation = await loadData({ source: 'mnist', split: 'validation', limit: 200 });
   });
 
+  it('a timer (what a Ctrl-C handler is) runs mid-training and its abort stops the run', async () => {
+    // On tfjs-cpu/wasm every await in the loop is a microtask: without yielding to the event loop, the timer would
+    // fire only after all 200 epochs and the run would finish instead of stopping.
+    const model = tinyModel(5);
+    const controller = new AbortController();
+    let firedAtBatch = -1;
+    let batchesRun = 0;
+    setTimeout(() => { firedAtBatch = batchesRun; controller.abort(); }, 30);
+    await expect(trainSeeded({
+      model, train, epochs: 200, batchSize: 32, seed: 1, signal: controller.signal,
+      callbacks: { onBatchEnd: () => { batchesRun++; } },
+    })).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect(firedAtBatch).toBeGreaterThanOrEqual(0);
+    expect(batchesRun).toBeLessThan(200 * 8);
+    expect(batchesRun - firedAtBatch).toBeLessThanOrEqual(1);
+    model.optimizer.dispose();
+    model.dispose();
+  });
+
   it('epoch order is a seeded permutation that changes per epoch', () => {
     expect(Array.from(epochOrder(3, 0, 50))).toEqual(Array.from(epochOrder(3, 0, 50)));
     expect(Array.from(epochOrder(3, 1, 50))).not.toEqual(Array.from(epochOrder(3, 0, 50)));
