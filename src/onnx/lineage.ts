@@ -34,6 +34,8 @@ export type OnnxStepName = 'prune' | 'ptq' | 'weight-format';
 /** The compressOnnx options that decide the output, as data: what the lineage records as `config`. */
 export interface OnnxCompressConfig {
   format: 'onnx';
+  /** `shrinkml convert --to onnx`: the tfjs Layers model exported, at this opset. */
+  convert?: { from: 'tfjs-layers'; opset: number };
   pruneChannels?: ChannelPruneOptions;
   prune?: PruneOnnxOptions;
   quantize?: 'dynamic' | 'static';
@@ -77,7 +79,7 @@ export function withoutLineage(model: ModelProto): ModelProto {
 }
 
 /** The model with `lineage` in its metadata_props, replacing the lineage keys it had (a model compressed twice). */
-export function withLineage(model: ModelProto, lineage: OnnxLineage): ModelProto {
+export function withLineage(model: ModelProto, lineage: LineageBase<OnnxCompressConfig>): ModelProto {
   const props = [
     [LINEAGE_KEYS.lineage, JSON.stringify(lineage)],
     [LINEAGE_KEYS.version, lineage.shrinkml],
@@ -111,7 +113,8 @@ export function hashOnnxModel(model: ModelProto): string {
 
 export interface WriteOnnxLineageOptions {
   model: ModelProto;
-  lineage: OnnxLineage;
+  /** A compress lineage, or convert's (whose one step is 'convert'). */
+  lineage: LineageBase<OnnxCompressConfig>;
   /** The .onnx file to write; the lineage goes beside it as `<name>.lineage.json`. */
   out: string;
   force?: boolean;

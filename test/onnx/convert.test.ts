@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOnnx, encodeOnnx } from '../../src/formats/onnx/index.js';
 import { saveLayersModel } from '../../src/formats/save.js';
 import { convertToOnnx, layersToOnnx } from '../../src/onnx/convert/index.js';
+import { hashOnnxModel, readOnnxLineage } from '../../src/onnx/lineage.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { randomValues } from './fixtures.js';
 
@@ -114,6 +116,16 @@ describe('tfjs → ONNX export', () => {
     const out = path.join(dir, 'mlp.onnx');
     const result = await convertToOnnx({ model: folder, out });
     expect(result.bytes).toBeGreaterThan(4 * (20 * 8 + 8 * 8 + 8 * 10));
+    // The lineage: in metadata_props and beside the file, tracing the output to the exact input files.
+    const written = decodeOnnx(readFileSync(out), out).model;
+    const lineage = readOnnxLineage(written)!;
+    const sourceHash = createHash('sha256');
+    for (const f of [path.join(folder, 'model.json'), ...readdirSync(folder).filter((f) => f.endsWith('.bin')).sort().map((f) => path.join(folder, f))]) sourceHash.update(readFileSync(f));
+    expect(lineage.sourceHash).toBe(`sha256:${sourceHash.digest('hex')}`);
+    expect(lineage.steps).toEqual([{ step: 'convert', options: { from: 'tfjs-layers', opset: 13 } }]);
+    expect(lineage.weightsHash).toBe(hashOnnxModel(written));
+    expect(JSON.parse(readFileSync(result.lineagePath!, 'utf8'))).toEqual(lineage);
+    expect(written.metadataProps!.find((p) => p.key === 'shrinkml.source')?.value).toBe(`tfjs-layers:${folder}`);
     await expect(convertToOnnx({ model: folder, out })).rejects.toMatchObject({ code: 'EXISTS' });
     model.dispose();
   });

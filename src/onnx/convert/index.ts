@@ -1,9 +1,13 @@
 import type * as tf from '@tensorflow/tfjs';
+import { version as tfjsVersion } from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import { loadModel } from '../../formats/index.js';
 import { onnx, type ModelProto } from '../../formats/onnx/proto.js';
+import { buildLineage } from '../../formats/lineage.js';
 import { writeOnnx, type WriteOnnxResult } from '../../formats/onnx/write.js';
+import type { LineageBase } from '../../formats/lineage.js';
+import { hashOnnxModel, onnxPackageVersions, writeOnnxWithLineage, type OnnxCompressConfig } from '../lineage.js';
 import { GraphBuilder } from '../builder.js';
 import { ConvertContext, type Value } from './context.js';
 import { findLayerConverter, SUPPORTED_LAYER_CLASSES } from './layers/index.js';
@@ -66,14 +70,20 @@ export interface ConvertToOnnxOptions {
   force?: boolean;
 }
 
-export interface ConvertToOnnxResult extends WriteOnnxResult { model: ModelProto }
+export interface ConvertToOnnxResult extends WriteOnnxResult {
+  model: ModelProto;
+  /** When the input was a model on disk: the lineage in the output's metadata_props and in this file beside it. */
+  lineagePath?: string;
+}
 
 /** Export a tfjs Layers model to an .onnx file (atomic write, never over the input). */
 export async function convertToOnnx(options: ConvertToOnnxOptions): Promise<ConvertToOnnxResult> {
   let layers: tf.LayersModel;
   let loadedHere = false;
+  let source: { descriptorPath: string; weightFiles: string[] } | undefined;
   if (typeof options.model === 'string') {
     const loaded = await loadModel(options.model);
+    source = { descriptorPath: loaded.descriptorPath, weightFiles: loaded.weightFiles };
     if (loaded.kind !== 'layers') {
       if (loaded.kind === 'graph') loaded.model.dispose();
       throw new ShrinkmlError('UNSUPPORTED', `${options.model}: only TensorFlow.js Layers models can be exported to ONNX (this is a ${loaded.kind} model)`, {
@@ -87,8 +97,20 @@ export async function convertToOnnx(options: ConvertToOnnxOptions): Promise<Conv
   }
   try {
     const model = layersToOnnx(layers, { name: typeof options.model === 'string' ? options.model : undefined });
-    const written = await writeOnnx({ model, out: options.out, force: options.force });
-    return { ...written, model };
+    if (!source) {
+      // An in-memory model has no files to hash: nothing to trace it back to, so no lineage.
+      const written = await writeOnnx({ model, out: options.out, force: options.force });
+      return { ...written, model };
+    }
+    const lineage = buildLineage<LineageBase<OnnxCompressConfig>>({
+      loaded: source,
+      steps: [{ step: 'convert', options: { from: 'tfjs-layers', opset: EXPORT_OPSET } }],
+      config: { format: 'onnx', convert: { from: 'tfjs-layers', opset: EXPORT_OPSET } },
+      versions: { shrinkml: VERSION, tfjs: tfjsVersion.tfjs, node: process.versions.node, ...onnxPackageVersions() },
+      weightsHash: hashOnnxModel(model),
+    });
+    const written = await writeOnnxWithLineage({ model, lineage, out: options.out, force: options.force, protect: [source.descriptorPath, ...source.weightFiles] });
+    return { path: written.path, bytes: written.bytes, model: written.written.model, lineagePath: written.lineagePath };
   } finally {
     if (loadedHere) layers.dispose();
   }
