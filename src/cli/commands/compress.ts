@@ -5,7 +5,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import { toBudget, type Budget } from '../../measure/index.js';
 import {
-  compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig,
+  compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
 } from '../../pipeline/index.js';
 import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type StructuredRecipe } from '../../prune/index.js';
 import { OBSERVER_NAMES } from '../../quantize/index.js';
@@ -20,7 +20,8 @@ import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addM
 import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
 
-interface CompressFlags extends EvaluateFlags {
+/** The pipeline-shaping flags are configFromFlags' own (PipelineFlags); the rest are the command's. */
+interface CompressFlags extends EvaluateFlags, PipelineFlags {
   out: string;
   force?: boolean;
   json?: boolean;
@@ -29,16 +30,6 @@ interface CompressFlags extends EvaluateFlags {
   dryRun?: boolean;
   preset?: string;
   config?: string;
-  prune?: string;
-  finetuneEpochs?: number;
-  distillFrom?: string;
-  cluster?: number;
-  clusterStorage?: 'codebook' | 'uint8';
-  quantize?: string;
-  perChannel?: boolean;
-  observer?: string;
-  calibSamples?: number;
-  seed?: number;
   trainLimit?: number;
   validationLimit?: number;
   maxTrials?: number;
