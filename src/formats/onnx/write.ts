@@ -2,13 +2,11 @@ import * as path from 'node:path';
 import { ShrinkmlError } from '../../core/errors.js';
 import { writeFilesAtomically } from '../atomic.js';
 import { assertNotProtected } from '../protect.js';
-import { onnx, type IModelProto } from './proto.js';
+import type { IModelProto } from './proto.js';
 import { decodeOnnx } from './decode.js';
+import { encodeOnnx } from './encode.js';
 
-/** ModelProto → bytes. protobufjs writes only the fields present, in schema order. */
-export function encodeOnnx(model: IModelProto): Uint8Array {
-  return onnx.ModelProto.encode(model).finish();
-}
+export { encodeOnnx };
 
 export interface WriteOnnxOptions {
   model: IModelProto;
