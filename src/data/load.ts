@@ -1,7 +1,7 @@
 import { ShrinkmlError } from '../core/errors.js';
 import { BUILTIN_DATASETS, findBuiltinDataset } from './builtin/index.js';
 import { selectSplit } from './splits.js';
-import { SPLITS, type Dataset, type LoadDataOptions, type RawSet, type RawSource } from './types.js';
+import { SPLITS, type BuiltinDataset, type Dataset, type LoadDataOptions, type RawSet, type RawSource } from './types.js';
 import { loadUserSource } from './user-source.js';
 
 /**
@@ -19,7 +19,7 @@ export async function loadData(options: LoadDataOptions): Promise<Dataset> {
     });
   }
   const builtin = findBuiltinDataset(source);
-  const raw: RawSource = builtin ? await builtin.load() : await loadUserSource(source);
+  const raw: RawSource = builtin ? await loadBuiltin(builtin) : await loadUserSource(source);
   if (raw.kind === 'split' && raw.train.sampleShape.join(',') !== raw.test.sampleShape.join(',')) {
     throw new ShrinkmlError('BAD_INPUT', `${raw.test.files[0]}: test samples are [${raw.test.sampleShape}] but train samples are [${raw.train.sampleShape}]`, {
       subject: raw.test.files[0],
@@ -40,6 +40,21 @@ export async function loadData(options: LoadDataOptions): Promise<Dataset> {
     classNames: raw.classNames,
     files: [...set.files],
   };
+}
+
+/**
+ * Built-in sets never change, so the last one read is kept: the CLI validates --data before probing a backend
+ * and each split a pipeline loads later then costs a gather, not another read of the files. One entry bounds memory.
+ */
+let lastBuiltin: { name: string; raw: Promise<RawSource> } | undefined;
+
+function loadBuiltin(dataset: BuiltinDataset): Promise<RawSource> {
+  if (lastBuiltin?.name !== dataset.name) {
+    const raw = dataset.load();
+    lastBuiltin = { name: dataset.name, raw };
+    raw.catch(() => { if (lastBuiltin?.raw === raw) lastBuiltin = undefined; });
+  }
+  return lastBuiltin.raw;
 }
 
 function gatherValues(set: RawSet, indices: Int32Array): Float32Array {

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import * as path from 'node:path';
 import { ShrinkmlError } from '../../core/errors.js';
+import { loadData } from '../../data/index.js';
 import { toBudget } from '../../measure/index.js';
 import { BENCH_VARIANTS, runBench } from '../../pipeline/index.js';
 import { renderBenchHtml, renderBenchMarkdown, renderBenchTable, writeFileAtomically } from '../../report/index.js';
@@ -76,12 +77,14 @@ Example:
   $ shrinkml bench models/mnist-lenet-300-100 --data mnist --markdown bench.md --html bench.html`);
     cmd.action(async (modelPath: string, flags: BenchFlags) => {
       toBudget(flags.budget); // a typo fails before any training
-      await useBackend(flags.backend, io);
       const input = await loadModelForCli(modelPath, flags, io);
       try {
         if (input.kind !== 'layers') {
           throw new ShrinkmlError('UNSUPPORTED', `${input.descriptorPath}: bench compresses TensorFlow.js LayersModels; this is a ${input.kind} model`, { subject: modelPath });
         }
+        // Inputs are checked before the backend is probed: a bad one fails as one line.
+        if (flags.data) await loadData({ source: flags.data, split: 'test', limit: flags.limit });
+        await useBackend(flags.backend, io);
         const report = await runBench({
           input, data: flags.data, limit: flags.limit, trainLimit: flags.trainLimit, variants: flags.variants,
           settings: { epochs: flags.epochs, studentWidth: flags.studentWidth, budget: flags.budget, seed: flags.seed },

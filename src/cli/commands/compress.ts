@@ -2,6 +2,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
+import { loadData } from '../../data/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import { toBudget, type Budget } from '../../measure/index.js';
 import {
@@ -196,7 +197,6 @@ export const compressCommand: CliCommand = {
         accuracyMargin: flags.accuracyMargin ?? config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin,
         resume: !!flags.resume,
       };
-      const choice = await useBackend(flags.backend, io);
       const input = await loadModelForCli(modelPath, flags, io);
       try {
         if (input.kind !== 'layers') {
@@ -228,6 +228,9 @@ export const compressCommand: CliCommand = {
         if (existsSync(out) && !flags.force) {
           throw new ShrinkmlError('EXISTS', `${out}: already exists`, { subject: out, suggestion: 'pass force (--force) to replace it' });
         }
+        // Bad data fails before the backend is probed (built-in sets are read once per process, so this costs little).
+        if (flags.data) await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+        const choice = await useBackend(flags.backend, io);
         const stop = interruptible(io);
         let result: Awaited<ReturnType<typeof compressModel>>;
         try {

@@ -5,6 +5,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import { loadData } from '../../data/index.js';
 import { DISTILL_DEFAULTS, distill, shrinkWidth, type DistillHistory, type WidthChange } from '../../distill/index.js';
 import { loadModel, saveLayersModel } from '../../formats/index.js';
+import { toBudget } from '../../measure/index.js';
 import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
 import { buildLineage, LINEAGE_FILE } from '../../pipeline/lineage.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -125,19 +126,21 @@ Examples:
         throw new ShrinkmlError('BAD_INPUT', 'distill needs training data', { subject: '--data', suggestion: "e.g. --data mnist or --data fashion-mnist" });
       }
       const data = flags.data;
-      const choice = await useBackend(flags.backend, io);
-      await registerKernels(); // conv gradients for wasm (idempotent): a CNN student trains there too
+      if (flags.budget !== undefined) toBudget(flags.budget); // a typo fails before any training
       const teacher = layersOnly(await loadModelForCli(flags.teacher, flags, io), '--teacher');
       let student: tf.LayersModel | undefined;
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       try {
-        const built = await buildStudent(flags, teacher, io);
-        student = built.model;
-        io.stderr(`student: ${student.countParams().toLocaleString('en-US')} parameters (teacher ${teacher.model.countParams().toLocaleString('en-US')})\n`);
+        // Every input is read and checked before the backend is probed: a bad one fails as one line.
         const train = await loadData({ source: data, split: 'train', limit: flags.limit });
         const validation = flags.earlyStopping ? await loadData({ source: data, split: 'validation', limit: flags.limit }) : undefined;
+        const built = await buildStudent(flags, teacher, io);
+        student = built.model;
+        const choice = await useBackend(flags.backend, io);
+        await registerKernels(); // conv gradients for wasm (idempotent): a CNN student trains there too
+        io.stderr(`student: ${student.countParams().toLocaleString('en-US')} parameters (teacher ${teacher.model.countParams().toLocaleString('en-US')})\n`);
         const optimizer = tf.train.adam(flags.lr);
         let history: DistillHistory;
         try {

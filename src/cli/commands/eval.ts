@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import type { BackendChoice } from '../../backends/index.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
 import { loadData } from '../../data/index.js';
@@ -36,16 +37,18 @@ Examples:
   $ shrinkml eval models/mnist-lenet-300-100 --data mnist
   $ shrinkml eval small/ --data mnist --reference models/mnist-lenet-300-100 --budget "gzip<=200KB,drop<=0.5%" --json`);
     cmd.action(async (modelPath: string, flags: EvalFlags) => {
-      const choice = await useBackend(flags.backend, io);
+      // Inputs first, the backend last: a bad model, budget or data fails as one line before anything is probed,
+      // and an ONNX model never probes a tfjs backend at all.
       const loaded = await loadAnyModelForCli(modelPath, flags, io);
       const referencePath = flags.reference ?? (flags.data ? readLineage(loaded.descriptorPath)?.source : undefined);
       const reference = referencePath ? await loadAnyModelForCli(referencePath, flags, io) : undefined;
       if (reference && !flags.reference) io.stderr(`reference: ${referencePath} (recorded by compress)\n`);
       try {
         let measurement;
+        let choice: BackendChoice | undefined;
         if (loaded.kind === 'onnx') {
-          io.stderr('runtime: onnxruntime-node (CPU)\n');
           const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
+          io.stderr('runtime: onnxruntime-node (CPU)\n');
           measurement = await measureOnnx({
             loaded, reference, dataset, batchSize: flags.batchSize, budget: flags.budget, onProgress: stderrProgress(io),
             latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
@@ -54,16 +57,16 @@ Examples:
           if (reference?.kind === 'onnx') {
             throw new ShrinkmlError('UNSUPPORTED', `${referencePath}: an ONNX reference can only be compared with an ONNX model`, { subject: '--reference' });
           }
-          measurement = (await evaluateForCli({ loaded, reference, flags, io })).measurement;
+          measurement = (await evaluateForCli({ loaded, reference, flags, io, beforeMeasure: async () => { choice = await useBackend(flags.backend, io); } })).measurement;
         }
         if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
         if (flags.json) {
           io.stdout(JSON.stringify({
-            ...measurement, device: loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : choice.device, reference: referencePath ?? null, data: flags.data ?? null,
+            ...measurement, device: loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : choice!.device, reference: referencePath ?? null, data: flags.data ?? null,
             split: flags.data ? flags.split : null, ...describeIo(loaded),
           }, null, 2) + '\n');
         } else {
-          io.stdout(`${loaded.source} on ${loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : `${choice.backend} (${choice.device})`}\n`);
+          io.stdout(`${loaded.source} on ${loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : `${choice!.backend} (${choice!.device})`}\n`);
           io.stdout(formatMeasurement(measurement));
         }
       } finally {

@@ -21,6 +21,8 @@ export interface EvaluateFlags {
 /** Loads the data a command asked for (if any) and measures one model, optionally against a reference. */
 export async function evaluateForCli(options: {
   loaded: LoadedModel; reference?: LoadedModel; flags: EvaluateFlags; io: CliIo;
+  /** Called once the inputs are validated and loaded, before measuring: where the CLI picks its backend. */
+  beforeMeasure?: () => Promise<unknown>;
 }): Promise<{ measurement: Measurement; dataset?: Dataset }> {
   const { loaded, reference, flags, io } = options;
   // Parse the budget before slow work, and refuse criteria that can never be measured with these inputs.
@@ -40,10 +42,10 @@ export async function evaluateForCli(options: {
   }
   const progress = stderrProgress(io);
   let dataset: Dataset | undefined;
-  if (flags.data) {
-    io.stderr(`data: loading ${flags.data} (${flags.split} split${flags.limit ? `, first ${flags.limit}` : ''})\n`);
-    dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
-  }
+  // Bad data fails here, as one line: before the backend is probed and before any progress line.
+  if (flags.data) dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+  await options.beforeMeasure?.();
+  if (dataset) io.stderr(`data: ${flags.data} (${flags.split} split, ${dataset.count} samples)\n`);
   const inputShape = loaded.model.inputs[0]?.shape ?? [];
   const measurement = await measureModel({
     loaded, reference, budget, totalSamples: dataset?.count, ...int8Hints(loaded),
