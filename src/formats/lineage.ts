@@ -32,7 +32,7 @@ export interface LineageBase<Config = unknown> {
   /** The whole config, as data: rerun it with the same seed, data and backend to get the same weights. */
   config?: Config;
   /** Everything that can change the numbers besides the config and data. */
-  versions?: { shrinkml: string; tfjs: string; node?: string; backend?: string; onnxruntime?: string; onnxProto?: string };
+  versions?: { shrinkml: string; tfjs: string; node?: string; backend?: string; onnxruntime?: string; onnxSchema?: string };
   /** sha256 over the output as shrinkml produced it (tfjs: its weights, see hashWeights; ONNX: the model bytes). */
   weightsHash?: string;
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { onnx } from 'onnx-proto';
+import type { ModelProto as OnnxModelProto } from './onnx/proto.js';
 
 /**
  * The format-neutral view of a model on disk that the rest of shrinkml works with. Formats are adapters that
@@ -41,7 +41,7 @@ export interface OnnxValueInfo { name: string; dtype: string; shape: (number | s
  */
 export interface LoadedOnnxModel extends LoadedModelBase {
   kind: 'onnx';
-  model: onnx.ModelProto;
+  model: OnnxModelProto;
   bytes: Uint8Array;
   /** The graph inputs a caller feeds (initializers listed as inputs are left out). */
   inputs: OnnxValueInfo[];

@@ -6,6 +6,7 @@ import { writeFilesAtomically } from '../formats/atomic.js';
 import { lineageFileName, type LineageBase } from '../formats/lineage.js';
 import { decodeOnnx } from '../formats/onnx/decode.js';
 import { onnx, type ModelProto } from '../formats/onnx/proto.js';
+import { ONNX_SCHEMA } from '../formats/onnx/schema.js';
 import { encodeOnnx } from '../formats/onnx/write.js';
 import { assertNotProtected } from '../formats/protect.js';
 import type { ObserverName, ObserverOptions } from '../quantize/observers/types.js';
@@ -51,10 +52,10 @@ export interface OnnxLineage extends LineageBase<OnnxCompressConfig> {
   steps: { step: OnnxStepName; options: Record<string, unknown> }[];
 }
 
-let versions: { onnxruntime?: string; onnxProto?: string } | undefined;
+let versions: { onnxruntime?: string; onnxSchema?: string } | undefined;
 
-/** The installed onnxruntime-node (which verified and measured the output) and onnx-proto (which encoded it). */
-export function onnxPackageVersions(): { onnxruntime?: string; onnxProto?: string } {
+/** The installed onnxruntime-node (which verified and measured the output) and the schema that encoded it. */
+export function onnxPackageVersions(): { onnxruntime?: string; onnxSchema?: string } {
   if (!versions) {
     const require = createRequire(import.meta.url);
     const version = (name: string) => {
@@ -64,7 +65,7 @@ export function onnxPackageVersions(): { onnxruntime?: string; onnxProto?: strin
         return undefined;
       }
     };
-    versions = { onnxruntime: version('onnxruntime-node'), onnxProto: version('onnx-proto') };
+    versions = { onnxruntime: version('onnxruntime-node'), onnxSchema: ONNX_SCHEMA };
   }
   return versions;
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/core/version.js';
-import { decodeOnnx, graphInputs, onnx } from '../../src/formats/onnx/index.js';
+import { decodeOnnx, graphInputs, onnx, ONNX_SCHEMA } from '../../src/formats/onnx/index.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { runCli } from './run.js';
@@ -26,7 +26,6 @@ describe('compress model.onnx: lineage and reports of a single-file output', () 
       '--no-latency', '--budget', 'drop<=0.5%,size<=300KB', '--json');
     expect(r.code).toBe(0);
     const bytes = readFileSync(out);
-    // Decoded with the wire check: metadata_props (ModelProto field 14) is part of IR 8.
     const { model } = decodeOnnx(new Uint8Array(bytes), out);
     const props = Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value]));
     expect(props).toMatchObject({
@@ -42,7 +41,7 @@ describe('compress model.onnx: lineage and reports of a single-file output', () 
       data: { source: 'mnist', split: 'test', samples: 300, splits: { test: 300 } },
       versions: {
         shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: 'onnxruntime-node',
-        onnxruntime: packageVersion('onnxruntime-node'), onnxProto: packageVersion('onnx-proto'),
+        onnxruntime: packageVersion('onnxruntime-node'), onnxSchema: ONNX_SCHEMA,
       },
       metrics: { samples: 300, verify: { samples: 64 } },
     });

@@ -85,8 +85,8 @@ describe('ONNX untrusted input', () => {
     return encodeOnnx(m);
   };
   const unknownNodeField = () => {
-    // An IR 10 NodeProto.metadata_props (field 9) on an extra node appended to the graph.
-    const node = concat(onnx.NodeProto.encode({ opType: 'Identity', input: ['y'], output: ['z'] }).finish(), field(9, field(1, [0x61])));
+    // A NodeProto field 99 (no ONNX version defines it) on an extra node appended to the graph.
+    const node = concat(onnx.NodeProto.encode({ opType: 'Identity', input: ['y'], output: ['z'] }).finish(), field(99, field(1, [0x61])));
     const m = mlpModel();
     const graph = concat(onnx.GraphProto.encode(m.graph!).finish(), field(1, node));
     return concat(onnx.ModelProto.encode({ irVersion: 10, opsetImport: m.opsetImport }).finish(), field(7, graph));
@@ -108,9 +108,10 @@ describe('ONNX untrusted input', () => {
     ['random bytes', () => Uint8Array.from({ length: 64 }, (_, i) => (i * 97 + 13) & 0xff), {}, 'BAD_INPUT', /not a valid ONNX protobuf/],
     ['truncated file', () => good.subarray(0, good.length - 7), {}, 'BAD_INPUT', /declares \d+ bytes but only \d+ remain|truncated/],
     ['a JSON file', () => new TextEncoder().encode('{"modelTopology": {}}'), {}, 'BAD_INPUT', /not a valid ONNX protobuf|no ir_version/],
-    ['IR 10 field unknown to IR 8', unknownNodeField, {}, 'UNSUPPORTED', /NodeProto has field 9.*re-encoding would drop it/],
-    ['FLOAT8 initializer', () => withInit({ name: 'f8', dims: [2], dataType: 17, rawData: new Uint8Array(2) }), {}, 'UNSUPPORTED', /FLOAT8E4M3FN \(17\)/],
-    ['INT4 input type', () => { const m = mlpModel(); m.graph!.input![0]!.type!.tensorType!.elemType = 22; return encodeOnnx(m); }, {}, 'UNSUPPORTED', /INT4/],
+    ['field unknown to the schema', unknownNodeField, {}, 'UNSUPPORTED', /NodeProto has field 99.*re-encoding would drop it/],
+    ['FLOAT4E2M1 initializer (IR 11)', () => withInit({ name: 'f4', dims: [2], dataType: 23, rawData: new Uint8Array(1) }), {}, 'UNSUPPORTED', /FLOAT4E2M1 \(23\).*IR 10 does not have/],
+    ['INT2 input type (IR 13)', () => { const m = mlpModel(); m.graph!.input![0]!.type!.tensorType!.elemType = 26; return encodeOnnx(m); }, {}, 'UNSUPPORTED', /INT2/],
+    ['short INT4 raw_data', () => withInit({ name: 'i4', dims: [5], dataType: 22, rawData: new Uint8Array(2) }), {}, 'BAD_INPUT', /'i4': holds 2 bytes of raw data, but dims \[5\] of INT4 need 3/],
     ['short raw_data', () => withInit({ name: 'short', dims: [4, 4], dataType: 1, rawData: new Uint8Array(60) }), {}, 'BAD_INPUT', /'short': holds 60 bytes of raw data, but dims \[4, 4\] of FLOAT need 64/],
     ['short float_data', () => withInit({ name: 'few', dims: [3], dataType: 1, floatData: [1, 2] }), {}, 'BAD_INPUT', /'few': holds 2 values, but dims \[3\] need 3/],
     ['huge declared dims', () => withInit({ name: 'big', dims: [65536, 65536], dataType: 1, rawData: new Uint8Array(4) }), {}, 'LIMIT', /'big': declares dims \[65536, 65536\], over the limit/],
@@ -128,7 +129,7 @@ describe('ONNX untrusted input', () => {
     expect(e.message).toMatch(message);
   });
 
-  it('accepts IR 9/10 files when they hold nothing IR 8 lacks, and deep nesting within the limit', () => {
+  it('accepts IR 10 files, and deep nesting within the limit', () => {
     expect(decodeOnnx(encodeOnnx({ ...mlpModel(), irVersion: 10 }), 'ok.onnx').model.graph!.node!.length).toBe(4);
     expect(decodeOnnx(nested(12), 'deep.onnx').stats.subgraphs).toBe(2 ** 13 - 2);
   });

@@ -10,4 +10,4 @@ export { forEachGraph, forEachTensor } from './walk.js';
 export type { TensorSite } from './walk.js';
 export { onnx, toNumber } from './proto.js';
 export type { AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, ValueInfoProto } from './proto.js';
-export { DataType, MAX_IR_VERSION, MIN_IR_VERSION } from './schema.js';
+export { DataType, MAX_IR_VERSION, MIN_IR_VERSION, ONNX_SCHEMA } from './schema.js';

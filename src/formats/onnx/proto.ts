@@ -1,11 +1,11 @@
-import pkg from 'onnx-proto';
-import type { onnx as O } from 'onnx-proto';
+import { onnx as generated } from './generated/onnx-pb.js';
+import type { onnx as O } from './generated/onnx-types.js';
 
 /**
- * onnx-proto is a CommonJS protobufjs bundle whose named exports Node cannot detect; this is the one place that
- * unwraps it. Other modules import the value `onnx` and the type aliases below from here.
+ * The protobufjs classes of the current onnx.proto (see ./schema.ts), typed by their pbts declarations. Other
+ * modules import the value `onnx` and the type aliases below from here, never from ./generated.
  */
-export const onnx: typeof O = (pkg as unknown as { onnx: typeof O }).onnx;
+export const onnx: typeof O = generated;
 
 export type ModelProto = O.ModelProto;
 export type IModelProto = O.IModelProto;

@@ -2,7 +2,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import { toFloat16 } from '../encode.js';
 import { MAX_ELEMENTS_PER_TENSOR } from '../validate.js';
 import { onnx, toNumber, type TensorProto, type TensorProtoMessage } from './proto.js';
-import { BYTES_PER_ELEMENT, DATA_TYPE_NAMES, DataType } from './schema.js';
+import { BITS_PER_ELEMENT, DATA_TYPE_NAMES, DataType } from './schema.js';
 
 /**
  * TensorProto <-> typed arrays, with the checks an untrusted file needs: declared dims against the element limit,
@@ -54,17 +54,19 @@ export function checkTensor(t: TensorProto, { file, where, maxElements = MAX_ELE
       'embed the weights: onnx.save(onnx.load(path), out, save_as_external_data=False) (models under 2 GB)');
   }
   if (t.segment) throw fail('UNSUPPORTED', 'is a segmented tensor');
-  const size = BYTES_PER_ELEMENT[t.dataType ?? 0];
-  if (!size && t.dataType !== DataType.STRING) throw fail('BAD_INPUT', `has no valid data type (${t.dataType ?? 'none'})`);
+  const bits = BITS_PER_ELEMENT[t.dataType ?? 0];
+  if (!bits && t.dataType !== DataType.STRING) throw fail('BAD_INPUT', `has no valid data type (${t.dataType ?? 'none'})`);
   const raw = t.rawData?.length ?? 0;
   if (raw > 0 || (t.dataType !== DataType.STRING && !typedField(t)?.length && count > 0)) {
     if (t.dataType === DataType.STRING) throw fail('BAD_INPUT', 'a string tensor cannot use raw_data');
-    if (raw !== count * size!) throw fail('BAD_INPUT', `holds ${raw} bytes of raw data, but dims [${dims.join(', ')}] of ${dataTypeName(t.dataType)} need ${count * size!}`);
+    const need = Math.ceil((count * bits!) / 8);
+    if (raw !== need) throw fail('BAD_INPUT', `holds ${raw} bytes of raw data, but dims [${dims.join(', ')}] of ${dataTypeName(t.dataType)} need ${need}`);
     return count;
   }
   const stored = typedField(t)?.length ?? 0;
-  // Complex numbers store two floats per element.
-  const expected = t.dataType === DataType.COMPLEX64 || t.dataType === DataType.COMPLEX128 ? 2 * count : count;
+  // Complex numbers store two floats per element; 4-bit types two elements per int32_data entry.
+  const complex = t.dataType === DataType.COMPLEX64 || t.dataType === DataType.COMPLEX128;
+  const expected = complex ? 2 * count : bits === 4 ? Math.ceil(count / 2) : count;
   if (stored !== expected) throw fail('BAD_INPUT', `holds ${stored} values, but dims [${dims.join(', ')}] need ${expected}`);
   return count;
 }

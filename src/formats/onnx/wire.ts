@@ -26,7 +26,7 @@ interface Walk {
   root: Set<number>;
 }
 
-/** Throws BAD_INPUT (malformed), UNSUPPORTED (newer-than-IR-8 content) or LIMIT; returns counts otherwise. */
+/** Throws BAD_INPUT (malformed), UNSUPPORTED (content newer than the schema or IR 10) or LIMIT; returns counts otherwise. */
 export function checkWire(bytes: Uint8Array, file: string, limits: WireLimits = {}): WireStats {
   const walk: Walk = {
     bytes, file, maxDepth: limits.maxDepth ?? MAX_DEPTH, maxNodes: limits.maxNodes ?? MAX_NODES,
@@ -61,9 +61,9 @@ function message(w: Walk, name: MessageName, start: number, end: number, trail: 
     if (field === 0) malformed(w, trail, 'field number 0');
     if (trail.length === 1) w.root.add(field);
     if (kind === undefined && !w.unknown) {
-      w.unknown = new ShrinkmlError('UNSUPPORTED', `${w.file}: ${trail.join(' > ')} has field ${field}, which the ONNX IR 8 schema ` +
+      w.unknown = new ShrinkmlError('UNSUPPORTED', `${w.file}: ${trail.join(' > ')} has field ${field}, which the ONNX schema ` +
         'shrinkml reads does not know (the file uses a newer ONNX feature); re-encoding would drop it', {
-        subject: w.file, suggestion: 'export the model with ONNX IR version 8 (onnx<=1.12, or torch.onnx.export with an opset <= 17)',
+        subject: w.file, suggestion: 'export the model with ONNX IR version 10 or lower',
       });
     }
     at = afterTag;
@@ -111,8 +111,8 @@ function varint(w: Walk, start: number, end: number, trail: string[]): [number, 
 function newerType(w: Walk, trail: string[], value: number): never {
   const known = NEWER_DATA_TYPES[value];
   throw new ShrinkmlError('UNSUPPORTED', `${w.file}: ${trail.join(' > ')} uses data type ${known ?? value}` +
-    `${known ? ` (${value})` : ''}, which ONNX IR 8 does not have`, {
-    subject: w.file, suggestion: 'export the model with float32/float16/int8 tensors (IR 8); FLOAT8 and INT4 are not supported',
+    `${known ? ` (${value})` : ''}, which ONNX IR 10 does not have`, {
+    subject: w.file, suggestion: 'export the model with ONNX IR version 10 or lower',
   });
 }
 
