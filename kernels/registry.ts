@@ -5,6 +5,7 @@ import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
 import { depthwiseBackpropInputWasm } from './depthwise-backprop-input/index.js';
 import { conv2dInt8Cpu, conv2dInt8Wasm } from './conv2d-int8/index.js';
+import { FUSED_INT8_KERNELS } from './fused-int8/kernels.js';
 import { fakeQuantCpu, fakeQuantGradient, fakeQuantWasm } from './fake-quant/index.js';
 import { histogramCpu, histogramWasm } from './histogram/index.js';
 import { matMulInt8Cpu, matMulInt8Wasm } from './matmul-int8/index.js';
@@ -36,6 +37,7 @@ export const KERNELS: KernelSpec[] = [
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,
   histogramCpu, histogramWasm,
+  ...FUSED_INT8_KERNELS,
   // WebGPU (WGSL) and the tf-op composites for the 'tensorflow' backend (tfjs-node); the ops added with them run
   // their JS reference on cpu and wasm.
   matMulInt8Webgpu, matMulInt8Tensorflow,

@@ -42,7 +42,7 @@ const wasmFunc = (({ inputs, backend, attrs }: KernelArgs) => {
     mod.im2colRows(ptr(b, x!), Math.ceil(g.Ci / 4) * 4, g.B, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw,
       g.pt, g.pl, 1, 1, a.aZeroPoint, a16!, lda, sums!);
     mod.gemmI8(a16!, lda, ptr(b, w!), Math.ceil(K / 4) * 4, rows, g.Co, K, ptr(b, out), g.Co, a.aScale,
-      ptr(b, wScale!), bias ? ptr(b, bias) : 0, 0, sums!);
+      ptr(b, wScale!), bias ? ptr(b, bias) : 0, 0, sums!, -Infinity, Infinity, 0, 0);
   });
   return out;
 }) as unknown as KernelFunc;

@@ -20,7 +20,7 @@ const kernelFunc = (({ inputs, backend, attrs }: KernelArgs) => {
   withScratch(b, [m * lda * 2, m * 4], (a16, sums) => {
     mod.widenRows(ptr(b, a!), rowBytes, m, k, aZeroPoint, a16!, lda, sums!);
     mod.gemmI8(a16!, lda, ptr(b, w!), rowBytes, m, n, k, ptr(b, out), n, aScale, ptr(b, wScale!),
-      bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!);
+      bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!, -Infinity, Infinity, 0, 0);
   });
   return out;
 }) as unknown as KernelFunc;

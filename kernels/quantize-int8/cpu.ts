@@ -17,5 +17,3 @@ const kernelFunc = (({ inputs, backend, attrs }: KernelArgs) => {
 
 export const quantizeInt8Cpu: KernelSpec = { kernelName: 'QuantizeInt8', backendName: 'cpu', kernelFunc };
 
-/** wasm: the same JS on the wasm backend's memory (readSync copies out, makeOutput copies in), so the op exists on every backend. */
-export const quantizeInt8Wasm: KernelSpec = { kernelName: 'QuantizeInt8', backendName: 'wasm', kernelFunc };

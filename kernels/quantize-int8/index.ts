@@ -58,7 +58,8 @@ export function quantizeInt8(o: QuantizeInt8Options): tf.Tensor {
   });
 }
 
-export { quantizeInt8Cpu, quantizeInt8Wasm } from './cpu.js';
+export { quantizeInt8Cpu } from './cpu.js';
+export { quantizeInt8Wasm } from './wasm.js';
 export { quantizeInt8Webgpu } from './webgpu.js';
 export { quantizeInt8Tensorflow, quantizeInt8Composite } from './tensorflow.js';
 export { quantizeInt8Ref } from './reference.js';

@@ -16,7 +16,11 @@ export interface KernelExports {
   widenRows(a: number, strideA: number, m: number, k: number, zA: number, a16: number, lda: number, sums: number): void;
   im2colRows(x: number, pixelStride: number, ...rest: number[]): void;
   gemmI8(a16: number, lda: number, w: number, ldw: number, m: number, n: number, k: number, out: number, ldo: number,
-    sA: number, sW: number, bias: number, zW: number, sums: number): void;
+    sA: number, sW: number, bias: number, zW: number, sums: number, lo: number, hi: number, oScale: number, oZp: number): void;
+  quantizeRows(x: number, rows: number, k: number, scale: number, zp: number, qmin: number, qmax: number, out: number, ldo: number): void;
+  depthwiseI8(x: number, pixStride: number, ...rest: number[]): void;
+  maxPoolI8(x: number, ...rest: number[]): void;
+  avgPoolI8(x: number, ...rest: number[]): void;
   fakeQuant(x: number, y: number, n: number, c: number, scales: number, zps: number, qmin: number, qmax: number): void;
   padChannels(src: number, rows: number, c: number, dst: number, cp: number): void;
   unpadChannels(src: number, rows: number, cp: number, dst: number, c: number): void;

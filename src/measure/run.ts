@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
+import { predictInt8 } from '../runtime/fused.js';
 
 export type AnyModel = tf.LayersModel | tf.GraphModel;
 
@@ -18,11 +19,12 @@ function toList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
 }
 
 /**
- * One forward pass: `predict` for a LayersModel, `execute` (or `executeAsync` when the graph has dynamic ops)
+ * One forward pass: `predict` (the fused int8 path where it applies) for a LayersModel, `execute` (or `executeAsync` when the graph has dynamic ops)
  * for a GraphModel. The caller owns and must dispose the returned tensors.
  */
 export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
-  if (!isGraphModel(model)) return toList(model.predict(inputs));
+  // Static int8 Layers models take the fused int8 path on wasm/cpu; everything else is plain predict.
+  if (!isGraphModel(model)) return toList(predictInt8(model, inputs));
   if (!needsAsync.has(model)) {
     try {
       return toList(model.execute(inputs));

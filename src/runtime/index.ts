@@ -32,6 +32,18 @@ export type { InputQuant, Int8LayerConfig } from './format.js';
 export { setInt8Execution, getInt8Execution, int8KernelReady, ensureKernel } from './execution.js';
 export type { Int8Execution } from './execution.js';
 export { isSupportedActivation } from './activations.js';
+// The fused int8 path: predictInt8 runs a static int8 Layers model with int8 activations flowing layer to layer.
+export { predictInt8, planFusedInt8, runFusedInt8, fusedInt8Available } from './fused.js';
+export type { FusedInt8Plan, FusedStep } from './fused.js';
+// The fused int8 kernels (cpu, wasm), for other executors such as the custom ops of static int8 graph models.
+export {
+  fusedMatMulInt8, fusedConv2dInt8, depthwiseConv2dInt8, maxPoolInt8, avgPoolInt8,
+} from '../../kernels/fused-int8/index.js';
+export type {
+  Int8Epilogue, EpilogueActivation, PoolInt8Attrs, FusedMatMulInt8Attrs, FusedConv2DInt8Attrs,
+} from '../../kernels/fused-int8/index.js';
+export { quantizeInt8 } from '../../kernels/quantize-int8/index.js';
+export { dequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
 export { quantizePack, dynamicParams, finiteRange, ACTIVATION_RANGE } from './quantize-input.js';
 
 // Codebook (weight-clustered) models: wrap an IOHandler so stock tf.loadLayersModel expands them at load.

@@ -3,7 +3,7 @@ import { ShrinkmlError } from '../core/errors.js';
 import { applyActivation } from './activations.js';
 import { compactInt8Config, INT8_CONFIG_DEFAULTS, normalizeInputQuant, resolveMode } from './config.js';
 import { INT8_WEIGHT, type InputQuant, type Int8LayerConfig } from './format.js';
-import { conv2dInt8Op } from './ops.js';
+import { conv2dInt8Op, type Int8Weights } from './ops.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -64,7 +64,7 @@ export class QuantizedConv2D extends tf.layers.Layer {
     this.inputSpec = [{ ndim: 4, axes: { [-1]: this.inputChannels } }];
   }
 
-  private get k(): number {
+  get k(): number {
     return this.kernelSize[0] * this.kernelSize[1] * this.inputChannels;
   }
 
@@ -94,6 +94,14 @@ export class QuantizedConv2D extends tf.layers.Layer {
       }, this.inputQuant);
       return applyActivation(this.activation, y);
     });
+  }
+
+  /** The layer's int8 weights as the kernels take them (the fused path, runtime/fused.ts, reads them). */
+  int8Weights(): Int8Weights {
+    return {
+      packed: this.packed!.read() as tf.Tensor2D, k: this.k, scale: this.scale!.read() as tf.Tensor1D,
+      bias: this.bias?.read() as tf.Tensor1D | undefined,
+    };
   }
 
   /** Compact (runtime/config.ts): default-valued fields left out, floats written short. */

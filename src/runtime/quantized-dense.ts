@@ -3,7 +3,7 @@ import { ShrinkmlError } from '../core/errors.js';
 import { applyActivation } from './activations.js';
 import { compactInt8Config, INT8_CONFIG_DEFAULTS, normalizeInputQuant, resolveMode } from './config.js';
 import { INT8_WEIGHT, type InputQuant, type Int8LayerConfig } from './format.js';
-import { denseInt8 } from './ops.js';
+import { denseInt8, type Int8Weights } from './ops.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -79,6 +79,14 @@ export class QuantizedDense extends tf.layers.Layer {
       }, this.inputQuant);
       return applyActivation(this.activation, tf.reshape(y, [...lead, this.units]));
     });
+  }
+
+  /** The layer's int8 weights as the kernels take them (the fused path, runtime/fused.ts, reads them). */
+  int8Weights(): Int8Weights {
+    return {
+      packed: this.packed!.read() as tf.Tensor2D, k: this.inputDim, scale: this.scale!.read() as tf.Tensor1D,
+      zeroPoint: this.zeroPoint?.read() as tf.Tensor1D | undefined, bias: this.bias?.read() as tf.Tensor1D | undefined,
+    };
   }
 
   /** Compact (runtime/config.ts): default-valued fields left out, floats written short. */

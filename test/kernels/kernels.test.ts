@@ -8,6 +8,8 @@ import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
 import { fakeQuantSuite } from '../../kernels/fake-quant/cases.js';
+import { avgPoolInt8Suite, depthwiseConv2dInt8Suite, fusedConv2dInt8Suite, fusedMatMulInt8Suite, maxPoolInt8Suite } from '../../kernels/fused-int8/cases.js';
+import { quantizeInt8Suite } from '../../kernels/quantize-int8/cases.js';
 import { histogramSuite } from '../../kernels/histogram/cases.js';
 import { registerKernels } from '../../kernels/index.js';
 import { matMulInt8Suite } from '../../kernels/matmul-int8/cases.js';
@@ -16,7 +18,8 @@ import type { KernelCase, KernelSuite, TensorData } from '../../kernels/types.js
 
 const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
-  maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite,
+  maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
+  fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 

@@ -4,3 +4,4 @@ export { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, dep
 export { widenRows, im2colRows, gemmI8 } from './int8';
 export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
+export { quantizeRows, depthwiseI8, maxPoolI8, avgPoolI8 } from './int8-fused';

@@ -71,22 +71,51 @@ function tail(ap: usize, wp: usize, k0: i32, K: i32): i32 {
   return s;
 }
 
-/** y = f32(acc - zW[n]·Σa16[m]) · f32(sA · sW[n]) + bias[n]. */
+/**
+ * The epilogue (docs/numerics.md "Requantization"): y = f32(acc - zW[n]·Σa16[m]) · f32(sA · sW[n]) + bias[n],
+ * clamped to [lo, hi] (ReLU / ReLU6; ±Infinity for none). oScale = 0: y is stored as float32 at out[m·ldo + n].
+ * Otherwise y is requantized to the next layer's int8 grid, q = clamp(nearest(y / oScale), -128 - oZp, 127 - oZp)
+ * + oZp (the division the unfused path's QuantizeInt8 does, so both give the same codes), stored as a byte at
+ * out + m·ldo + n.
+ */
 function finish(acc: i32, m: i32, n: i32, out: usize, ldo: i32, sA: f32, sW: usize, bias: usize, zW: usize,
-  sums: usize): void {
+  sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
   if (zW != 0) acc -= load<i32>(zW + (<usize>n << 2)) * load<i32>(sums + (<usize>m << 2));
   let y = <f32>acc * (sA * load<f32>(sW + (<usize>n << 2)));
   if (bias != 0) y += load<f32>(bias + (<usize>n << 2));
-  store<f32>(out + (<usize>(m * ldo + n) << 2), y);
+  if (y < lo) y = lo;
+  if (y > hi) y = hi;
+  if (oScale == 0) {
+    store<f32>(out + (<usize>(m * ldo + n) << 2), y);
+    return;
+  }
+  store<i8>(out + <usize>(m * ldo + n), <i8>requant(y, oScale, oZp));
+}
+
+/** clamp(nearest(y / s), -128 - z, 127 - z) + z; NaN → z (docs/numerics.md). */
+export function requant(y: f32, s: f32, z: i32): i32 {
+  let r = nearest<f32>(y / s);
+  if (r != r) return z;
+  const lo = <f32>(<i32>-128 - z), hi = <f32>(<i32>127 - z);
+  if (r < lo) r = lo;
+  if (r > hi) r = hi;
+  return <i32>r + z;
+}
+
+/** Zeroes the pad bytes [N, ldo) of every int8 output row (packed rows are padded to whole words with 0). */
+function zeroPads(out: usize, M: i32, N: i32, ldo: i32): void {
+  if (ldo == N) return;
+  for (let m = 0; m < M; m++) memory.fill(out + <usize>(m * ldo + N), 0, <usize>(ldo - N));
 }
 
 /**
- * out[m, n] for a16 [M, lda] (int16, zero point removed) and w [N, K] int8 rows `ldw` bytes apart.
+ * out[m, n] (float32, or int8 when oScale != 0: see finish) for a16 [M, lda] (int16, zero point removed) and w [N, K] int8 rows `ldw` bytes apart.
  * Register blocks: 4 rows × 2 channels, then 1 row × 4 channels (batch 1 streams 4 weight rows at once).
  * Only the first K & ~7 bytes of a weight row are read with vectors, so no load crosses the row's end.
  */
 export function gemmI8(a16: usize, lda: i32, w: usize, ldw: i32, M: i32, N: i32, K: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, zW: usize, sums: usize): void {
+  sA: f32, sW: usize, bias: usize, zW: usize, sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
+  if (oScale != 0) zeroPads(out, M, N, ldo);
   const K8 = K & ~7;
   const rowA = <usize>lda << 1;
   let m = 0;
@@ -106,25 +135,25 @@ export function gemmI8(a16: usize, lda: i32, w: usize, ldw: i32, M: i32, N: i32,
         c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, v0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, v1));
         c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, v0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, v1));
       }
-      finish(hsum(c00) + tail(a0, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c01) + tail(a0, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c10) + tail(a1, w0, K8, K), m + 1, n, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c11) + tail(a1, w1, K8, K), m + 1, n + 1, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c20) + tail(a2, w0, K8, K), m + 2, n, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c21) + tail(a2, w1, K8, K), m + 2, n + 1, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c30) + tail(a3, w0, K8, K), m + 3, n, out, ldo, sA, sW, bias, zW, sums);
-      finish(hsum(c31) + tail(a3, w1, K8, K), m + 3, n + 1, out, ldo, sA, sW, bias, zW, sums);
+      finish(hsum(c00) + tail(a0, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c01) + tail(a0, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c10) + tail(a1, w0, K8, K), m + 1, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c11) + tail(a1, w1, K8, K), m + 1, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c20) + tail(a2, w0, K8, K), m + 2, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c21) + tail(a2, w1, K8, K), m + 2, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c30) + tail(a3, w0, K8, K), m + 3, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      finish(hsum(c31) + tail(a3, w1, K8, K), m + 3, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
     }
     for (; n < N; n++) {
-      for (let r = 0; r < 4; r++) gemmRow(a0 + <usize>r * rowA, w, ldw, m + r, n, n + 1, K, out, ldo, sA, sW, bias, zW, sums);
+      for (let r = 0; r < 4; r++) gemmRow(a0 + <usize>r * rowA, w, ldw, m + r, n, n + 1, K, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
     }
   }
-  for (; m < M; m++) gemmRow(a16 + <usize>m * rowA, w, ldw, m, 0, N, K, out, ldo, sA, sW, bias, zW, sums);
+  for (; m < M; m++) gemmRow(a16 + <usize>m * rowA, w, ldw, m, 0, N, K, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
 }
 
 /** One activation row against channels [n0, n1): 4 weight rows per pass, then one at a time. */
 function gemmRow(ap: usize, w: usize, ldw: i32, m: i32, n0: i32, n1: i32, K: i32, out: usize, ldo: i32, sA: f32,
-  sW: usize, bias: usize, zW: usize, sums: usize): void {
+  sW: usize, bias: usize, zW: usize, sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
   const K8 = K & ~7;
   let n = n0;
   for (; n + 4 <= n1; n += 4) {
@@ -138,10 +167,10 @@ function gemmRow(ap: usize, w: usize, ldw: i32, m: i32, n0: i32, n1: i32, K: i32
       c2 = i32x4.add(c2, i32x4.dot_i16x8_s(x, v128.load8x8_s(w2 + kw)));
       c3 = i32x4.add(c3, i32x4.dot_i16x8_s(x, v128.load8x8_s(w3 + kw)));
     }
-    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums);
-    finish(hsum(c1) + tail(ap, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums);
-    finish(hsum(c2) + tail(ap, w2, K8, K), m, n + 2, out, ldo, sA, sW, bias, zW, sums);
-    finish(hsum(c3) + tail(ap, w3, K8, K), m, n + 3, out, ldo, sA, sW, bias, zW, sums);
+    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+    finish(hsum(c1) + tail(ap, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+    finish(hsum(c2) + tail(ap, w2, K8, K), m, n + 2, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+    finish(hsum(c3) + tail(ap, w3, K8, K), m, n + 3, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
   }
   for (; n < n1; n++) {
     const w0 = w + <usize>(n * ldw);
@@ -149,6 +178,6 @@ function gemmRow(ap: usize, w: usize, ldw: i32, m: i32, n0: i32, n1: i32, K: i32
     for (let k = 0; k < K8; k += 8) {
       c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(ap + (<usize>k << 1)), v128.load8x8_s(w0 + <usize>k)));
     }
-    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums);
+    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
   }
 }

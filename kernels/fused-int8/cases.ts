@@ -1,0 +1,139 @@
+import { packInt8 } from '../../src/core/numerics.js';
+import { convGeometry } from '../conv-geometry.js';
+import { poolGeometry } from '../max-pool-grad/geometry.js';
+import { randomFloat, randomInt, seeded } from '../testing-data.js';
+import type { KernelCase, KernelSuite, TensorData } from '../types.js';
+import {
+  AvgPoolInt8, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
+  type FusedConv2DInt8Attrs, type FusedMatMulInt8Attrs, type Int8Epilogue, type PoolInt8Attrs,
+} from './index.js';
+import { convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
+
+const int32 = (shape: number[], values: Int32Array): TensorData => ({ shape, dtype: 'int32', values });
+const attrs = (a: object) => a as unknown as KernelCase['attrs'];
+
+/**
+ * Epilogues: float out with ReLU, int8 out linear / ReLU / ReLU6, and an output scale small enough that many
+ * values clamp at -128 / 127. The GEMM shapes cover the register-block tails (4×2, 1×4, K tails of 0..7).
+ */
+const EPILOGUES: Array<[string, Int8Epilogue]> = [
+  ['float relu', { activation: 'relu' }],
+  ['int8 linear', { activation: 'linear', outScale: 0.05, outZeroPoint: -3 }],
+  ['int8 relu', { activation: 'relu', outScale: 0.031, outZeroPoint: -128 }],
+  ['int8 relu6 clamping', { activation: 'relu6', outScale: 0.011, outZeroPoint: -100 }],
+];
+
+function scales(n: number, rand: () => number, size = 0.05): TensorData {
+  const s = randomFloat([n], rand, size);
+  s.values = s.values.map((v) => Math.abs(v) + 1e-4);
+  return s;
+}
+
+const outData = (lead: number[], n: number, e: Int8Epilogue, values: Float32Array | Int32Array): TensorData =>
+  e.outScale === undefined ? { shape: [...lead, n], dtype: 'float32', values }
+    : { shape: [...lead, Math.ceil(n / 4)], dtype: 'int32', values };
+
+/** [name, M, N, K, aZeroPoint, weight zero points]. */
+const GEMMS: Array<[string, number, number, number, number, boolean]> = [
+  ['batch 1, n 10, k 84', 1, 10, 84, -5, false],
+  ['4x2 blocks with tails m 7 n 7 k 33', 7, 7, 33, 12, true],
+  ['lenet-300 fc1 m 5 n 30 k 784', 5, 30, 784, -128, false],
+];
+
+export const fusedMatMulInt8Suite: KernelSuite = {
+  kernelName: FusedMatMulInt8,
+  tolerance: 0,
+  cases: () => GEMMS.flatMap(([name, m, n, k, aZeroPoint, withZw], i) => EPILOGUES.map(([ename, e], j): KernelCase => {
+    const rand = seeded(1800 + 10 * i + j);
+    const inputs: KernelCase['inputs'] = {
+      a: int32([m, Math.ceil(k / 4)], packInt8(randomInt([m, k], rand, -128, 127), { rowLength: k })),
+      w: int32([n, Math.ceil(k / 4)], packInt8(randomInt([n, k], rand, -127, 127), { rowLength: k })),
+      wScale: scales(n, rand, 0.002), bias: randomFloat([n], rand),
+    };
+    if (withZw) inputs.wZeroPoint = int32([n], randomInt([n], rand, -3, 3));
+    return { name: `${name}, ${ename}`, inputs, attrs: attrs({ k, aScale: 0.0173, aZeroPoint, ...e }) };
+  })),
+  reference: (c) => {
+    const { a, w, wScale, bias, wZeroPoint } = c.inputs;
+    const at = c.attrs as unknown as FusedMatMulInt8Attrs;
+    const m = a!.shape[0]!, n = w!.shape[0]!;
+    const acc = matMulAccRef({ a: a!.values, w: w!.values, m, n, k: at.k, aZeroPoint: at.aZeroPoint, wZeroPoint: wZeroPoint?.values });
+    return outData([m], n, at, epilogueRef({ acc, rows: m, n, aScale: at.aScale, wScale: wScale!.values, bias: bias?.values, e: at }));
+  },
+};
+
+/** [name, xShape (C true), filterShape, strides, pad, aZeroPoint]. */
+type ConvShape = [string, number[], [number, number, number, number], number, 'same' | 'valid', number];
+
+function convSuite(kernelName: string, depthwise: boolean, shapes: ConvShape[], seed: number): KernelSuite {
+  return {
+    kernelName,
+    tolerance: 0,
+    cases: () => shapes.flatMap(([name, xShape, filterShape, strides, pad, aZeroPoint], i) => EPILOGUES.map(([ename, e], j): KernelCase => {
+      const rand = seeded(seed + 10 * i + j);
+      const [fh, fw, ci, cm] = filterShape;
+      const co = depthwise ? ci * cm : cm;
+      const pixels = xShape[0]! * xShape[1]! * xShape[2]!;
+      const w = depthwise
+        ? int32([fh * fw, Math.ceil(co / 4)], packInt8(randomInt([fh * fw, co], rand, -127, 127), { rowLength: co }))
+        : int32([co, Math.ceil((fh * fw * ci) / 4)], packInt8(randomInt([co, fh * fw * ci], rand, -127, 127), { rowLength: fh * fw * ci }));
+      return {
+        name: `${name}, ${ename}`,
+        inputs: {
+          x: int32([...xShape.slice(0, 3), Math.ceil(ci / 4)], packInt8(randomInt([pixels, ci], rand, -128, 127), { rowLength: ci })),
+          w, wScale: scales(co, rand, depthwise ? 0.01 : 0.002), bias: randomFloat([co], rand),
+        },
+        attrs: attrs({ filterShape, strides, pad, aScale: 0.021, aZeroPoint, ...e }),
+      };
+    })),
+    reference: (c) => {
+      const at = c.attrs as unknown as FusedConv2DInt8Attrs;
+      const xs = c.inputs.x!.shape;
+      const g = convGeometry({ op: 'cases', xShape: [xs[0]!, xs[1]!, xs[2]!, at.filterShape[2]], filterShape: at.filterShape,
+        strides: at.strides, pad: at.pad, depthwise });
+      const acc = convAccRef({ x: c.inputs.x!.values, w: c.inputs.w!.values, g, aZeroPoint: at.aZeroPoint, depthwise });
+      return outData([g.B, g.OH, g.OW], g.Co, at, epilogueRef({ acc, rows: g.B * g.OH * g.OW, n: g.Co, aScale: at.aScale,
+        wScale: c.inputs.wScale!.values, bias: c.inputs.bias?.values, e: at }));
+    },
+  };
+}
+
+export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
+  ['lenet conv1 same', [2, 8, 8, 1], [5, 5, 1, 6], 1, 'same', -20],
+  ['lenet conv2 valid', [1, 10, 10, 6], [5, 5, 6, 16], 1, 'valid', 5],
+  ['stride 2 same, co 7', [2, 7, 9, 5], [3, 3, 5, 7], 2, 'same', -128],
+], 1900);
+
+export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
+  ['3x3 same, c 19 (8-lane blocks + tail)', [2, 6, 5, 19], [3, 3, 19, 1], 1, 'same', 7],
+  ['3x3 stride 2 same, c 32', [1, 9, 9, 32], [3, 3, 32, 1], 2, 'same', -128],
+  ['multiplier 2 valid', [1, 5, 6, 3], [3, 2, 3, 2], 1, 'valid', -9],
+], 2000);
+
+/** [name, xShape (packed words), filterSize, strides, pad]. */
+const POOLS: Array<[string, number[], [number, number], [number, number], 'same' | 'valid']> = [
+  ['lenet 2x2/2 valid, 8 bytes a pixel', [2, 6, 6, 2], [2, 2], [2, 2], 'valid'],
+  ['3x3/2 same, 20 bytes (16-lane block + tail)', [1, 7, 5, 5], [3, 3], [2, 2], 'same'],
+  ['3x3/1 same, global-ish', [2, 3, 3, 1], [3, 3], [1, 1], 'same'],
+];
+
+function poolSuite(kernelName: string, max: boolean, seed: number): KernelSuite {
+  return {
+    kernelName,
+    tolerance: 0,
+    cases: () => POOLS.map(([name, xShape, filterSize, strides, pad], i): KernelCase => {
+      const rand = seeded(seed + i);
+      const n = xShape.reduce((a, b) => a * b, 1);
+      return { name, inputs: { x: int32(xShape, packInt8(randomInt([n * 4], rand, -128, 127))) },
+        attrs: attrs({ filterSize, strides, pad } satisfies PoolInt8Attrs) };
+    }),
+    reference: (c) => {
+      const at = c.attrs as unknown as PoolInt8Attrs;
+      const g = poolGeometry({ xShape: c.inputs.x!.shape, filterSize: at.filterSize, strides: at.strides, pad: at.pad });
+      return int32([g.B, g.OH, g.OW, g.C], poolInt8Ref({ x: c.inputs.x!.values, g, max }));
+    },
+  };
+}
+
+export const maxPoolInt8Suite = poolSuite(MaxPoolInt8, true, 2100);
+export const avgPoolInt8Suite = poolSuite(AvgPoolInt8, false, 2200);
