@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerKernels } from '../kernels/index.js';
 import { loadData, type Dataset } from '../src/data/index.js';
-import { loadModel, saveLayersModel } from '../src/formats/index.js';
+import { loadLayers, saveLayersModel } from '../src/formats/index.js';
 import { measureLatency, measureSize } from '../src/measure/index.js';
 import { runQuantizeStep, type ObserverName } from '../src/quantize/index.js';
 import '../src/runtime/index.js';
@@ -47,7 +47,7 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 async function floatModel(name: string, train: Dataset, epochs: number): Promise<{ model: tf.LayersModel; note: string }> {
   const dir = join('models', name);
   if (existsSync(join(dir, 'model.json'))) {
-    const loaded = await loadModel(dir);
+    const loaded = await loadLayers(dir);
     return { model: loaded.model as tf.LayersModel, note: `${dir}` };
   }
   log(`${name}: not in models/, training ${epochs} epoch(s) here`);
@@ -59,7 +59,7 @@ async function floatModel(name: string, train: Dataset, epochs: number): Promise
 async function measure(o: { model: tf.LayersModel; saveOptions: object; test: Dataset; tmp: string; tag: string }) {
   const out = join(o.tmp, o.tag.replace(/[^\w.-]/g, '_'));
   await saveLayersModel(o.model, out, o.saveOptions);
-  const loaded = await loadModel(out);
+  const loaded = await loadLayers(out);
   try {
     const accuracy = await evaluateAccuracy(loaded.model, o.test, { batchSize: 256 });
     const size = await measureSize({ loaded });

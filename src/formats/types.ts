@@ -32,12 +32,28 @@ export interface LoadedGraphModel extends LoadedModelBase {
   weightSpecs: tf.io.WeightsManifestEntry[];
 }
 
-/** A declared ONNX graph input/output: element type ('float', 'int64', ...) and dims (numbers, symbolic names, null). */
-export interface OnnxValueInfo { name: string; dtype: string; shape: (number | string | null)[] }
+/** A dimension as a graph declares it: a fixed size, a symbolic name ('batch', 'N'), or null when free/unknown. */
+export type Dim = number | string | null;
+
+/**
+ * A declared graph input or output, format-neutral. `dtype` uses tfjs names ('float32', 'int32', 'int64', 'bool',
+ * 'float16', 'uint8', 'int8', 'string', 'float64').
+ */
+export interface ValueInfo { name: string; dtype: string; shape: Dim[] }
+
+/** A declared ONNX graph input/output: element type in ONNX's names ('float', 'int64', ...) and dims. */
+export interface OnnxValueInfo { name: string; dtype: string; shape: Dim[] }
+
+/** Tensor values on the host (what runners take and give); the element type is the array's. */
+export type TensorData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
+
+/** A host tensor: row-major values and concrete dims. Structurally the same as onnxruntime's host tensors. */
+export interface HostTensor { data: TensorData; dims: readonly number[] }
 
 /**
  * An .onnx file, decoded and checked (see ./onnx/decode.ts). `model` is the protobufjs ModelProto; `bytes` the file
- * as read, ready for an onnxruntime InferenceSession. weightFiles is empty: external data is refused.
+ * as read. A working copy (the adapter's `clone`) is edited through `model`; `bytes` then describes the file read,
+ * not the edits: runners and writers encode `model`. weightFiles is empty: external data is refused.
  */
 export interface LoadedOnnxModel extends LoadedModelBase {
   kind: 'onnx';
@@ -48,11 +64,11 @@ export interface LoadedOnnxModel extends LoadedModelBase {
   outputs: OnnxValueInfo[];
 }
 
-/**
- * LoadedOnnxModel is not in this union yet: the CLI and measure code assume a tfjs model. Whoever wires ONNX into
- * them adds `| LoadedOnnxModel` here and `onnxFormat` to ./index.ts.
- */
-export type LoadedModel = LoadedLayersModel | LoadedGraphModel;
+/** A model of any format shrinkml reads; `kind` picks the view and its adapter (see ./registry.ts). */
+export type LoadedModel = LoadedLayersModel | LoadedGraphModel | LoadedOnnxModel;
+
+/** The TensorFlow.js views. */
+export type LoadedTfjsModel = LoadedLayersModel | LoadedGraphModel;
 
 export interface LoadOptions {
   /** Non-finite weights become a warning instead of an error. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../core/progress.js';
-import type { LoadedModel } from '../formats/types.js';
+import type { LoadedTfjsModel as LoadedModel } from '../formats/types.js';
 import { checkBudget } from './budget/check.js';
 import { toBudget } from './budget/parse.js';
 import type { Budget } from './budget/types.js';

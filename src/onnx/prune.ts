@@ -1,7 +1,7 @@
 import { ShrinkmlError } from '../core/errors.js';
 import type { ModelProto, TensorProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
-import { makeTensor, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
+import { setFloatValues, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { countToPrune, keepAllButLowest } from '../prune/select.js';
 import { cloneModel, GraphEditor, type Weight } from './graph.js';
 
@@ -73,11 +73,4 @@ function globalMasks(parts: Float32Array[], sparsity: number): Uint8Array[] {
   return parts.map((p) => { const m = keep.slice(at, at + p.length); at += p.length; return m; });
 }
 
-/** Rewrites a float tensor's values in place (raw_data, the typed field cleared), keeping its name and dims. */
-export function setFloatValues(t: TensorProto, values: Float32Array, dims: readonly number[] = tensorDims(t)): void {
-  const fresh = makeTensor({ name: t.name ?? '', dims, dtype: 'float32', values });
-  t.dims = fresh.dims;
-  t.rawData = fresh.rawData;
-  t.floatData = [];
-  t.dataType = DataType.FLOAT;
-}
+export { setFloatValues };

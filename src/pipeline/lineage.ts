@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { buildLineage as buildBase, LINEAGE_FILE, lineageFileName, type LineageBase } from '../formats/lineage.js';
+import { hashLayersWeights } from '../formats/layers.js';
 import type { LoadedModel } from '../formats/types.js';
 import type { PipelineConfig } from './config.js';
 import type { LayerLevels } from './steps/types.js';
@@ -19,19 +18,8 @@ export interface Lineage extends LineageBase<PipelineConfig> {
   budget?: { text: string; pass: boolean; closest: boolean };
 }
 
-/**
- * sha256 over every weight of a model (name, dtype, shape and bytes, in model order): equal hashes mean
- * bit-identical weights, which is what "same seed → same weights" promises.
- */
-export function hashWeights(model: tf.LayersModel): string {
-  const hash = createHash('sha256');
-  for (const w of model.weights) {
-    const values = w.read().dataSync();
-    hash.update(`${w.originalName}|${w.dtype}|${w.shape.join(',')}|`);
-    hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
+/** sha256 over every weight of a LayersModel (see hashLayersWeights): what "same seed → same weights" is checked by. */
+export const hashWeights = hashLayersWeights;
 
 export function buildLineage(options: Omit<Lineage, 'shrinkml' | 'tfjs' | 'createdAt' | 'source' | 'sourceHash'> & {
   loaded: LoadedModel;

@@ -1,6 +1,6 @@
 import { batches } from '../data/batches.js';
 import type { Dataset } from '../data/types.js';
-import type { LoadedModel } from '../formats/types.js';
+import type { LoadedTfjsModel as LoadedModel } from '../formats/types.js';
 import { measureModel, type Budget, type LatencyOptions, type Measurement } from '../measure/index.js';
 import { int8WeightBits } from '../quantize/index.js';
 import type { ProgressFn } from '../core/progress.js';

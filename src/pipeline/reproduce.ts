@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { ShrinkmlError } from '../core/errors.js';
-import { loadModel } from '../formats/index.js';
+import { disposeLoaded, loadModel } from '../formats/index.js';
 import { parsePipelineConfig } from './config.js';
 import { DataProvider } from './data.js';
 import { hashModelFiles, hashWeights, type Lineage } from './lineage.js';
@@ -46,6 +46,6 @@ export async function reproduceLineage(lineageFile: string): Promise<Reproductio
       run.model.dispose();
     }
   } finally {
-    source.model.dispose();
+    disposeLoaded(source);
   }
 }

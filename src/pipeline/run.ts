@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
+import { copyLayersModel, disposeLayersModel } from '../formats/layers.js';
 import type { ProgressFn, WarnFn } from '../core/progress.js';
 import { deriveSeed } from '../data/random.js';
 import type { PipelineConfig } from './config.js';
 import type { DataProvider } from './data.js';
 import { getStep } from './steps/index.js';
+import { stepImpl } from './steps/support.js';
+import type { StepContext, StepImpl, StepResult } from './steps/types.js';
 import { emptyOutputPlan, type LayerLevels, type OutputPlan } from './steps/types.js';
 
 export interface RunPipelineOptions {
@@ -59,9 +62,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
     for (const [i, s] of options.config.steps.entries()) {
       checkAborted(options.signal, `before step ${i + 1} (${s.step})`);
       const step = getStep(s.step);
+      const impl = stepImpl(step, 'layers', s.options, `steps[${i}] '${s.step}'`) as StepImpl<StepContext, StepResult>;
       const seed = stepSeed(options.config, i);
       const t0 = Date.now();
-      const result = await step.run(s.options, {
+      const result = await impl.run(s.options, {
         model: current, source: options.model, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
         output, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
       });
@@ -70,7 +74,7 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
       records.push({ step: s.step, options: s.options, seed, seconds: (Date.now() - t0) / 1000, summary: result.summary });
     }
     // The caller owns what comes back; never hand out the input itself (a no-op pipeline returns a copy).
-    if (current === options.model) current = await copyModel(options.model);
+    if (current === options.model) current = await copyLayersModel(options.model);
     // Training left an optimizer (and its slot variables) on the model; the output is for inference.
     releaseOptimizer(current);
     return { model: current, output, steps: records, seconds: (Date.now() - started) / 1000 };
@@ -81,19 +85,10 @@ export async function runPipeline(options: RunPipelineOptions): Promise<Pipeline
 }
 
 /** Dispose a model and the optimizer training attached to it (tfjs leaves an optimizer passed to compile alive). */
-export function disposeModel(model: tf.LayersModel): void {
-  releaseOptimizer(model);
-  model.dispose();
-}
+export const disposeModel = disposeLayersModel;
 
 function releaseOptimizer(model: tf.LayersModel): void {
   if (!model.optimizer) return;
   model.optimizer.dispose();
   model.optimizer = null as unknown as tf.Optimizer;
-}
-
-async function copyModel(model: tf.LayersModel): Promise<tf.LayersModel> {
-  const copy = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) as tf.io.ModelJSON['modelTopology'] });
-  copy.setWeights(model.getWeights());
-  return copy;
 }

@@ -113,10 +113,12 @@ describe('malformed models', () => {
 
   it.each([
     ['nonexistent path', (d: string) => path.join(d, 'nope'), 'NOT_FOUND', /nope: no such file or folder/],
-    ['folder without model.json', (d: string) => d, 'UNSUPPORTED', /unrecognised model format \(known: tfjs-layers, tfjs-graph\)/],
-    ['non-json file', (d: string) => path.join(d, 'weights.onnx'), 'UNSUPPORTED', /weights\.onnx: unrecognised model format/],
+    ['folder without model.json', (d: string) => d, 'UNSUPPORTED', /unrecognised model format \(known: tfjs-layers, tfjs-graph, onnx\)/],
+    ['non-json file', (d: string) => path.join(d, 'weights.bin'), 'UNSUPPORTED', /weights\.bin: unrecognised model format/],
+    // A .onnx file is the ONNX adapter's: bytes that are not ONNX are a bad file, named, not an unknown format.
+    ['.onnx file that is not ONNX', (d: string) => path.join(d, 'weights.onnx'), 'BAD_INPUT', /weights\.onnx/],
   ] as const)('%s', async (_, pick, code, message) => {
-    const dir = await writeRawModel(path.join(tmp, `raw${n++}`), { 'weights.onnx': 'not a model' });
+    const dir = await writeRawModel(path.join(tmp, `raw${n++}`), { 'weights.onnx': 'not a model', 'weights.bin': 'not a model' });
     const error = await loadError(pick(dir));
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);

@@ -7,7 +7,7 @@ import { BENCH_VARIANTS, runBench } from '../../pipeline/index.js';
 import { renderBenchHtml, renderBenchMarkdown, renderBenchTable, writeFileAtomically } from '../../report/index.js';
 import type { CliCommand } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
-import { loadModelForCli } from '../shared/model.js';
+import { disposeLoaded, loadModelForCli } from '../shared/model.js';
 import { addJsonOption, addModelLoadOptions, positiveInt } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 
@@ -97,7 +97,7 @@ Example:
         io.stdout(flags.json ? JSON.stringify(report, null, 2) + '\n' : renderBenchTable(report));
         if (report.rows.some((r) => r.status === 'failed')) io.setExitCode(1);
       } finally {
-        input.model.dispose();
+        disposeLoaded(input);
       }
     });
   },

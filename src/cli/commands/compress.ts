@@ -16,7 +16,7 @@ import { ONNX_COMPRESS_HELP } from '../../onnx/help.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import type { EvaluateFlags } from '../shared/evaluate.js';
-import { loadModelForCli } from '../shared/model.js';
+import { disposeLoaded, loadModelForCli } from '../shared/model.js';
 import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
@@ -262,7 +262,7 @@ export const compressCommand: CliCommand = {
           io.stdout(`report: ${result.reports.html}\n`);
         }
       } finally {
-        input.model.dispose();
+        disposeLoaded(input);
       }
     });
   },

@@ -3,7 +3,7 @@ import { convertToOnnx } from '../../onnx/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { CliCommand } from '../command.js';
 import { selectBackend } from '../../backends/index.js';
-import { loadModelForCli } from '../shared/model.js';
+import { disposeLoaded, loadModelForCli } from '../shared/model.js';
 import { addJsonOption, addModelLoadOptions } from '../shared/options.js';
 
 interface ConvertFlags { to: string; out: string; force?: boolean; json?: boolean; allowNonfinite?: boolean }
@@ -42,7 +42,7 @@ Example:
         if (flags.json) io.stdout(JSON.stringify({ input: loaded.descriptorPath, ...written }, null, 2) + '\n');
         else io.stdout(`wrote ${flags.out}\n`);
       } finally {
-        loaded.model.dispose();
+        disposeLoaded(loaded);
       }
     });
   },

@@ -4,7 +4,7 @@ import { registerKernels } from '../../../kernels/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { loadData } from '../../data/index.js';
 import { DISTILL_DEFAULTS, distill, shrinkWidth, type DistillHistory, type WidthChange } from '../../distill/index.js';
-import { loadModel, saveLayersModel } from '../../formats/index.js';
+import { loadLayers, saveLayersModel } from '../../formats/index.js';
 import { toBudget } from '../../measure/index.js';
 import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
 import { buildLineage, LINEAGE_FILE } from '../../pipeline/lineage.js';
@@ -165,7 +165,7 @@ Examples:
           force: flags.force, protect: [teacher.descriptorPath, ...teacher.weightFiles, ...built.files], extraFiles: { [LINEAGE_FILE]: lineage },
         });
         io.stderr(`wrote ${saved.modelJsonPath}\n`);
-        const output = await loadModel(saved.modelJsonPath);
+        const output = await loadLayers(saved.modelJsonPath);
         try {
           const teacherReport = await evaluateForCli({ loaded: teacher, flags: { ...flags, budget: undefined }, io });
           const studentReport = await evaluateForCli({ loaded: output, reference: teacher, flags, io });

@@ -1,6 +1,6 @@
 import { batches, loadData, type Dataset, type Split } from '../../data/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
-import type { LoadedModel } from '../../formats/types.js';
+import type { LoadedTfjsModel as LoadedModel } from '../../formats/types.js';
 import { measureModel, toBudget, type Measurement } from '../../measure/index.js';
 import type { CliIo } from '../command.js';
 import { int8Hints } from './model.js';

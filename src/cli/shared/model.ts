@@ -28,10 +28,7 @@ export async function loadAnyModelForCli(path: string, flags: { allowNonfinite?:
   return loadModelForCli(path, flags, io);
 }
 
-/** Frees a loaded model's tensors (ONNX models hold only bytes). */
-export function disposeLoaded(loaded: LoadedModel | LoadedOnnxModel | undefined): void {
-  if (loaded && loaded.kind !== 'onnx') loaded.model.dispose();
-}
+export { disposeLoaded } from '../../formats/index.js';
 
 /** What measure needs to report shrinkml int8 layers truthfully: 8-bit weights, and parameters not packed words. */
 export function int8Hints(loaded: LoadedModel): { weightBits?: Record<string, number>; packedInt8?: Record<string, number> } {

@@ -153,3 +153,12 @@ export function makeTensor(options: { name: string; dims: readonly number[]; dty
   }
   return onnx.TensorProto.create({ name, dims: [...dims], dataType: type.dataType, rawData: raw });
 }
+
+/** Rewrites a float tensor's values in place (raw_data, the typed field cleared), keeping its name and dims. */
+export function setFloatValues(t: TensorProto, values: Float32Array, dims: readonly number[] = tensorDims(t)): void {
+  const fresh = makeTensor({ name: t.name ?? '', dims, dtype: 'float32', values });
+  t.dims = fresh.dims;
+  t.rawData = fresh.rawData;
+  t.floatData = [];
+  t.dataType = DataType.FLOAT;
+}

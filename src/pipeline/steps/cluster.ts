@@ -37,51 +37,56 @@ export const clusterStep: PipelineStep = {
   check(options, path) {
     toMatchers(options.exclude, `${path}.exclude`);
   },
-  async run(options, ctx) {
-    const clusters = num(options, 'clusters', 16);
-    const storage = options.storage === 'uint8' ? 'uint8' : 'codebook';
-    const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
-    const overrides: ClusterOverride[] = layersAt(ctx.levels, (l) => l > 0 && l < MAX_LEVEL)
-      .map((layer) => ({ match: layer, clusters: relaxedClusters(clusters, ctx.levels[layer]!) }));
-    const model = await cloneModel(ctx.model);
-    try {
-      const weights = clusterModel({ model, clusters, overrides, exclude, onWarn: ctx.onWarn });
-      const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
-      let history: Awaited<ReturnType<typeof trainSeeded>> | undefined;
-      if (epochs > 0 && weights.length) {
-        const shared = new SharedCentroids(model, weights);
-        const learningRate = num(options, 'learningRate', 2e-4);
-        history = await trainSeeded({
-          model, train: await ctx.data.get('train', 'cluster fine-tuning'), epochs, batchSize: num(options, 'batchSize', 128),
-          seed: ctx.seed, learningRate, schedule: learningRateSchedule(options.lrSchedule, learningRate, epochs), onProgress: ctx.onProgress, signal: ctx.signal,
-          callbacks: { onBatchEnd: () => shared.afterBatch() },
-        });
-      }
-      for (const w of weights) {
-        if (storage === 'codebook') {
-          ctx.output.clusters[w.name] = w;
-          ctx.output.weightBits[w.name] = w.bits;
-        } else {
-          ctx.output.encodings[w.name] = 'uint8';
-          ctx.output.weightBits[w.name] = 8;
+  formats: {
+    layers: {
+      needs: (options, quick) => (!quick && num(options, 'finetuneEpochs', 0) > 0 ? 'train' : 'none'),
+      async run(options, ctx) {
+        const clusters = num(options, 'clusters', 16);
+        const storage = options.storage === 'uint8' ? 'uint8' : 'codebook';
+        const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
+        const overrides: ClusterOverride[] = layersAt(ctx.levels, (l) => l > 0 && l < MAX_LEVEL)
+          .map((layer) => ({ match: layer, clusters: relaxedClusters(clusters, ctx.levels[layer]!) }));
+        const model = await cloneModel(ctx.model);
+        try {
+          const weights = clusterModel({ model, clusters, overrides, exclude, onWarn: ctx.onWarn });
+          const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
+          let history: Awaited<ReturnType<typeof trainSeeded>> | undefined;
+          if (epochs > 0 && weights.length) {
+            const shared = new SharedCentroids(model, weights);
+            const learningRate = num(options, 'learningRate', 2e-4);
+            history = await trainSeeded({
+              model, train: await ctx.data.get('train', 'cluster fine-tuning'), epochs, batchSize: num(options, 'batchSize', 128),
+              seed: ctx.seed, learningRate, schedule: learningRateSchedule(options.lrSchedule, learningRate, epochs), onProgress: ctx.onProgress, signal: ctx.signal,
+              callbacks: { onBatchEnd: () => shared.afterBatch() },
+            });
+          }
+          for (const w of weights) {
+            if (storage === 'codebook') {
+              ctx.output.clusters[w.name] = w;
+              ctx.output.weightBits[w.name] = w.bits;
+            } else {
+              ctx.output.encodings[w.name] = 'uint8';
+              ctx.output.weightBits[w.name] = 8;
+            }
+          }
+          // uint8: the model in memory must be what the manifest decodes to (shared values moved onto the uint8 grid).
+          if (storage === 'uint8') snapToUint8(model, new Set(weights.map((w) => w.name)));
+          // Biases and excluded layers are a few percent of the file once the kernels are shared; float16 halves them.
+          const rest = options.restEncoding === 'float32' ? [] : storeRestAsFloat16(model, ctx.output, new Set(weights.map((w) => w.name)));
+          return {
+            model,
+            summary: {
+              storage, clusters, finetuneEpochs: epochs, excluded: exclude.map(String), float16: rest,
+              layers: weights.map((w) => ({ weight: w.name, codes: w.codebook.length, bits: w.bits, zeroCode: w.zeroCode })),
+              finetune: history?.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, acc: e.acc, seconds: e.seconds })),
+            },
+          };
+        } catch (e) {
+          model.dispose();
+          throw e;
         }
-      }
-      // uint8: the model in memory must be what the manifest decodes to (shared values moved onto the uint8 grid).
-      if (storage === 'uint8') snapToUint8(model, new Set(weights.map((w) => w.name)));
-      // Biases and excluded layers are a few percent of the file once the kernels are shared; float16 halves them.
-      const rest = options.restEncoding === 'float32' ? [] : storeRestAsFloat16(model, ctx.output, new Set(weights.map((w) => w.name)));
-      return {
-        model,
-        summary: {
-          storage, clusters, finetuneEpochs: epochs, excluded: exclude.map(String), float16: rest,
-          layers: weights.map((w) => ({ weight: w.name, codes: w.codebook.length, bits: w.bits, zeroCode: w.zeroCode })),
-          finetune: history?.epochs.map((e) => ({ epoch: e.epoch, loss: e.loss, acc: e.acc, seconds: e.seconds })),
-        },
-      };
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
+      },
+    },
   },
 };
 

@@ -23,3 +23,4 @@ export { pruneStep, distillStep, clusterStep, qatStep, ptqStep, weightFormatStep
 export { relaxedSparsity } from './prune.js';
 export { relaxedClusters } from './cluster.js';
 export * from './types.js';
+export { stepImpl, stepNeeds, supportedKinds } from './support.js';

@@ -58,37 +58,42 @@ export const pruneStep: PipelineStep = {
     }
     toMatchers(options.exclude, `${path}.exclude`);
   },
-  async run(options, ctx) {
-    const spec = parsePruneSpec(String(options.method));
-    const nmRelaxed = spec.kind === 'nm' ? layersAt(ctx.levels, (l) => l > 0) : [];
-    const userExclude = toMatchers(options.exclude, 'exclude');
-    const exclude = [...userExclude, ...offLayers(ctx.levels), ...nmRelaxed];
-    const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
-    const batchSize = num(options, 'batchSize', 128);
-    const train = epochs > 0 ? await ctx.data.get('train', 'pruning fine-tuning') : undefined;
-    const gradual = options.schedule === 'polynomial' && train && spec.kind === 'magnitude';
-    const steps = train ? Math.ceil(train.count / batchSize) * epochs : 0;
-    const learningRate = num(options, 'learningRate', 1e-3);
-    const result = await runPruneStep({
-      model: ctx.model, spec, exclude, overrides: overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed), seed: ctx.seed,
-      // Gradual: reach the target after two thirds of the steps, then train at it (TFMOT's usual recipe).
-      schedule: gradual ? new PolynomialDecay({
-        initialSparsity: 0, finalSparsity: spec.sparsity, beginStep: 0, endStep: Math.max(1, Math.floor((steps * 2) / 3)),
-        frequency: Math.max(1, Math.floor(steps / 30)),
-      }) : undefined,
-      finetune: train ? {
-        epochs, train, batchSize, seed: ctx.seed, learningRate,
-        trainer: (t) => trainSeeded({ ...t, schedule: learningRateSchedule(options.lrSchedule, learningRate, epochs), signal: ctx.signal }),
-      } : undefined,
-      onProgress: ctx.onProgress, onWarn: ctx.onWarn,
-    });
-    const r = result.report;
-    return {
-      model: result.model as tf.LayersModel,
-      summary: {
-        spec: r.spec, sparsity: r.sparsity.after, params: r.params.after, nonzeroParams: r.nonzeroParams.after,
-        finetuneEpochs: epochs, excluded: exclude.map(String), finetune: r.finetune, warnings: r.warnings, note: r.speedNote,
+  formats: {
+    layers: {
+      needs: (options, quick) => (!quick && num(options, 'finetuneEpochs', 0) > 0 ? 'train' : 'none'),
+      async run(options, ctx) {
+        const spec = parsePruneSpec(String(options.method));
+        const nmRelaxed = spec.kind === 'nm' ? layersAt(ctx.levels, (l) => l > 0) : [];
+        const userExclude = toMatchers(options.exclude, 'exclude');
+        const exclude = [...userExclude, ...offLayers(ctx.levels), ...nmRelaxed];
+        const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
+        const batchSize = num(options, 'batchSize', 128);
+        const train = epochs > 0 ? await ctx.data.get('train', 'pruning fine-tuning') : undefined;
+        const gradual = options.schedule === 'polynomial' && train && spec.kind === 'magnitude';
+        const steps = train ? Math.ceil(train.count / batchSize) * epochs : 0;
+        const learningRate = num(options, 'learningRate', 1e-3);
+        const result = await runPruneStep({
+          model: ctx.model, spec, exclude, overrides: overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed), seed: ctx.seed,
+          // Gradual: reach the target after two thirds of the steps, then train at it (TFMOT's usual recipe).
+          schedule: gradual ? new PolynomialDecay({
+            initialSparsity: 0, finalSparsity: spec.sparsity, beginStep: 0, endStep: Math.max(1, Math.floor((steps * 2) / 3)),
+            frequency: Math.max(1, Math.floor(steps / 30)),
+          }) : undefined,
+          finetune: train ? {
+            epochs, train, batchSize, seed: ctx.seed, learningRate,
+            trainer: (t) => trainSeeded({ ...t, schedule: learningRateSchedule(options.lrSchedule, learningRate, epochs), signal: ctx.signal }),
+          } : undefined,
+          onProgress: ctx.onProgress, onWarn: ctx.onWarn,
+        });
+        const r = result.report;
+        return {
+          model: result.model as tf.LayersModel,
+          summary: {
+            spec: r.spec, sparsity: r.sparsity.after, params: r.params.after, nonzeroParams: r.nonzeroParams.after,
+            finetuneEpochs: epochs, excluded: exclude.map(String), finetune: r.finetune, warnings: r.warnings, note: r.speedNote,
+          },
+        };
       },
-    };
+    },
   },
 };

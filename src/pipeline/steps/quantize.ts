@@ -67,7 +67,12 @@ export const ptqStep: PipelineStep = {
   phase: 'quantize',
   description: 'post-training int8: dynamic (activations quantized per batch) or static (calibrated activation ranges)',
   schema: { type: 'object', properties: { mode: { type: 'string', enum: ['dynamic', 'static'] }, ...COMMON } },
-  run: (options, ctx) => quantize(options.mode === 'dynamic' ? 'dynamic' : 'static', options, ctx),
+  formats: {
+    layers: {
+      needs: (options) => (options.mode === 'dynamic' ? 'none' : 'calibration'),
+      run: (options, ctx) => quantize(options.mode === 'dynamic' ? 'dynamic' : 'static', options, ctx),
+    },
+  },
 };
 
 /** Quantization-aware training, then static int8. In quick mode (sensitivity) it is calibrated only. */
@@ -76,5 +81,10 @@ export const qatStep: PipelineStep = {
   phase: 'quantize',
   description: 'quantization-aware fine-tuning (fake-quant, straight-through estimator), then static int8; pruned zeros stay zero',
   schema: { type: 'object', properties: { epochs: { ...EPOCHS, min: 1 }, learningRate: LEARNING_RATE, batchSize: BATCH_SIZE, ...COMMON } },
-  run: (options, ctx) => quantize(ctx.quick ? 'static' : 'qat', options, ctx),
+  formats: {
+    layers: {
+      needs: (_options, quick) => (quick ? 'calibration' : 'train'),
+      run: (options, ctx) => quantize(ctx.quick ? 'static' : 'qat', options, ctx),
+    },
+  },
 };

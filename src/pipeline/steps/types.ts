@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { ClusteredWeight } from '../../cluster/index.js';
-import type { WeightEncoding } from '../../formats/types.js';
+import type { FormatAdapter } from '../../formats/registry.js';
+import type { LoadedModel, ModelKind, WeightEncoding } from '../../formats/types.js';
 import type { DataProvider } from '../data.js';
 import type { ObjectSchema } from '../schema.js';
 
@@ -65,7 +66,49 @@ export interface StepResult {
 }
 
 /**
- * One technique of the pipeline. Adding one = one file in this folder + one line in ./index.ts.
+ * The context of a step running over a format adapter (any format but tfjs Layers, whose steps use the tf model
+ * directly through StepContext). `model` is the pipeline's own working copy (the input was cloned first): a step may
+ * edit it in place (through `adapter.weights(model)`) and return it, or return a new view; the runner disposes the
+ * one replaced.
+ */
+export interface AdapterStepContext<M extends LoadedModel = LoadedModel> extends Omit<StepContext, 'model' | 'source'> {
+  model: M;
+  /** The model the pipeline started from; never modified. */
+  source: M;
+  adapter: FormatAdapter<M>;
+}
+
+export interface AdapterStepResult<M extends LoadedModel = LoadedModel> {
+  model: M;
+  summary: Record<string, unknown>;
+}
+
+/** How one step runs on one format. */
+export interface StepImpl<Ctx, Result> {
+  /**
+   * Options this format cannot do (e.g. N:M pruning on ONNX): the reason, as one line, or undefined. Asked before
+   * anything runs, so an unsupported request fails first.
+   */
+  refuse?(options: Record<string, unknown>): string | undefined;
+  /**
+   * What the step reads besides weights: 'none' (weight-only: no data, no input shapes), 'calibration' or 'train'
+   * data. Default 'none'. Weight-only steps run on models with free input dims.
+   */
+  needs?(options: Record<string, unknown>, quick: boolean): 'none' | 'calibration' | 'train';
+  /** Apply the step. In quick mode (sensitivity probes) a training-only step returns `ctx.model` unchanged. */
+  run(options: Record<string, unknown>, ctx: Ctx): Promise<Result>;
+}
+
+/** A step's implementations by format: a format without one is refused with one error (see ./support.ts). */
+export interface StepFormats {
+  layers?: StepImpl<StepContext, StepResult>;
+  graph?: StepImpl<AdapterStepContext<Extract<LoadedModel, { kind: 'graph' }>>, AdapterStepResult<Extract<LoadedModel, { kind: 'graph' }>>>;
+  onnx?: StepImpl<AdapterStepContext<Extract<LoadedModel, { kind: 'onnx' }>>, AdapterStepResult<Extract<LoadedModel, { kind: 'onnx' }>>>;
+}
+
+/**
+ * One technique of the pipeline. Adding one = one file in this folder + one line in ./index.ts; supporting another
+ * format = one more entry in its `formats`.
  * Options are plain JSON, validated against `schema` (errors carry the field's path) before anything runs.
  */
 export interface PipelineStep {
@@ -76,6 +119,8 @@ export interface PipelineStep {
   schema: ObjectSchema;
   /** Checks beyond the schema (e.g. parsing a spec string); throw BAD_INPUT naming `path`. */
   check?(options: Record<string, unknown>, path: string): void;
-  /** Apply the step. In quick mode (sensitivity probes) a training-only step returns `ctx.model` unchanged. */
-  run(options: Record<string, unknown>, ctx: StepContext): Promise<StepResult>;
+  /** The formats the step runs on, each with its implementation. */
+  formats: StepFormats;
 }
+
+export type { ModelKind };

@@ -23,19 +23,24 @@ export const weightFormatStep: PipelineStep = {
   check(options, path) {
     toMatchers(options.exclude, `${path}.exclude`);
   },
-  async run(options, ctx) {
-    const encoding = options.encoding as keyof typeof BITS;
-    const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
-    const stored: string[] = [];
-    for (const layer of ctx.model.layers) {
-      if (matchesAny(layer.name, exclude)) continue;
-      for (const v of layer.weights) {
-        if (v.dtype !== 'float32') continue;
-        ctx.output.encodings[v.originalName] = encoding;
-        ctx.output.weightBits[v.originalName] = BITS[encoding];
-        stored.push(v.originalName);
-      }
-    }
-    return { model: ctx.model, summary: { encoding, weights: stored.length, excluded: exclude.map(String) } };
+  formats: {
+    layers: {
+      needs: () => 'none',
+      async run(options, ctx) {
+        const encoding = options.encoding as keyof typeof BITS;
+        const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
+        const stored: string[] = [];
+        for (const layer of ctx.model.layers) {
+          if (matchesAny(layer.name, exclude)) continue;
+          for (const v of layer.weights) {
+            if (v.dtype !== 'float32') continue;
+            ctx.output.encodings[v.originalName] = encoding;
+            ctx.output.weightBits[v.originalName] = BITS[encoding];
+            stored.push(v.originalName);
+          }
+        }
+        return { model: ctx.model, summary: { encoding, weights: stored.length, excluded: exclude.map(String) } };
+      },
+    },
   },
 };
