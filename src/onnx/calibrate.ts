@@ -54,6 +54,8 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const { batches, total } = calibrationSource(options);
   const tensors = [...(options.tensors ?? planStatic(options.model, { exclude: options.exclude }).activations)];
   const observerName = options.observer ?? 'minmax';
+  // Nothing to observe (no quantizable node): onnxruntime refuses a run with no outputs asked for.
+  if (tensors.length === 0) return { ranges: {}, observer: observerName, samples: 0 };
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(observerName, options.observerOptions)]));
   const exposed = cloneModel(options.model);
   const outputs = new Set((exposed.graph!.output ?? []).map((o) => o.name));

@@ -13,7 +13,7 @@ import type { QuantizeReport } from './report.js';
 import type { OnnxRuntime } from './ort.js';
 import { calibrateAndQuantizeStatic } from './static-calibrated.js';
 import { verifyOnnx, type VerifyResult } from './verify.js';
-import { storeWeights, type WeightOnlyReport } from './weight-only.js';
+import { storeWeights, type WeightFormat, type WeightOnlyReport } from './weight-only.js';
 
 /**
  * `shrinkml compress model.onnx`: read (with limits), structured then unstructured pruning, then INT8 (dynamic, or
@@ -33,7 +33,7 @@ export interface CompressOnnxOptions {
   /** 'dynamic': MatMul/Gemm INT8 with run-time activation scales (Conv stays float); 'static': QDQ, needs calibration. */
   quantize?: 'dynamic' | 'static';
   /** Weight-only storage (smaller file, float compute); not combined with quantize. */
-  weightStorage?: 'fp16' | 'int8';
+  weightStorage?: WeightFormat | 'fp16';
   /** Data for static calibration and for verification: a Dataset or a loadData source ('mnist', a path). */
   calibration?: {
     data: string | Dataset; limit?: number; observer?: ObserverName; observerOptions?: ObserverOptions; batchSize?: number;

@@ -4,15 +4,22 @@ import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { makeTensor, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { attr, getFloat, getInt } from './attrs.js';
-import { cloneModel, GraphEditor, node } from './graph.js';
+import { quantizeConv, type DynamicConvForm } from './dynamic-conv.js';
+import { quantizeLstm } from './dynamic-lstm.js';
+import { cloneModel, finishEditors, GraphEditor, graphEditors, importDomain, node } from './graph.js';
 import { quantizeWeights, transpose2d, weightRange } from './quant-weights.js';
 import type { QuantizeReport } from './report.js';
 
 /**
- * Dynamic INT8 of MatMul and Gemm, in the pattern onnxruntime fuses into its integer GEMM:
+ * Dynamic INT8, in every graph of the model (If branches and Loop bodies included):
+ * - MatMul/Gemm, in the pattern onnxruntime fuses into its integer GEMM:
  *   DynamicQuantizeLinear(x) → MatMulInteger(x_u8, W_s8, x_zp) → Cast(float) → Mul(x_scale · w_scale) [→ Add(bias)]
- * uint8 activations quantized per batch at run time, int8 weights per output column. Conv stays float:
- * onnxruntime's ConvInteger CPU kernel only accepts uint8 weights; use static QDQ for convolutions.
+ *   uint8 activations quantized per batch at run time, int8 weights per output column;
+ * - Conv, one of two forms (see `conv`), because onnxruntime's CPU ConvInteger runs only uint8 × uint8 with scalar
+ *   zero points (in 1.30.0, the lowest version this package supports; int8 weights and per-channel zero points are
+ *   rejected): './dynamic-conv.ts';
+ * - LSTM → com.microsoft DynamicQuantizeLSTM (int8 weights per gate column); GRU/RNN have no integer kernel in
+ *   onnxruntime and stay float with a note.
  */
 export interface DynamicQuantizeOptions {
   /** Node names to leave float. */
@@ -21,41 +28,56 @@ export interface DynamicQuantizeOptions {
   perChannel?: boolean;
   /** 7-bit weights, for x86 CPUs without VNNI where u8×s8 products can saturate. */
   reduceRange?: boolean;
+  /**
+   * Conv: 'weights' (default) stores int8 weights per output channel behind DequantizeLinear and computes in float;
+   * 'integer' runs ConvInteger on uint8 activations and uint8 symmetric weights (zero point 128), per-channel scales
+   * applied by a Mul after it; 'float' leaves Conv alone. Same size either way (bench/onnx-int8.ts times both).
+   */
+  conv?: DynamicConvForm;
   onWarn?: WarnFn;
 }
 
+export type { DynamicConvForm };
+
 export const DYNAMIC_MIN_OPSET = 11;
 
-/** Why dynamic INT8 leaves every Conv float; the help text (./help.ts) says the same. */
-export const CONV_NOTE = "onnxruntime's ConvInteger CPU kernel takes only uint8 weights (uint8 × uint8), so dynamic INT8 keeps convolutions float; --quantize static quantizes them";
+/** Why GRU/RNN stay float under dynamic INT8. */
+export const RECURRENT_NOTE = 'onnxruntime has an integer kernel for LSTM only (com.microsoft DynamicQuantizeLSTM); GRU and RNN stay float (weights:int8 stores their weights in 8 bits)';
 
 export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptions = {}): { model: ModelProto; report: QuantizeReport } {
   const model = cloneModel(input);
-  const g = new GraphEditor(model);
-  if (g.opset() < DYNAMIC_MIN_OPSET) {
-    throw new ShrinkmlError('UNSUPPORTED', `dynamic quantization needs opset ${DYNAMIC_MIN_OPSET} or later (DynamicQuantizeLinear); the model imports opset ${g.opset()}`, {
+  const editors = graphEditors(model);
+  const opset = editors[0]!.opset();
+  if (opset < DYNAMIC_MIN_OPSET) {
+    throw new ShrinkmlError('UNSUPPORTED', `dynamic quantization needs opset ${DYNAMIC_MIN_OPSET} or later (DynamicQuantizeLinear); the model imports opset ${opset}`, {
       suggestion: 'convert the model to a newer opset with onnx.version_converter',
     });
   }
   const report: QuantizeReport = { mode: 'dynamic', quantized: [], skipped: [] };
-  const quantizedInputs = new Map<string, [string, string, string]>();
-  for (const n of [...g.graph.node!]) {
-    if (n.domain && n.domain !== 'ai.onnx') continue;
-    const name = n.name || n.output?.[0] || n.opType!;
-    if (n.opType === 'Conv') {
-      report.skipped.push({ node: name, op: 'Conv', reason: 'left float: onnxruntime ConvInteger takes uint8 weights only (use --quantize static)' });
-      continue;
+  const convForm = options.conv ?? 'weights';
+  let microsoft = false;
+  for (const g of editors) {
+    const quantizedInputs = new Map<string, [string, string, string]>();
+    for (const n of [...g.graph.node!]) {
+      if (n.domain && n.domain !== 'ai.onnx') continue;
+      const name = n.name || n.output?.[0] || n.opType!;
+      const op = n.opType!;
+      if (!['MatMul', 'Gemm', 'Conv', 'LSTM', 'GRU', 'RNN'].includes(op)) continue;
+      if (options.exclude?.includes(name)) { report.skipped.push({ node: name, op, reason: 'excluded' }); continue; }
+      if (op === 'GRU' || op === 'RNN') { report.skipped.push({ node: name, op, reason: `left float: ${RECURRENT_NOTE}` }); continue; }
+      if (op === 'Conv' && convForm === 'float') { report.skipped.push({ node: name, op, reason: 'left float (conv: float)' }); continue; }
+      const reason = op === 'Conv' ? quantizeConv(g, n, name, { form: convForm as 'weights' | 'integer', perChannel: options.perChannel !== false && opset >= 13 || convForm === 'integer', reduceRange: options.reduceRange }, quantizedInputs, report)
+        : op === 'LSTM' ? quantizeLstm(g, n, name, options, report)
+          : rewrite(g, n, name, options, quantizedInputs, report);
+      if (reason) report.skipped.push({ node: name, op, reason });
+      else if (op === 'LSTM') microsoft = true;
     }
-    if (n.opType !== 'MatMul' && n.opType !== 'Gemm') continue;
-    if (options.exclude?.includes(name)) { report.skipped.push({ node: name, op: n.opType, reason: 'excluded' }); continue; }
-    const reason = rewrite(g, n, name, options, quantizedInputs, report);
-    if (reason) report.skipped.push({ node: name, op: n.opType, reason });
   }
-  g.removeUnusedWeights();
-  // Conv is float by design here, so it is a note in the report rather than a warning per node.
-  const convs = report.skipped.filter((s) => s.op === 'Conv').map((s) => s.node);
-  if (convs.length) report.notes = [`Conv left float (${convs.join(', ')}): ${CONV_NOTE}`];
-  for (const s of report.skipped) if (s.reason !== 'excluded' && s.op !== 'Conv') options.onWarn?.(`${s.op} '${s.node}' left float: ${s.reason}`);
+  finishEditors(editors);
+  if (microsoft) importDomain(model, 'com.microsoft', 1);
+  const float = report.skipped.filter((s) => s.reason.startsWith('left float'));
+  if (float.length) report.notes = [`left float: ${float.map((s) => `${s.op} '${s.node}'`).join(', ')}`];
+  for (const s of report.skipped) if (s.reason !== 'excluded' && !s.reason.startsWith('left float')) options.onWarn?.(`${s.op} '${s.node}' left float: ${s.reason}`);
   return { model, report };
 }
 

@@ -31,7 +31,7 @@ export interface OnnxCompressConfig {
   pruneChannels?: ChannelPruneOptions;
   prune?: PruneOnnxOptions;
   quantize?: 'dynamic' | 'static';
-  weightStorage?: 'fp16' | 'int8';
+  weightStorage?: 'fp16' | 'float16' | 'uint8' | 'int8' | 'int4';
   /** The data static calibration and verification read (a source name or path), and how. */
   calibration?: { source: string; limit?: number; observer?: ObserverName; observerOptions?: ObserverOptions; batchSize?: number; runtime?: string };
   perChannel?: boolean;

@@ -43,7 +43,7 @@ function stepsOf(o: CompressOnnxOptions, report: CompressOnnxResult['report']): 
       observer: report.quantize?.calibration?.observer, calibrationSamples: report.quantize?.calibration?.samples,
     }) });
   }
-  if (o.weightStorage) steps.push({ step: 'weight-format', options: { encoding: o.weightStorage === 'fp16' ? 'float16' : 'int8' } });
+  if (o.weightStorage) steps.push({ step: 'weight-format', options: { encoding: o.weightStorage === 'fp16' ? 'float16' : o.weightStorage } });
   return steps;
 }
 

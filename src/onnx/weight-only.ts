@@ -1,58 +1,149 @@
-import type { ModelProto } from '../formats/onnx/proto.js';
+import { affineParams, qRange, quantize } from '../core/numerics.js';
+import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { makeTensor, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
-import { attr } from './attrs.js';
-import { cloneModel, GraphEditor, node } from './graph.js';
+import { attr, getInt } from './attrs.js';
+import { cloneModel, finishEditors, graphEditors, importDomain, node, type GraphEditor } from './graph.js';
+import { toMatMulNBits } from './matmul-nbits.js';
 import { quantizeWeights } from './quant-weights.js';
 
 /**
- * Weight-only storage for the wire: the file is smaller, the compute stays float. Each large float constant
- * becomes fp16 + Cast(float), or int8 + DequantizeLinear (per channel of axis 0 when opset ≥ 13); onnxruntime folds
- * the Cast at load, while the DequantizeLinear runs per inference (cheap next to the MatMul it feeds).
+ * Weight-only storage (`--quantize weights:<format>`): the file is smaller, inputs, outputs and compute stay float32.
+ * Every large float constant of every graph (initializers and Constant nodes, If/Loop bodies included) is replaced by
+ * a node producing the same name from smaller storage, so no reader changes:
+ * - float16: fp16 initializer → Cast(float) (onnxruntime folds the Cast at load);
+ * - uint8: per-tensor asymmetric uint8 → DequantizeLinear (as tfjs's uint8 weight storage);
+ * - int8: symmetric int8 per output channel (of the consumer: Conv axis 0, MatMul/Gemm the output column) →
+ *   DequantizeLinear(axis); per tensor below opset 13, which has no per-axis DequantizeLinear;
+ * - int4: MatMul/Gemm with constant weights become com.microsoft MatMulNBits (4-bit, block 32, symmetric; see
+ *   ./matmul-nbits.ts); every other weight is int8 per channel, as no runtime has a 4-bit kernel for it.
+ * The report lists the bits of every float weight, those left float32 (small or unsupported) included.
  */
+export type WeightFormat = 'float16' | 'uint8' | 'int8' | 'int4';
+
 export interface WeightOnlyOptions {
-  format: 'fp16' | 'int8';
-  /** Constants with fewer elements stay float32 (biases, BN parameters). Default 1024. */
+  /** 'fp16' is the older name of 'float16'. */
+  format: WeightFormat | 'fp16';
+  /** Constants with fewer elements stay float32 (biases, normalization parameters). Default 1024. */
   minElements?: number;
+  /** Node names whose weights stay float32. */
+  exclude?: readonly string[];
 }
 
-export interface WeightOnlyReport { format: 'fp16' | 'int8'; weights: { weight: string; shape: number[]; bytesBefore: number; bytesAfter: number }[] }
+export interface StoredWeight {
+  weight: string;
+  shape: number[];
+  /** Bits per value as stored: 32, 16, 8 or 4 (scales not counted; bytesAfter counts them). */
+  bits: 32 | 16 | 8 | 4;
+  storage: 'float32' | 'float16' | 'uint8' | 'int8' | 'int4';
+  perChannel?: boolean;
+  /** Why a weight stayed float32. */
+  reason?: string;
+  bytesBefore: number;
+  bytesAfter: number;
+  /** 'main graph' or the subgraph holding it. */
+  graph: string;
+}
+
+export interface WeightOnlyReport { format: WeightFormat; weights: StoredWeight[]; notes?: string[] }
 
 export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { model: ModelProto; report: WeightOnlyReport } {
+  const format: WeightFormat = options.format === 'fp16' ? 'float16' : options.format;
   const model = cloneModel(input);
-  const g = new GraphEditor(model);
-  const report: WeightOnlyReport = { format: options.format, weights: [] };
+  const editors = graphEditors(model);
+  const opset = editors[0]!.opset();
+  const report: WeightOnlyReport = { format, weights: [] };
   const minElements = options.minElements ?? 1024;
-  const perChannel = g.opset() >= 13;
-  const names = [...g.graph.initializer!.map((t) => t.name ?? ''), ...g.graph.node!.filter((n) => n.opType === 'Constant').map((n) => n.output![0]!)];
-  for (const name of names) {
-    const w = g.weight(name);
-    if (!w || w.tensor.dataType !== DataType.FLOAT) continue;
-    const dims = tensorDims(w.tensor);
-    const values = tensorToFloat32(w.tensor);
-    if (values.length < minElements) continue;
-    const stored = g.unique(`${name}_${options.format}`);
-    let nodes;
-    let bytesAfter: number;
-    if (options.format === 'fp16') {
-      g.addInitializer(makeTensor({ name: stored, dims, dtype: 'float16', values }));
-      nodes = [node('Cast', [stored], [name], g.unique(`${name}_Cast`), [attr.int('to', DataType.FLOAT)])];
-      bytesAfter = 2 * values.length;
-    } else {
-      const axis = perChannel && dims.length > 1 ? 0 : undefined;
-      const { q, scales } = quantizeWeights(values, dims, { axis });
-      const cdims = axis === undefined ? [] : [scales.length];
-      g.addInitializer(makeTensor({ name: stored, dims, dtype: 'int8', values: q }));
-      const scale = g.addInitializer(makeTensor({ name: g.unique(`${name}_scale`), dims: cdims, dtype: 'float32', values: scales }));
-      const zp = g.addInitializer(makeTensor({ name: g.unique(`${name}_zero_point`), dims: cdims, dtype: 'int8', values: new Int32Array(scales.length) }));
-      nodes = [node('DequantizeLinear', [stored, scale, zp], [name], g.unique(`${name}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)])];
-      bytesAfter = values.length + 5 * scales.length;
+  const excluded = new Set<string>();
+  let nbits = false;
+  for (const g of editors) {
+    for (const n of g.graph.node!) {
+      if (options.exclude?.includes(n.name ?? '')) for (const i of n.input ?? []) excluded.add(i);
     }
-    // The float constant disappears; a node now produces the same name, so no reader changes.
-    if (w.source === 'initializer') g.graph.initializer = g.graph.initializer!.filter((t) => t !== w.tensor);
-    if (w.node) g.replace(w.node, nodes);
-    else g.graph.node!.unshift(...nodes);
-    report.weights.push({ weight: name, shape: dims, bytesBefore: 4 * values.length, bytesAfter });
+    const names = [...g.graph.initializer!.map((t) => t.name ?? ''), ...g.graph.node!.filter((n) => n.opType === 'Constant').map((n) => n.output![0]!)];
+    if (format === 'int4') {
+      for (const n of [...g.graph.node!]) {
+        if ((n.opType !== 'MatMul' && n.opType !== 'Gemm') || (n.domain && n.domain !== 'ai.onnx') || excluded.has(n.input?.[1] ?? '')) continue;
+        const w = g.weight(n.input?.[1] ?? '');
+        if (!w || w.tensor.dataType !== DataType.FLOAT || tensorDims(w.tensor).reduce((a, b) => a * b, 1) < minElements) continue;
+        const done = toMatMulNBits(g, n);
+        if (typeof done === 'string') continue;
+        nbits = true;
+        report.weights.push({ weight: done.weight, shape: done.shape, bits: 4, storage: 'int4', perChannel: true, bytesBefore: 4 * count(done.shape), bytesAfter: done.bytes, graph: g.where() });
+      }
+      g.refresh();
+    }
+    for (const name of names) {
+      const w = g.weight(name);
+      if (!w || w.outer || w.tensor.dataType !== DataType.FLOAT || g.useCount(name) === 0) continue;
+      const dims = tensorDims(w.tensor);
+      const values = tensorToFloat32(w.tensor);
+      const entry = { weight: name, shape: dims, bytesBefore: 4 * values.length, graph: g.where() };
+      const keep = (reason: string) => report.weights.push({ ...entry, bits: 32, storage: 'float32', reason, bytesAfter: 4 * values.length });
+      if (values.length < minElements) { keep(`fewer than ${minElements} values`); continue; }
+      if (excluded.has(name)) { keep('excluded'); continue; }
+      if (format !== 'float16' && opset < 10) { keep(`opset ${opset} has no DequantizeLinear (needs 10)`); continue; }
+      const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset);
+      report.weights.push({ ...entry, ...stored });
+      if (w.source === 'initializer') g.graph.initializer = g.graph.initializer!.filter((t) => t !== w.tensor);
+      if (w.node) g.replace(w.node, stored.nodes);
+      else g.graph.node!.unshift(...stored.nodes);
+      delete (report.weights[report.weights.length - 1] as { nodes?: unknown }).nodes;
+    }
+  }
+  finishEditors(editors);
+  if (nbits) importDomain(model, 'com.microsoft', 1);
+  if (format === 'int4' && report.weights.some((w) => w.storage === 'int8')) {
+    report.notes = ['int4 is MatMul/Gemm only (MatMulNBits); other weights (Conv, Gather, recurrent) are int8 per channel'];
   }
   return { model, report };
+}
+
+const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Float32Array, format: 'float16' | 'uint8' | 'int8', opset: number):
+  Omit<StoredWeight, 'weight' | 'shape' | 'bytesBefore' | 'graph'> & { nodes: NodeProto[] } {
+  const stored = g.unique(`${name}_${format}`);
+  if (format === 'float16') {
+    g.addInitializer(makeTensor({ name: stored, dims, dtype: 'float16', values }));
+    return { bits: 16, storage: 'float16', bytesAfter: 2 * values.length, nodes: [node('Cast', [stored], [name], g.unique(`${name}_Cast`), [attr.int('to', DataType.FLOAT)])] };
+  }
+  let q: Int32Array;
+  let scales: Float32Array;
+  let zeroPoints: Int32Array;
+  let axis: number | undefined;
+  if (format === 'uint8') {
+    let min = Infinity;
+    let max = -Infinity;
+    for (const v of values) { min = Math.min(min, v); max = Math.max(max, v); }
+    const params = affineParams({ min, max, range: qRange({ dtype: 'uint8' }) });
+    q = quantize(values, { params, range: qRange({ dtype: 'uint8' }) });
+    scales = Float32Array.of(params.scale);
+    zeroPoints = Int32Array.of(params.zeroPoint);
+  } else {
+    axis = opset >= 13 && dims.length > 1 ? channelAxis(g, name, dims.length) : undefined;
+    ({ q, scales } = quantizeWeights(values, dims, { axis }));
+    zeroPoints = new Int32Array(scales.length);
+  }
+  const cdims = axis === undefined ? [] : [scales.length];
+  g.addInitializer(makeTensor({ name: stored, dims, dtype: format, values: q }));
+  const scale = g.addInitializer(makeTensor({ name: g.unique(`${name}_scale`), dims: cdims, dtype: 'float32', values: scales }));
+  const zp = g.addInitializer(makeTensor({ name: g.unique(`${name}_zero_point`), dims: cdims, dtype: format, values: zeroPoints }));
+  const dq = node('DequantizeLinear', [stored, scale, zp], [name], g.unique(`${name}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)]);
+  return { bits: 8, storage: format, perChannel: axis !== undefined, bytesAfter: values.length + 5 * scales.length, nodes: [dq] };
+}
+
+/** The output-channel axis of a weight, read from the nodes that consume it (axis 0 when they disagree). */
+function channelAxis(g: GraphEditor, name: string, rank: number): number {
+  const axes = new Set<number>();
+  for (const n of g.consumers(name)) {
+    const slot = n.input!.indexOf(name);
+    const op = n.domain && n.domain !== 'ai.onnx' ? '' : n.opType;
+    if (op === 'MatMul' && slot === 1) axes.add(rank - 1);
+    else if (op === 'Gemm' && slot === 1) axes.add(getInt(n, 'transB', 0) === 1 ? 0 : 1);
+    else if (op === 'ConvTranspose' && slot === 1) axes.add(1);
+    else if ((op === 'LSTM' || op === 'GRU' || op === 'RNN') && (slot === 1 || slot === 2)) axes.add(1);
+    else axes.add(0);
+  }
+  return axes.size === 1 ? [...axes][0]! : 0;
 }

@@ -30,7 +30,8 @@ describe('weight-only storage', () => {
   ] as const)('%s: smaller file, float compute, close outputs', async (format, op, sizeRatio, tolerance) => {
     const float = mlpModel({ inputs: 128, hidden: 64 });
     const { model, report } = storeWeights(float, { format });
-    expect(report.weights.map((w) => w.weight)).toEqual(['w1']);
+    // Every float weight is listed with its bits; only w1 is stored smaller.
+    expect(report.weights.map((w) => [w.weight, w.bits])).toEqual([['w1', format === 'fp16' ? 16 : 8], ['b1', 32], ['w2', 32], ['b2', 32]]);
     expect(model.graph!.node!.filter((n) => n.opType === op).length).toBe(1);
     expect(encodeOnnx(model).length / encodeOnnx(float).length).toBeLessThan(sizeRatio);
     expect(inspectOnnx(model).quantization).toBe(format === 'fp16' ? 'weight-only-fp16' : 'weight-only-int8');

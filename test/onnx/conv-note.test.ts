@@ -6,41 +6,39 @@ import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { convModel } from './fixtures.js';
 
 /**
- * The issue's ConvInteger point: onnxruntime's ConvInteger CPU kernel takes only uint8 × uint8, so `--quantize
- * dynamic` leaves Conv float; --help says so, and the report carries a note naming the Conv nodes.
+ * Conv under dynamic INT8 (issue 15): onnxruntime's ConvInteger CPU kernel takes only uint8 × uint8, so Conv gets
+ * int8 weights behind DequantizeLinear; --help says so and the CLI's report lists the Conv nodes as quantized.
  */
 let dir: string;
 beforeAll(async () => { dir = await makeTmpDir('shrinkml-conv-note-'); });
 afterAll(() => removeTmpDir(dir));
 
 describe('Conv under dynamic INT8', () => {
-  it('shrinkml compress --help says Conv stays float under --quantize dynamic, and why', async () => {
+  it('shrinkml compress --help says what dynamic does to Conv, and why', async () => {
     const help = await runCli('compress', '--help');
     expect(help.code).toBe(0);
     const text = help.stdout.replace(/\s+/g, ' ');
     expect(text).toContain('--quantize dynamic MatMul/Gemm');
-    expect(text).toMatch(/Conv stays float: onnxruntime's ConvInteger CPU kernel takes only uint8 weights/);
+    expect(text).toMatch(/Conv: int8 weights per output channel behind DequantizeLinear \(onnxruntime's CPU ConvInteger runs only uint8 × uint8/);
   });
 
-  it('the dynamic report notes the Conv nodes left float', () => {
+  it('the dynamic report lists the Conv nodes as quantized', () => {
     const { report } = quantizeDynamic(convModel());
-    const convs = report.skipped.filter((s) => s.op === 'Conv').map((s) => s.node);
-    expect(convs.length).toBe(2);
-    expect(report.notes).toEqual([expect.stringMatching(new RegExp(`^Conv left float \\(${convs.join(', ')}\\): onnxruntime's ConvInteger`))]);
+    expect(report.quantized.filter((q) => q.op === 'Conv').length).toBe(2);
+    expect(report.notes).toBeUndefined();
   });
 
-  it('compress LeNet-5.onnx --quantize dynamic --json: the report names conv1 and conv2 as left float', async () => {
+  it('compress LeNet-5.onnx --quantize dynamic --json: conv1 and conv2 quantized with the Gemms', async () => {
     const out = path.join(dir, 'lenet5-dynamic.onnx');
     const r = await runCli('compress', 'models/onnx/mnist-lenet5.onnx', '--out', out, '--quantize', 'dynamic',
       '--data', 'mnist', '--limit', '100', '--no-latency', '--json');
     expect(r.code).toBe(0);
     const { quantize } = JSON.parse(r.stdout).report;
-    expect(quantize.notes).toEqual([expect.stringMatching(/^Conv left float \(conv1, conv2\): onnxruntime's ConvInteger CPU kernel takes only uint8 weights/)]);
-    expect(quantize.skipped.map((s: { node: string; op: string }) => [s.node, s.op])).toEqual([['conv1', 'Conv'], ['conv2', 'Conv']]);
-    expect(quantize.quantized.map((q: { op: string }) => q.op)).toEqual(['Gemm', 'Gemm', 'Gemm']);
+    expect(quantize.skipped).toEqual([]);
+    expect(quantize.quantized.map((q: { op: string }) => q.op)).toEqual(['Conv', 'Conv', 'Gemm', 'Gemm', 'Gemm']);
   });
 
-  it('static quantization has no such note: it quantizes the convolutions', async () => {
+  it('static quantization quantizes the convolutions too', async () => {
     const out = path.join(dir, 'lenet5-static.onnx');
     const r = await runCli('compress', 'models/onnx/mnist-lenet5.onnx', '--out', out, '--quantize', 'static',
       '--data', 'mnist', '--limit', '100', '--calib-samples', '64', '--no-latency', '--json');

@@ -52,21 +52,30 @@ describe('dynamic INT8 (MatMul/Gemm)', () => {
     expect(ratio).toBeLessThan(4);
   });
 
-  it('leaves Conv float and says so; quantizes the Gemm after it', async () => {
+  it('gives Conv int8 weights (DequantizeLinear → Conv) and quantizes the Gemm after it', async () => {
     const float = convModel();
     const { model, report } = quantizeDynamic(float);
-    expect(report.skipped.map((s) => [s.op, s.reason.split(':')[0]])).toEqual([['Conv', 'left float'], ['Conv', 'left float']]);
-    expect(report.quantized.map((q) => q.op)).toEqual(['Gemm']);
+    expect(report.skipped).toEqual([]);
+    expect(report.quantized.map((q) => q.op)).toEqual(['Conv', 'Conv', 'Gemm']);
     expect(ops(model).filter((o) => o === 'Conv').length).toBe(2);
     const { maxErr, range } = await compare(float, model, { x: floatFeed([8, 1, 8, 8], 4) }, 'all');
     expect(maxErr / range).toBeLessThan(0.03);
   });
 
-  it('carries If subgraphs through untouched (their weights stay float)', async () => {
+  it('quantizes the MatMul inside each If branch like the main graph', async () => {
     const float = ifModel();
     const { model, report } = quantizeDynamic(float);
-    expect(report.quantized).toEqual([]);
-    expect(encodeOnnx(model)).toEqual(encodeOnnx(float));
+    expect(report.quantized.map((q) => [q.node, q.op, q.shape])).toEqual([['matmul', 'MatMul', [4, 3]], ['matmul_1', 'MatMul', [4, 3]]].map(([, op, shape]) => [expect.any(String), op, shape]));
+    const branchOps = model.graph!.node!.find((n) => n.opType === 'If')!.attribute!.map((a) => a.g!.node!.map((n) => n.opType));
+    expect(branchOps).toEqual([0, 1].map(() => ['DynamicQuantizeLinear', 'MatMulInteger', 'Cast', 'Mul', 'Mul']));
+    for (const cond of [0n, 1n]) {
+      const feeds = { x: floatFeed([6, 4], 2), cond: { data: BigInt64Array.of(cond), dims: [] } };
+      const [a, b] = [await runOnnx({ bytes: encodeOnnx(float), feeds }), await runOnnx({ bytes: encodeOnnx(model), feeds })];
+      const x = a.y!.data as Float32Array;
+      const y = b.y!.data as Float32Array;
+      const range = Math.max(...x) - Math.min(...x);
+      expect(Math.max(...Array.from(y, (v, i) => Math.abs(v - x[i]!))) / range).toBeLessThan(0.03);
+    }
   });
 
   it.each([

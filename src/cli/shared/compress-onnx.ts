@@ -7,6 +7,8 @@ import { loadOnnx } from '../../formats/onnx/index.js';
 import { budgetToString, toBudget, type Measurement } from '../../measure/index.js';
 import { compressOnnx, type CompressOnnxOptions, type CompressOnnxResult } from '../../onnx/index.js';
 import { measureOnnx } from '../../onnx/measure.js';
+import { onnxQuantizeMode } from '../../onnx/modes.js';
+import type { WeightFormat } from '../../onnx/weight-only.js';
 import { summarizeMeasurement } from '../../pipeline/index.js';
 import { parsePruneSpec } from '../../prune/index.js';
 import type { ObserverName } from '../../quantize/index.js';
@@ -40,7 +42,7 @@ export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxF
   const unsupported = TFJS_ONLY.filter((k) => flags[k] !== undefined);
   if (unsupported.length) {
     throw new ShrinkmlError('UNSUPPORTED', `${modelPath}: --${unsupported[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to TensorFlow.js models, not ONNX`, {
-      subject: modelPath, suggestion: 'for ONNX use --prune magnitude:S[:global] | structured:R and --quantize dynamic | static | weights:float16 | weights:uint8',
+      subject: modelPath, suggestion: 'for ONNX use --prune magnitude:S[:global] | structured:R and --quantize dynamic | static | weights:float16|uint8|int8|int4',
     });
   }
   if (!/\.onnx$/i.test(flags.out)) {
@@ -58,11 +60,7 @@ export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxF
   }
   const q = flags.quantize?.trim().toLowerCase();
   if (q === 'dynamic' || q === 'static') options.quantize = q;
-  else if (q === 'weights:float16') options.weightStorage = 'fp16';
-  else if (q === 'weights:uint8') options.weightStorage = 'int8';
-  else if (q !== undefined) {
-    throw new ShrinkmlError('UNSUPPORTED', `--quantize ${flags.quantize}: ONNX models take dynamic, static, weights:float16 or weights:uint8 (int8 DequantizeLinear)`, { subject: '--quantize' });
-  }
+  else if (q !== undefined) options.weightStorage = onnxQuantizeMode(q).name.replace('weights:', '') as WeightFormat;
   if (q === 'static') {
     if (!flags.data) throw new ShrinkmlError('BAD_INPUT', '--quantize static needs calibration data', { subject: '--data', suggestion: 'add --data mnist' });
     options.calibration = { data: await loadData({ source: flags.data, split: 'calibration', limit: flags.calibSamples ?? 512 }), observer: flags.observer as ObserverName | undefined };

@@ -1,0 +1,87 @@
+import type { WarnFn } from '../core/progress.js';
+import { ShrinkmlError } from '../core/errors.js';
+import type { ModelProto } from '../formats/onnx/proto.js';
+import { quantizeDynamic, type DynamicConvForm } from './dynamic.js';
+import type { QuantizeReport } from './report.js';
+import { calibrateAndQuantizeStatic, type CalibrateAndQuantizeOptions } from './static-calibrated.js';
+import { storeWeights, type WeightFormat, type WeightOnlyReport } from './weight-only.js';
+
+/**
+ * The ONNX quantization modes as data: `--quantize <mode>` names a row, and the compress pipeline calls its pass, a
+ * pure function from a model to a new model plus its report (the caller's model is never edited). Only static needs
+ * calibration feeds; every other pass is synchronous at heart and needs nothing but the model.
+ */
+export type OnnxQuantizeMode = 'dynamic' | 'static' | `weights:${WeightFormat}`;
+
+export interface OnnxQuantizeOptions {
+  perChannel?: boolean;
+  reduceRange?: boolean;
+  /** Node names left float. */
+  exclude?: readonly string[];
+  /** dynamic: how Conv is quantized (see ./dynamic-conv.ts). */
+  conv?: DynamicConvForm;
+  /** static: calibration data, observer and runtime. */
+  calibration?: CalibrateAndQuantizeOptions['calibration'];
+  onWarn?: WarnFn;
+}
+
+export interface OnnxQuantizeResult {
+  model: ModelProto;
+  /** 'quantize' for dynamic/static (node by node), 'weights' for weight-only modes (bits of every weight). */
+  report: { quantize?: QuantizeReport; weights?: WeightOnlyReport; foldedBatchNorms?: { conv: string; batchNorm: string }[] };
+  /** Lines for a person: what stayed float by design and why. */
+  notes: string[];
+}
+
+export interface OnnxQuantizeModeInfo {
+  /** Lowest default-domain opset the emitted ops need. */
+  minOpset: number;
+  needsCalibration: boolean;
+  run(model: ModelProto, options: OnnxQuantizeOptions): Promise<OnnxQuantizeResult>;
+}
+
+const weights = (format: WeightFormat): OnnxQuantizeModeInfo => ({
+  // Cast exists at every opset in use; DequantizeLinear arrived in 10 (per-axis in 13: per-tensor below).
+  minOpset: format === 'float16' ? 1 : 10,
+  needsCalibration: false,
+  run: async (model, o) => {
+    const { model: out, report } = storeWeights(model, { format, exclude: o.exclude });
+    const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
+    const notes = [...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`)];
+    return { model: out, report: { weights: report }, notes };
+  },
+});
+
+export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
+  dynamic: {
+    minOpset: 11,
+    needsCalibration: false,
+    run: async (model, o) => {
+      const { model: out, report } = quantizeDynamic(model, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
+      return { model: out, report: { quantize: report }, notes: report.notes ?? [] };
+    },
+  },
+  static: {
+    minOpset: 10,
+    needsCalibration: true,
+    run: async (model, o) => {
+      if (!o.calibration) throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data' });
+      const r = await calibrateAndQuantizeStatic(model, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, onWarn: o.onWarn });
+      return { model: r.model, report: { quantize: r.report, foldedBatchNorms: r.folded }, notes: r.report.notes ?? [] };
+    },
+  },
+  'weights:float16': weights('float16'),
+  'weights:uint8': weights('uint8'),
+  'weights:int8': weights('int8'),
+  'weights:int4': weights('int4'),
+};
+
+/** The mode named by `--quantize`, or a typed error listing the modes. */
+export function onnxQuantizeMode(name: string): OnnxQuantizeModeInfo & { name: OnnxQuantizeMode } {
+  const key = name.trim().toLowerCase() as OnnxQuantizeMode;
+  const info = ONNX_QUANTIZE_MODES[key];
+  if (!info) {
+    throw new ShrinkmlError('UNSUPPORTED', `--quantize ${name}: ONNX models take ${Object.keys(ONNX_QUANTIZE_MODES).join(', ')}`, { subject: '--quantize' });
+  }
+  return { ...info, name: key };
+}
