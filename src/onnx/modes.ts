@@ -2,6 +2,7 @@ import type { WarnFn } from '../core/progress.js';
 import { ShrinkmlError } from '../core/errors.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
 import { quantizeDynamic, type DynamicConvForm } from './dynamic.js';
+import { defaultOpset, upgradeOpset } from './opset/index.js';
 import type { QuantizeReport } from './report.js';
 import { calibrateAndQuantizeStatic, type CalibrateAndQuantizeOptions } from './static-calibrated.js';
 import { storeWeights, type WeightFormat, type WeightOnlyReport } from './weight-only.js';
@@ -20,6 +21,8 @@ export interface OnnxQuantizeOptions {
   exclude?: readonly string[];
   /** dynamic: how Conv is quantized (see ./dynamic-conv.ts). */
   conv?: DynamicConvForm;
+  /** Names the model in errors (an op that blocks the opset upgrade). */
+  file?: string;
   /** static: calibration data, observer and runtime. */
   calibration?: CalibrateAndQuantizeOptions['calibration'];
   onWarn?: WarnFn;
@@ -34,40 +37,79 @@ export interface OnnxQuantizeResult {
 }
 
 export interface OnnxQuantizeModeInfo {
-  /** Lowest default-domain opset the emitted ops need. */
+  /** Lowest default-domain opset the emitted ops need; older models are upgraded to it (./opset) or refused. */
   minOpset: number;
+  /** The opset per-channel scales need (per-axis DequantizeLinear is 13); upgraded to when possible, else per tensor. */
+  perChannelOpset: number;
   needsCalibration: boolean;
   run(model: ModelProto, options: OnnxQuantizeOptions): Promise<OnnxQuantizeResult>;
 }
 
-const weights = (format: WeightFormat): OnnxQuantizeModeInfo => ({
-  // Cast exists at every opset in use; DequantizeLinear arrived in 10 (per-axis in 13: per-tensor below).
-  minOpset: format === 'float16' ? 1 : 10,
-  needsCalibration: false,
-  run: async (model, o) => {
-    const { model: out, report } = storeWeights(model, { format, exclude: o.exclude });
-    const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
-    const notes = [...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`)];
-    return { model: out, report: { weights: report }, notes };
-  },
-});
+/**
+ * The model at the opset a mode needs: upgraded in-tool (./opset/upgrade.ts rewrites each op whose form changed) to
+ * the per-channel opset when per-channel scales are asked for, else to the minimum; an op that blocks the upgrade is
+ * an error below the minimum and a note (per-tensor scales) above it.
+ */
+function atOpset(model: ModelProto, info: Pick<OnnxQuantizeModeInfo, 'minOpset' | 'perChannelOpset'>, o: OnnxQuantizeOptions, notes: string[]): ModelProto {
+  const from = defaultOpset(model);
+  const want = o.perChannel === false ? info.minOpset : Math.max(info.minOpset, info.perChannelOpset);
+  if (from >= want) return model;
+  const note = (to: number, rewritten: Record<string, number>) => {
+    const ops = Object.entries(rewritten).map(([op, n]) => `${op}: ${n}`).join(', ');
+    notes.push(`opset upgraded from ${from} to ${to}${ops ? ` (rewritten: ${ops})` : ''}`);
+  };
+  try {
+    const up = upgradeOpset(model, want, { file: o.file });
+    note(up.to, up.rewritten);
+    return up.model;
+  } catch (e) {
+    if (from >= info.minOpset) { notes.push(`per-tensor scales: ${(e as Error).message}`); return model; }
+    if (want === info.minOpset) throw e;
+    const up = upgradeOpset(model, info.minOpset, { file: o.file });
+    note(up.to, up.rewritten);
+    notes.push(`per-tensor scales: opset ${want} not reachable (${(e as Error).message})`);
+    return up.model;
+  }
+}
+
+const weights = (format: WeightFormat): OnnxQuantizeModeInfo => {
+  // Cast exists at every opset in use; DequantizeLinear arrived in 10, per-axis in 13.
+  const info = { minOpset: format === 'float16' ? 1 : 10, perChannelOpset: format === 'int8' || format === 'int4' ? 13 : 1 };
+  return {
+    ...info,
+    needsCalibration: false,
+    run: async (model, o) => {
+      const notes: string[] = [];
+      const { model: out, report } = storeWeights(atOpset(model, info, o, notes), { format, exclude: o.exclude });
+      const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
+      notes.push(...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`));
+      return { model: out, report: { weights: report }, notes };
+    },
+  };
+};
 
 export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
   dynamic: {
     minOpset: 11,
+    perChannelOpset: 13,
     needsCalibration: false,
     run: async (model, o) => {
-      const { model: out, report } = quantizeDynamic(model, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
-      return { model: out, report: { quantize: report }, notes: report.notes ?? [] };
+      const notes: string[] = [];
+      const input = atOpset(model, ONNX_QUANTIZE_MODES.dynamic, o, notes);
+      const { model: out, report } = quantizeDynamic(input, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
+      return { model: out, report: { quantize: report }, notes: [...notes, ...(report.notes ?? [])] };
     },
   },
   static: {
     minOpset: 10,
+    perChannelOpset: 13,
     needsCalibration: true,
     run: async (model, o) => {
       if (!o.calibration) throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data' });
-      const r = await calibrateAndQuantizeStatic(model, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, onWarn: o.onWarn });
-      return { model: r.model, report: { quantize: r.report, foldedBatchNorms: r.folded }, notes: r.report.notes ?? [] };
+      const notes: string[] = [];
+      const input = atOpset(model, ONNX_QUANTIZE_MODES.static, o, notes);
+      const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, onWarn: o.onWarn });
+      return { model: r.model, report: { quantize: r.report, foldedBatchNorms: r.folded }, notes: [...notes, ...(r.report.notes ?? [])] };
     },
   },
   'weights:float16': weights('float16'),
