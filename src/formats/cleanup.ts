@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 
 /**
- * Temp folders that must not outlive an interrupted save. While any is registered we listen for SIGINT/SIGTERM
- * (and exit); the handler removes them synchronously, then, if nobody else handles the signal, re-raises it so the
- * process still dies the way the user asked. Listeners are removed as soon as nothing is registered.
+ * Temp folders (and output locks) that must not outlive an interrupted save. While any is registered we listen for
+ * SIGINT/SIGTERM (and exit); when nobody else handles the signal, the handler removes them synchronously and
+ * re-raises it so the process still dies the way the user asked; when someone does (the CLI's signals.ts), they
+ * go at exit. Listeners are removed as soon as nothing is registered.
  */
 export interface SignalTarget {
   pid: number;
@@ -29,6 +30,9 @@ export function createCleanupRegistry(proc: SignalTarget = process): CleanupRegi
     paths.clear();
   };
   const onSignal = (signal?: NodeJS.Signals) => {
+    // Someone else handles this signal (the CLI stops gracefully on a first Ctrl-C): leave the paths to them and
+    // to the exit hook, or a run that goes on would lose its temp folder under its feet.
+    if (signal && proc.listenerCount(signal) > 1) return;
     removeAll();
     detach();
     if (signal && proc.listenerCount(signal) === 0) proc.kill(proc.pid, signal);

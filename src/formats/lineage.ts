@@ -16,7 +16,11 @@ export interface LineageBase<Config = unknown> {
   shrinkml: string;
   tfjs: string;
   createdAt: string;
-  /** Absolute path of the input model's descriptor and a sha256 over it and its weight files, in manifest order. */
+  /**
+   * The input model's descriptor, relative to the folder the output lives in (so no local layout leaks and a moved
+   * pair of folders still resolves; absolute only when asked for), and a sha256 over it and its weight files, in
+   * manifest order, which identifies it wherever it went. Resolve it with resolveRecordedPath.
+   */
   source: string;
   sourceHash: string;
   /** The steps that were applied, as data (options included). */
@@ -55,13 +59,33 @@ export function hashModelFiles(loaded: Pick<LoadedModelBase, 'descriptorPath' | 
   return `sha256:${hash.digest('hex')}`;
 }
 
+/**
+ * How lineage and reports record a local path: relative to `outDir`, the folder the output's files live in, with
+ * `/` separators; absolute only when the user asked for it (`--absolute-paths`).
+ */
+export function recordedPath(p: string, outDir: string, absolute?: boolean): string {
+  const abs = path.resolve(p);
+  if (absolute) return abs;
+  const rel = path.relative(path.resolve(outDir), abs).split(path.sep).join('/');
+  // `./` keeps a path from reading as a built-in dataset name (`mnist` vs a folder named mnist).
+  return rel.startsWith('../') ? rel : `./${rel}`;
+}
+
+/** A recorded path back to an absolute one: relative paths are relative to the folder holding the record. */
+export function resolveRecordedPath(recorded: string, recordDir: string): string {
+  return path.resolve(recordDir, recorded);
+}
+
 /** A lineage with its header filled in (versions, time, the source and its hash). */
 export function buildLineage<L extends LineageBase<unknown>>(options: Omit<L, 'shrinkml' | 'tfjs' | 'createdAt' | 'source' | 'sourceHash'> & {
   loaded: Pick<LoadedModelBase, 'descriptorPath' | 'weightFiles'>;
+  /** The folder the output's files will live in: paths are recorded relative to it. */
+  out: string;
+  absolutePaths?: boolean;
 }): L {
-  const { loaded, ...rest } = options;
+  const { loaded, out, absolutePaths, ...rest } = options;
   return {
     shrinkml: VERSION, tfjs: tf.version.tfjs, createdAt: new Date().toISOString(),
-    source: path.resolve(loaded.descriptorPath), sourceHash: hashModelFiles(loaded), ...rest,
+    source: recordedPath(loaded.descriptorPath, out, absolutePaths), sourceHash: hashModelFiles(loaded), ...rest,
   } as unknown as L;
 }

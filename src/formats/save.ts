@@ -39,9 +39,14 @@ export async function saveLayersModel(model: tf.LayersModel, out: string, option
     { name: descriptorName, content: JSON.stringify(modelJson) },
   ];
 
-  assertNotProtected(fileMode ? files.map((f) => path.join(parent, f.name)) : [target], options.protect);
-  if (fileMode) await writeFilesAtomically({ parent, files, force: options.force });
-  else await writeFolderAtomically({ dir: target, files, force: options.force });
+  if (options.stage) {
+    // Part of a larger output: the stage checked the destination and commits the set.
+    await options.stage.write(files);
+  } else {
+    assertNotProtected(fileMode ? files.map((f) => path.join(parent, f.name)) : [target], options.protect);
+    if (fileMode) await writeFilesAtomically({ parent, files, force: options.force, protect: options.protect });
+    else await writeFolderAtomically({ dir: target, files, force: options.force, protect: options.protect });
+  }
 
   return {
     modelJsonPath: path.join(parent, descriptorName),

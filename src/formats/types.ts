@@ -89,6 +89,16 @@ export interface SaveOptions {
   weightEncodings?: WeightEncodings;
   /** Free-form block written under the `shrinkml` key of model.json (read back into LoadedModel.meta.shrinkml). */
   shrinkml?: Record<string, unknown>;
+  /**
+   * Write the files into this staged output (whose folder `out` names) instead of committing them on the spot:
+   * the caller adds lineage and reports and commits the set (see src/pipeline/output.ts).
+   */
+  stage?: OutputStage;
+}
+
+/** Where a writer puts an output's files when the caller commits the set later (formats/atomic.ts: StagedOutput). */
+export interface OutputStage {
+  write(files: readonly { name: string; content: Uint8Array | string }[]): Promise<void>;
 }
 
 /**

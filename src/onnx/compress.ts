@@ -7,6 +7,7 @@ import { loadOnnx } from '../formats/onnx/adapter.js';
 import type { ObserverName, ObserverOptions } from '../quantize/observers/types.js';
 import { pruneChannelsOnnx, type ChannelPruneOptions, type ChannelPruneReport } from './channels.js';
 import { quantizeDynamic } from './dynamic.js';
+import type { StagedOutput } from '../formats/atomic.js';
 import { writeCompressedOnnx, type CompressedOnnxOutput, type OnnxEvaluation } from './output.js';
 import { pruneOnnx, type PruneOnnxOptions, type PruneReport } from './prune.js';
 import type { QuantizeReport } from './report.js';
@@ -26,6 +27,11 @@ export interface CompressOnnxOptions {
   /** The output .onnx file (never the input). */
   out: string;
   force?: boolean;
+  /**
+   * Write into this staged output (opened on `out`) instead of committing: the caller adds the reports and commits
+   * the set (see src/pipeline/output.ts), so nothing appears at `out` unless everything was measured.
+   */
+  stage?: StagedOutput;
   /** Structured: remove this fraction of each Conv's output channels. */
   pruneChannels?: ChannelPruneOptions;
   /** Unstructured magnitude pruning of Conv/Gemm/MatMul weights. */

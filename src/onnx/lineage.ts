@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { ShrinkmlError } from '../core/errors.js';
-import { writeFilesAtomically } from '../formats/atomic.js';
+import { writeFilesAtomically, type StagedOutput } from '../formats/atomic.js';
 import { lineageFileName, type LineageBase } from '../formats/lineage.js';
 import { decodeOnnx } from '../formats/onnx/decode.js';
 import { encodeOnnx } from '../formats/onnx/encode.js';
@@ -74,10 +74,15 @@ export interface WriteOnnxLineageOptions {
   force?: boolean;
   /** Paths never to write over, besides every model loaded in this process. */
   protect?: string[];
+  /** Stage the files in this output (opened on `out`) instead of committing them. */
+  stage?: StagedOutput;
 }
 
 export interface WriteOnnxLineageResult {
+  /** The model's final path. */
   path: string;
+  /** Where the model's bytes are now: `path`, or its staged copy. */
+  onDisk: string;
   bytes: number;
   lineagePath: string;
   /** What was written: the model with its lineage, encoded. */
@@ -101,9 +106,11 @@ export async function writeOnnxWithLineage(o: WriteOnnxLineageOptions): Promise<
   const model = withLineage(o.model, o.lineage);
   const bytes = encodeOnnx(model);
   decodeOnnx(bytes, `${o.out} (about to be written)`, { allowNonFinite: true });
-  await writeFilesAtomically({
-    parent, force: o.force,
-    files: [{ name: lineageName, content: JSON.stringify(o.lineage, null, 2) + '\n' }, { name: path.basename(target), content: bytes }],
-  });
-  return { path: target, bytes: bytes.length, lineagePath, written: { model, bytes } };
+  const files = [{ name: lineageName, content: JSON.stringify(o.lineage, null, 2) + '\n' }, { name: path.basename(target), content: bytes }];
+  if (o.stage) {
+    await o.stage.write(files);
+    return { path: target, onDisk: o.stage.stagedPath(path.basename(target)), bytes: bytes.length, lineagePath, written: { model, bytes } };
+  }
+  await writeFilesAtomically({ parent, force: o.force, protect: o.protect, files });
+  return { path: target, onDisk: target, bytes: bytes.length, lineagePath, written: { model, bytes } };
 }

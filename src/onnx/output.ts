@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
+import * as path from 'node:path';
 import { VERSION } from '../core/version.js';
 import type { Dataset, Split } from '../data/types.js';
 import { buildLineage } from '../formats/lineage.js';
+import { recordedDataSource } from '../pipeline/lineage.js';
 import { graphInputs, graphOutputs } from '../formats/onnx/decode.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
 import type { LoadedOnnxModel } from '../formats/types.js';
@@ -91,23 +93,23 @@ export async function writeCompressedOnnx(o: {
   if (e?.data) splits[e.data.split] = e.data.count;
   const config = configOf(o.options);
   const lineage = buildLineage<OnnxLineage>({
-    loaded: o.input, steps: stepsOf(o.options, o.report), config,
+    loaded: o.input, out: path.dirname(path.resolve(o.options.out)), steps: stepsOf(o.options, o.report), config,
     // Without evaluation data, the verification numbers in `metrics` were measured on the calibration samples.
-    data: e?.data ? { source: e.source ?? e.data.name, split: e.data.split, samples: e.data.count, splits }
+    data: e?.data ? { source: recordedDataSource(e.source ?? e.data.name, path.dirname(path.resolve(o.options.out))), split: e.data.split, samples: e.data.count, splits }
       : o.calibration ? { source: config.calibration!.source, split: o.calibration.split, samples: o.report.verify?.samples, splits }
         : undefined,
     versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: 'onnxruntime-node', ...onnxPackageVersions() },
     weightsHash: hashOnnxModel(o.model),
     metrics: o.report.verify ? { verify: o.report.verify } : undefined,
   });
-  const write = (force?: boolean) => writeOnnxWithLineage({ model: o.model, lineage, out: o.options.out, force, protect: [o.input.descriptorPath] });
+  const write = (force?: boolean) => writeOnnxWithLineage({ model: o.model, lineage, out: o.options.out, force, protect: [o.input.descriptorPath], stage: o.options.stage });
   const first = await write(o.options.force);
   if (!e) return { path: first.path, bytes: first.bytes, lineage, lineagePath: first.lineagePath };
 
   // Measured from the bytes just written, not through loadOnnx: a loaded model is protected from being written over.
   const label = first.path;
   const written: LoadedOnnxModel = {
-    kind: 'onnx', source: label, descriptorPath: first.path, weightFiles: [], model: first.written.model, bytes: first.written.bytes,
+    kind: 'onnx', source: label, descriptorPath: first.onDisk, weightFiles: [], model: first.written.model, bytes: first.written.bytes,
     inputs: graphInputs(first.written.model, label), outputs: graphOutputs(first.written.model, label), meta: {},
   };
   const measurement = await measureOnnx({
@@ -116,7 +118,7 @@ export async function writeCompressedOnnx(o: {
   lineage.metrics = { ...lineage.metrics, ...measuredMetrics(measurement) };
   const final = await write(true);
   // The metrics made the file larger: sizes, and any size criterion of the budget, are of the file now on disk.
-  measurement.size = await measureSize({ loaded: { descriptorPath: final.path, weightFiles: [] } });
+  measurement.size = await measureSize({ loaded: { descriptorPath: final.onDisk, weightFiles: [] } });
   if (e.budget !== undefined) measurement.budget = checkBudget(toBudget(e.budget), measurement);
   return { path: final.path, bytes: final.bytes, lineage, lineagePath: final.lineagePath, measurement };
 }

@@ -8,12 +8,12 @@ import { loadData } from '../data/index.js';
 import type { Dataset, Split } from '../data/types.js';
 import type { LoadedLayersModel } from '../formats/types.js';
 import { budgetToString, findBudgetMetric, formatValue, measureModel, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
-import { layerRows, renderHtml, renderMarkdown, reportPaths, writeFileAtomically, type CompressReport } from '../report/index.js';
+import { layerRows, type CompressReport } from '../report/index.js';
 import type { PipelineConfig } from './config.js';
 import { DataProvider } from './data.js';
-import { buildLineage, hashModelFiles, hashWeights, lineageFileName, type Lineage } from './lineage.js';
+import { buildLineage, hashModelFiles, hashWeights, recordedDataSource, type Lineage } from './lineage.js';
 import { measureWritten, summarize } from './measure.js';
-import { writeModel } from './output.js';
+import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
 import { disposeModel, runPipeline, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
@@ -39,7 +39,16 @@ export interface CompressOptions {
   /** One line per event worth a person's attention (trials, verdicts). */
   onLog?: (line: string) => void;
   signal?: AbortSignal;
+  /**
+   * Called as each phase starts (awaited): progress displays, and tests that interrupt a run at a chosen phase.
+   * 'commit' comes after everything is staged, just before the output appears at `out`.
+   */
+  onPhase?: (phase: CompressPhase) => void | Promise<void>;
+  /** Record absolute paths of the input and data in lineage and report (default: relative to the output, with hashes). */
+  absolutePaths?: boolean;
 }
+
+export type CompressPhase = 'pipeline' | 'write' | 'measure' | 'report' | 'commit';
 
 export interface CompressResult {
   report: CompressReport;
@@ -87,47 +96,52 @@ function verdictMessage(check: NonNullable<Measurement['budget']>, split: string
  */
 export async function compressModel(o: CompressOptions): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
-  const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
-  const folder = !/\.json$/i.test(o.out);
-  let run: PipelineRun;
-  let search: SearchResult | undefined;
-  let journal: Journal | undefined;
-  let resumed = 0;
-  if (o.budget && o.config.steps.length > 0) {
-    const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
-    const accuracyMargin = o.search?.accuracyMargin ?? o.config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin;
-    const opened = Journal.open({
-      file: journalPath(o.out), resume: !!o.search?.resume,
-      key: {
-        sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget),
-        data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: tf.getBackend(),
-        accuracyMargin: hasDropLimit(o.budget) ? accuracyMargin : undefined,
-      },
-    });
-    journal = opened.journal;
-    if (!o.search?.resume && existsSync(journal.file)) {
-      o.onLog?.(`note: ${journal.file} holds trials of an earlier, interrupted search; starting afresh (--resume continues it instead)`);
-    }
-    resumed = opened.resumed;
-    if (resumed) o.onLog?.(`resuming: ${resumed} trial${resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
-    search = await searchBudget({
-      source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
-      timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
-      batchSize: o.data?.batchSize, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
-      onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
-        `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
-        `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
-    });
-    run = search.run;
-  } else {
-    run = await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
-  }
-  const chosen = search ? (search.chosen ?? search.closest) : undefined;
-  const levels = chosen?.levels ?? {};
+  // Lock and check the destination before any work: a second writer or an existing --out fails in a second.
+  const output = await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
+  let run: PipelineRun | undefined;
   try {
+    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
+    let search: SearchResult | undefined;
+    let journal: Journal | undefined;
+    let resumed = 0;
+    await o.onPhase?.('pipeline');
+    if (o.budget && o.config.steps.length > 0) {
+      const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
+      const accuracyMargin = o.search?.accuracyMargin ?? o.config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin;
+      const opened = Journal.open({
+        file: journalPath(o.out), resume: !!o.search?.resume,
+        key: {
+          sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget),
+          data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: tf.getBackend(),
+          accuracyMargin: hasDropLimit(o.budget) ? accuracyMargin : undefined,
+        },
+      });
+      journal = opened.journal;
+      if (!o.search?.resume && existsSync(journal.file)) {
+        o.onLog?.(`note: ${journal.file} holds trials of an earlier, interrupted search; starting afresh (--resume continues it instead)`);
+      }
+      resumed = opened.resumed;
+      if (resumed) o.onLog?.(`resuming: ${resumed} trial${resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
+      search = await searchBudget({
+        source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
+        timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
+        batchSize: o.data?.batchSize, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+        onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
+          `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
+          `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
+      });
+      run = search.run;
+    } else {
+      run = await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
+    }
+    const chosen = search ? (search.chosen ?? search.closest) : undefined;
+    const levels = chosen?.levels ?? {};
+    checkAborted(o.signal);
+    await o.onPhase?.('write');
     const lineage = buildLineage({
-      loaded: o.input, steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
-      data: o.data ? { source: o.data.source, split, splits: provider.describe()?.splits } : undefined,
+      loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
+      steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
+      data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
       config: o.config, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
       versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: tf.getBackend() },
       weightsHash: hashWeights(run.model),
@@ -137,20 +151,22 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     if (search && !search.chosen && o.budget) {
       run.output.shrinkml.closestCandidate = { budget: budgetToString(o.budget), trial: search.closest.id, note: 'no candidate met the budget; see the report' };
     }
-    const lineageName = lineageFileName(o.out, folder);
-    const saved = await writeModel({
-      model: run.model, plan: run.output, out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles],
-      extraFiles: { [lineageName]: lineage },
-    });
-    if (o.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'compress interrupted after writing the model');
+    const saved = await output.writeLayers(run.model, run.output);
+    const modelJsonPath = output.finalPath(path.basename(saved.modelJsonPath));
+    checkAborted(o.signal);
+    await o.onPhase?.('measure');
     let evalData: Dataset | undefined;
     if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit });
     const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
     const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
+    // Measured where it is staged: the same bytes the commit puts at --out.
     const measurement = await measureWritten({
       modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, onProgress: o.onProgress,
     });
+    checkAborted(o.signal);
     const inputMeasurement = await measureModel({ loaded: o.input, latency });
+    checkAborted(o.signal);
+    await o.onPhase?.('report');
     const inputMetrics = { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples };
     const pass = measurement.budget?.pass ?? true;
     lineage.metrics = { ...summarize(measurement) };
@@ -164,9 +180,9 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
     const report: CompressReport = {
       kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend: tf.getBackend(), createdAt: lineage.createdAt,
-      input: { path: path.resolve(o.input.descriptorPath), hash: lineage.sourceHash, metrics: inputMetrics },
-      output: { path: saved.modelJsonPath, metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
-      evaluation: { data: o.data?.source, split, samples: measurement.samples },
+      input: { path: lineage.source, hash: lineage.sourceHash, metrics: inputMetrics },
+      output: { path: o.absolutePaths ? modelJsonPath : path.basename(modelJsonPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
+      evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
       pipeline: o.config, levels, steps: run.steps,
       budget: o.budget && measurement.budget ? {
         text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
@@ -182,15 +198,18 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
       layers: layerRows(measurement.layers, search ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
       notes,
     };
-    const dir = path.dirname(saved.modelJsonPath);
-    await writeFileAtomically(path.join(dir, lineageName), JSON.stringify(lineage, null, 2) + '\n');
-    const reports = reportPaths(saved.modelJsonPath, folder);
-    await writeFileAtomically(reports.json, JSON.stringify(report, null, 2) + '\n');
-    await writeFileAtomically(reports.md, renderMarkdown(report));
-    await writeFileAtomically(reports.html, renderHtml(report));
+    const { reports } = await output.writeRecords({ lineage, report });
+    await o.onPhase?.('commit');
+    output.commit(o.signal);
+    // The search is done and its output in place: its journal has served.
     await journal?.remove();
-    return { report, measurement, lineage, modelJsonPath: saved.modelJsonPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
+    return { report, measurement, lineage, modelJsonPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
   } finally {
-    disposeModel(run.model);
+    output.discard();
+    if (run) disposeModel(run.model);
   }
+}
+
+function checkAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'compress interrupted');
 }

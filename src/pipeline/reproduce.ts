@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ShrinkmlError } from '../core/errors.js';
 import { disposeLoaded, loadModel } from '../formats/index.js';
 import { parsePipelineConfig } from './config.js';
 import { DataProvider } from './data.js';
-import { hashModelFiles, hashWeights, type Lineage } from './lineage.js';
+import { hashModelFiles, hashWeights, resolveRecordedPath, type Lineage } from './lineage.js';
 import { runPipeline } from './run.js';
 
 export interface Reproduction {
@@ -28,16 +29,21 @@ export async function reproduceLineage(lineageFile: string): Promise<Reproductio
   }
   if (!lineage.config) throw new ShrinkmlError('BAD_INPUT', `${lineageFile}: records no pipeline config to rerun`, { subject: lineageFile });
   const config = parsePipelineConfig(lineage.config, `${lineageFile}: config`);
-  const source = await loadModel(lineage.source);
+  // Recorded paths are relative to the lineage's folder (absolute ones resolve to themselves).
+  const dir = path.dirname(path.resolve(lineageFile));
+  const sourcePath = resolveRecordedPath(lineage.source, dir);
+  const source = await loadModel(sourcePath);
   try {
-    if (source.kind !== 'layers') throw new ShrinkmlError('UNSUPPORTED', `${lineage.source}: not a Layers model`, { subject: lineage.source });
+    if (source.kind !== 'layers') throw new ShrinkmlError('UNSUPPORTED', `${sourcePath}: not a Layers model`, { subject: sourcePath });
     const hash = hashModelFiles(source);
     if (hash !== lineage.sourceHash) {
-      throw new ShrinkmlError('BAD_INPUT', `${lineage.source}: has changed since ${lineageFile} was written (hash ${hash}, recorded ${lineage.sourceHash})`, {
-        subject: lineage.source,
+      throw new ShrinkmlError('BAD_INPUT', `${sourcePath}: has changed since ${lineageFile} was written (hash ${hash}, recorded ${lineage.sourceHash})`, {
+        subject: sourcePath,
       });
     }
-    const data = new DataProvider(lineage.data ? { source: lineage.data.source, ...config.data } : undefined);
+    const recordedData = lineage.data?.source;
+    const dataSource = recordedData && /^(\.\.?\/|\/)/.test(recordedData) ? resolveRecordedPath(recordedData, dir) : recordedData;
+    const data = new DataProvider(dataSource ? { source: dataSource, ...config.data } : undefined);
     const run = await runPipeline({ model: source.model, config, data, levels: lineage.levels });
     try {
       const reproduced = hashWeights(run.model);

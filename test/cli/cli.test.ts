@@ -66,7 +66,8 @@ describe('shrinkml compress (load, save, measure)', () => {
     expect(doc.drop).toBe(0);
     expect(doc.agreement).toBe(1);
     const lineage = JSON.parse(readFileSync(path.join(out, 'lineage.json'), 'utf8'));
-    expect(lineage.source).toBe(path.join(modelDir, 'model.json'));
+    // Recorded relative to the output (no local layout leaks), identified by its hash.
+    expect(lineage.source).toBe(path.relative(out, path.join(modelDir, 'model.json')));
     expect(lineage.sourceHash).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(await tempLeftovers(dir)).toEqual([]);
     // eval picks the recorded source as the reference for drop.

@@ -35,7 +35,8 @@ describe('compress model.onnx: lineage and reports of a single-file output', () 
     });
     const lineage = JSON.parse(props['shrinkml.lineage']!);
     expect(lineage).toMatchObject({
-      shrinkml: VERSION, source: src, sourceHash: `sha256:${sourceHash}`, createdAt: props['shrinkml.created_at'],
+      // Paths relative to the output's folder: no local layout in a file that travels.
+      shrinkml: VERSION, source: path.relative(dir, src), sourceHash: `sha256:${sourceHash}`, createdAt: props['shrinkml.created_at'],
       steps: [{ step: 'ptq', options: { mode: 'dynamic' } }],
       config: { format: 'onnx', quantize: 'dynamic' },
       data: { source: 'mnist', split: 'test', samples: 300, splits: { test: 300 } },
@@ -65,8 +66,8 @@ describe('compress model.onnx: lineage and reports of a single-file output', () 
     expect(json.reports.html).toBe(path.join(dir, 'lenet-int8.report.html'));
     expect(report).toMatchObject({
       kind: 'compress', backend: 'onnxruntime-node',
-      input: { path: src, hash: `sha256:${sourceHash}`, metrics: { bytes: readFileSync(src).length } },
-      output: { path: out, weightsHash: lineage.weightsHash, metrics: { bytes: bytes.length, samples: 300 } },
+      input: { path: path.relative(dir, src), hash: `sha256:${sourceHash}`, metrics: { bytes: readFileSync(src).length } },
+      output: { path: 'lenet-int8.onnx', weightsHash: lineage.weightsHash, metrics: { bytes: bytes.length, samples: 300 } },
       pipeline: { steps: [{ step: 'ptq', options: { mode: 'dynamic' } }] },
       budget: { pass: true },
     });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { EventEmitter } from 'node:events';
-import { existsSync, promises as fs } from 'node:fs';
+import fsSync, { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ShrinkmlError } from '../../src/core/errors.js';
@@ -75,15 +75,15 @@ describe('saveLayersModel', () => {
     if (existing) await saveLayersModel(model, out);
     const before = existing ? await fs.readFile(path.join(out, 'model.json'), 'utf8') : null;
     // Fail the final rename into place: everything was written to the temp folder by then.
-    const realRename = fs.rename;
+    const realRename = fsSync.renameSync;
     const renames: string[] = [];
-    vi.spyOn(fs, 'rename').mockImplementation(async (from, to) => {
+    vi.spyOn(fsSync, 'renameSync').mockImplementation((from, to) => {
       renames.push(path.basename(String(from)));
-      if (String(from).includes('.tmp-') && !String(from).endsWith('-old')) throw new Error('disk on fire');
+      if (String(from).includes('.tmp-') && !String(from).endsWith('-old')) throw Object.assign(new Error('disk on fire'), { code: 'EIO' });
       return realRename(from, to);
     });
     const e = await rejection(saveLayersModel(model, out, { force: true }));
-    expect(e.message).toMatch(/could not write the model \(disk on fire\)/);
+    expect(e.message).toMatch(/could not write the output \(EIO\)/);
     vi.restoreAllMocks();
     // With force the old output was moved aside first and had to be moved back.
     expect(renames.length).toBe(existing ? 3 : 1);
@@ -179,6 +179,9 @@ describe('cleanup registry', () => {
     registry.track(path.join(tmp, '.y.tmp-1-cd'));
     emitter.emit('SIGINT', 'SIGINT');
     expect(kill).not.toHaveBeenCalled();
+    // The application may stop gracefully and still need the folder; it goes at exit.
+    expect(registry.tracked()).toHaveLength(1);
+    emitter.emit('exit');
     expect(registry.tracked()).toEqual([]);
   });
 

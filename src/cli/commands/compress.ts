@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { loadData } from '../../data/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
-import { toBudget, type Budget } from '../../measure/index.js';
 import {
   compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
 } from '../../pipeline/index.js';
@@ -14,8 +13,9 @@ import { compressOnnxForCli } from '../shared/compress-onnx.js';
 import { QUANTIZE_HELP } from '../../quantize/index.js';
 import { ONNX_COMPRESS_HELP } from '../../onnx/help.js';
 import type { CliCommand, CliIo } from '../command.js';
+import { handleSignals, pauseForTests, type StopControl } from '../signals.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
-import type { EvaluateFlags } from '../shared/evaluate.js';
+import { checkBudgetFlags, type EvaluateFlags } from '../shared/evaluate.js';
 import { disposeLoaded, loadModelForCli } from '../shared/model.js';
 import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
@@ -37,6 +37,7 @@ interface CompressFlags extends EvaluateFlags, PipelineFlags {
   timeout?: number;
   accuracyMargin?: number;
   resume?: boolean;
+  absolutePaths?: boolean;
 }
 
 function wholeNumber(value: string): number {
@@ -122,30 +123,6 @@ async function resolveConfig(flags: CompressFlags): Promise<PipelineConfig> {
   return config;
 }
 
-function checkBudgetInputs(budget: Budget | undefined, data: string | undefined): void {
-  const needsData = (budget?.criteria ?? []).map((c) => c.metric).filter((m) => ['acc', 'drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].includes(m));
-  if (needsData.length && !data) {
-    throw new ShrinkmlError('BUDGET', `budget criteria ${[...new Set(needsData)].join(', ')} need data to measure`, {
-      subject: '--budget', suggestion: 'add --data mnist (or your own data)',
-    });
-  }
-}
-
-/** Ctrl-C stops at the next batch or step boundary (temp files are removed, trials stay recorded); twice quits now. */
-function interruptible(io: CliIo): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    if (controller.signal.aborted) {
-      process.off('SIGINT', onSignal);
-      process.kill(process.pid, 'SIGINT');
-      return;
-    }
-    io.stderr('\ninterrupted: stopping at the next step boundary (Ctrl-C again to quit now)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  return { signal: controller.signal, release: () => process.off('SIGINT', onSignal) };
-}
 
 export const compressCommand: CliCommand = {
   name: 'compress',
@@ -176,7 +153,8 @@ export const compressCommand: CliCommand = {
       .option('--max-trials <n>', `budget search: most candidates to build and measure (default ${SEARCH_DEFAULTS.maxTrials})`, positiveInt)
       .option('--timeout <seconds>', `budget search: stop starting trials after this long (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
       .option('--accuracy-margin <z>', `budget search: a drop limit must hold by z standard errors of the paired accuracy difference, 0 = the raw drop (default ${SEARCH_DEFAULTS.accuracyMargin})`, marginZ)
-      .option('--resume', 'continue a search from the trials recorded in <out>.trials.json');
+      .option('--resume', 'continue a search from the trials recorded in <out>.trials.json')
+      .option('--absolute-paths', 'record absolute paths of the input and data in lineage.json and report.json (default: relative to --out, with sha256)');
     addDataOptions(cmd, 'test');
     addBackendOption(cmd);
     addLatencyOptions(cmd);
@@ -185,85 +163,94 @@ export const compressCommand: CliCommand = {
     addModelLoadOptions(cmd);
     cmd.addHelpText('after', HELP);
     cmd.action(async (modelPath: string, flags: CompressFlags) => {
-      if (/\.onnx$/i.test(modelPath)) return compressOnnxForCli(modelPath, flags as never, io);
-      // Everything that can be checked without loading anything fails first.
-      const config = await resolveConfig(flags);
-      const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
-      checkBudgetInputs(budget, flags.data);
-      const out = path.resolve(flags.out);
-      const search = {
-        maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
-        timeoutSeconds: flags.timeout ?? config.search?.timeoutSeconds ?? SEARCH_DEFAULTS.timeoutSeconds,
-        accuracyMargin: flags.accuracyMargin ?? config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin,
-        resume: !!flags.resume,
-      };
-      const input = await loadModelForCli(modelPath, flags, io);
+      const stop = handleSignals(io, {
+        note: () => {
+          const journal = journalPath(path.resolve(flags.out));
+          return existsSync(journal) ? `trials so far are in ${journal}, rerun with --resume to continue` : undefined;
+        },
+      });
       try {
-        if (input.kind !== 'layers') {
-          throw new ShrinkmlError('UNSUPPORTED', `${input.descriptorPath}: compress writes TensorFlow.js LayersModels; this is a ${input.kind} model`, {
-            suggestion: 'use `shrinkml eval` to measure it',
-          });
-        }
-        if (flags.dryRun) {
-          // A structured cut is planned for real (groups and kept channels), so the dry run shows what would go.
-          const structured = config.steps.find((s) => s.step === 'prune' && /^structured/.test(String(s.options.method)));
-          let recipe: StructuredRecipe | null = null;
-          if (structured) {
-            const spec = parsePruneSpec(String(structured.options.method));
-            if (spec.kind === 'structured') {
-              recipe = planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
-                onWarn: (m) => io.stderr(`warning: ${m}\n`) }).recipe;
-              io.stderr(formatRecipe(recipe) + '\n');
-            }
-          }
-          io.stdout(JSON.stringify({
-            input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
-            search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
-            data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit ?? null } : null,
-            steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
-          }, null, 2) + '\n');
-          return;
-        }
-        assertNotProtected([out], [input.descriptorPath, ...input.weightFiles]);
-        if (existsSync(out) && !flags.force) {
-          throw new ShrinkmlError('EXISTS', `${out}: already exists`, { subject: out, suggestion: 'pass force (--force) to replace it' });
-        }
-        // Bad data fails before the backend is probed (built-in sets are read once per process, so this costs little).
-        if (flags.data) await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
-        const choice = await useBackend(flags.backend, io);
-        const stop = interruptible(io);
-        let result: Awaited<ReturnType<typeof compressModel>>;
-        try {
-          result = await compressModel({
-            input, config, out: flags.out, force: flags.force, budget, search,
-            data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
-            latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
-            onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,
-          });
-        } catch (e) {
-          if (!stop.signal.aborted || (isShrinkmlError(e) && e.code === 'INTERRUPTED' && e.message.includes('--resume'))) throw e;
-          const resumable = budget && config.steps.length && existsSync(journalPath(out));
-          throw new ShrinkmlError('INTERRUPTED', `interrupted; no temp files left${resumable ? `; trials so far are in ${journalPath(out)}, rerun with --resume to continue` : ''}`, { cause: e });
-        } finally {
-          stop.release();
-        }
-        io.stderr(`wrote ${result.modelJsonPath} and ${path.basename(result.reports.html)}\n`);
-        const { measurement, report } = result;
-        if (report.budget) io.stderr(`budget ${report.budget.pass ? 'met' : 'NOT met'}: ${report.budget.message}\n`);
-        if (result.exitCode) io.setExitCode(result.exitCode);
-        if (flags.json) {
-          io.stdout(JSON.stringify({
-            ...measurement, device: choice.device, out: result.modelJsonPath, lineage: result.lineage, reports: result.reports,
-            budgetMessage: report.budget?.message, closest: report.budget?.closest ?? false, trials: report.trials.length,
-          }, null, 2) + '\n');
-        } else {
-          io.stdout(`${result.modelJsonPath}${report.budget?.closest ? '  (closest candidate: the budget was not met)' : ''}\n`);
-          io.stdout(formatMeasurement(measurement));
-          io.stdout(`report: ${result.reports.html}\n`);
-        }
+        checkBudgetFlags(flags);
+        if (/\.onnx$/i.test(modelPath)) return await compressOnnxForCli(modelPath, flags as never, io, stop.signal);
+        await compressLayers(modelPath, flags, io, stop);
+      } catch (e) {
+        if (!stop.signal.aborted || (isShrinkmlError(e) && e.code === 'INTERRUPTED' && e.message.includes('--resume'))) throw e;
+        const journal = journalPath(path.resolve(flags.out));
+        throw new ShrinkmlError('INTERRUPTED', `interrupted; nothing was written${existsSync(journal) ? `; trials so far are in ${journal}, rerun with --resume to continue` : ''}`, { cause: e });
       } finally {
-        disposeLoaded(input);
+        stop.release();
       }
     });
   },
 };
+
+async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo, stop: StopControl): Promise<void> {
+  // Everything that can be checked without loading anything fails first.
+  const config = await resolveConfig(flags);
+  const budget = checkBudgetFlags(flags);
+  const out = path.resolve(flags.out);
+  const search = {
+    maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
+    timeoutSeconds: flags.timeout ?? config.search?.timeoutSeconds ?? SEARCH_DEFAULTS.timeoutSeconds,
+    accuracyMargin: flags.accuracyMargin ?? config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin,
+    resume: !!flags.resume,
+  };
+  const input = await loadModelForCli(modelPath, flags, io);
+  try {
+    if (input.kind !== 'layers') {
+      throw new ShrinkmlError('UNSUPPORTED', `${input.descriptorPath}: compress writes TensorFlow.js LayersModels; this is a ${input.kind} model`, {
+        suggestion: 'use `shrinkml eval` to measure it',
+      });
+    }
+    if (flags.dryRun) {
+      // A structured cut is planned for real (groups and kept channels), so the dry run shows what would go.
+      const structured = config.steps.find((s) => s.step === 'prune' && /^structured/.test(String(s.options.method)));
+      let recipe: StructuredRecipe | null = null;
+      if (structured) {
+        const spec = parsePruneSpec(String(structured.options.method));
+        if (spec.kind === 'structured') {
+          recipe = planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
+            onWarn: (m) => io.stderr(`warning: ${m}\n`) }).recipe;
+          io.stderr(formatRecipe(recipe) + '\n');
+        }
+      }
+      io.stdout(JSON.stringify({
+        input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
+        search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
+        data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit ?? null } : null,
+        steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
+      }, null, 2) + '\n');
+      return;
+    }
+    assertNotProtected([out], [input.descriptorPath, ...input.weightFiles]);
+    if (existsSync(out) && !flags.force) {
+      throw new ShrinkmlError('EXISTS', `${out}: already exists`, { subject: out, suggestion: 'pass force (--force) to replace it' });
+    }
+    // Bad data fails before the backend is probed (built-in sets are read once per process, so this costs little).
+    if (flags.data) await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+    const choice = await useBackend(flags.backend, io);
+    const result = await compressModel({
+      input, config, out: flags.out, force: flags.force, budget, search, absolutePaths: flags.absolutePaths,
+      data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
+      latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
+      onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,
+      onPhase: pauseForTests(io, stop.signal),
+    });
+    io.stderr(`wrote ${result.modelJsonPath} and ${path.basename(result.reports.html)}\n`);
+    const { measurement, report } = result;
+    if (report.budget) io.stderr(`budget ${report.budget.pass ? 'met' : 'NOT met'}: ${report.budget.message}\n`);
+    if (result.exitCode) io.setExitCode(result.exitCode);
+    if (flags.json) {
+      io.stdout(JSON.stringify({
+        ...measurement, device: choice.device, out: result.modelJsonPath, lineage: result.lineage, reports: result.reports,
+        budgetMessage: report.budget?.message, closest: report.budget?.closest ?? false, trials: report.trials.length,
+      }, null, 2) + '\n');
+    } else {
+      io.stdout(`${result.modelJsonPath}${report.budget?.closest ? '  (closest candidate: the budget was not met)' : ''}\n`);
+      io.stdout(formatMeasurement(measurement));
+      io.stdout(`report: ${result.reports.html}\n`);
+    }
+  } finally {
+    disposeLoaded(input);
+  }
+}

@@ -7,7 +7,7 @@ import { DISTILL_DEFAULTS, distill, shrinkWidth, type DistillHistory, type Width
 import { loadLayers, saveLayersModel } from '../../formats/index.js';
 import { toBudget } from '../../measure/index.js';
 import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
-import { buildLineage, LINEAGE_FILE } from '../../pipeline/lineage.js';
+import { buildLineage, LINEAGE_FILE, recordedDataSource } from '../../pipeline/lineage.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
@@ -158,8 +158,8 @@ Examples:
           epochs: history.epochs.length, batchSize: flags.trainBatchSize, lr: flags.lr, earlyStopping: flags.earlyStopping,
         };
         const lineage = buildLineage({
-          loaded: teacher, steps: [{ step: 'distill', options }], seed: flags.seed,
-          data: { source: data, split: 'train', samples: train.count },
+          loaded: teacher, out: flags.out, steps: [{ step: 'distill', options }], seed: flags.seed,
+          data: { source: recordedDataSource(data, flags.out), split: 'train', samples: train.count },
         });
         const saved = await saveLayersModel(student, flags.out, {
           force: flags.force, protect: [teacher.descriptorPath, ...teacher.weightFiles, ...built.files], extraFiles: { [LINEAGE_FILE]: lineage },

@@ -9,6 +9,7 @@ import { describeIo, disposeLoaded, loadAnyModelForCli } from '../shared/model.j
 import { stderrProgress } from '../shared/progress.js';
 import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions } from '../shared/options.js';
 import { formatMeasurement } from '../shared/report.js';
+import { checkBudgetFlags, needsReference } from '../shared/evaluate.js';
 import { readLineage } from '../../pipeline/lineage.js';
 
 interface EvalFlags extends EvaluateFlags {
@@ -39,14 +40,31 @@ Examples:
     cmd.action(async (modelPath: string, flags: EvalFlags) => {
       // Inputs first, the backend last: a bad model, budget or data fails as one line before anything is probed,
       // and an ONNX model never probes a tfjs backend at all.
+      const budget = checkBudgetFlags(flags);
       const loaded = await loadAnyModelForCli(modelPath, flags, io);
-      const referencePath = flags.reference ?? (flags.data ? readLineage(loaded.descriptorPath)?.source : undefined);
+      let referencePath = flags.reference;
+      if (!referencePath && flags.data) {
+        const lineage = readLineage(loaded.descriptorPath);
+        if (lineage?.sourceFound) referencePath = lineage.source;
+        else if (lineage) {
+          // Recorded relative to the output: the pair of folders moved apart. One line, then the user decides.
+          const message = `${lineage.file}: the input model it records is not at ${lineage.source} any more`;
+          if (needsReference(budget)) {
+            disposeLoaded(loaded);
+            throw new ShrinkmlError('BAD_INPUT', message, { subject: '--reference', suggestion: 'pass --reference <the original model>' });
+          }
+          io.stderr(`note: ${message}; pass --reference <the original model> to compare against it\n`);
+        }
+      }
       const reference = referencePath ? await loadAnyModelForCli(referencePath, flags, io) : undefined;
       if (reference && !flags.reference) io.stderr(`reference: ${referencePath} (recorded by compress)\n`);
       try {
         let measurement;
         let choice: BackendChoice | undefined;
         if (loaded.kind === 'onnx') {
+          if (needsReference(budget) && !reference) {
+            throw new ShrinkmlError('BUDGET', 'budget criteria compare against a reference model, and none is known', { subject: '--budget', suggestion: 'pass --reference <original model>' });
+          }
           const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
           io.stderr('runtime: onnxruntime-node (CPU)\n');
           measurement = await measureOnnx({

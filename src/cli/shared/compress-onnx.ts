@@ -12,7 +12,8 @@ import type { WeightFormat } from '../../onnx/weight-only.js';
 import { summarizeMeasurement } from '../../pipeline/index.js';
 import { parsePruneSpec } from '../../prune/index.js';
 import type { ObserverName } from '../../quantize/index.js';
-import { layerRows, renderHtml, renderMarkdown, writeFileAtomically, type CompressReport } from '../../report/index.js';
+import { layerRows, type CompressReport } from '../../report/index.js';
+import { ModelOutput } from '../../pipeline/output.js';
 import type { CliIo } from '../command.js';
 import type { EvaluateFlags } from './evaluate.js';
 import { stderrProgress } from './progress.js';
@@ -38,7 +39,8 @@ const TFJS_ONLY = ['preset', 'config', 'distillFrom', 'cluster', 'finetuneEpochs
  * fp16/int8 weight storage), measured in onnxruntime-node against the input, with its lineage (in the model's
  * metadata_props and `<name>.lineage.json`) and `<name>.report.{json,md,html}` beside it.
  */
-export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxFlags & Record<string, unknown>, io: CliIo): Promise<void> {
+export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxFlags & Record<string, unknown>, io: CliIo, signal?: AbortSignal): Promise<void> {
+  let done: { result: CompressOnnxResult; measurement: Measurement; reports: { json: string; md: string; html: string } };
   const unsupported = TFJS_ONLY.filter((k) => flags[k] !== undefined);
   if (unsupported.length) {
     throw new ShrinkmlError('UNSUPPORTED', `${modelPath}: --${unsupported[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} applies to TensorFlow.js models, not ONNX`, {
@@ -70,18 +72,26 @@ export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxF
     data: flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined,
     source: flags.data, batchSize: flags.batchSize, latency, budget: flags.budget,
   };
-  const started = performance.now();
-  const result = await compressOnnx(options);
-  const seconds = (performance.now() - started) / 1000;
-  const measurement = result.measurement!;
-  io.stderr(`wrote ${result.path} (${result.bytes} bytes, input ${result.inputBytes}) and ${path.basename(result.lineagePath)}\n`);
-  const input = await measureOnnx({ loaded: await loadOnnx(modelPath), latency, onProgress: stderrProgress(io) });
-  const report = onnxReport({ flags, result, measurement, input, seconds });
-  const stem = result.path.replace(/\.onnx$/i, '');
-  const reports = { json: `${stem}.report.json`, md: `${stem}.report.md`, html: `${stem}.report.html` };
-  await writeFileAtomically(reports.json, JSON.stringify(report, null, 2) + '\n');
-  await writeFileAtomically(reports.md, renderMarkdown(report));
-  await writeFileAtomically(reports.html, renderHtml(report));
+  // Model, lineage and reports are staged and appear at --out together, after everything is measured.
+  const output = await ModelOutput.open({ out: flags.out, force: flags.force, protect: [modelPath] });
+  try {
+    options.stage = output.stage;
+    const started = performance.now();
+    const result = await compressOnnx(options);
+    const seconds = (performance.now() - started) / 1000;
+    const measurement = result.measurement!;
+    checkInterrupted(signal);
+    const input = await measureOnnx({ loaded: await loadOnnx(modelPath), latency, onProgress: stderrProgress(io) });
+    checkInterrupted(signal);
+    const report = onnxReport({ flags, result, measurement, input, seconds });
+    const { reports } = await output.writeRecords({ lineage: result.lineage, report });
+    output.commit(signal);
+    io.stderr(`wrote ${result.path} (${result.bytes} bytes, input ${result.inputBytes}) and ${path.basename(result.lineagePath)}\n`);
+    done = { result, measurement, reports };
+  } finally {
+    output.discard();
+  }
+  const { result, measurement, reports } = done;
   if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
   if (flags.json) {
     io.stdout(JSON.stringify({
@@ -114,7 +124,7 @@ function onnxReport(o: { flags: CompressOnnxFlags; result: CompressOnnxResult; m
       path: lineage.source, hash: lineage.sourceHash,
       metrics: { ...summarizeMeasurement(o.input), accuracy: m.referenceAccuracy, samples: m.samples },
     },
-    output: { path: o.result.path, metrics: summarizeMeasurement(m), weightsHash: lineage.weightsHash! },
+    output: { path: path.basename(o.result.path), metrics: summarizeMeasurement(m), weightsHash: lineage.weightsHash! },
     evaluation: { data: o.flags.data, split, samples: m.samples },
     pipeline: { version: 1, seed: 0, steps: lineage.steps },
     levels: {},
@@ -127,4 +137,8 @@ function onnxReport(o: { flags: CompressOnnxFlags; result: CompressOnnxResult; m
     layers: layerRows(m.layers),
     notes,
   };
+}
+
+function checkInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'compress interrupted');
 }

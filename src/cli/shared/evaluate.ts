@@ -1,7 +1,7 @@
 import { batches, loadData, type Dataset, type Split } from '../../data/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { LoadedTfjsModel as LoadedModel } from '../../formats/types.js';
-import { measureModel, toBudget, type Measurement } from '../../measure/index.js';
+import { measureModel, toBudget, type Budget, type Measurement } from '../../measure/index.js';
 import type { CliIo } from '../command.js';
 import { int8Hints } from './model.js';
 import { stderrProgress } from './progress.js';
@@ -18,6 +18,38 @@ export interface EvaluateFlags {
   budget?: string;
 }
 
+const DATA_METRICS = ['acc', 'drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'];
+const REFERENCE_METRICS = ['drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'];
+const LATENCY_METRICS = ['p50', 'p95'];
+
+/**
+ * Every budget/flag conflict that can be seen before loading anything, refused up front (exit 2) instead of
+ * measuring for minutes and reporting "not measured": criteria that need data without --data, latency criteria
+ * with --no-latency. Returns the parsed budget.
+ */
+export function checkBudgetFlags(flags: Pick<EvaluateFlags, 'budget' | 'data' | 'latency'>): Budget | undefined {
+  const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
+  const metrics = [...new Set(budget?.criteria.map((c) => c.metric as string) ?? [])];
+  const needsData = metrics.filter((m) => DATA_METRICS.includes(m));
+  if (needsData.length && !flags.data) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${needsData.join(', ')} need data to measure`, {
+      subject: '--budget', suggestion: 'add --data mnist (or your own data)',
+    });
+  }
+  const needsLatency = metrics.filter((m) => LATENCY_METRICS.includes(m));
+  if (needsLatency.length && flags.latency === false) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${needsLatency.join(', ')} need latency, which --no-latency turns off`, {
+      subject: '--budget', suggestion: 'drop --no-latency, or the latency criteria',
+    });
+  }
+  return budget;
+}
+
+/** Whether a budget compares against a reference model. */
+export function needsReference(budget: Budget | undefined): boolean {
+  return !!budget?.criteria.some((c) => REFERENCE_METRICS.includes(c.metric));
+}
+
 /** Loads the data a command asked for (if any) and measures one model, optionally against a reference. */
 export async function evaluateForCli(options: {
   loaded: LoadedModel; reference?: LoadedModel; flags: EvaluateFlags; io: CliIo;
@@ -26,17 +58,11 @@ export async function evaluateForCli(options: {
 }): Promise<{ measurement: Measurement; dataset?: Dataset }> {
   const { loaded, reference, flags, io } = options;
   // Parse the budget before slow work, and refuse criteria that can never be measured with these inputs.
-  const budget = flags.budget === undefined ? undefined : toBudget(flags.budget);
-  const metrics = new Set(budget?.criteria.map((c) => c.metric) ?? []);
-  const needsData = ['acc', 'drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].filter((m) => metrics.has(m as never));
-  if (needsData.length && !flags.data) {
-    throw new ShrinkmlError('BUDGET', `budget criteria ${needsData.join(', ')} need data to measure`, {
-      subject: '--budget', suggestion: 'add --data mnist (or your own data)',
-    });
-  }
-  const needsReference = ['drop', 'agreement', 'kl', 'cosine', 'mse', 'psnr'].filter((m) => metrics.has(m as never));
-  if (needsReference.length && !reference) {
-    throw new ShrinkmlError('BUDGET', `budget criteria ${needsReference.join(', ')} compare against a reference model, and none is known`, {
+  const budget = checkBudgetFlags(flags);
+  const metrics = new Set(budget?.criteria.map((c) => c.metric as string) ?? []);
+  const missing = REFERENCE_METRICS.filter((m) => metrics.has(m));
+  if (missing.length && !reference) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${missing.join(', ')} compare against a reference model, and none is known`, {
       subject: '--budget', suggestion: 'pass --reference <original model>',
     });
   }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { version as tfjsVersion } from '@tensorflow/tfjs';
+import * as path from 'node:path';
 import { ShrinkmlError } from '../../core/errors.js';
 import { VERSION } from '../../core/version.js';
 import { loadModel } from '../../formats/index.js';
@@ -103,7 +104,7 @@ export async function convertToOnnx(options: ConvertToOnnxOptions): Promise<Conv
       return { ...written, model };
     }
     const lineage = buildLineage<LineageBase<OnnxCompressConfig>>({
-      loaded: source,
+      loaded: source, out: path.dirname(path.resolve(options.out)),
       steps: [{ step: 'convert', options: { from: 'tfjs-layers', opset: EXPORT_OPSET } }],
       config: { format: 'onnx', convert: { from: 'tfjs-layers', opset: EXPORT_OPSET } },
       versions: { shrinkml: VERSION, tfjs: tfjsVersion.tfjs, node: process.versions.node, ...onnxPackageVersions() },
