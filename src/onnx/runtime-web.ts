@@ -1,3 +1,4 @@
+import { importOptional } from '../core/optional.js';
 import { ortRuntime, type OnnxRuntime, type OrtModule, type SessionOptions } from './ort.js';
 
 /**
@@ -26,7 +27,8 @@ export function webRuntime(options: WebRuntimeOptions = {}): OnnxRuntime {
   const ep = options.executionProvider ?? 'wasm';
   let loading: Promise<OrtWebModule> | undefined;
   const load = async (): Promise<OrtWebModule> => {
-    const ort: OrtWebModule = options.ort ?? await import('onnxruntime-web');
+    const ort: OrtWebModule = options.ort
+      ?? await importOptional('onnxruntime-web', 'running ONNX models in onnxruntime-web', () => import('onnxruntime-web'));
     ort.env.wasm.numThreads = options.threads ?? 1;
     if (options.wasmPaths !== undefined) ort.env.wasm.wasmPaths = options.wasmPaths;
     return ort;

@@ -1,4 +1,5 @@
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { importOptional } from '../core/optional.js';
 import { loadOrtSession, ortRuntime, runOrtSession, type HostTensor, type OnnxRuntime, type SessionOptions } from './ort.js';
 
 /**
@@ -8,7 +9,12 @@ import { loadOrtSession, ortRuntime, runOrtSession, type HostTensor, type OnnxRu
  */
 export type { HostTensor, SessionOptions, TensorData } from './ort.js';
 
-const nodeOptions = (options: SessionOptions): ort.InferenceSession.SessionOptions => ({
+let loading: Promise<typeof Ort> | undefined;
+/** onnxruntime-node is an optional peer (a 288 MB native addon): imported on first use, never by `import 'shrinkml'`. */
+export const loadOrtNode = (): Promise<typeof Ort> =>
+  (loading ??= importOptional('onnxruntime-node', 'running .onnx models in Node', () => import('onnxruntime-node')));
+
+const nodeOptions = (options: SessionOptions): Ort.InferenceSession.SessionOptions => ({
   graphOptimizationLevel: options.optimization ?? 'all',
   intraOpNumThreads: options.threads ?? 1,
   interOpNumThreads: 1,
@@ -18,16 +24,16 @@ const nodeOptions = (options: SessionOptions): ort.InferenceSession.SessionOptio
 
 /** onnxruntime-node's CPU execution provider as an OnnxRuntime. */
 export function nodeRuntime(): OnnxRuntime {
-  return ortRuntime({ name: 'onnxruntime-node', load: async () => ort, ortOptions: nodeOptions });
+  return ortRuntime({ name: 'onnxruntime-node', load: loadOrtNode, ortOptions: nodeOptions });
 }
 
-export async function createSession(bytes: Uint8Array, options: SessionOptions = {}): Promise<ort.InferenceSession> {
-  return await loadOrtSession(ort, bytes, nodeOptions(options), options.label) as ort.InferenceSession;
+export async function createSession(bytes: Uint8Array, options: SessionOptions = {}): Promise<Ort.InferenceSession> {
+  return await loadOrtSession(await loadOrtNode(), bytes, nodeOptions(options), options.label) as Ort.InferenceSession;
 }
 
 /** Runs a session on float feeds (or any typed array) and copies the outputs out, releasing onnxruntime's tensors. */
-export async function runSession(session: ort.InferenceSession, feeds: Record<string, HostTensor>, outputs?: readonly string[], label = 'model'): Promise<Record<string, HostTensor>> {
-  return runOrtSession(ort, session, feeds, outputs, label);
+export async function runSession(session: Ort.InferenceSession, feeds: Record<string, HostTensor>, outputs?: readonly string[], label = 'model'): Promise<Record<string, HostTensor>> {
+  return runOrtSession(await loadOrtNode(), session, feeds, outputs, label);
 }
 
 /** Load, run once, release: the check every written model goes through in tests. */

@@ -1,32 +1,32 @@
 import * as tf from '@tensorflow/tfjs';
 import { dequantizeInt8, DequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
+import { unpackInt8 } from '../core/numerics.js';
 import { ensureKernel } from './execution.js';
 import type { InputQuant } from './format.js';
 import { ACTIVATION_RANGE } from './quantize-input.js';
 
 /**
  * The float-op fallback of the int8 layers, for backends without int8 kernels (webgpu, webgl): same quantization
- * grid, float accumulation. No value is read back to the CPU, so it stays asynchronous on GPUs.
+ * grid, float accumulation. Only the constant weights are read on the CPU (once); activations never are, so it
+ * stays asynchronous on GPUs.
  */
 
+const unpacked = new WeakMap<object, Float32Array>();
+
 /**
- * int32 [N, ceil(K/4)] packed int8 rows → float32 [N, K]. Only `mod`, subtraction and divisions of exact
- * multiples are used: tfjs-backend-wasm's floorDiv goes through float32 and is wrong for large int32 words.
+ * int32 [N, ceil(K/4)] packed int8 rows → float32 [N, K], unpacked on the CPU by the reference unpacker, once per
+ * weight tensor (cached by its dataId, so reassigned weights are unpacked again). Not with tf ops: WebGL holds int32
+ * as float32, so a word ≥ 2^24 loses its low bits when uploaded (mod(0x7f7f7f7f, 256) is 128 there), and
+ * tfjs-backend-wasm's floorDiv goes through float32 too. The weights are constant and only this layer reads them,
+ * so dataSync sees the exact words before anything uploads them; the unpacked codes (|q| ≤ 128) are exact floats.
  */
 export function unpackRowsTf(packed: tf.Tensor2D, k: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [n, words] = packed.shape;
-    const m1 = tf.mod(packed, tf.scalar(256, 'int32'));
-    const m2 = tf.mod(packed, tf.scalar(65536, 'int32'));
-    const m3 = tf.mod(packed, tf.scalar(16777216, 'int32'));
-    const signed = (b: tf.Tensor) => tf.sub(b, tf.mul(tf.cast(tf.greaterEqual(b, 128), 'float32'), 256));
-    const b0 = signed(tf.cast(m1, 'float32'));
-    const b1 = signed(tf.div(tf.cast(tf.sub(m2, m1), 'float32'), 256));
-    const b2 = signed(tf.div(tf.cast(tf.sub(m3, m2), 'float32'), 65536));
-    const b3 = tf.div(tf.cast(tf.sub(packed, m3), 'float32'), 16777216);
-    const lanes = tf.stack([b0, b1, b2, b3], 2).reshape([n, words * 4]);
-    return tf.slice(lanes, [0, 0], [n, k]) as tf.Tensor2D;
-  });
+  let codes = unpacked.get(packed.dataId);
+  if (!codes) {
+    codes = Float32Array.from(unpackInt8(packed.dataSync() as Int32Array, { rowLength: k }));
+    unpacked.set(packed.dataId, codes);
+  }
+  return tf.tensor2d(codes, [packed.shape[0], k]);
 }
 
 /**

@@ -74,7 +74,7 @@ Every variant is written, read back and measured on the same test samples and ba
 for unstructured sparsity or weight sharing (they shrink the download only).
 
 Example:
-  $ shrinkml bench models/mnist-lenet-300-100 --data mnist --markdown bench.md --html bench.html`);
+  $ shrinkml bench mnist-lenet-300-100 --data mnist --markdown bench.md --html bench.html`);
     cmd.action(async (modelPath: string, flags: BenchFlags) => {
       toBudget(flags.budget); // a typo fails before any training
       const input = await loadModelForCli(modelPath, flags, io);

@@ -100,9 +100,9 @@ report.json/md/html (Pareto plot, per-layer table, verdict) in --out; <name>.lin
 <name>.report.* beside a single-file output (.json, or .onnx, whose lineage also goes in metadata_props).
 
 Examples:
-  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"
-  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-small --data mnist --preset edge --budget "gzip<=40KB,drop<=0.5%"
-  $ shrinkml compress models/mnist-lenet-300-100 --out /tmp/lenet-p90 --data mnist --prune magnitude:0.9:global --finetune-epochs 2 --quantize weights:uint8`;
+  $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"
+  $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-small --data mnist --preset edge --budget "gzip<=40KB,drop<=0.5%"
+  $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-p90 --data mnist --prune magnitude:0.9:global --finetune-epochs 2 --quantize weights:uint8`;
 
 async function resolveConfig(flags: CompressFlags): Promise<PipelineConfig> {
   if (flags.preset && flags.config) {

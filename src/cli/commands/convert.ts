@@ -25,8 +25,8 @@ Layers: Dense, Conv2D, DepthwiseConv2D, SeparableConv2D, BatchNormalization, poo
 ZeroPadding2D, Add/Subtract/Multiply/Maximum/Minimum/Average/Concatenate, activations, Dropout.
 
 Example:
-  $ shrinkml convert models/mnist-lenet5 --to onnx --out /tmp/lenet5.onnx
-  $ shrinkml eval /tmp/lenet5.onnx --data mnist --reference models/mnist-lenet5`);
+  $ shrinkml convert mnist-lenet5 --to onnx --out /tmp/lenet5.onnx
+  $ shrinkml eval /tmp/lenet5.onnx --data mnist --reference mnist-lenet5`);
     cmd.action(async (modelPath: string, flags: ConvertFlags) => {
       if (!/\.onnx$/i.test(flags.out)) {
         throw new ShrinkmlError('BAD_INPUT', `--out ${flags.out}: an ONNX output must end in .onnx`, { subject: '--out' });

@@ -114,8 +114,8 @@ Training uses the train split of --data and validates on its validation split; -
 final report (default test). --limit applies to every split (quick checks).
 
 Examples:
-  $ shrinkml distill --teacher models/mnist-lenet-300-100 --student-width 0.25 --data mnist --epochs 5 --out /tmp/student
-  $ shrinkml distill --teacher models/mnist-teacher --student my-mlp/ --data mnist --temperature 4 --alpha 0.3 \\
+  $ shrinkml distill --teacher mnist-lenet-300-100 --student-width 0.25 --data mnist --epochs 5 --out /tmp/student
+  $ shrinkml distill --teacher mnist-teacher --student my-mlp/ --data mnist --temperature 4 --alpha 0.3 \\
       --out /tmp/student --budget "drop<=0.5%"`);
     cmd.action(async (flags: DistillFlags) => {
       // Usage errors first, before any slow loading.

