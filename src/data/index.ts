@@ -13,3 +13,5 @@ export type { NpyArray, NpyDtype } from './npy.js';
 export { mulberry32, deriveSeed, seededPermutation, seededSample } from './random.js';
 export { SPLITS } from './types.js';
 export type { BuiltinDataset, Dataset, LoadDataOptions, Split } from './types.js';
+export { IMAGE_EXTENSIONS, decodeImage, loadImageFolder, parseInputRange, pixelsToInput, resizeBilinear } from './images.js';
+export type { Crop, DecodedImage, ImageFolderOptions, ImageInputSpec } from './images.js';

@@ -112,6 +112,21 @@ export function toFloat16(values: Float32Array): Uint16Array {
   return out;
 }
 
+/** IEEE half bits → its value (exact: every float16 is a float32). */
+export function fromFloat16(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exp = (h >> 10) & 0x1f;
+    const mant = h & 0x3ff;
+    out[i] = exp === 0 ? sign * mant * 2 ** -24
+      : exp === 0x1f ? (mant ? NaN : sign * Infinity)
+        : sign * (1024 + mant) * 2 ** (exp - 25);
+  }
+  return out;
+}
+
 /** Split data into shards of at most `shardSizeBytes` (default: one shard). */
 export function splitShards(data: Uint8Array, shardSizeBytes?: number): Uint8Array[] {
   if (shardSizeBytes !== undefined && (!Number.isSafeInteger(shardSizeBytes) || shardSizeBytes < 1)) {

@@ -36,5 +36,5 @@ export { forgetLoadedSources } from './protect.js';
 export { classifyModelJson, checkWeightPath, elementCount, entryByteLength, parseModelJson, weightRanges } from './manifest.js';
 export type { ManifestEntry, ManifestGroup, ModelJson, WeightRange } from './manifest.js';
 export { MAX_ELEMENTS_PER_TENSOR, MAX_TOTAL_WEIGHT_BYTES, checkFinite, checkGroupBytes, checkSizeLimits, expectedGroupBytes } from './validate.js';
-export { affineQuantize, encodeWeights, splitShards, toFloat16 } from './encode.js';
+export { affineQuantize, encodeWeights, fromFloat16, splitShards, toFloat16 } from './encode.js';
 export type * from './types.js';

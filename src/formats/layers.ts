@@ -11,6 +11,7 @@ import type { LoadedLayersModel, LoadOptions, ValueInfo } from './types.js';
 
 const KERNELS = /(^|\/)(kernel|depthwise_kernel|pointwise_kernel|embeddings|recurrent_kernel)(_\d+)?$/;
 const BIASES = /(^|\/)bias(_\d+)?$/;
+import { decodeWeightCodes } from './weight-codes.js';
 
 /** TensorFlow.js LayersModel (model.json written by tfjs-layers, the Keras converter, or shrinkml). */
 export const tfjsLayers: FormatAdapter<LoadedLayersModel> = {
@@ -118,7 +119,8 @@ export async function loadLayers(source: string, options: LoadOptions = {}): Pro
     throw new ShrinkmlError('BAD_INPUT', `${file}: is a graph model, not a layers model`, { subject: file, suggestion: 'load it with the tfjs-graph format' });
   }
   // Clustered weights (codebook + packed indices) are expanded to dense float32 before tfjs sees them.
-  const model = await build(await decodeClusteredArtifacts(read.artifacts), file);
+  // Weights stored as int8/int4 codes (weights:int8|int4) are multiplied back by their scales likewise.
+  const model = await build(decodeWeightCodes(await decodeClusteredArtifacts(read.artifacts)), file);
   return {
     kind: 'layers', source, descriptorPath: read.descriptor.descriptorPath, weightFiles: read.weightFiles,
     meta: read.meta, model, weightSpecs: read.weightSpecs,

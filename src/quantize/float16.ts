@@ -1,4 +1,6 @@
-import { toFloat16 } from '../formats/encode.js';
+import { fromFloat16, toFloat16 } from '../formats/encode.js';
+
+export { fromFloat16 };
 
 /**
  * float16 storage of the int8 layers' per-channel scales and biases. The values are rounded at conversion time
@@ -9,21 +11,6 @@ import { toFloat16 } from '../formats/encode.js';
 /** Largest finite float16, and the smallest normal one (below it relative precision degrades). */
 export const FLOAT16_MAX = 65504;
 export const FLOAT16_MIN_NORMAL = 2 ** -14;
-
-/** IEEE half bits → its value (exact: every float16 is a float32). */
-export function fromFloat16(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    const h = bits[i]!;
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const mant = h & 0x3ff;
-    out[i] = exp === 0 ? sign * mant * 2 ** -24
-      : exp === 0x1f ? (mant ? NaN : sign * Infinity)
-        : sign * (1024 + mant) * 2 ** (exp - 25);
-  }
-  return out;
-}
 
 /** Each value rounded to the nearest float16 (ties to even), as float32: what a float16 manifest entry loads as. */
 export function roundToFloat16(values: ArrayLike<number>): Float32Array {

@@ -48,3 +48,6 @@ export { quantizePack, dynamicParams, finiteRange, ACTIVATION_RANGE } from './qu
 
 // Codebook (weight-clustered) models: wrap an IOHandler so stock tf.loadLayersModel expands them at load.
 export { withClusterDecoding, decodeClusteredArtifacts } from '../cluster/format.js';
+
+// weights:int8 / weights:int4 LayersModels: codes × scales back to float32 kernels at load.
+export { withWeightCodeDecoding, decodeWeightCodes } from '../formats/weight-codes.js';

@@ -1,0 +1,256 @@
+import { ShrinkmlError } from '../../core/errors.js';
+import { affineQuantize, fromFloat16, toFloat16 } from '../encode.js';
+import { elementCount, type ManifestEntry } from '../manifest.js';
+import type { NodeDef, WeightRole } from './roles.js';
+import { float32Bytes, type GraphWeight } from './weights.js';
+
+/**
+ * How graph weights are stored (docs/graph-models.md has every byte layout):
+ * - float16 / uint8: manifest `quantization` only (uint8 = tensorflowjs_converter's per-tensor affine mode);
+ * - int8: kernels as symmetric per-channel codes in a uint8 manifest entry `{scale: 1, min: -128}` (tf.io decodes
+ *   them to the integers -127..127), times per-channel scales by an inserted `Mul` node named like the weight,
+ *   so every reader is unchanged;
+ * - int4: kernels as symmetric codes -7..7 in blocks of 32 along the reduction, one scale per block (`Mul` over a
+ *   [pre, blocks, 32, post] view, then `Reshape` back); a reduction of at most 32 (depthwise taps, a 1×1 conv
+ *   over 24 channels) is one block per channel; one that 32 does not divide takes the largest divisor from 16 to 31
+ *   as its block (144 → 24), and failing that falls back to int8 per channel.
+ * In int8/int4 modes every other float weight (biases, BatchNorm terms, anchors) is stored as float16.
+ */
+export type GraphWeightMode = 'float32' | 'float16' | 'uint8' | 'int8' | 'int4';
+export const GRAPH_WEIGHT_MODES: readonly GraphWeightMode[] = ['float32', 'float16', 'uint8', 'int8', 'int4'];
+
+export const INT4_BLOCK = 32;
+/** Smallest block accepted when the reduction is not a multiple of 32 (smaller blocks cost more scales than int8 saves). */
+const MIN_BLOCK = 16;
+
+/** 32 when it divides the reduction, else the largest divisor from 16 to 31 (144 = 6 × 24), else null. */
+function blockSize(size: number): number | null {
+  for (let b = INT4_BLOCK; b >= MIN_BLOCK; b--) if (size % b === 0) return b;
+  return null;
+}
+
+export interface EncodedPart { entry: ManifestEntry; bytes: Uint8Array }
+
+export interface EncodedGraphWeight {
+  name: string;
+  /** Bits per stored value of the weight itself (scales not counted; see `scaleCount`). */
+  bits: number;
+  scheme: 'float32' | 'float16' | 'uint8' | 'int8-channel' | 'int4-block' | 'int4-channel' | 'unchanged';
+  parts: EncodedPart[];
+  /** Nodes that replace the weight's Const node; empty when the node stays as it is. */
+  nodes: NodeDef[];
+  /** The values the written graph computes with (float weights only). */
+  values?: Float32Array;
+  scaleCount?: number;
+  /** int4 blocks: values per scale along the reduction. */
+  blockSize?: number;
+  /** Why a kernel did not get the mode's scheme. */
+  note?: string;
+}
+
+const Q_SUFFIX = '/shrinkml_q';
+const SCALE_SUFFIX = '/shrinkml_scale';
+const DQ_SUFFIX = '/shrinkml_dq';
+const SHAPE_SUFFIX = '/shrinkml_shape';
+export const GENERATED_SUFFIXES = [Q_SUFFIX, SCALE_SUFFIX, DQ_SUFFIX, SHAPE_SUFFIX];
+
+const dims = (shape: number[]) => ({ dim: shape.map((s) => ({ size: String(s) })) });
+const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32', device?: string): NodeDef => ({
+  name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: dims(shape) } }, dtype: { type: dtype } }, ...(device ? { device } : {}),
+});
+
+export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef }): EncodedGraphWeight {
+  const { weight: w, role, mode } = o;
+  const unchanged = (): EncodedGraphWeight => ({
+    name: w.name, bits: storedBits(w), scheme: 'unchanged', parts: [{ entry: { ...w.entry }, bytes: w.raw }], nodes: [],
+    values: w.values instanceof Float32Array ? w.values : undefined,
+  });
+  if (!(w.values instanceof Float32Array) || w.dtype !== 'float32') return unchanged();
+  const values = w.values;
+  if (mode === 'float32') return plain(w.name, w.shape, values);
+  if (mode === 'float16') return half(w.name, w.shape, values);
+  if (mode === 'uint8') {
+    const { q, scale, min } = affineQuantize(values, 255);
+    const decoded = Float32Array.from(q, (c) => c * scale + min);
+    return { name: w.name, bits: 8, scheme: 'uint8', parts: [{ entry: { name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'uint8', scale, min } }, bytes: new Uint8Array(q.buffer) }], nodes: [], values: decoded };
+  }
+  const kernel = role.kind !== 'other' && !role.inFunction && elementCount(w.shape) > 1;
+  if (!kernel) {
+    const out = half(w.name, w.shape, values);
+    if (role.kind !== 'other' && role.inFunction) out.note = `inside function '${role.inFunction}': stored float16`;
+    return out;
+  }
+  const device = o.node?.device;
+  if (mode === 'int4') {
+    const size = reduceSize(w.shape, role);
+    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device);
+    const block = blockSize(size);
+    if (block) return int4Blocks(w, values, role, block, device);
+    const out = perChannel(w, values, role, 8, device);
+    out.note = `reduction of ${size} has no block size from ${MIN_BLOCK} to ${INT4_BLOCK}: int8 per channel`;
+    return out;
+  }
+  return perChannel(w, values, role, 8, device);
+}
+
+function plain(name: string, shape: number[], values: Float32Array): EncodedGraphWeight {
+  return { name, bits: 32, scheme: 'float32', parts: [{ entry: { name, shape, dtype: 'float32' }, bytes: float32Bytes(values) }], nodes: [], values };
+}
+
+function half(name: string, shape: number[], values: Float32Array): EncodedGraphWeight {
+  if (!values.every((v) => Math.abs(v) <= 65504)) {
+    // Out of float16's range: keep it exact rather than turn it into Infinity.
+    const out = plain(name, shape, values);
+    out.note = 'values beyond float16 range: kept float32';
+    return out;
+  }
+  const bits = toFloat16(values);
+  return {
+    name, bits: 16, scheme: 'float16', parts: [{ entry: { name, shape, dtype: 'float32', quantization: { dtype: 'float16' } }, bytes: new Uint8Array(bits.buffer) }],
+    nodes: [], values: fromFloat16(bits),
+  };
+}
+
+function storedBits(w: GraphWeight): number {
+  return ({ float16: 16, uint8: 8, uint16: 16, bool: 8, string: 8 } as Record<string, number>)[w.stored] ?? 32;
+}
+
+/** [pre, size, post] around a contiguous run of axes. */
+function around(shape: number[], axes: number[]): [number, number, number] {
+  const first = axes[0]!;
+  const last = axes[axes.length - 1]!;
+  if (axes.some((a, i) => a !== first + i)) throw new ShrinkmlError('INTERNAL', `axes ${axes} are not contiguous`);
+  return [elementCount(shape.slice(0, first)), elementCount(shape.slice(first, last + 1)), elementCount(shape.slice(last + 1))];
+}
+
+const reduceSize = (shape: number[], role: WeightRole) => around(shape, role.reduceAxes)[1];
+
+/**
+ * Symmetric scales, one per group: the clip that minimises the group's squared rounding error among max|w|·r / qmax
+ * for r from 1 down to 0.5 (an outlier no longer stretches the grid of the whole group: most of the gain of 4-bit
+ * methods that search clipping, at no data cost). Rounded to float16 when every one is a normal float16 (the codes
+ * are computed with the rounded scale, so the stored pair is what was measured); float32 otherwise.
+ */
+const CLIP_RATIOS = Array.from({ length: 11 }, (_, i) => 1 - i * 0.05);
+
+function chooseScales(values: Float32Array, groupOf: (i: number) => number, groups: number, qmax: number): { scales: Float32Array; float16: boolean } {
+  const maxAbs = new Float64Array(groups);
+  for (let i = 0; i < values.length; i++) {
+    const g = groupOf(i);
+    const a = Math.abs(values[i]!);
+    if (a > maxAbs[g]!) maxAbs[g] = a;
+  }
+  const candidate = (r: number) => Float32Array.from(maxAbs, (m) => (m > 0 ? (m * r) / qmax : 1));
+  const float16 = candidate(CLIP_RATIOS[CLIP_RATIOS.length - 1]!).every((v, g) => maxAbs[g] === 0 || v >= 2 ** -14) && candidate(1).every((v) => v <= 65504);
+  const round = (x: Float32Array) => (float16 ? fromFloat16(toFloat16(x)) : x);
+  const best = round(candidate(1));
+  const bestError = new Float64Array(groups).fill(Infinity);
+  for (const r of CLIP_RATIOS) {
+    const scales = round(candidate(r));
+    const error = new Float64Array(groups);
+    for (let i = 0; i < values.length; i++) {
+      const g = groupOf(i);
+      const s = scales[g]!;
+      const d = values[i]! - Math.max(-qmax, Math.min(qmax, Math.round(values[i]! / s))) * s;
+      error[g] += d * d;
+    }
+    for (let g = 0; g < groups; g++) if (error[g]! < bestError[g]!) { bestError[g] = error[g]!; best[g] = scales[g]!; }
+  }
+  return { scales: best, float16 };
+}
+
+function codesPart(name: string, shape: number[], codes: Int8Array, bits: 4 | 8): EncodedPart {
+  const offset = bits === 8 ? 128 : 8;
+  return {
+    entry: { name, shape, dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: -offset } },
+    bytes: Uint8Array.from(codes, (c) => c + offset),
+  };
+}
+
+function scalesPart(name: string, shape: number[], s: { scales: Float32Array; float16: boolean }): EncodedPart {
+  return s.float16
+    ? { entry: { name, shape, dtype: 'float32', quantization: { dtype: 'float16' } }, bytes: new Uint8Array(toFloat16(s.scales).buffer) }
+    : { entry: { name, shape, dtype: 'float32' }, bytes: float32Bytes(s.scales) };
+}
+
+function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
+  return { name, op: 'Mul', input: [a, b], attr: { T: { type: 'DT_FLOAT' } }, ...(device ? { device } : {}) };
+}
+
+/** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4 (depthwise with few taps). */
+function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string): EncodedGraphWeight {
+  const [, channels, post] = around(w.shape, role.channelAxes);
+  const qmax = bits === 8 ? 127 : 7;
+  const s = chooseScales(values, (i) => Math.floor(i / post) % channels, channels, qmax);
+  const codes = new Int8Array(values.length);
+  const decoded = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const scale = s.scales[Math.floor(i / post) % channels]!;
+    const q = Math.max(-qmax, Math.min(qmax, Math.round(values[i]! / scale)));
+    codes[i] = q;
+    decoded[i] = Math.fround(q * scale);
+  }
+  const scaleShape = w.shape.map((d, axis) => (role.channelAxes.includes(axis) ? d : 1));
+  return {
+    name: w.name, bits, scheme: bits === 8 ? 'int8-channel' : 'int4-channel', scaleCount: channels,
+    parts: [codesPart(w.name + Q_SUFFIX, w.shape, codes, bits), scalesPart(w.name + SCALE_SUFFIX, scaleShape, s)],
+    nodes: [
+      constNode(w.name + Q_SUFFIX, w.shape, 'DT_FLOAT', device),
+      constNode(w.name + SCALE_SUFFIX, scaleShape, 'DT_FLOAT', device),
+      mulNode(w.name, w.name + Q_SUFFIX, w.name + SCALE_SUFFIX, device),
+    ],
+    values: decoded,
+  };
+}
+
+/** Blocks of `block` consecutive values along the reduction (block divides it), one scale each. */
+function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string): EncodedGraphWeight {
+  const [pre, size, post] = around(w.shape, role.reduceAxes);
+  const blocks = size / block;
+  // Element (p, r, q) of the [pre, size, post] view is at (p·size + r)·post + q; its block b = r / 32.
+  const scaleIndex = (i: number) => {
+    const q = i % post;
+    const r = Math.floor(i / post) % size;
+    const p = Math.floor(i / (post * size));
+    return (p * blocks + Math.floor(r / block)) * post + q;
+  };
+  const groups = pre * blocks * post;
+  const s = chooseScales(values, scaleIndex, groups, 7);
+  const codes = new Int8Array(values.length);
+  const decoded = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const scale = s.scales[scaleIndex(i)]!;
+    const q = Math.max(-7, Math.min(7, Math.round(values[i]! / scale)));
+    codes[i] = q;
+    decoded[i] = Math.fround(q * scale);
+  }
+  const view = [pre, blocks, block, post];
+  const scaleShape = [pre, blocks, 1, post];
+  const shapeBytes = new Uint8Array(Int32Array.from(w.shape).buffer);
+  return {
+    name: w.name, bits: 4, scheme: 'int4-block', scaleCount: groups, blockSize: block,
+    parts: [
+      codesPart(w.name + Q_SUFFIX, view, codes, 4),
+      scalesPart(w.name + SCALE_SUFFIX, scaleShape, s),
+      { entry: { name: w.name + SHAPE_SUFFIX, shape: [w.shape.length], dtype: 'int32' }, bytes: shapeBytes },
+    ],
+    nodes: [
+      constNode(w.name + Q_SUFFIX, view, 'DT_FLOAT', device),
+      constNode(w.name + SCALE_SUFFIX, scaleShape, 'DT_FLOAT', device),
+      constNode(w.name + SHAPE_SUFFIX, [w.shape.length], 'DT_INT32', device),
+      mulNode(w.name + DQ_SUFFIX, w.name + Q_SUFFIX, w.name + SCALE_SUFFIX, device),
+      { name: w.name, op: 'Reshape', input: [w.name + DQ_SUFFIX, w.name + SHAPE_SUFFIX], attr: { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } }, ...(device ? { device } : {}) },
+    ],
+    values: decoded,
+  };
+}
+
+/**
+ * The packed-nibble alternative to int4's one code per byte: two codes per byte, low nibble first, each stored as
+ * code + 8. Not written by the stock-loadable format; the bench measures it (raw and gzip) beside it.
+ */
+export function packNibbles(codeBytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(Math.ceil(codeBytes.length / 2));
+  for (let i = 0; i < codeBytes.length; i++) out[i >> 1]! |= (codeBytes[i]! & 0xf) << ((i & 1) * 4);
+  return out;
+}

@@ -1,0 +1,99 @@
+import { ShrinkmlError } from '../../core/errors.js';
+import { elementCount, type ModelJson } from '../manifest.js';
+import { encodeGraphWeight, GENERATED_SUFFIXES, type EncodedGraphWeight, type GraphWeightMode } from './quantize.js';
+import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
+import type { GraphWeight } from './weights.js';
+
+/** One weight of the written graph, as reports and `inspect` list it. */
+export interface GraphWeightRow {
+  name: string;
+  shape: number[];
+  role: WeightRole['kind'];
+  /** Bits per value as stored (4, 8, 16, 32). */
+  bits: number;
+  scheme: EncodedGraphWeight['scheme'];
+  params: number;
+  /** Stored bytes of the weight with its scales. */
+  bytes: number;
+  /** Fraction of exact zeros in the values the graph computes with. */
+  sparsity: number;
+  note?: string;
+}
+
+export interface RewrittenGraph {
+  json: ModelJson;
+  /** Weight data, entries back to back in `json.weightsManifest[0].weights` order (the caller shards it). */
+  data: Uint8Array;
+  rows: GraphWeightRow[];
+  /** The dequantized values of every float weight, by name: what the written model computes with. */
+  values: Map<string, Float32Array>;
+}
+
+/**
+ * model.json + decoded weights → a new model.json and weight data storing every weight as `mode` asks (a weight
+ * mode of undefined keeps each weight's input storage). Kernel weights of int8/int4 replace their Const node with
+ * Const codes, Const scales and Mul (and Reshape), the last taking the weight's name, so every reader, signature
+ * output and control dependency still finds it. Nothing else in model.json changes except `shrinkml`.
+ */
+export function rewriteGraph(o: {
+  json: ModelJson; weights: GraphWeight[]; roles: Map<string, WeightRole>; mode?: GraphWeightMode; file: string;
+  shrinkml?: Record<string, unknown>;
+}): RewrittenGraph {
+  const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
+  const { main } = graphNodes(topology);
+  const byName = new Map(main.map((n, i) => [n.name, i]));
+  const encoded = o.weights.map((weight) => {
+    const role = o.roles.get(weight.name)!;
+    const index = byName.get(weight.name);
+    return encodeGraphWeight({ weight, role, mode: o.mode ?? keepMode(weight), node: index === undefined ? undefined : main[index] });
+  });
+  const replacements = new Map<number, NodeDef[]>();
+  for (const e of encoded) {
+    if (e.nodes.length === 0) continue;
+    for (const node of e.nodes) {
+      if (node.name !== e.name && byName.has(node.name)) {
+        throw new ShrinkmlError('UNSUPPORTED', `${o.file}: node '${e.name}' cannot be rewritten: the graph already has a node '${node.name}'`, { subject: e.name });
+      }
+    }
+    const index = byName.get(e.name);
+    if (index === undefined) throw new ShrinkmlError('INTERNAL', `${o.file}: no main-graph node '${e.name}' to rewrite`, { subject: e.name });
+    replacements.set(index, e.nodes);
+  }
+  topology.node = main.flatMap((node, i) => replacements.get(i) ?? [node]);
+
+  const parts = encoded.flatMap((e) => e.parts);
+  const data = new Uint8Array(parts.reduce((n, p) => n + p.bytes.byteLength, 0));
+  let at = 0;
+  for (const p of parts) { data.set(p.bytes, at); at += p.bytes.byteLength; }
+
+  const rows = encoded.map((e, i): GraphWeightRow => {
+    const w = o.weights[i]!;
+    const values = e.values;
+    let zeros = 0;
+    if (values) for (const v of values) if (v === 0) zeros++;
+    return {
+      name: e.name, shape: w.shape, role: o.roles.get(w.name)!.kind, bits: e.bits, scheme: e.scheme, params: elementCount(w.shape),
+      bytes: e.parts.reduce((n, p) => n + p.bytes.byteLength, 0), sparsity: values && values.length ? zeros / values.length : 0,
+      ...(e.note ? { note: e.note } : {}),
+    };
+  });
+  const values = new Map<string, Float32Array>();
+  for (const e of encoded) if (e.values) values.set(e.name, e.values);
+
+  const json: ModelJson = {
+    ...o.json, format: o.json.format ?? 'graph-model', modelTopology: topology,
+    weightsManifest: [{ paths: [], weights: parts.map((p) => p.entry) }],
+  };
+  if (o.shrinkml) json.shrinkml = o.shrinkml;
+  return { json, data, rows, values };
+}
+
+/** Without a mode, a weight keeps its storage: float16 stays float16, uint8 stays uint8, the rest float32. */
+function keepMode(w: GraphWeight): GraphWeightMode {
+  return w.stored === 'float16' ? 'float16' : w.stored === 'uint8' ? 'uint8' : 'float32';
+}
+
+/** Whether a node name is one this module generates (so a rewritten model is recognised as such). */
+export function isGeneratedName(name: string): boolean {
+  return GENERATED_SUFFIXES.some((s) => name.endsWith(s));
+}
