@@ -1,5 +1,7 @@
 // Public API of kernels/: register once, then use tfjs as usual (conv gradients on wasm) or our ops.
 export { registerKernels, KERNELS, GRADIENTS } from './registry.js';
+export { setKernelThreads, kernelThreads } from './wasm/threads.js';
+export type { KernelThreadOptions } from './wasm/threads.js';
 export { matMulInt8, MatMulInt8 } from './matmul-int8/index.js';
 export type { MatMulInt8Options, MatMulInt8Attrs } from './matmul-int8/index.js';
 export { conv2dInt8, Conv2DInt8 } from './conv2d-int8/index.js';

@@ -25,4 +25,4 @@ export * from './distill/index.js';
 export * as onnx from './onnx/index.js';
 export { measureOnnx } from './onnx/measure.js';
 export { onnxFormat, loadOnnx, writeOnnx } from './formats/onnx/index.js';
-export { registerKernels } from '../kernels/index.js';
+export { registerKernels, setKernelThreads, kernelThreads } from '../kernels/index.js';

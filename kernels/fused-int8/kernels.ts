@@ -3,6 +3,7 @@ import { convGeometry, type ConvGeometry } from '../conv-geometry.js';
 import { poolGeometry, type PoolGeometry } from '../max-pool-grad/geometry.js';
 import type { KernelArgs, KernelSpec } from '../types.js';
 import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/loader.js';
+import { kernelPool, TASK_CONV, TASK_DENSE, type KernelPool } from '../wasm/threads.js';
 import { hostOutput, type HostBackend } from '../webgpu/host.js';
 import {
   AvgPoolInt8, clampOf, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
@@ -86,6 +87,15 @@ const matMulWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const rowBytes = words(at.k) * 4, lda = Math.ceil(at.k / 8) * 8;
   const o = outputOf([m], n, at);
   const out = b.makeOutput(o.shape, o.dtype);
+  const pool = threaded(m * n * at.k);
+  if (pool) {
+    const [w0, sW, bi, zW] = keep(pool, b, [w!, wScale!, bias, wZeroPoint]);
+    const a0 = pool.place(bytesOf(b, a!));
+    runThreaded(pool, b, out, { kind: TASK_DENSE, M: m, N: n, K: at.k, lda, w: w0!, ldw: rowBytes, ldo: quantOut(at) ? words(n) * 4 : n,
+      outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: zW ?? 0, zA: at.aZeroPoint, e: at,
+      rest: [a0, rowBytes] });
+    return out;
+  }
   const mod = kernelsFor(b);
   withScratch(b, [m * lda * 2, m * 4], (a16, sums) => {
     mod.widenRows(ptr(b, a!), rowBytes, m, at.k, at.aZeroPoint, a16!, lda, sums!);
@@ -104,6 +114,15 @@ const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const K = g.FH * g.FW * g.Ci, lda = Math.ceil(K / 8) * 8, rows = g.B * g.OH * g.OW;
   const o = outputOf([g.B, g.OH, g.OW], g.Co, at);
   const out = b.makeOutput(o.shape, o.dtype);
+  const pool = threaded(rows * g.Co * K);
+  if (pool) {
+    const [w0, sW, bi] = keep(pool, b, [w!, wScale!, bias]);
+    const x0 = pool.place(bytesOf(b, x!));
+    runThreaded(pool, b, out, { kind: TASK_CONV, M: rows, N: g.Co, K, lda, w: w0!, ldw: words(K) * 4,
+      ldo: quantOut(at) ? words(g.Co) * 4 : g.Co, outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: 0,
+      zA: at.aZeroPoint, e: at, rest: [x0, words(g.Ci) * 4, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl] });
+    return out;
+  }
   const mod = kernelsFor(b);
   withScratch(b, [rows * lda * 2, rows * 4], (a16, sums) => {
     mod.im2colRows(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
@@ -141,6 +160,36 @@ function poolWasm(max: boolean): KernelFunc {
     fn(ptr(b, x), g.B, g.H, g.W, g.C * 4, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, ptr(b, out));
     return out;
   }) as unknown as KernelFunc;
+}
+
+
+// ---- threads (kernels/wasm/threads.ts): rows split across the pool, on its shared memory --------------------------
+
+function threaded(macs: number): KernelPool | null {
+  const pool = kernelPool();
+  return pool && macs >= pool.minMacs ? pool : null;
+}
+
+function bytesOf(b: WasmBackend, t: TensorInfo): Uint8Array {
+  const at = ptr(b, t);
+  return b.wasm.HEAPU8.subarray(at, at + t.shape.reduce((x, y) => x * y, 1) * 4);
+}
+
+/** Weights (layer variables) are copied to the shared memory once, keyed by their backend data. */
+function keep(pool: KernelPool, b: WasmBackend, ts: Array<TensorInfo | undefined>): Array<number | undefined> {
+  return ts.map((t) => (t ? pool.place(bytesOf(b, t), t.dataId) : undefined));
+}
+
+/** Scratch for a16 and sums in the shared memory, the task on every thread, the output copied back. */
+function runThreaded(pool: KernelPool, b: WasmBackend, out: TensorInfo, t: {
+  kind: typeof TASK_CONV | typeof TASK_DENSE; M: number; N: number; K: number; lda: number; w: number; ldw: number; ldo: number;
+  outBytes: number; sA: number; sW: number; bias: number; zW: number; zA: number; e: Int8Epilogue; rest: number[];
+}): void {
+  const outLen = t.M * t.ldo * t.outBytes;
+  const a16 = pool.scratch(t.M * t.lda * 2), sums = pool.scratch(t.M * 4), o = pool.scratch(outLen);
+  const [lo, hi, oScale, oZp] = epilogueArgs(t.e);
+  pool.run({ ...t, a16, sums, out: o, lo, hi, oScale, oZp });
+  b.wasm.HEAPU8.set(pool.view(o, outLen), ptr(b, out));
 }
 
 const spec = (kernelName: string, backendName: string, kernelFunc: KernelFunc): KernelSpec => ({ kernelName, backendName, kernelFunc });

@@ -43,6 +43,9 @@ export type {
   Int8Epilogue, EpilogueActivation, PoolInt8Attrs, FusedMatMulInt8Attrs, FusedConv2DInt8Attrs,
 } from '../../kernels/fused-int8/index.js';
 export { quantizeInt8 } from '../../kernels/quantize-int8/index.js';
+// Kernel threads (off by default): `await setKernelThreads(2)` splits the fused GEMMs across a worker.
+export { setKernelThreads, kernelThreads } from '../../kernels/wasm/threads.js';
+export type { KernelThreadOptions } from '../../kernels/wasm/threads.js';
 export { dequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
 export { quantizePack, dynamicParams, finiteRange, ACTIVATION_RANGE } from './quantize-input.js';
 

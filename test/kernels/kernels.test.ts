@@ -1,7 +1,7 @@
 // Every case of every op on every available backend, against the op's pure-TS reference.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dBackpropFilterSuite } from '../../kernels/conv2d-backprop-filter/cases.js';
 import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
@@ -11,7 +11,7 @@ import { fakeQuantSuite } from '../../kernels/fake-quant/cases.js';
 import { avgPoolInt8Suite, depthwiseConv2dInt8Suite, fusedConv2dInt8Suite, fusedMatMulInt8Suite, maxPoolInt8Suite } from '../../kernels/fused-int8/cases.js';
 import { quantizeInt8Suite } from '../../kernels/quantize-int8/cases.js';
 import { histogramSuite } from '../../kernels/histogram/cases.js';
-import { registerKernels } from '../../kernels/index.js';
+import { registerKernels, setKernelThreads } from '../../kernels/index.js';
 import { matMulInt8Suite } from '../../kernels/matmul-int8/cases.js';
 import { maxPoolGradSuite } from '../../kernels/max-pool-grad/cases.js';
 import type { KernelCase, KernelSuite, TensorData } from '../../kernels/types.js';
@@ -64,5 +64,19 @@ describe.each(SUITES.map((s) => [s.kernelName, s] as const))('%s', (_name, suite
     const err = maxError(got.values, want.values);
     if (suite.tolerance === 0) expect(Array.from(got.values)).toEqual(Array.from(want.values));
     else expect(err).toBeLessThanOrEqual(suite.tolerance);
+  });
+});
+
+// The fused int8 GEMMs split across 2 kernel threads (kernels/wasm/threads.ts): the same bits as one thread.
+describe.each([fusedMatMulInt8Suite, fusedConv2dInt8Suite].map((s) => [s.kernelName, s] as const))('%s on 2 kernel threads', (_name, suite) => {
+  beforeAll(async () => {
+    expect(await setKernelThreads(2, { minMacs: 0 })).toBe(2);
+  });
+  afterAll(async () => {
+    expect(await setKernelThreads(1)).toBe(1);
+  });
+  it.each(suite.cases().map((c) => [c.name, c] as const))('wasm: %s', async (_n, c) => {
+    const got = await run('wasm', suite, c);
+    expect(Array.from(got.values)).toEqual(Array.from(suite.reference(c).values));
   });
 });

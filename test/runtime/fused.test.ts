@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import * as path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { registerKernels } from '../../kernels/index.js';
+import { registerKernels, setKernelThreads } from '../../kernels/index.js';
 import { loadModel } from '../../src/formats/index.js';
 import { runQuantizeStep } from '../../src/quantize/index.js';
 import { planFusedInt8, predictInt8, runFusedInt8, setInt8Execution } from '../../src/runtime/index.js';
@@ -71,17 +71,20 @@ describe('fused int8 path', () => {
   it.each([
     ['mnist-lenet5', [28, 28, 1], ['quantize', 'int8', 'pool', 'int8', 'pool', 'flatten', 'int8', 'int8', 'int8']],
     ['mnist-lenet-300-100', [784], ['quantize', 'int8', 'int8', 'int8']],
-  ] as const)('%s (static int8): int8 codes from input to output, equal to the layer-by-layer path on cpu and wasm',
+  ] as const)('%s (static int8): int8 codes from input to output, equal to the layer-by-layer path on cpu and wasm (1 and 2 threads)',
     async (name, shape, kinds) => {
       await tf.setBackend('wasm');
       const model = await staticInt8(path.join(MODELS, name), [...shape]);
       expect(planFusedInt8(model)!.steps.map((s) => s.kind)).toEqual(kinds);
-      for (const backend of ['wasm', 'cpu']) {
+      for (const [backend, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
         await tf.setBackend(backend);
+        // 2 threads: every GEMM split across a worker (kernels/wasm/threads.ts), whatever its size.
+        expect(await setKernelThreads(threads, { minMacs: 0 })).toBe(threads);
         const x = inputs([...shape], backend === 'cpu' ? 3 : 17);
         expectSamePath(model, x);
         tf.dispose(x);
       }
+      await setKernelThreads(1);
       model.dispose();
     }, 60_000);
 

@@ -1,7 +1,7 @@
 // @ts-nocheck -- AssemblyScript entry, compiled by kernels/wasm/build.mjs, not by tsc.
 export { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, padChannels, conv2dBackpropInputDot,
   unpadChannels } from './conv';
-export { widenRows, im2colRows, gemmI8 } from './int8';
+export { widenRows, im2colRows, im2colRange, gemmI8 } from './int8';
 export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
 export { quantizeRows, depthwiseI8, maxPoolI8, avgPoolI8 } from './int8-fused';

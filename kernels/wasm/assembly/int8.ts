@@ -29,34 +29,39 @@ export function widenRows(a: usize, strideA: i32, M: i32, K: i32, zA: i32, a16: 
 export function im2colRows(x: usize, pixelStride: i32, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, zA: i32, a16: usize, lda: i32,
   sums: usize): void {
-  let row = 0;
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const dst = a16 + (<usize>(row * lda) << 1);
-        let k = 0, s = 0;
-        for (let fh = 0; fh < FH; fh++) {
-          const ih = oh * sh - pt + fh * dh;
-          for (let fw = 0; fw < FW; fw++) {
-            const iw = ow * sw - pl + fw * dw;
-            if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
-              for (let c = 0; c < C; c++) store<i16>(dst + (<usize>(k + c) << 1), 0);
-            } else {
-              const src = x + <usize>(((b * H + ih) * W + iw) * pixelStride);
-              for (let c = 0; c < C; c++) {
-                const v = <i32>load<i8>(src + <usize>c) - zA;
-                store<i16>(dst + (<usize>(k + c) << 1), <i16>v);
-                s += v;
-              }
-            }
-            k += C;
+  im2colRange(x, pixelStride, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl, dh, dw, zA, a16, lda, sums, 0, B * OH * OW);
+}
+
+/** im2colRows for rows [r0, r1) only (row r at a16 + r·lda·2, its sum at sums + r·4): one thread's share. */
+export function im2colRange(x: usize, pixelStride: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, zA: i32, a16: usize, lda: i32,
+  sums: usize, r0: i32, r1: i32): void {
+  for (let row = r0; row < r1; row++) {
+    const ow = row % OW;
+    const rest = row / OW;
+    const oh = rest % OH;
+    const b = rest / OH;
+    const dst = a16 + (<usize>(row * lda) << 1);
+    let k = 0, s = 0;
+    for (let fh = 0; fh < FH; fh++) {
+      const ih = oh * sh - pt + fh * dh;
+      for (let fw = 0; fw < FW; fw++) {
+        const iw = ow * sw - pl + fw * dw;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+          for (let c = 0; c < C; c++) store<i16>(dst + (<usize>(k + c) << 1), 0);
+        } else {
+          const src = x + <usize>(((b * H + ih) * W + iw) * pixelStride);
+          for (let c = 0; c < C; c++) {
+            const v = <i32>load<i8>(src + <usize>c) - zA;
+            store<i16>(dst + (<usize>(k + c) << 1), <i16>v);
+            s += v;
           }
         }
-        for (; k < lda; k++) store<i16>(dst + (<usize>k << 1), 0);
-        store<i32>(sums + (<usize>row << 2), s);
-        row++;
+        k += C;
       }
     }
+    for (; k < lda; k++) store<i16>(dst + (<usize>k << 1), 0);
+    store<i32>(sums + (<usize>row << 2), s);
   }
 }
 

@@ -1,0 +1,255 @@
+/**
+ * Kernel threads (issue 18.2): the fused int8 GEMMs split their rows across worker threads (Node worker_threads,
+ * or Web Workers in a cross-origin-isolated page's worker) that share one WebAssembly.Memory with the calling
+ * thread. tfjs-backend-wasm's own memory is not shared (its threaded build is off in Node, and ours refuses it),
+ * so a threaded call copies its activations into the shared memory and its output back; weights are copied once
+ * and kept. Off by default (1 thread): whether it pays at a model's sizes is for bench/int8-models.ts to say.
+ * Where threads are unavailable (no worker_threads, a browser's main thread that may not block, no
+ * SharedArrayBuffer) setKernelThreads resolves to 1 and every kernel runs as before.
+ */
+import type { KernelExports } from './loader.js';
+import { KERNELS_SHARED_WASM_BASE64, SHARED_MAX_PAGES } from './module.generated.js';
+
+/** Int32 slots of the control block at byte 0 of the shared memory. */
+const SEQ = 0, DONE = 1, STOP = 2, THREADS = 3, FAILED = 4;
+/** The task's arguments: float64 slots (pointers, sizes and float32 scales are all exact in a double). */
+const ARGS_OFFSET = 64, ARGS_SLOTS = 40;
+/** Where allocations start. */
+const HEAP_START = 1024;
+
+export const TASK_DENSE = 1;
+export const TASK_CONV = 2;
+
+/**
+ * One thread's share of a task: rows [r0, r1) of the GEMM (multiples of 4, the GEMM's register block), widened or
+ * im2col'ed, then multiplied with the epilogue. Self-contained (no imports, no closures): it is also the workers'
+ * code, through Function.prototype.toString. Slots: see `TaskArgs`.
+ */
+export function runShare(k: KernelExports, a: Float64Array, p: number, T: number): void {
+  const M = a[1]!, N = a[2]!, K = a[3]!, a16 = a[4]!, lda = a[5]!, outBytes = a[10]!, ldo = a[9]!;
+  const per = Math.ceil(M / T / 4) * 4;
+  const r0 = Math.min(M, p * per), r1 = Math.min(M, r0 + per);
+  if (r0 >= r1) return;
+  const sums = a[15]! + r0 * 4;
+  if (a[0] === 1) {
+    k.widenRows(a[21]! + r0 * a[22]!, a[22]!, r1 - r0, K, a[20]!, a16 + r0 * lda * 2, lda, sums);
+  } else {
+    k.im2colRange(a[21]!, a[22]!, a[23]!, a[24]!, a[25]!, a[26]!, a[27]!, a[28]!, a[29]!, a[30]!, a[31]!, a[32]!, a[33]!,
+      1, 1, a[20]!, a16, lda, a[15]!, r0, r1);
+  }
+  k.gemmI8(a16 + r0 * lda * 2, lda, a[6]!, a[7]!, r1 - r0, N, K, a[8]! + r0 * ldo * outBytes, ldo, a[11]!, a[12]!, a[13]!,
+    a[14]!, sums, a[16]!, a[17]!, a[18]!, a[19]!);
+}
+
+/** The task fields, by slot of the args block. */
+export interface TaskArgs {
+  kind: typeof TASK_DENSE | typeof TASK_CONV;
+  M: number; N: number; K: number; a16: number; lda: number; w: number; ldw: number; out: number; ldo: number;
+  /** 4: float32 output, 1: int8 output. */
+  outBytes: number;
+  sA: number; sW: number; bias: number; zW: number; sums: number; lo: number; hi: number; oScale: number; oZp: number; zA: number;
+  /** Dense: [a, strideA]. Conv: [x, pixelStride, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl]. */
+  rest: number[];
+}
+
+function workerSource(node: boolean): string {
+  return `"use strict";
+const runShare = ${runShare.toString()};
+function start(d, ready) {
+  const k = new WebAssembly.Instance(d.module, { env: { memory: d.memory } }).exports;
+  const ctrl = new Int32Array(d.memory.buffer, 0, 16);
+  let seen = Atomics.load(ctrl, ${SEQ}); // before ready(): the first task may be posted as soon as it is sent
+  ready();
+  for (;;) {
+    Atomics.wait(ctrl, ${SEQ}, seen);
+    seen = Atomics.load(ctrl, ${SEQ});
+    if (Atomics.load(ctrl, ${STOP}) === 1) return;
+    try {
+      runShare(k, new Float64Array(d.memory.buffer, ${ARGS_OFFSET}, ${ARGS_SLOTS}), d.index, Atomics.load(ctrl, ${THREADS}));
+    } catch (e) {
+      Atomics.store(ctrl, ${FAILED}, 1);
+    }
+    Atomics.add(ctrl, ${DONE}, 1);
+    Atomics.notify(ctrl, ${DONE});
+  }
+}
+${node
+    ? "const { workerData, parentPort } = require('node:worker_threads'); start(workerData, () => parentPort.postMessage('ready'));"
+    : "self.onmessage = (e) => start(e.data, () => self.postMessage('ready'));"}
+`;
+}
+
+interface WorkerLike { terminate(): unknown }
+
+/** The shared memory, our module instantiated on it for the calling thread, and the workers. */
+export class KernelPool {
+  readonly threads: number;
+  /** Calls with fewer multiply-accumulates stay on the calling thread. */
+  readonly minMacs: number;
+  readonly memory: WebAssembly.Memory;
+  readonly kernels: KernelExports;
+  private readonly workers: WorkerLike[];
+  private readonly ctrl: Int32Array;
+  /** Weights copied once: backend data object → offset. */
+  private readonly kept = new WeakMap<object, number>();
+  private keptEnd = HEAP_START;
+  private scratchEnd = HEAP_START;
+
+  constructor(o: { threads: number; minMacs: number; memory: WebAssembly.Memory; kernels: KernelExports; workers: WorkerLike[] }) {
+    this.threads = o.threads;
+    this.minMacs = o.minMacs;
+    this.memory = o.memory;
+    this.kernels = o.kernels;
+    this.workers = o.workers;
+    this.ctrl = new Int32Array(o.memory.buffer, 0, 16);
+  }
+
+  private reserve(bytes: number, persistent: boolean): number {
+    const at = Math.ceil((persistent ? this.keptEnd : Math.max(this.keptEnd, this.scratchEnd)) / 16) * 16;
+    const end = at + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
+    if (persistent) this.keptEnd = end;
+    else this.scratchEnd = end;
+    return at;
+  }
+
+  /** Scratch for one call; released by `run`. */
+  scratch(bytes: number): number {
+    return this.reserve(bytes, false);
+  }
+
+  /** Copies `bytes` to the shared memory (once per `key` when given: weights) and returns their offset. */
+  place(bytes: Uint8Array, key?: object): number {
+    const known = key && this.kept.get(key);
+    if (known) return known;
+    if (key && this.scratchEnd > this.keptEnd) {
+      throw new Error('kernels/wasm/threads: weights must be placed before any scratch of the call');
+    }
+    const at = this.reserve(bytes.length, key !== undefined);
+    new Uint8Array(this.memory.buffer, at, bytes.length).set(bytes);
+    if (key) this.kept.set(key, at);
+    return at;
+  }
+
+  view(at: number, bytes: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, at, bytes);
+  }
+
+  /** Runs a task on every thread (this one included) and blocks until all are done. */
+  run(t: TaskArgs): void {
+    const args = new Float64Array(this.memory.buffer, ARGS_OFFSET, ARGS_SLOTS);
+    args.set([t.kind, t.M, t.N, t.K, t.a16, t.lda, t.w, t.ldw, t.out, t.ldo, t.outBytes, t.sA, t.sW, t.bias, t.zW, t.sums,
+      t.lo, t.hi, t.oScale, t.oZp, t.zA, ...t.rest]);
+    const T = this.threads;
+    Atomics.store(this.ctrl, DONE, 0);
+    Atomics.store(this.ctrl, FAILED, 0);
+    Atomics.store(this.ctrl, THREADS, T);
+    Atomics.add(this.ctrl, SEQ, 1);
+    Atomics.notify(this.ctrl, SEQ);
+    try {
+      runShare(this.kernels, args, 0, T);
+    } finally {
+      const deadline = Date.now() + 10_000;
+      for (let d = Atomics.load(this.ctrl, DONE); d < T - 1; d = Atomics.load(this.ctrl, DONE)) {
+        // A worker that died would leave this thread waiting forever: give up after 10 s instead.
+        if (Atomics.wait(this.ctrl, DONE, d, 1000) === 'timed-out' && Date.now() > deadline) {
+          throw new Error(`kernels/wasm/threads: ${T - 1 - d} kernel thread(s) did not answer (ctrl ${Array.from(this.ctrl.subarray(0, 5))})`);
+        }
+      }
+      this.scratchEnd = this.keptEnd;
+    }
+    if (Atomics.load(this.ctrl, FAILED)) throw new Error('kernels/wasm/threads: a kernel thread failed');
+  }
+
+  close(): void {
+    Atomics.store(this.ctrl, STOP, 1);
+    Atomics.add(this.ctrl, SEQ, 1);
+    Atomics.notify(this.ctrl, SEQ);
+    for (const w of this.workers) w.terminate();
+  }
+}
+
+let pool: KernelPool | null = null;
+let sharedModule: WebAssembly.Module | undefined;
+
+function sharedBytes(): Uint8Array<ArrayBuffer> {
+  const text = atob(KERNELS_SHARED_WASM_BASE64);
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+type NodeWorker = WorkerLike & { once(e: string, f: (v: unknown) => void): void; unref(): void };
+type NodeWorkerThreads = { Worker: new (src: string, o: object) => NodeWorker };
+
+/** Starts one worker on the shared memory; resolves when it has instantiated the module. */
+function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, index: number): Promise<WorkerLike> | null {
+  const g = globalThis as unknown as {
+    process?: { getBuiltinModule?(id: string): unknown };
+    Worker?: new (url: string) => WorkerLike & { postMessage(d: unknown): void; onmessage: ((e: unknown) => void) | null; onerror: ((e: unknown) => void) | null };
+    crossOriginIsolated?: boolean; document?: unknown;
+  };
+  const wt = g.process?.getBuiltinModule?.('node:worker_threads') as NodeWorkerThreads | undefined;
+  if (wt) {
+    return new Promise((resolve, reject) => {
+      const w = new wt.Worker(workerSource(true), { eval: true, workerData: { module, memory, index } });
+      w.unref(); // a parked kernel thread must not keep the process alive
+      w.once('message', () => resolve(w));
+      w.once('error', reject);
+    });
+  }
+  // Browsers: only from a worker (a page's main thread may not block in Atomics.wait), cross-origin isolated.
+  if (!g.Worker || !g.crossOriginIsolated || g.document !== undefined) return null;
+  return new Promise((resolve, reject) => {
+    const url = URL.createObjectURL(new Blob([workerSource(false)], { type: 'text/javascript' }));
+    const w = new g.Worker!(url);
+    w.onmessage = () => resolve(w);
+    w.onerror = reject;
+    w.postMessage({ module, memory, index });
+  });
+}
+
+export interface KernelThreadOptions {
+  /**
+   * Calls with fewer multiply-accumulates than this stay on the calling thread, where waking the workers and
+   * copying through the shared memory would cost more than they save. Default 2^18 (tests use 0).
+   */
+  minMacs?: number;
+}
+
+/**
+ * Sets how many threads the fused int8 kernels use (1 = the calling thread only, the default). Resolves to the
+ * count in effect: 1 where threads are not available. Call it before running a model, not during.
+ */
+export async function setKernelThreads(n: number, options: KernelThreadOptions = {}): Promise<number> {
+  const want = Math.max(1, Math.floor(n));
+  const minMacs = options.minMacs ?? 1 << 18;
+  if (pool?.threads === want && pool.minMacs === minMacs) return want;
+  pool?.close();
+  pool = null;
+  if (want === 1 || typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return 1;
+  sharedModule ??= await WebAssembly.compile(sharedBytes());
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: SHARED_MAX_PAGES, shared: true });
+  const starts = Array.from({ length: want - 1 }, (_, i) => startWorker(sharedModule!, memory, i + 1));
+  if (starts.some((s) => s === null)) return 1;
+  let workers: WorkerLike[];
+  try {
+    workers = await Promise.all(starts as Promise<WorkerLike>[]);
+  } catch {
+    return 1;
+  }
+  const kernels = new WebAssembly.Instance(sharedModule, { env: { memory } }).exports as unknown as KernelExports;
+  pool = new KernelPool({ threads: want, minMacs, memory, kernels, workers });
+  return want;
+}
+
+/** Threads in effect for the kernels. */
+export function kernelThreads(): number {
+  return pool?.threads ?? 1;
+}
+
+/** The pool when more than one thread is in effect. */
+export function kernelPool(): KernelPool | null {
+  return pool;
+}
