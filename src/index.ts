@@ -1,28 +1,61 @@
 /**
- * shrinkml's public API. Everything a training script or tool needs is exported here; deep imports are not a
- * contract. The library never prints and never exits: failures are ShrinkmlError (see `code`), progress comes
- * through `onProgress` callbacks.
+ * shrinkml's public API, grouped by task. Each name here is a contract with TSDoc at its declaration; the building
+ * blocks behind them (observers, masks, recipes, codecs, renderers) are in `shrinkml/advanced`, and the int8 layers'
+ * loader for plain tfjs is `shrinkml/runtime`. The library never prints and never exits: failures are ShrinkmlError
+ * (see `code`), progress comes through `onProgress` callbacks. Importing it loads no native addon: onnxruntime-node,
+ * Dawn (`webgpu`) and tfjs-node are optional peers imported by the features that need them.
  */
+
+// ── Errors, progress, version ──────────────────────────────────────────────────────────────────────────────────────
 export { ShrinkmlError, isShrinkmlError } from './core/errors.js';
-export type { ErrorCode, ShrinkmlErrorOptions } from './core/errors.js';
-export type { ProgressEvent, ProgressFn, WarnFn } from './core/progress.js';
+export type { ErrorCode } from './core/errors.js';
+export type { ProgressEvent, ProgressFn } from './core/progress.js';
 export { VERSION } from './core/version.js';
 
-export * from './backends/index.js';
-export * from './formats/index.js';
-export * from './data/index.js';
-export * from './train/index.js';
-export * from './measure/index.js';
-export { ARCHITECTURES, getArchitecture, seededInit } from './zoo/index.js';
-export type { Architecture } from './zoo/index.js';
-export * from './pipeline/index.js';
-export * from './cluster/index.js';
-export * from './report/index.js';
-export * from './prune/index.js';
-export * from './graph/index.js';
-export * from './quantize/index.js';
-export * from './distill/index.js';
-export * as onnx from './onnx/index.js';
+// ── Backends and data ──────────────────────────────────────────────────────────────────────────────────────────────
+export { selectBackend } from './backends/index.js';
+export type { BackendChoice, BackendRequest } from './backends/index.js';
+export { loadData, batches } from './data/index.js';
+export type { Dataset, LoadDataOptions } from './data/index.js';
+export { trainSeeded, evaluateAccuracy } from './train/index.js';
+
+// ── Measure ────────────────────────────────────────────────────────────────────────────────────────────────────────
+export { measureModel, measureSize, measureLatency, evaluateQuality, countParams, parseBudget, checkBudget } from './measure/index.js';
+export type { Measurement, MeasureModelOptions } from './measure/index.js';
 export { measureOnnx } from './onnx/measure.js';
-export { onnxFormat, loadOnnx, writeOnnx } from './formats/onnx/index.js';
-export { registerKernels, setKernelThreads, kernelThreads } from '../kernels/index.js';
+
+// ── Prune ──────────────────────────────────────────────────────────────────────────────────────────────────────────
+export { PruningCallback, pruningCallback, stripPruning, ConstantSparsity, PolynomialDecay } from './prune/index.js';
+export { pruneUnstructured, pruneStructured, computeMagnitudeMasks } from './prune/index.js';
+export type { PruningCallbackOptions, PruningSchedule } from './prune/index.js';
+export { buildDependencyGraph } from './graph/index.js';
+
+// ── Quantize ───────────────────────────────────────────────────────────────────────────────────────────────────────
+export { quantizeModel } from './quantize/qat/quantize-model.js';
+export { prepareQat, convertQat, runQat, QatDense, QatConv2D } from './quantize/index.js';
+export { calibrate, convertToInt8, prepareFloat, parseQuantConfig, DEFAULT_QUANT_CONFIG } from './quantize/index.js';
+export type { QatModel, QuantConfig, CalibrationResult, ConvertResult } from './quantize/index.js';
+
+// ── Distill ────────────────────────────────────────────────────────────────────────────────────────────────────────
+export { distill, distillationLoss, shrinkWidth } from './distill/index.js';
+export type { DistillOptions } from './distill/index.js';
+
+// ── Cluster ────────────────────────────────────────────────────────────────────────────────────────────────────────
+export { clusterModel, saveClusteredModel, loadClusteredLayers } from './cluster/index.js';
+
+// ── Pipeline: steps as data, presets, budget search, lineage ───────────────────────────────────────────────────────
+export { compressModel, runPipeline, searchBudget, parsePipelineConfig, loadPipelineConfig, getPreset, readLineage, runBench } from './pipeline/index.js';
+export type { PipelineConfig, CompressOptions, CompressResult } from './pipeline/index.js';
+
+// ── Formats: tfjs Layers/Graph and ONNX on disk ────────────────────────────────────────────────────────────────────
+export { loadModel, saveLayersModel } from './formats/index.js';
+export type { LoadedModel, LoadOptions, SaveOptions } from './formats/index.js';
+export { fileIO } from './formats/file-io.js';
+export { loadOnnx, writeOnnx } from './formats/onnx/index.js';
+export { convertToOnnx, compressOnnx, calibrateAndQuantizeStatic, webRuntime, nodeRuntime } from './onnx/index.js';
+
+// ── Runtime: the int8 layers (also registered by `import 'shrinkml/runtime'`) ─────────────────────────────────────
+export { QuantizedDense, QuantizedConv2D, setInt8Execution, withClusterDecoding } from './runtime/index.js';
+
+// ── Kernels (kernels/README.md) ────────────────────────────────────────────────────────────────────────────────────
+export { registerKernels, setKernelThreads, kernelThreads, matMulInt8, conv2dInt8, fakeQuant, histogram } from '../kernels/index.js';

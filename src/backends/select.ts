@@ -44,6 +44,10 @@ async function activate(backend: ConcreteBackend): Promise<string | null> {
   }
 }
 
+/**
+ * Picks and activates a tfjs backend ('auto': hardware WebGPU, tfjs-node, wasm, cpu) and registers shrinkml's
+ * kernels on it.
+ */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendChoice> {
   const request = options.backend ?? 'auto';
   if (!BACKEND_REQUESTS.includes(request)) {

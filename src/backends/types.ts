@@ -1,4 +1,5 @@
 export type ConcreteBackend = 'webgpu' | 'wasm' | 'cpu' | 'tensorflow';
+/** A backend to ask selectBackend for: 'auto' or a concrete tfjs backend name. */
 export type BackendRequest = 'auto' | ConcreteBackend;
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'webgpu', 'wasm', 'cpu', 'tensorflow'];
 
@@ -10,6 +11,7 @@ export interface AdapterDescription {
   isFallback: boolean;
 }
 
+/** The backend selectBackend activated, its device, and the candidates it skipped with why. */
 export interface BackendChoice {
   /** The tfjs backend that is now active. */
   backend: ConcreteBackend;

@@ -21,6 +21,10 @@ export interface ShrinkmlErrorOptions {
   subject?: string;
 }
 
+/**
+ * Every failure shrinkml reports: a stable `code`, a one-line message naming the file, layer or flag, an optional
+ * `suggestion`.
+ */
 export class ShrinkmlError extends Error {
   readonly code: ErrorCode;
   readonly suggestion?: string;
@@ -35,6 +39,7 @@ export class ShrinkmlError extends Error {
   }
 }
 
+/** True when `e` is a ShrinkmlError (a reported failure, not a bug). */
 export function isShrinkmlError(e: unknown): e is ShrinkmlError {
   return e instanceof ShrinkmlError;
 }

@@ -11,6 +11,7 @@ export interface ProgressEvent {
   message?: string;
 }
 
+/** Receives progress events from long operations; shrinkml itself never prints. */
 export type ProgressFn = (event: ProgressEvent) => void;
 
 /** Warnings the library wants a person to see (a layer left float, a non-finite weight allowed, ...). */

@@ -24,6 +24,10 @@ export interface Dataset {
   files: string[];
 }
 
+/**
+ * What loadData reads: a built-in set ('mnist', 'fashion-mnist') or your IDX/.npy files, which split, how many
+ * samples.
+ */
 export interface LoadDataOptions {
   /** A built-in dataset name ('mnist', 'fashion-mnist') or a path (IDX folder, .npy file, or `inputs.npy,labels.npy`). */
   source: string;

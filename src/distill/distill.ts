@@ -15,6 +15,7 @@ import { missingKernel, step } from './step.js';
 import { teacherLogits, teacherRows, type TeacherSource } from './teacher.js';
 import { yieldToEventLoop } from '../core/yield.js';
 
+/** Teacher, student, data and the distillation settings (temperature, alpha, epochs) for distill(). */
 export interface DistillOptions extends TeacherSource {
   /** The model trained in place. If it ends in a softmax, its pre-softmax tensor is trained (see `logitsOf`). */
   student: tf.LayersModel;

@@ -70,12 +70,14 @@ export type LoadedModel = LoadedLayersModel | LoadedGraphModel | LoadedOnnxModel
 /** The TensorFlow.js views. */
 export type LoadedTfjsModel = LoadedLayersModel | LoadedGraphModel;
 
+/** How loadModel reads a model: limits, and whether non-finite weights are an error. */
 export interface LoadOptions {
   /** Non-finite weights become a warning instead of an error. */
   allowNonFinite?: boolean;
   onWarn?: (message: string) => void;
 }
 
+/** How saveLayersModel writes: overwrite, weight encodings, shard size. */
 export interface SaveOptions {
   /** Replace an existing output. The input model is never overwritten, even with force. */
   force?: boolean;

@@ -10,6 +10,9 @@ import { evaluateQuality, type QualityBatches } from './quality.js';
 import { measureSize } from './size.js';
 import type { Measurement } from './types.js';
 
+/**
+ * What measureModel measures: the loaded model, optional labelled batches, a reference, latency settings, a budget.
+ */
 export interface MeasureModelOptions {
   loaded: LoadedModel;
   /** The model compressed from: enables agreement, meanKl, cosine, mse, psnr, and drop when data is labelled. */

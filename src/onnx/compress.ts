@@ -71,6 +71,10 @@ export interface CompressOnnxResult extends CompressedOnnxOutput {
   };
 }
 
+/**
+ * Prunes and/or quantizes an .onnx model (dynamic, static QDQ with calibration, weight storage) and reports what
+ * changed.
+ */
 export async function compressOnnx(options: CompressOnnxOptions): Promise<CompressOnnxResult> {
   if (options.quantize && options.weightStorage) {
     throw new ShrinkmlError('BAD_INPUT', 'choose INT8 quantization or weight-only storage, not both', { subject: '--weight-storage' });

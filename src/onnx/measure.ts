@@ -93,6 +93,10 @@ async function predictClasses(model: LoadedOnnxModel | LoadedModel, dataset: Dat
   return out;
 }
 
+/**
+ * measureModel for .onnx files: size, parameters, accuracy and latency in onnxruntime (onnxruntime-node by
+ * default).
+ */
 export async function measureOnnx(options: MeasureOnnxOptions): Promise<Measurement> {
   const { loaded, dataset } = options;
   const budget = options.budget === undefined ? undefined : toBudget(options.budget);

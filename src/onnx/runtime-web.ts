@@ -23,6 +23,7 @@ export interface WebRuntimeOptions {
 /** The parts of onnxruntime-web used here: the common API plus its global WebAssembly settings. */
 export type OrtWebModule = OrtModule & { env: { wasm: { numThreads?: number; wasmPaths?: unknown } } };
 
+/** onnxruntime-web (wasm or WebGPU) as the runtime for calibration and evaluation; loaded on first use. */
 export function webRuntime(options: WebRuntimeOptions = {}): OnnxRuntime {
   const ep = options.executionProvider ?? 'wasm';
   let loading: Promise<OrtWebModule> | undefined;

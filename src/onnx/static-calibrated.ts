@@ -27,6 +27,10 @@ export interface CalibratedStaticModel {
   folded: { conv: string; batchNorm: string }[];
 }
 
+/**
+ * Static QDQ int8 for an ONNX model: calibrates in the onnxruntime given (node or web) and quantizes with the
+ * ranges.
+ */
 export async function calibrateAndQuantizeStatic(input: ModelProto, options: CalibrateAndQuantizeOptions): Promise<CalibratedStaticModel> {
   const { model: folded, folded: foldedNodes } = foldBatchNorms(input);
   const calibration = await calibrateOnnx({ ...options.calibration, model: folded, exclude: options.exclude });

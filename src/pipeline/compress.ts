@@ -21,6 +21,7 @@ import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
 import { searchBudget, type SearchResult } from './search/search.js';
 import type { TrialRecord } from './search/types.js';
 
+/** Input model, pipeline config, data, budget and output for compressModel. */
 export interface CompressOptions {
   input: LoadedLayersModel;
   config: PipelineConfig;
@@ -50,6 +51,7 @@ export interface CompressOptions {
 
 export type CompressPhase = 'pipeline' | 'write' | 'measure' | 'report' | 'commit';
 
+/** What compressModel wrote and measured, with every budget-search trial. */
 export interface CompressResult {
   report: CompressReport;
   measurement: Measurement;
@@ -72,7 +74,10 @@ function describeMiss(c: CriterionResult): string {
   return `${c.criterion} failed by ${formatValue(kind, -c.margin)} (measured ${formatValue(kind, c.measured)})`;
 }
 
-/** A trial's failed criteria; a drop limit judged with a margin shows its numbers (the raw drop alone may be under the limit). */
+/**
+ * A trial's failed criteria; a drop limit judged with a margin shows its numbers (the raw drop alone may be under
+ * the limit).
+ */
 function describeTrialMisses(t: TrialRecord): string {
   return t.budget.criteria.filter((c) => !c.pass)
     .map((c) => (c.metric === 'drop' && t.accuracyMargin ? `${c.criterion} failed: ${t.accuracyMargin.verdict}` : describeMiss(c))).join('; ');

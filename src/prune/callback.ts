@@ -6,6 +6,7 @@ import { computeNMMasks } from './nm.js';
 import type { PruningSchedule } from './schedules/types.js';
 import { layersModelTargets, type LayerMatcher, type PrunableWeight } from './targets.js';
 
+/** Sparsity schedule, which layers to prune, and how often to update the masks during model.fit. */
 export interface PruningCallbackOptions {
   scope?: 'layer' | 'global';
   exclude?: LayerMatcher[];

@@ -20,6 +20,7 @@ export interface CalibrateOptions {
   onProgress?: ProgressFn;
 }
 
+/** The input range calibrate observed for every layer to quantize. */
 export interface CalibrationResult {
   /** Input range of each layer, as its observer chose it. */
   ranges: Record<string, Range>;

@@ -24,6 +24,9 @@ export interface LayerOverride {
   activations?: Partial<ActivationQuantConfig>;
 }
 
+/**
+ * A full quantization config (parseQuantConfig fills it from JSON data): global settings plus per-layer overrides.
+ */
 export interface QuantConfig {
   mode: QuantizeMode;
   weights: WeightQuantConfig;
@@ -39,6 +42,10 @@ export interface QuantConfig {
   overrides: LayerOverride[];
 }
 
+/**
+ * The quantization config used where a field is left out: int8 per-channel symmetric weights, entropy-calibrated
+ * inputs.
+ */
 export const DEFAULT_QUANT_CONFIG: Readonly<QuantConfig> = {
   mode: 'static',
   weights: { ...DEFAULT_WEIGHT_CONFIG },

@@ -97,6 +97,7 @@ function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Laye
   };
 }
 
+/** The int8 model convertToInt8 built, a per-layer report, and the weight encodings saveLayersModel needs. */
 export interface ConvertResult {
   model: tf.LayersModel;
   layers: LayerReport[];

@@ -11,6 +11,10 @@ export type Int8Execution = 'auto' | 'kernel' | 'emulate';
 
 let execution: Int8Execution = 'auto';
 
+/**
+ * How int8 layers run: 'auto' (int8 kernels where the backend has them), 'kernel' (required) or 'emulate' (float
+ * ops).
+ */
 export function setInt8Execution(mode: Int8Execution): void {
   execution = mode;
 }

@@ -45,7 +45,10 @@ async function defaultRuntime(): Promise<Runtime> {
   return defaultOnnxRuntime();
 }
 
-/** ONNX ModelProto files (.onnx): decoded with limits, run in onnxruntime, written atomically with the lineage embedded. */
+/**
+ * ONNX ModelProto files (.onnx): decoded with limits, run in onnxruntime, written atomically with the lineage
+ * embedded.
+ */
 export const onnxFormat: FormatAdapter<LoadedOnnxModel> = {
   name: 'onnx',
   kind: 'onnx',
@@ -134,6 +137,7 @@ function onnxWeights(model: ModelProto): WeightRef[] {
   return refs;
 }
 
+/** Reads an .onnx file with hard limits on untrusted bytes, as a LoadedModel (no onnxruntime needed). */
 export async function loadOnnx(source: string, options: LoadOptions & DecodeOptions = {}): Promise<LoadedOnnxModel> {
   const file = path.resolve(source);
   const shown = displayPath(file);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../../core/progress.js';
 import type { Dataset } from '../../data/types.js';
 import { trainSeeded, type EpochLog } from '../../train/seeded.js';
-import { settingsFor, type QuantConfig } from '../config.js';
+import { parseQuantConfig, settingsFor, type QuantConfig } from '../config.js';
+import { convertToInt8, type ConvertResult } from '../convert.js';
 import { copyWeightsByLayer, ModelGraph } from '../graph.js';
 import type { Range } from '../observers/types.js';
 import { INT8_CLASS, unsupportedReason } from '../support.js';
@@ -12,11 +13,14 @@ import { QatConv2D, QatDense, QatLayer } from './layers.js';
 export { QatConv2D, QatDense, QatLayer };
 export type { QatCallback };
 
+/** A model prepared for quantization-aware training, and the float model convertQat rebuilds from it. */
 export interface QatModel {
   /** The float model with fake-quant layers in place of the int8-convertible Dense/Conv2D. */
   model: tf.LayersModel;
   /** The prepared float model it came from (its topology is what convertQat rebuilds). */
   source: tf.LayersModel;
+  /** The config it was prepared with (quantizeModel records it; convertQat's int8 conversion uses it). */
+  config?: QuantConfig;
 }
 
 /**
@@ -53,13 +57,25 @@ export async function prepareQat(o: { model: tf.LayersModel; config: QuantConfig
   return { model, source: o.model };
 }
 
-/** The trained float weights (in the prepared model's topology) and the input ranges the QAT layers ended with. */
-export async function convertQat(qat: QatModel): Promise<{ model: tf.LayersModel; ranges: Record<string, Range> }> {
+/**
+ * The trained float weights (in the prepared model's topology) and the input ranges the QAT layers ended with; with
+ * `{ int8: true }`, the static int8 model those give (convertToInt8 with the learned ranges), ready for
+ * saveLayersModel (pass its weightEncodings) and stock tf.loadLayersModel after `import 'shrinkml/runtime'`.
+ */
+export async function convertQat(qat: QatModel, options?: { int8?: false }): Promise<{ model: tf.LayersModel; ranges: Record<string, Range> }>;
+export async function convertQat(qat: QatModel, options: { int8: true; config?: QuantConfig }): Promise<ConvertResult & { ranges: Record<string, Range> }>;
+export async function convertQat(qat: QatModel, options: { int8?: boolean; config?: QuantConfig } = {}): Promise<{ model: tf.LayersModel; ranges: Record<string, Range> }> {
   const model = await ModelGraph.fromModel(qat.source).build();
   copyWeightsByLayer(qat.model, model, new Set());
   const ranges: Record<string, Range> = {};
   for (const layer of qat.model.layers) if (layer instanceof QatLayer && layer.range) ranges[layer.name] = { ...layer.range };
-  return { model, ranges };
+  if (!options.int8) return { model, ranges };
+  try {
+    const config = options.config ?? qat.config ?? parseQuantConfig({ mode: 'qat' });
+    return { ...await convertToInt8({ model, mode: 'static', config, ranges }), ranges };
+  } finally {
+    model.dispose();
+  }
 }
 
 export interface QatSummary {

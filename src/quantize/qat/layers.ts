@@ -106,6 +106,9 @@ export abstract class QatLayer extends tf.layers.Layer {
   }
 }
 
+/**
+ * Dense with fake-quantized weights and input, trained by QAT (prepareQat/quantizeModel put it in place of Dense).
+ */
 export class QatDense extends QatLayer {
   static readonly className = 'ShrinkmlQatDense';
   readonly units: number;
@@ -140,6 +143,10 @@ export class QatDense extends QatLayer {
   }
 }
 
+/**
+ * Conv2D with fake-quantized weights and input, trained by QAT (prepareQat/quantizeModel put it in place of
+ * Conv2D).
+ */
 export class QatConv2D extends QatLayer {
   static readonly className = 'ShrinkmlQatConv2D';
   readonly filters: number;
