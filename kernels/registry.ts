@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { fusedBatchNormGradient } from './batch-norm-grad/index.js';
+import { batchNormGradCpu, batchNormGradWasm, fusedBatchNormGradient } from './batch-norm-grad/index.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter/index.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
@@ -33,6 +33,7 @@ export const KERNELS: KernelSpec[] = [
   depthwiseBackpropFilterWasm,
   depthwiseBackpropInputWasm,
   maxPoolGradWasm,
+  batchNormGradCpu, batchNormGradWasm,
   matMulInt8Cpu, matMulInt8Wasm,
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,

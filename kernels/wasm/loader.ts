@@ -27,6 +27,7 @@ export interface KernelExports {
   unpadChannels(src: number, rows: number, cp: number, dst: number, c: number): void;
   maxPoolGrad(x: number, dy: number, dx: number, ...dims: number[]): void;
   histogram(x: number, n: number, counts: number, bins: number, lo: number, scale: number): void;
+  batchNormGrad(x: number, dy: number, rows: number, c: number, ...rest: number[]): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (it is not exported as a type we can import cheaply). */

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dBackpropFilterSuite } from '../../kernels/conv2d-backprop-filter/cases.js';
 import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/cases.js';
+import { batchNormGradSuite } from '../../kernels/batch-norm-grad/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
@@ -19,7 +20,7 @@ import type { KernelCase, KernelSuite, TensorData } from '../../kernels/types.js
 const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
-  fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite,
+  fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, batchNormGradSuite,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 
@@ -28,9 +29,12 @@ async function run(backend: string, suite: KernelSuite, c: KernelCase): Promise<
   expect(tf.getBackend()).toBe(backend);
   const before = tf.memory().numTensors;
   const inputs = Object.fromEntries(Object.entries(c.inputs).map(([k, v]) => [k, tf.tensor(v.values, v.shape, v.dtype)]));
-  const out = tf.engine().runKernel(suite.kernelName, inputs, c.attrs) as tf.Tensor;
-  const result: TensorData = { shape: out.shape, dtype: out.dtype as 'float32', values: out.dataSync() as Float32Array };
-  tf.dispose([out, ...Object.values(inputs)]);
+  const out = tf.engine().runKernel(suite.kernelName, inputs, c.attrs) as tf.Tensor | tf.Tensor[];
+  // A kernel with several outputs is compared as their values one after the other.
+  const outs = Array.isArray(out) ? out : [out];
+  const values = outs.length === 1 ? outs[0]!.dataSync() as Float32Array : Float32Array.from(outs.flatMap((o) => Array.from(o.dataSync())));
+  const result: TensorData = { shape: outs.length === 1 ? outs[0]!.shape : [values.length], dtype: outs[0]!.dtype as 'float32', values };
+  tf.dispose([...outs, ...Object.values(inputs)]);
   expect(tf.memory().numTensors).toBe(before);
   return result;
 }

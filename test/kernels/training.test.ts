@@ -86,7 +86,47 @@ async function lossCurve(backend: string, steps: number): Promise<number[]> {
   return losses;
 }
 
+describe('BatchNorm training gradient: one kernel on wasm (FusedBatchNormGrad) = the composite on cpu', () => {
+  it.each([[[8, 6, 6, 6]], [[5, 4, 4, 3]], [[12, 7]]])('x %j through moments, as tfjs-layers trains it', async (shape) => {
+    const grads = async (backend: string) => {
+      await tf.setBackend(backend);
+      const C = shape[shape.length - 1]!;
+      const x = rnd(shape, 21), gamma = tf.add(rnd([C], 22), 1.5), beta = rnd([C], 23), probe = rnd(shape, 24);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(a, shape.slice(0, -1).map((_, i) => i));
+        return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b, g, 1e-3), probe));
+      };
+      let gs: tf.Tensor[] = [];
+      const profile = await tf.profile(() => { gs = tf.grads(f)([x, gamma, beta]); return gs; });
+      expect(profile.kernelNames.includes('FusedBatchNormGrad')).toBe(backend === 'wasm');
+      const out = await Promise.all(gs.map((g) => g.data()));
+      tf.dispose([x, gamma, beta, probe, ...gs]);
+      return out;
+    };
+    const cpu = await grads('cpu');
+    const wasm = await grads('wasm');
+    for (const [i, want] of cpu.entries()) {
+      const scale = Math.max(...Array.from(want, Math.abs));
+      for (let j = 0; j < want.length; j++) expect(Math.abs(wasm[i]![j]! - want[j]!)).toBeLessThan(1e-4 * (1 + scale));
+    }
+  });
+});
+
 describe('a CNN trains on wasm', () => {
+  it('computes no input gradient for the first conv (its input is data: tfjs prunes it from the tape)', async () => {
+    await tf.setBackend('wasm');
+    const model = lenetLike();
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+    const x = rnd([4, 12, 12, 1], 11);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
+    const profile = await tf.profile(async () => { await model.trainOnBatch(x, y); });
+    const count = (name: string) => profile.kernels.filter((k) => k.name === name).length;
+    expect(count('Conv2DBackpropFilter')).toBe(2); // both convs' filters
+    expect(count('Conv2DBackpropInput')).toBe(1); // the second conv only
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   it('follows the cpu loss curve for 6 SGD steps', async () => {
     const cpu = await lossCurve('cpu', 6);
     const wasm = await lossCurve('wasm', 6);

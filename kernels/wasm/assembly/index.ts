@@ -5,3 +5,4 @@ export { widenRows, im2colRows, im2colRange, gemmI8 } from './int8';
 export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
 export { quantizeRows, depthwiseI8, maxPoolI8, avgPoolI8 } from './int8-fused';
+export { batchNormGrad } from './batchnorm';
