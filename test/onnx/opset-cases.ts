@@ -15,7 +15,7 @@ export interface UpgradeCase {
   feeds: Record<string, HostTensor>;
   /** The rewrites the converter reports ('Clip-11': 2). */
   rewritten: Record<string, number>;
-  /** onnx's converter cannot convert it, or changes the results (its Resize 10→11 keeps half_pixel coordinates). */
+  /** onnx's converter changes the results (its Resize 10→11 keeps half_pixel coordinates: linear modes differ). */
   pythonDiffers?: string;
 }
 
@@ -83,7 +83,6 @@ export const UPGRADE_CASES: UpgradeCase[] = [
     name: 'Upsample-9 (nearest) → Resize-11',
     model: () => single(9, (g, i) => g.op('Upsample', [i, g.constant('scales', [4], [1, 1, 2, 3])], { attrs: [attr.string('mode', 'nearest')] }), [1, 2, 3, 4], 4),
     target: 11, feeds: x([1, 2, 3, 4]), rewritten: { 'Upsample-10': 1, 'Resize-11': 1 },
-    pythonDiffers: "onnx's Resize 10→11 adapter keeps Resize-11's default half_pixel coordinates",
   },
   {
     name: 'Upsample-7 (linear, scales attribute) → Resize-11',
@@ -95,7 +94,6 @@ export const UPGRADE_CASES: UpgradeCase[] = [
     name: 'Resize-10 downscaling (nearest) → Resize-11',
     model: () => single(10, (g, i) => g.op('Resize', [i, g.initializer('scales', [4], [1, 1, 0.5, 0.5])], { attrs: [attr.string('mode', 'nearest')] }), [1, 1, 6, 6], 4),
     target: 11, feeds: x([1, 1, 6, 6]), rewritten: { 'Resize-11': 1 },
-    pythonDiffers: "onnx's Resize 10→11 adapter keeps Resize-11's default half_pixel coordinates",
   },
   {
     name: 'BatchNormalization-7 with spatial=1 → opset 13',

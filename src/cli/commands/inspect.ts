@@ -4,6 +4,7 @@ import type { CliCommand } from '../command.js';
 import { formatBytes } from '../shared/format.js';
 import { inspectOnnx } from '../../onnx/inspect.js';
 import { measureOnnx } from '../../onnx/measure.js';
+import { assertValidGraph } from '../../onnx/opset/validate.js';
 import { describeIo, disposeLoaded, int8Hints, loadAnyModelForCli } from '../shared/model.js';
 import { addJsonOption, addModelLoadOptions } from '../shared/options.js';
 import { formatLayers, formatMeasurement } from '../shared/report.js';
@@ -21,6 +22,8 @@ export const inspectCommand: CliCommand = {
       await selectBackend({ backend: 'cpu' });
       const loaded = await loadAnyModelForCli(modelPath, flags, io);
       try {
+        // Refuse what onnxruntime would refuse (unknown op, cycle, ...) rather than describe it as a model.
+        if (loaded.kind === 'onnx') assertValidGraph(loaded.model, loaded.source);
         const m = loaded.kind === 'onnx' ? await measureOnnx({ loaded, latency: false }) : await measureModel({ loaded, latency: false, ...int8Hints(loaded) });
         const onnx = loaded.kind === 'onnx' ? inspectOnnx(loaded.model, loaded.source) : undefined;
         const shapes = describeIo(loaded);
