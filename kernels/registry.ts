@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradCpu, batchNormGradWasm, fusedBatchNormGradient } from './batch-norm-grad/index.js';
+import { batchMatMulWasm } from './batch-matmul/index.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter/index.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
@@ -34,6 +35,7 @@ export const KERNELS: KernelSpec[] = [
   depthwiseBackpropInputWasm,
   maxPoolGradWasm,
   batchNormGradCpu, batchNormGradWasm,
+  batchMatMulWasm,
   matMulInt8Cpu, matMulInt8Wasm,
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,
@@ -66,7 +68,11 @@ export async function registerKernels(): Promise<void> {
     if (!tf.findBackendFactory(k.backendName)) continue;
     const existing = tf.getKernel(k.kernelName, k.backendName);
     if (existing === k) continue;
-    if (existing) tf.unregisterKernel(k.kernelName, k.backendName);
+    if (existing) {
+      // A kernel that handles some cases itself hands the rest to the one it replaces.
+      (k as KernelSpec & { replaces?: (previous: KernelSpec) => void }).replaces?.(existing);
+      tf.unregisterKernel(k.kernelName, k.backendName);
+    }
     tf.registerKernel(k);
   }
   for (const g of GRADIENTS) {

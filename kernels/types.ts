@@ -26,6 +26,8 @@ export interface KernelSuite {
   reference: (c: KernelCase) => TensorData;
   /** Largest allowed |got - want| / (1 + |want|); 0 means bit-exact. */
   tolerance: number;
+  /** The backends whose kernel is ours (default: every backend the runner has); others keep their own. */
+  backends?: string[];
 }
 
 /** What tfjs passes a kernel function; backends are typed where used (cpu and wasm expose different internals). */

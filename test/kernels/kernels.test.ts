@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conv2dBackpropFilterSuite } from '../../kernels/conv2d-backprop-filter/cases.js';
 import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/cases.js';
+import { batchMatMulSuite } from '../../kernels/batch-matmul/cases.js';
 import { batchNormGradSuite } from '../../kernels/batch-norm-grad/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
@@ -21,6 +22,7 @@ const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
   fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, batchNormGradSuite,
+  batchMatMulSuite,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 
@@ -60,7 +62,7 @@ beforeAll(async () => {
 
 describe.each(SUITES.map((s) => [s.kernelName, s] as const))('%s', (_name, suite) => {
   const cases = suite.cases();
-  it.each(BACKENDS.flatMap((b) => cases.map((c) => [b, c.name, c] as const)))('%s: %s', async (backend, _n, c) => {
+  it.each(BACKENDS.filter((b) => suite.backends?.includes(b) ?? true).flatMap((b) => cases.map((c) => [b, c.name, c] as const)))('%s: %s', async (backend, _n, c) => {
     const want = suite.reference(c);
     const got = await run(backend, suite, c);
     expect(got.shape).toEqual(want.shape);

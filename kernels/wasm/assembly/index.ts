@@ -6,3 +6,4 @@ export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
 export { quantizeRows, depthwiseI8, maxPoolI8, avgPoolI8 } from './int8-fused';
 export { batchNormGrad } from './batchnorm';
+export { matmulTN } from './matmul';
