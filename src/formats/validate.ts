@@ -87,7 +87,7 @@ export function checkFinite({ entries, data, file, allowNonFinite, onWarn }: Fin
       `(first ${found.first} at index ${found.index})`;
     if (!allowNonFinite) {
       throw new ShrinkmlError('NON_FINITE', message, {
-        subject: entry.name, suggestion: 'retrain or repair the weights, or pass allowNonFinite (--allow-non-finite) to load anyway',
+        subject: entry.name, suggestion: 'retrain or repair the weights, or pass allowNonFinite (--allow-nonfinite) to load anyway',
       });
     }
     onWarn?.(`${message}; loading anyway (allowNonFinite)`);

@@ -69,7 +69,7 @@ function chooseMetrics(options: EvaluateQualityOptions, firstHasLabels: boolean)
   for (const m of chosen) {
     if (m.needs === 'reference' && !options.reference) {
       throw new ShrinkmlError('BAD_INPUT', `metric ${m.name} compares against a reference model, and none was given`, {
-        subject: '--metrics', suggestion: 'pass a reference model (--reference) or drop this metric',
+        subject: 'metrics', suggestion: 'pass a reference model (--reference) or drop this metric',
       });
     }
   }

@@ -46,7 +46,8 @@ export function inputShapes(model: AnyModel, batchSize: number, given?: number[]
     if (axis === 0) return batchSize;
     if (d === null || d === undefined || d < 0) {
       throw new ShrinkmlError('BAD_INPUT', `model input ${i} has a free dimension at axis ${axis} (shape [${shape.join(', ')}])`, {
-        subject: '--input-shape', suggestion: 'give the input shape without the batch dimension, e.g. --input-shape 28,28,1',
+        // No command takes an input shape yet (the real-model issues add one): say what is wrong, advise nothing false.
+        subject: `input ${i}`, suggestion: 'export the model with a fixed input shape (only the batch dimension may be free)',
       });
     }
     return d;

@@ -36,7 +36,7 @@ type End =
 
 export function pruneChannelsOnnx(input: ModelProto, options: ChannelPruneOptions): { model: ModelProto; report: ChannelPruneReport } {
   if (!(Number.isFinite(options.fraction) && options.fraction >= 0 && options.fraction < 1)) {
-    throw new ShrinkmlError('BAD_INPUT', `channel fraction ${options.fraction} is out of range [0, 1)`, { subject: '--prune-channels' });
+    throw new ShrinkmlError('BAD_INPUT', `channel fraction ${options.fraction} is out of range [0, 1)`, { subject: '--prune' });
   }
   const model = cloneModel(input);
   const g = new GraphEditor(model);

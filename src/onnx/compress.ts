@@ -77,7 +77,7 @@ export interface CompressOnnxResult extends CompressedOnnxOutput {
  */
 export async function compressOnnx(options: CompressOnnxOptions): Promise<CompressOnnxResult> {
   if (options.quantize && options.weightStorage) {
-    throw new ShrinkmlError('BAD_INPUT', 'choose INT8 quantization or weight-only storage, not both', { subject: '--weight-storage' });
+    throw new ShrinkmlError('BAD_INPUT', 'choose INT8 quantization or weight-only storage, not both', { subject: '--quantize' });
   }
   if (options.quantize === 'static' && !options.calibration) {
     throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data', suggestion: 'pass --data mnist (or a path), or use --quantize dynamic' });
@@ -100,7 +100,7 @@ export async function compressOnnx(options: CompressOnnxOptions): Promise<Compre
   } else if (options.weightStorage) {
     ({ model, report: report.weightOnly } = storeWeights(model, { format: options.weightStorage }));
   }
-  report.verify = await verifyOnnx({ reference: loaded.model, candidate: model, dataset });
+  report.verify = await verifyOnnx({ reference: loaded.model, candidate: model, dataset, labels: { reference: options.path, candidate: `${options.out} (compressed)` } });
   const written = await writeCompressedOnnx({ model, input: loaded, options, report, calibration: dataset });
   return { ...written, inputBytes: loaded.bytes.length, report };
 }

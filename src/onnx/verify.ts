@@ -18,7 +18,11 @@ export interface VerifyResult {
   top1Agreement: number;
 }
 
-export async function verifyOnnx(options: { reference: ModelProto; candidate: ModelProto; dataset?: Dataset; samples?: number }): Promise<VerifyResult | undefined> {
+export async function verifyOnnx(options: {
+  reference: ModelProto; candidate: ModelProto; dataset?: Dataset; samples?: number;
+  /** How onnxruntime's refusals name the two models (the input file, the output being built). */
+  labels?: { reference: string; candidate: string };
+}): Promise<VerifyResult | undefined> {
   const inputs = graphInputs(options.reference, 'reference');
   if (inputs.length !== 1 || inputs[0]!.dtype !== 'float') return undefined;
   const input = inputs[0]!;
@@ -35,7 +39,11 @@ export async function verifyOnnx(options: { reference: ModelProto; candidate: Mo
     feed = { data, dims: dims as number[] };
   }
   const feeds = { [input.name]: feed };
-  const [a, b] = await Promise.all([runOnnx({ bytes: encodeOnnx(options.reference), feeds }), runOnnx({ bytes: encodeOnnx(options.candidate), feeds })]);
+  const labels = options.labels ?? { reference: 'reference', candidate: 'candidate' };
+  const [a, b] = await Promise.all([
+    runOnnx({ bytes: encodeOnnx(options.reference), feeds, session: { label: labels.reference } }),
+    runOnnx({ bytes: encodeOnnx(options.candidate), feeds, session: { label: labels.candidate } }),
+  ]);
   const name = options.reference.graph!.output![0]!.name!;
   const x = a[name]!;
   const y = b[name]!;

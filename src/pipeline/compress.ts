@@ -45,6 +45,8 @@ export interface CompressOptions {
    * 'commit' comes after everything is staged, just before the output appears at `out`.
    */
   onPhase?: (phase: CompressPhase) => void | Promise<void>;
+  /** The output, opened (locked, checked) by the caller before its own slow work; default: opened here. Committed or discarded here. */
+  output?: ModelOutput;
   /** Record absolute paths of the input and data in lineage and report (default: relative to the output, with hashes). */
   absolutePaths?: boolean;
 }
@@ -102,7 +104,7 @@ function verdictMessage(check: NonNullable<Measurement['budget']>, split: string
 export async function compressModel(o: CompressOptions): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
   // Lock and check the destination before any work: a second writer or an existing --out fails in a second.
-  const output = await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
+  const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
   let run: PipelineRun | undefined;
   try {
     const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { ShrinkmlError } from '../core/errors.js';
 import { assertSchema, type ObjectSchema } from './schema.js';
 import { STEP_NAMES, getStep } from './steps/index.js';
@@ -54,6 +54,37 @@ export const PIPELINE_SCHEMA: ObjectSchema = {
   },
 };
 
+/**
+ * Hard limits on a config, which is untrusted input: a 53 MB config with a million steps ran for minutes and its
+ * YAML twin exhausted V8's heap. Far above any real pipeline; each error names the limit.
+ */
+export const CONFIG_LIMITS = { bytes: 1_000_000, steps: 64, stringLength: 1000, arrayItems: 10_000, depth: 16 } as const;
+
+function checkLimits(value: unknown, source: string): void {
+  const fail = (message: string, subject: string) => {
+    throw new ShrinkmlError('LIMIT', `${source}: ${message}`, { subject, suggestion: 'a pipeline config is a short list of steps; see `shrinkml compress --help`' });
+  };
+  const steps = (value as { steps?: unknown } | null)?.steps;
+  if (Array.isArray(steps) && steps.length > CONFIG_LIMITS.steps) fail(`steps has ${steps.length} entries; the limit is ${CONFIG_LIMITS.steps}`, 'steps');
+  const walk = (v: unknown, at: string, depth: number): void => {
+    if (depth > CONFIG_LIMITS.depth) fail(`${at} is nested deeper than ${CONFIG_LIMITS.depth} levels`, at);
+    if (typeof v === 'string') {
+      if (v.length > CONFIG_LIMITS.stringLength) fail(`${at} is ${v.length} characters long; the limit is ${CONFIG_LIMITS.stringLength}`, at);
+    } else if (Array.isArray(v)) {
+      if (v.length > CONFIG_LIMITS.arrayItems) fail(`${at} has ${v.length} items; the limit is ${CONFIG_LIMITS.arrayItems}`, at);
+      v.forEach((item, i) => walk(item, `${at}[${i}]`, depth + 1));
+    } else if (v && typeof v === 'object') {
+      const entries = Object.entries(v);
+      if (entries.length > CONFIG_LIMITS.arrayItems) fail(`${at} has ${entries.length} fields; the limit is ${CONFIG_LIMITS.arrayItems}`, at);
+      for (const [k, item] of entries) {
+        if (k.length > CONFIG_LIMITS.stringLength) fail(`a field name under ${at} is ${k.length} characters long; the limit is ${CONFIG_LIMITS.stringLength}`, at);
+        walk(item, at === '(root)' ? k : `${at}.${k}`, depth + 1);
+      }
+    }
+  };
+  walk(value, '(root)', 0);
+}
+
 /** Steps that decide how weights are stored; two of them would fight over the same weights. */
 const STORAGE: readonly StepName[] = ['cluster', 'qat', 'ptq', 'weight-format'];
 
@@ -62,6 +93,7 @@ const STORAGE: readonly StepName[] = ['cluster', 'qat', 'ptq', 'weight-format'];
  * `source` and the path of the bad field, e.g. `pipeline.json: steps[1].options.sparsity must be ≤ 1`.
  */
 export function parsePipelineConfig(value: unknown, source = 'pipeline config'): PipelineConfig {
+  checkLimits(value, source);
   assertSchema(value, PIPELINE_SCHEMA, { source });
   const raw = value as Omit<PipelineConfig, 'steps' | 'version' | 'seed'> & { steps: { step: string; options?: Record<string, unknown> }[]; seed?: number; version?: 1; $schema?: string };
   const steps = raw.steps.map((s, i): StepConfig => {
@@ -117,8 +149,16 @@ function checkOrder(steps: StepConfig[], source: string): void {
 export async function loadPipelineConfig(file: string): Promise<PipelineConfig> {
   let text: string;
   try {
+    // Size first: the parsers hold the whole document (and YAML its node tree) in memory.
+    const { size } = await stat(file);
+    if (size > CONFIG_LIMITS.bytes) {
+      throw new ShrinkmlError('LIMIT', `${file}: the pipeline config is ${size} bytes; the limit is ${CONFIG_LIMITS.bytes}`, {
+        subject: file, suggestion: 'a pipeline config is a short list of steps; see `shrinkml compress --help`',
+      });
+    }
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof ShrinkmlError) throw e;
     const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
     throw new ShrinkmlError(missing ? 'NOT_FOUND' : 'BAD_INPUT', `${file}: cannot read the pipeline config (${(e as Error).message})`, { subject: file, cause: e });
   }

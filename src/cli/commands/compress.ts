@@ -2,10 +2,10 @@ import { InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
-import { loadData } from '../../data/index.js';
+import { loadData, planLayout } from '../../data/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import {
-  compressModel, configFromFlags, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
+  checkJournal, compressModel, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
 } from '../../pipeline/index.js';
 import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type StructuredRecipe } from '../../prune/index.js';
 import { OBSERVER_NAMES } from '../../quantize/index.js';
@@ -14,6 +14,7 @@ import { QUANTIZE_HELP } from '../../quantize/index.js';
 import { ONNX_COMPRESS_HELP } from '../../onnx/help.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { handleSignals, pauseForTests, type StopControl } from '../signals.js';
+import type { BackendChoice } from '../../backends/index.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { checkBudgetFlags, type EvaluateFlags } from '../shared/evaluate.js';
 import { disposeLoaded, loadModelForCli } from '../shared/model.js';
@@ -174,9 +175,19 @@ export const compressCommand: CliCommand = {
         if (/\.onnx$/i.test(modelPath)) return await compressOnnxForCli(modelPath, flags as never, io, stop.signal);
         await compressLayers(modelPath, flags, io, stop);
       } catch (e) {
-        if (!stop.signal.aborted || (isShrinkmlError(e) && e.code === 'INTERRUPTED' && e.message.includes('--resume'))) throw e;
         const journal = journalPath(path.resolve(flags.out));
-        throw new ShrinkmlError('INTERRUPTED', `interrupted; nothing was written${existsSync(journal) ? `; trials so far are in ${journal}, rerun with --resume to continue` : ''}`, { cause: e });
+        const kept = existsSync(journal);
+        if (stop.signal.aborted && !(isShrinkmlError(e) && e.code === 'INTERRUPTED' && e.message.includes('--resume'))) {
+          throw new ShrinkmlError('INTERRUPTED', `interrupted; nothing was written${kept ? `; trials so far are in ${journal}, rerun with --resume to continue` : ''}`, { cause: e });
+        }
+        // A failed search keeps its journal (by design, for --resume): the one line says where it is. Not when the
+        // journal itself, or another run's lock, is the problem.
+        if (kept && isShrinkmlError(e) && e.subject !== '--resume' && e.code !== 'EXISTS' && !e.message.includes(journal)) {
+          throw new ShrinkmlError(e.code, e.message, {
+            subject: e.subject, cause: e, suggestion: [e.suggestion, `trials so far are in ${journal}; --resume continues from them`].filter(Boolean).join('; '),
+          });
+        }
+        throw e;
       } finally {
         stop.release();
       }
@@ -185,6 +196,11 @@ export const compressCommand: CliCommand = {
 };
 
 async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo, stop: StopControl): Promise<void> {
+  if (/\.onnx$/i.test(flags.out)) {
+    throw new ShrinkmlError('BAD_INPUT', `--out ${flags.out}: a TensorFlow.js model is written as a folder or a .json file`, {
+      subject: '--out', suggestion: 'to get ONNX, compress to a folder, then `shrinkml convert <folder> --out model.onnx`',
+    });
+  }
   // Everything that can be checked without loading anything fails first.
   const config = await resolveConfig(flags);
   const budget = checkBudgetFlags(flags);
@@ -226,11 +242,24 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
     if (existsSync(out) && !flags.force) {
       throw new ShrinkmlError('EXISTS', `${out}: already exists`, { subject: out, suggestion: 'pass force (--force) to replace it' });
     }
-    // Bad data fails before the backend is probed (built-in sets are read once per process, so this costs little).
-    if (flags.data) await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
-    const choice = await useBackend(flags.backend, io);
+    // The output (lock, destination checks), a --resume journal and the data fail before the backend is probed
+    // (built-in sets are read once per process, so loading them here costs little).
+    const output = await ModelOutput.open({ out: flags.out, force: flags.force, protect: [input.descriptorPath, ...input.weightFiles] });
+    let choice: BackendChoice;
+    try {
+      if (flags.resume && budget && config.steps.length) checkJournal(journalPath(out));
+      if (flags.data) {
+        // Samples that cannot feed the model fail here too, not after minutes of training.
+        const dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+        planLayout(dataset, input.model.inputs[0]?.shape ?? []);
+      }
+      choice = await useBackend(flags.backend, io);
+    } catch (e) {
+      output.discard();
+      throw e;
+    }
     const result = await compressModel({
-      input, config, out: flags.out, force: flags.force, budget, search, absolutePaths: flags.absolutePaths,
+      input, config, out: flags.out, force: flags.force, budget, search, absolutePaths: flags.absolutePaths, output,
       data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
       latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
       onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,

@@ -66,11 +66,12 @@ Examples:
             throw new ShrinkmlError('BUDGET', 'budget criteria compare against a reference model, and none is known', { subject: '--budget', suggestion: 'pass --reference <original model>' });
           }
           const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
-          io.stderr('runtime: onnxruntime-node (CPU)\n');
           measurement = await measureOnnx({
             loaded, reference, dataset, batchSize: flags.batchSize, budget: flags.budget, onProgress: stderrProgress(io),
             latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
           });
+          // Said once it ran: a model onnxruntime refuses then fails with exactly one line.
+          io.stderr('runtime: onnxruntime-node (CPU)\n');
         } else {
           if (reference?.kind === 'onnx') {
             throw new ShrinkmlError('UNSUPPORTED', `${referencePath}: an ONNX reference can only be compared with an ONNX model`, { subject: '--reference' });

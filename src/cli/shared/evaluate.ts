@@ -1,4 +1,4 @@
-import { batches, loadData, type Dataset, type Split } from '../../data/index.js';
+import { batches, loadData, planLayout, type Dataset, type Split } from '../../data/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { LoadedTfjsModel as LoadedModel } from '../../formats/types.js';
 import { measureModel, toBudget, type Budget, type Measurement } from '../../measure/index.js';
@@ -69,7 +69,10 @@ export async function evaluateForCli(options: {
   const progress = stderrProgress(io);
   let dataset: Dataset | undefined;
   // Bad data fails here, as one line: before the backend is probed and before any progress line.
-  if (flags.data) dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+  if (flags.data) {
+    dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+    planLayout(dataset, loaded.model.inputs[0]?.shape ?? []);
+  }
   await options.beforeMeasure?.();
   if (dataset) io.stderr(`data: ${flags.data} (${flags.split} split, ${dataset.count} samples)\n`);
   const inputShape = loaded.model.inputs[0]?.shape ?? [];

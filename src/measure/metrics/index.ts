@@ -14,7 +14,7 @@ export function getMetric(name: string): Metric {
   const found = METRICS.find((m) => m.name === name);
   if (!found) {
     throw new ShrinkmlError('BAD_INPUT', `unknown metric '${name}'`, {
-      subject: '--metrics', suggestion: `use one of ${METRICS.map((m) => m.name).join(', ')}`,
+      subject: 'metrics', suggestion: `use one of ${METRICS.map((m) => m.name).join(', ')}`,
     });
   }
   return found;
