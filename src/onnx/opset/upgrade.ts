@@ -17,7 +17,7 @@ export interface OpsetUpgrade {
   model: ModelProto;
   from: number;
   to: number;
-  /** Nodes rewritten, by `Op-version` of the form they took ('Clip-11': 28). */
+  /** Nodes rewritten, by op and the version it was rewritten to ('Clip-11': 28; 'Upsample-10' for Upsample → Resize). */
   rewritten: Record<string, number>;
 }
 
