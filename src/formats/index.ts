@@ -1,3 +1,4 @@
+import { resolveBundledModel } from './bundled.js';
 import { tfjsGraph } from './graph.js';
 import { tfjsLayers } from './layers.js';
 import { onnxFormat } from './onnx/adapter.js';
@@ -21,9 +22,12 @@ export function disposeLoaded(model: LoadedModel | undefined): void {
   if (model) formatOf(model).dispose(model);
 }
 
-/** Load a model from a folder or file, whatever its format; see ./registry.ts for the dispatch rules. */
+/**
+ * Load a model from a folder or file, whatever its format (see ./registry.ts for the dispatch rules), or one of the
+ * models shipped in the package by name ('mnist-lenet5').
+ */
 export function loadModel(path: string, options: LoadOptions = {}): Promise<LoadedModel> {
-  return loadWith(formats, path, options);
+  return loadWith(formats, resolveBundledModel(path), options);
 }
 
 export { saveLayersModel } from './save.js';

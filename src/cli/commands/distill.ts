@@ -115,8 +115,8 @@ final report (default test). --limit applies to every split (quick checks).
 
 Examples:
   $ shrinkml distill --teacher mnist-lenet-300-100 --student-width 0.25 --data mnist --epochs 5 --out /tmp/student
-  $ shrinkml distill --teacher mnist-teacher --student my-mlp/ --data mnist --temperature 4 --alpha 0.3 \\
-      --out /tmp/student --budget "drop<=0.5%"`);
+  $ shrinkml distill --teacher mnist-teacher --student mnist-lenet5 --data mnist --temperature 4 --alpha 0.3 \\
+      --out /tmp/student-2 --budget "drop<=0.5%"`);
     cmd.action(async (flags: DistillFlags) => {
       // Usage errors first, before any slow loading.
       if ((flags.student === undefined) === (flags.studentWidth === undefined)) {

@@ -36,7 +36,7 @@ export const evalCommand: CliCommand = {
     cmd.addHelpText('after', `
 Examples:
   $ shrinkml eval mnist-lenet-300-100 --data mnist
-  $ shrinkml eval small/ --data mnist --reference mnist-lenet-300-100 --budget "gzip<=200KB,drop<=0.5%" --json`);
+  $ shrinkml eval /tmp/small --data mnist --reference mnist-lenet-300-100 --budget "gzip<=200KB,drop<=0.5%" --json`);
     cmd.action(async (modelPath: string, flags: EvalFlags) => {
       // Inputs first, the backend last: a bad model, budget or data fails as one line before anything is probed,
       // and an ONNX model never probes a tfjs backend at all.
