@@ -20,7 +20,7 @@ import { getMetric } from '../src/measure/metrics/index.js';
 import { pruneGraphWeights } from '../src/prune/graph-weights.js';
 import { dirOf, PHOTOS } from './fetch-real-models.js';
 import { compressLayersWeights } from '../src/quantize/layers-weights.js';
-import { withWeightCodeDecoding } from '../src/formats/weight-codes.js';
+import { hasWeightCodes, withWeightCodeDecoding } from '../src/formats/weight-codes.js';
 import { sentences, tokenizeUse } from './real-models-text.js';
 
 interface Mode { name: string; weights: GraphWeightMode; prune?: number }
@@ -104,7 +104,7 @@ async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Ru
     return { run: (x) => { const y = m.execute(x as tf.NamedTensorMap); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
   }
   // weights:int8/int4 Layers models need the runtime's decoder (the Layers format has no Mul to apply scales).
-  const coded = JSON.parse(readFileSync(jsonPath, 'utf8')).shrinkml?.weightCodes;
+  const coded = hasWeightCodes(JSON.parse(readFileSync(jsonPath, 'utf8')).weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights));
   const m = await tf.loadLayersModel(coded ? withWeightCodeDecoding(stockHandler(jsonPath)) : stockHandler(jsonPath));
   return { run: (x) => { const y = m.predict(x as tf.Tensor); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
 }

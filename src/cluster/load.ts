@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { displayPath, readModel } from '../formats/read.js';
 import type { LoadedLayersModel, LoadOptions } from '../formats/types.js';
+import { decodeWeightCodes } from '../formats/weight-codes.js';
 import { decodeClusteredArtifacts, hasClusteredWeights } from './format.js';
 
 /**
@@ -12,7 +13,8 @@ import { decodeClusteredArtifacts, hasClusteredWeights } from './format.js';
 export async function loadClusteredLayers(source: string, options: LoadOptions = {}): Promise<LoadedLayersModel & { weightBits: Record<string, number> }> {
   const read = await readModel(source, options);
   const file = displayPath(read.descriptor.descriptorPath);
-  const decoded = await decodeClusteredArtifacts(read.artifacts);
+  // int8/int4 weight codes (weights:int8|int4) decode here too: this is the loader compress measures outputs with.
+  const decoded = decodeWeightCodes(await decodeClusteredArtifacts(read.artifacts));
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel({ load: async () => decoded });

@@ -1,5 +1,7 @@
 import { ShrinkmlError } from '../core/errors.js';
 import { weightRanges, type ManifestEntry } from './manifest.js';
+import { encodeGraphWeight } from './graph/quantize.js';
+import type { WeightRole } from './graph/roles.js';
 import type { WeightEncoding, WeightEncodings } from './types.js';
 
 /**
@@ -33,7 +35,10 @@ export function encodeWeights({ entries, data, encodings }: EncodeOptions): Enco
     if (!values.every(Number.isFinite)) {
       throw new ShrinkmlError('NON_FINITE', `weight '${entry.name}' has non-finite values; cannot store it as ${encoding}`, { subject: entry.name });
     }
-    if (encoding === 'float16') {
+    if (encoding === 'int8' || encoding === 'int4') {
+      const coded = encodeGraphWeight({ weight: { name: entry.name, shape: entry.shape, dtype: 'float32', stored: 'float32', values, entry, raw: bytes }, role: layersRole(entry), mode: encoding });
+      for (const part of coded.parts) { out.push(part.entry); parts.push(part.bytes); }
+    } else if (encoding === 'float16') {
       out.push({ ...entry, quantization: { dtype: 'float16' } });
       parts.push(new Uint8Array(toFloat16(values).buffer));
     } else {
@@ -45,14 +50,28 @@ export function encodeWeights({ entries, data, encodings }: EncodeOptions): Enco
   return { entries: out, data: concat(parts) };
 }
 
+/**
+ * What a Layers weight is to int8/int4 (see graph/roles.ts), from its name: depthwise kernels have a channel per
+ * (in, multiplier), embeddings a row per id, other kernels of rank ≥ 2 their output channels last; the rest
+ * (biases, normalisation terms) are values, stored float16.
+ */
+function layersRole(entry: ManifestEntry): WeightRole {
+  const r = entry.shape.length;
+  const none = { kind: 'other' as const, channelAxes: [], reduceAxes: [], readers: [] };
+  if (/depthwise_kernel$/.test(entry.name)) return r === 4 ? { kind: 'depthwise', channelAxes: [2, 3], reduceAxes: [0, 1], readers: [] } : none;
+  if (/embeddings$/.test(entry.name)) return r === 2 ? { kind: 'embedding', channelAxes: [0], reduceAxes: [1], readers: [] } : none;
+  if (r < 2 || !/kernel(_\d+)?$/.test(entry.name)) return none;
+  return { kind: 'conv', channelAxes: [r - 1], reduceAxes: Array.from({ length: r - 1 }, (_, i) => i), readers: [] };
+}
+
 function pickEncoding(entry: ManifestEntry, encodings: WeightEncodings | undefined): WeightEncoding {
   const chosen = typeof encodings === 'function'
     ? encodings({ name: entry.name, shape: entry.shape, dtype: entry.dtype })
     : encodings?.[entry.name];
   if (chosen === undefined) return 'float32';
-  if (!['float32', 'uint8', 'uint16', 'float16'].includes(chosen)) {
+  if (!['float32', 'uint8', 'uint16', 'float16', 'int8', 'int4'].includes(chosen)) {
     throw new ShrinkmlError('BAD_INPUT', `weight '${entry.name}': unknown weight encoding '${chosen}'`, {
-      subject: entry.name, suggestion: 'use float32, uint8, uint16 or float16',
+      subject: entry.name, suggestion: 'use float32, uint8, uint16, float16, int8 or int4',
     });
   }
   return chosen;

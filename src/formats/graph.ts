@@ -1,34 +1,89 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { displayPath, readModel, sniffTfjs } from './read.js';
-import type { FormatAdapter, ModelRunner } from './registry.js';
+import { createHash } from 'node:crypto';
+import type { FormatAdapter, ModelRunner, WeightRef } from './registry.js';
+import { graphFilesOf, writeGraphFolder } from './graph/io.js';
+import { rewriteGraph } from './graph/rewrite.js';
+import type { GraphWeight } from './graph/weights.js';
+import type { ModelJson } from './manifest.js';
 import { fromHost, tfjsValueInfo, toHost } from './tensors.js';
 import type { LoadedGraphModel, LoadOptions, ValueInfo } from './types.js';
 
-function notYet(what: string): never {
-  throw new ShrinkmlError('UNSUPPORTED', `tfjs graph models: ${what} is not implemented yet`, { subject: 'tfjs-graph' });
-}
-
 /**
- * TensorFlow.js GraphModel (tensorflowjs_converter output: `format: 'graph-model'`, GraphDef nodes). Reads and
- * runs; the editing half of the adapter (clone, weights, write, hash) is the graph-model work's.
+ * TensorFlow.js GraphModel (tensorflowjs_converter output, with or without `format: 'graph-model'`). The view keeps
+ * the decoded model.json and weights (`graph`); weight steps edit those values through `weights()`, a weight mode
+ * sets `storage`, and `runner`/`write` rebuild the graph from them (src/formats/graph: int8/int4 kernels become
+ * codes × scales through inserted Mul nodes, loadable by stock tf.loadGraphModel).
  */
 export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   name: 'tfjs-graph',
   kind: 'graph',
   canRead: async (p) => (await sniffTfjs(p)) === 'graph',
   read: (p, options) => loadGraph(p, options),
-  clone: async () => notYet('compression (clone)'),
+  async clone(loaded) {
+    const graph = { ...loaded.graph, weights: loaded.graph.weights.map((w) => ({ ...w, values: w.values ? w.values.slice() : null })) };
+    return { ...loaded, meta: { ...loaded.meta }, graph, model: buildGraph(loaded.graph.json, graph.weights, loaded.graph.file) };
+  },
   dispose(loaded) {
     loaded.model.dispose();
   },
   inputs: (loaded) => loaded.model.inputs.map((t) => tfjsValueInfo(t.name, t.dtype, t.shape)),
   outputs: (loaded) => loaded.model.outputs.map((t) => tfjsValueInfo(t.name, t.dtype, t.shape)),
-  runner: async (loaded) => graphRunner(loaded.model, tfjsGraph.inputs(loaded), tfjsGraph.outputs(loaded)),
-  weights: () => notYet('weight editing'),
-  write: async () => notYet('writing'),
-  hash: () => notYet('hashing'),
+  async runner(loaded) {
+    // The graph as it would be written now (edited weights, storage applied), so measurement sees what is shipped.
+    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file });
+    const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(written.json as unknown as tf.io.ModelJSON, written.json.weightsManifest[0]!.weights, written.data.slice().buffer) }) as unknown as tf.GraphModel;
+    const runner = graphRunner(model, tfjsGraph.inputs(loaded), tfjsGraph.outputs(loaded));
+    return { ...runner, dispose: async () => model.dispose() };
+  },
+  weights: (loaded) => graphWeightRefs(loaded),
+  write: (loaded, out, options = {}) => {
+    const graph = rewriteGraph({
+      json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file,
+      shrinkml: options.shrinkml,
+    });
+    return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles });
+  },
+  hash(loaded) {
+    const hash = createHash('sha256');
+    for (const w of loaded.graph.weights) {
+      hash.update(`${w.name}|${w.dtype}|${w.shape.join(',')}|`);
+      hash.update(w.values ? new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength) : w.raw);
+    }
+    return `sha256:${hash.digest('hex')}`;
+  },
 };
+
+/** Float weights as WeightRefs: kernels are conv/matmul/depthwise filters and embedding tables (see graph/roles.ts). */
+function graphWeightRefs(loaded: LoadedGraphModel): WeightRef[] {
+  return loaded.graph.weights.filter((w) => w.values instanceof Float32Array).map((w) => {
+    const role = loaded.graph.roles.get(w.name)!;
+    const reader = role.readers[0] ?? 'Const:' + w.name;
+    return {
+      name: w.name, op: reader.split(':')[0]!, node: reader.slice(reader.indexOf(':') + 1), shape: w.shape,
+      role: role.kind !== 'other' ? 'kernel' : w.shape.length === 1 ? 'bias' : 'other',
+      read: () => (w.values as Float32Array).slice(),
+      write(values: Float32Array) {
+        if (values.length !== w.values!.length) {
+          throw new ShrinkmlError('BAD_INPUT', `graph weight '${w.name}': ${values.length} values for ${w.values!.length}`, { subject: w.name });
+        }
+        w.values = Float32Array.from(values);
+      },
+    };
+  });
+}
+
+/** A tf.GraphModel over weights as they are (float32 in memory), for running the view itself. */
+function buildGraph(json: ModelJson, weights: GraphWeight[], file: string): tf.GraphModel {
+  const graph = rewriteGraph({ json, weights, roles: new Map(weights.map((w) => [w.name, { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] }])), mode: 'float32', file });
+  try {
+    return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
+  } catch (e) {
+    const firstLine = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+    throw new ShrinkmlError('BAD_INPUT', `${file}: cannot build the graph model (${firstLine})`, { subject: file, cause: e });
+  }
+}
 
 function graphRunner(model: tf.GraphModel, inputs: ValueInfo[], outputs: ValueInfo[]): ModelRunner {
   return {
@@ -76,8 +131,16 @@ export async function loadGraph(source: string, options: LoadOptions = {}): Prom
     const firstLine = (e instanceof Error ? e.message : String(e)).split('\n')[0].slice(0, 300);
     throw new ShrinkmlError('BAD_INPUT', `${file}: cannot build the graph model (${firstLine})`, { subject: file, cause: e });
   }
+  let graph;
+  try {
+    graph = graphFilesOf(read);
+  } catch (e) {
+    model!.dispose();
+    throw e;
+  }
   return {
     kind: 'graph', source, descriptorPath: read.descriptor.descriptorPath, weightFiles: read.weightFiles,
     meta: read.meta, model: model!, weightSpecs: read.weightSpecs,
+    graph,
   };
 }

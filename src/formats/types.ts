@@ -1,4 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { GraphFiles } from './graph/io.js';
+import type { GraphWeightMode } from './graph/quantize.js';
 import type { ModelProto as OnnxModelProto } from './onnx/proto.js';
 
 /**
@@ -28,8 +30,13 @@ export interface LoadedLayersModel extends LoadedModelBase {
 
 export interface LoadedGraphModel extends LoadedModelBase {
   kind: 'graph';
+  /** The model as tfjs runs it (built from `graph` with `storage` applied when the view was made). */
   model: tf.GraphModel;
   weightSpecs: tf.io.WeightsManifestEntry[];
+  /** The editable form: model.json, every weight decoded, each weight's role (src/formats/graph). */
+  graph: GraphFiles;
+  /** How weights are stored on write (weights:float16|uint8|int8|int4); undefined keeps each weight's input storage. */
+  storage?: GraphWeightMode;
 }
 
 /** A dimension as a graph declares it: a fixed size, a symbolic name ('batch', 'N'), or null when free/unknown. */
@@ -106,8 +113,10 @@ export interface OutputStage {
 /**
  * How one float32 weight is stored on disk. `uint8`/`uint16` are affine (value = q * scale + min, zero exactly
  * representable so pruned weights stay zero); `float16` is IEEE half precision. Same semantics as tf.io.decodeWeights.
+ * `int8` (per output channel) and `int4` (blocks of 32 along the reduction) are integer codes + scales
+ * (docs/graph-models.md): the Layers format cannot apply the scales, so these load through shrinkml (weight-codes.ts).
  */
-export type WeightEncoding = 'float32' | 'uint8' | 'uint16' | 'float16';
+export type WeightEncoding = 'float32' | 'uint8' | 'uint16' | 'float16' | 'int8' | 'int4';
 
 /** Per-weight storage choice: a map from manifest name, or a function (return undefined to keep float32). */
 export type WeightEncodings =

@@ -61,10 +61,10 @@ export function configFromFlags(flags: PipelineFlags, base?: PipelineConfig): Pi
     config.steps = steps.filter((s) => !['qat', 'ptq', 'weight-format'].includes(s.step));
     if (mode === 'qat') upsert(config.steps, 'qat', {});
     else if (mode === 'dynamic' || mode === 'static') upsert(config.steps, 'ptq', { mode });
-    else if (mode === 'weights:uint8' || mode === 'weights:float16') upsert(config.steps, 'weight-format', { encoding: mode.slice('weights:'.length) });
+    else if (/^weights:(uint8|float16|int8|int4)$/.test(mode)) upsert(config.steps, 'weight-format', { encoding: mode.slice('weights:'.length) });
     else {
       throw new ShrinkmlError('BAD_INPUT', `--quantize: unknown mode '${flags.quantize}'`, {
-        subject: '--quantize', suggestion: 'use dynamic, static, qat, weights:uint8 or weights:float16',
+        subject: '--quantize', suggestion: 'use dynamic, static, qat, weights:uint8, weights:float16, weights:int8 or weights:int4',
       });
     }
   }

@@ -7,8 +7,8 @@ import { DEFAULT_WEIGHT_CONFIG, type WeightQuantConfig } from './weights.js';
  * Quantization configs are data: a global setting plus overrides by layer class or name pattern, validated here
  * at the boundary (CLI flags, a JSON file) and round-tripping through JSON unchanged.
  */
-export type QuantizeMode = 'dynamic' | 'static' | 'qat' | 'weights:uint8' | 'weights:float16';
-export const QUANTIZE_MODES: readonly QuantizeMode[] = ['dynamic', 'static', 'qat', 'weights:uint8', 'weights:float16'];
+export type QuantizeMode = 'dynamic' | 'static' | 'qat' | 'weights:uint8' | 'weights:float16' | 'weights:int8' | 'weights:int4';
+export const QUANTIZE_MODES: readonly QuantizeMode[] = ['dynamic', 'static', 'qat', 'weights:uint8', 'weights:float16', 'weights:int8', 'weights:int4'];
 
 export interface ActivationQuantConfig {
   observer: ObserverName;

@@ -1,9 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
-import * as path from 'node:path';
-import { ShrinkmlError } from '../core/errors.js';
-import { writeFolderAtomically } from '../formats/atomic.js';
-import { decodeGraphWeights, encodeGraphWeight, type GraphWeightMode, type WeightRole } from '../formats/graph/index.js';
-import { assertNotProtected } from '../formats/protect.js';
+import type { GraphWeightMode, WeightRole } from '../formats/graph/index.js';
 import { loadLayers } from '../formats/layers.js';
 import { elementCount } from '../formats/manifest.js';
 import { saveLayersModel } from '../formats/save.js';
@@ -48,20 +43,20 @@ export async function compressLayersWeights(o: {
       }
     }
     const rows: LayersWeightsResult['rows'] = [];
-    let saved: SaveResult;
-    if (o.mode === 'float16' || o.mode === 'uint8' || o.mode === 'float32') {
-      const mode = o.mode;
-      saved = await saveLayersModel(model, o.out, {
-        force: o.force, protect: o.protect,
-        weightEncodings: (w) => {
-          const enc = mode === 'float32' || w.dtype !== 'float32' ? undefined : mode === 'float16' || w.shape.length >= 2 ? mode : undefined;
-          rows.push({ name: w.name, bits: enc === 'uint8' ? 8 : enc === 'float16' ? 16 : 32, scheme: enc ?? 'float32' });
-          return enc;
-        },
-      });
-    } else {
-      saved = await saveCoded(model, o, roles, rows);
-    }
+    const mode = o.mode;
+    const BITS = { float32: 32, float16: 16, uint8: 8, int8: 8, int4: 4 } as const;
+    const saved = await saveLayersModel(model, o.out, {
+      force: o.force, protect: o.protect,
+      weightEncodings: (w) => {
+        // uint8 (the converter's per-tensor mode) on every weight of rank ≥ 2; float16 on all; int8/int4 codes on
+        // kernels (the encoder stores the other weights of those modes as float16).
+        const enc = mode === 'float32' || w.dtype !== 'float32' ? undefined : mode === 'uint8' && w.shape.length < 2 ? undefined : mode;
+        const kernel = roles.get(w.name)?.role;
+        const bits = enc === undefined ? 32 : (enc === 'int8' || enc === 'int4') && !kernel ? 16 : BITS[enc];
+        rows.push({ name: w.name, bits, scheme: enc ?? 'float32' });
+        return enc;
+      },
+    });
     const kernelParams = new Map<number, number>();
     for (const r of rows) {
       const v = model.weights.find((w) => w.originalName === r.name);
@@ -75,32 +70,3 @@ export async function compressLayersWeights(o: {
   }
 }
 
-/** int8/int4: capture the float32 artifacts, swap each kernel's entry for its codes and scales, write atomically. */
-async function saveCoded(
-  model: tf.LayersModel, o: { out: string; mode: GraphWeightMode; force?: boolean; protect?: string[] },
-  roles: Map<string, { role: WeightRole | null }>, rows: LayersWeightsResult['rows'],
-): Promise<SaveResult> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(a) }; }));
-  if (!artifacts) throw new ShrinkmlError('INTERNAL', 'tfjs did not hand over the model artifacts while saving');
-  const data = tf.io.concatenateArrayBuffers(artifacts.weightData ?? new ArrayBuffer(0));
-  const weights = decodeGraphWeights(artifacts.weightSpecs ?? [], data, o.out);
-  const parts = weights.flatMap((w) => {
-    const role = roles.get(w.name)?.role ?? { kind: 'other' as const, channelAxes: [], reduceAxes: [], readers: [] };
-    const e = encodeGraphWeight({ weight: w, role, mode: o.mode });
-    rows.push({ name: w.name, bits: e.bits, scheme: e.scheme });
-    return e.parts;
-  });
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.bytes.byteLength, 0));
-  let at = 0;
-  for (const p of parts) { bytes.set(p.bytes, at); at += p.bytes.byteLength; }
-  const json = {
-    modelTopology: artifacts.modelTopology, format: artifacts.format, generatedBy: artifacts.generatedBy, convertedBy: artifacts.convertedBy ?? null,
-    weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: parts.map((p) => p.entry) }],
-    shrinkml: { weightCodes: { mode: o.mode, note: 'load with shrinkml or withWeightCodeDecoding from shrinkml/runtime' } },
-  };
-  const dir = path.resolve(o.out);
-  assertNotProtected([dir], o.protect);
-  await writeFolderAtomically({ dir, force: o.force, files: [{ name: 'group1-shard1of1.bin', content: bytes }, { name: 'model.json', content: JSON.stringify(json) }] });
-  return { modelJsonPath: path.join(dir, 'model.json'), weightFiles: [path.join(dir, 'group1-shard1of1.bin')], weightBytes: bytes.byteLength };
-}

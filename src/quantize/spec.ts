@@ -27,4 +27,7 @@ export const QUANTIZE_HELP = [
   'qat: quantization-aware fine-tuning on the train split, then static int8',
   'weights:uint8 | weights:float16: stock TensorFlow.js model (loads with plain tf.loadLayersModel) whose weights are',
   '  stored as uint8 (affine, per tensor: the format allows one scale per tensor) or float16, decoded to float32 on load',
+  'weights:int8 | weights:int4: kernels as int8 per output channel, or int4 in blocks of 32 along the reduction; graph',
+  '  models load in plain tf.loadGraphModel (scales by inserted Mul nodes), Layers models through shrinkml/runtime',
+  '  (withWeightCodeDecoding); biases and other float weights stored float16 (docs/graph-models.md)',
 ].join('\n');

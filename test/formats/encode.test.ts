@@ -79,7 +79,7 @@ describe('encodeWeights', () => {
 
   it.each([
     [{ steps: 'uint8' }, /weight 'steps' is int32; only float32 weights can be stored as uint8/],
-    [{ a: 'int4' }, /weight 'a': unknown weight encoding 'int4'/],
+    [{ a: 'int3' }, /weight 'a': unknown weight encoding 'int3'/],
   ] as const)('rejects %j', (encodings, message) => {
     expect(() => encodeWeights({ entries, data: raw(), encodings: encodings as never })).toThrow(message);
   });

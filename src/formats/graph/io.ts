@@ -4,7 +4,7 @@ import { writeFolderAtomically, type OutputFile } from '../atomic.js';
 import { splitShards } from '../encode.js';
 import type { ModelJson } from '../manifest.js';
 import { assertNotProtected } from '../protect.js';
-import { displayPath, readModel } from '../read.js';
+import { displayPath, readModel, type ReadModel } from '../read.js';
 import type { SaveResult } from '../registry.js';
 import type { LoadOptions } from '../types.js';
 import type { RewrittenGraph } from './rewrite.js';
@@ -23,7 +23,11 @@ export interface GraphFiles {
 
 /** Reads with every check of formats/read.ts (sizes, paths, finite values); works with or without a `format` field. */
 export async function readGraphFiles(source: string, options: LoadOptions = {}): Promise<GraphFiles> {
-  const read = await readModel(source, options);
+  return graphFilesOf(await readModel(source, options));
+}
+
+/** Decodes the weights of a model read by formats/read.ts and finds each one's role (throws on unrewritable ones). */
+export function graphFilesOf(read: ReadModel): GraphFiles {
   const file = displayPath(read.descriptor.descriptorPath);
   const data = tf.io.concatenateArrayBuffers(read.artifacts.weightData ?? new ArrayBuffer(0));
   const weights = decodeGraphWeights(read.weightSpecs, data, file);

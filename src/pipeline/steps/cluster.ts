@@ -6,6 +6,7 @@ import { layersModelTargets } from '../../prune/targets.js';
 import { trainSeeded } from '../../train/index.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { MAX_LEVEL, type OutputPlan, type PipelineStep } from './types.js';
+import { graphCluster } from './graph.js';
 
 /** Each fallback level doubles a layer's codes (one more index bit), up to 64. */
 export function relaxedClusters(clusters: number, level: number): number {
@@ -87,6 +88,7 @@ export const clusterStep: PipelineStep = {
         }
       },
     },
+    graph: graphCluster,
   },
 };
 

@@ -5,6 +5,7 @@ import type { SparsityOverride } from '../../prune/magnitude.js';
 import { trainSeeded } from '../../train/index.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { MAX_LEVEL, type LayerLevels, type PipelineStep } from './types.js';
+import { graphPrune } from './graph.js';
 
 /**
  * The fraction a layer keeps doubles with each fallback level: 95% sparsity → 90% → 80% → dense. Each level costs
@@ -95,5 +96,6 @@ export const pruneStep: PipelineStep = {
         };
       },
     },
+    graph: graphPrune,
   },
 };

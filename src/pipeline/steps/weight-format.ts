@@ -1,8 +1,9 @@
 import { matchesAny } from '../../prune/targets.js';
 import { LAYER_LIST, offLayers, toMatchers } from './shared.js';
 import type { PipelineStep } from './types.js';
+import { graphWeightFormat } from './graph.js';
 
-const BITS = { uint8: 8, uint16: 16, float16: 16 } as const;
+const BITS = { uint8: 8, uint16: 16, float16: 16, int8: 8, int4: 4 } as const;
 
 /**
  * Storage-only quantization in the manifest format stock tfjs decodes (`quantization: {dtype, scale, min}`):
@@ -16,7 +17,7 @@ export const weightFormatStep: PipelineStep = {
   schema: {
     type: 'object', required: ['encoding'],
     properties: {
-      encoding: { type: 'string', enum: ['uint8', 'uint16', 'float16'] },
+      encoding: { type: 'string', enum: ['uint8', 'uint16', 'float16', 'int8', 'int4'] },
       exclude: LAYER_LIST,
     },
   },
@@ -35,12 +36,14 @@ export const weightFormatStep: PipelineStep = {
           for (const v of layer.weights) {
             if (v.dtype !== 'float32') continue;
             ctx.output.encodings[v.originalName] = encoding;
-            ctx.output.weightBits[v.originalName] = BITS[encoding];
+            // int8/int4 codes are for kernels; the encoder stores the layer's other weights (biases) as float16.
+            ctx.output.weightBits[v.originalName] = (encoding === 'int8' || encoding === 'int4') && !/kernel(_\d+)?$|embeddings$/.test(v.originalName) ? 16 : BITS[encoding];
             stored.push(v.originalName);
           }
         }
         return { model: ctx.model, summary: { encoding, weights: stored.length, excluded: exclude.map(String) } };
       },
     },
+    graph: graphWeightFormat,
   },
 };

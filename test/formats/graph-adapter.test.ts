@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backends/index.js';
+import { tfjsGraph } from '../../src/formats/graph.js';
+import type { LoadedGraphModel } from '../../src/formats/types.js';
+import { graphCluster, graphPrune, graphWeightFormat } from '../../src/pipeline/steps/graph.js';
+import { emptyOutputPlan } from '../../src/pipeline/steps/types.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+
+/** The tfjs-graph format adapter's editing half and the weight-only steps over it, on a real depthwise graph model. */
+const MODEL = path.resolve('test/fixtures/real/emotion/emotion.json');
+let tmp: string;
+let source: LoadedGraphModel;
+const x = () => tf.randomUniform([2, 64, 64, 1], -1, 1, 'float32', 7);
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+  tmp = await makeTmpDir();
+  source = await tfjsGraph.read(MODEL);
+});
+afterAll(async () => {
+  tfjsGraph.dispose(source);
+  await removeTmpDir(tmp);
+});
+
+function ctx(model: LoadedGraphModel) {
+  return { model, source, adapter: tfjsGraph, data: undefined as never, seed: 1, quick: false, levels: {}, output: emptyOutputPlan() };
+}
+
+async function run(model: LoadedGraphModel): Promise<Float32Array> {
+  const runner = await tfjsGraph.runner(model);
+  const name = runner.inputs[0]!.name;
+  const input = x();
+  const { outputs } = await runner.run({ [name]: { dims: input.shape, data: input.dataSync() as Float32Array } });
+  input.dispose();
+  await runner.dispose();
+  return Float32Array.from(Object.values(outputs)[0]!.data as Float32Array);
+}
+
+describe('tfjs-graph adapter', () => {
+  it('lists the 13 kernels (conv, depthwise) as kernel weights, biases as bias', () => {
+    const refs = tfjsGraph.weights(source);
+    expect(refs.filter((w) => w.role === 'kernel').length).toBe(13);
+    expect(refs.filter((w) => w.role === 'bias').length).toBeGreaterThan(0);
+    expect(refs.find((w) => w.role === 'kernel' && w.op === 'DepthwiseConv2dNative')).toBeDefined();
+  });
+
+  it('clone is independent: pruning the copy changes its hash and outputs, never the source', async () => {
+    const before = tfjsGraph.hash(source);
+    const copy = await tfjsGraph.clone(source);
+    expect(tfjsGraph.hash(copy)).toBe(before);
+    const pruned = await graphPrune.run({ method: 'magnitude:0.5' }, ctx(copy));
+    expect(tfjsGraph.hash(pruned.model)).not.toBe(before);
+    expect(tfjsGraph.hash(source)).toBe(before);
+    const k = tfjsGraph.weights(pruned.model).find((w) => w.role === 'kernel')!;
+    expect(k.read().filter((v) => v === 0).length / k.read().length).toBeGreaterThanOrEqual(0.49);
+    tfjsGraph.dispose(copy);
+  });
+
+  it('weight-format int8: the runner measures what is written, and the written model loads in stock tfjs', async () => {
+    const copy = await tfjsGraph.clone(source);
+    const c = ctx(copy);
+    const { model } = await graphWeightFormat.run({ encoding: 'int8' }, c);
+    expect(model.storage).toBe('int8');
+    expect(Object.values(c.output.weightBits).filter((b) => b === 8).length).toBe(13);
+    const measured = await run(model);
+    const saved = await tfjsGraph.write(model, path.join(tmp, 'int8'));
+    const json = JSON.parse(readFileSync(saved.modelJsonPath, 'utf8'));
+    const stock = await tf.loadGraphModel(tf.io.fromMemory(json.modelTopology, json.weightsManifest[0].weights,
+      new Uint8Array(readFileSync(path.join(tmp, 'int8', json.weightsManifest[0].paths[0]))).buffer));
+    const input = x();
+    const y = stock.predict(input) as tf.Tensor;
+    const reference = await run(source);
+    expect(Array.from(y.dataSync() as Float32Array).map((v, i) => Math.abs(v - measured[i]!)).every((d) => d < 1e-5)).toBe(true);
+    expect(Array.from(measured).map((v, i) => Math.abs(v - reference[i]!)).every((d) => d < 0.05)).toBe(true);
+    tf.dispose([input, y]);
+    stock.dispose();
+    tfjsGraph.dispose(copy);
+  });
+
+  it('refuses what a graph model cannot do, as one line', () => {
+    expect(graphPrune.refuse!({ method: 'structured:0.5' })).toMatch(/structured pruning/);
+    expect(graphCluster.refuse!({ clusters: 16, finetuneEpochs: 2 })).toMatch(/one-shot/);
+    expect(graphWeightFormat.refuse!({ encoding: 'uint16' })).toMatch(/uint16/);
+  });
+});
