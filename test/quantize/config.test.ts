@@ -4,10 +4,10 @@ import {
 } from '../../src/quantize/index.js';
 
 describe('parseQuantizeSpec', () => {
-  it.each(['dynamic', 'static', 'qat', 'weights:uint8', 'weights:float16', ' Static '])('accepts %j', (text) => {
+  it.each(['dynamic', 'static', 'qat', 'weights:uint8', 'weights:float16', 'weights:int8', 'weights:int4', ' Static '])('accepts %j', (text) => {
     expect(parseQuantizeSpec(text).mode).toBe(text.trim().toLowerCase());
   });
-  it.each(['', 'int8', 'weights:int8', 'weights'])('refuses %j naming --quantize and the choices', (text) => {
+  it.each(['', 'int8', 'weights:int2', 'weights'])('refuses %j naming --quantize and the choices', (text) => {
     expect(() => parseQuantizeSpec(text)).toThrow(/--quantize: unknown mode/);
     try { parseQuantizeSpec(text); } catch (e) { expect((e as { suggestion: string }).suggestion).toContain('weights:float16'); }
   });

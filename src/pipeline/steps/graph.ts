@@ -27,8 +27,9 @@ function targets(options: Record<string, unknown>, ctx: Ctx) {
 
 export const graphPrune: Impl = {
   refuse(options) {
-    const spec = parsePruneSpec(String(options.method));
-    if (spec.kind === 'structured') return 'structured pruning cuts layers; a graph model has none to cut (use magnitude:S[:global] or N:M)';
+    // The spec itself is checked by the step's `check`; only what graph models cannot do is refused here.
+    const spec = typeof options.method === 'string' ? parsePruneSpec(options.method) : undefined;
+    if (spec?.kind === 'structured') return 'structured pruning cuts layers; a graph model has none to cut (use magnitude:S[:global] or N:M)';
     if (num(options, 'finetuneEpochs', 0) > 0) return NO_TRAINING;
     return undefined;
   },
