@@ -32,6 +32,8 @@ export interface CompressOnnxOptions {
    * the set (see src/pipeline/output.ts), so nothing appears at `out` unless everything was measured.
    */
   stage?: StagedOutput;
+  /** Record absolute paths of the input and data in the lineage (default: relative to the output's folder). */
+  absolutePaths?: boolean;
   /** Structured: remove this fraction of each Conv's output channels. */
   pruneChannels?: ChannelPruneOptions;
   /** Unstructured magnitude pruning of Conv/Gemm/MatMul weights. */

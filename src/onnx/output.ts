@@ -93,9 +93,9 @@ export async function writeCompressedOnnx(o: {
   if (e?.data) splits[e.data.split] = e.data.count;
   const config = configOf(o.options);
   const lineage = buildLineage<OnnxLineage>({
-    loaded: o.input, out: path.dirname(path.resolve(o.options.out)), steps: stepsOf(o.options, o.report), config,
+    loaded: o.input, out: path.dirname(path.resolve(o.options.out)), absolutePaths: o.options.absolutePaths, steps: stepsOf(o.options, o.report), config,
     // Without evaluation data, the verification numbers in `metrics` were measured on the calibration samples.
-    data: e?.data ? { source: recordedDataSource(e.source ?? e.data.name, path.dirname(path.resolve(o.options.out))), split: e.data.split, samples: e.data.count, splits }
+    data: e?.data ? { source: recordedDataSource(e.source ?? e.data.name, path.dirname(path.resolve(o.options.out)), o.options.absolutePaths), split: e.data.split, samples: e.data.count, splits }
       : o.calibration ? { source: config.calibration!.source, split: o.calibration.split, samples: o.report.verify?.samples, splits }
         : undefined,
     versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: 'onnxruntime-node', ...onnxPackageVersions() },

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, promises as fsp, writeFileSync } from 'node:fs';
+import { mkdirSync, promises as fsp, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lockPath } from '../../src/formats/lock.js';
 import { journalPath } from '../../src/pipeline/index.js';
 import { writeNpy } from '../data/fixtures.js';
@@ -124,6 +124,29 @@ describe('eval: conflicts refused before anything is measured', () => {
     await expectCli(['eval', out, '--backend', 'cpu', '--data', 'mnist', '--limit', '50', '--no-latency', '--budget', 'drop<=1%'], {
       code: 2, error: /lineage\.json: the input model it records is not at .*moving\d+\/model\.json any more \(pass --reference <the original model>\)/,
     });
+  });
+});
+
+describe('paths in lineage and report', () => {
+  it.each([
+    ['a folder output', false, (o: string) => path.join(o, 'lineage.json'), (o: string) => o],
+    ['a folder output with --absolute-paths', true, (o: string) => path.join(o, 'lineage.json'), (o: string) => o],
+    ['an ONNX output', false, (o: string) => o.replace(/\.onnx$/, '.lineage.json'), (o: string) => path.dirname(o)],
+    ['an ONNX output with --absolute-paths', true, (o: string) => o.replace(/\.onnx$/, '.lineage.json'), (o: string) => path.dirname(o)],
+  ])('%s: relative to the output with the sha256 unless asked otherwise', async (name, absolute, lineageOf, dirOf) => {
+    const onnxOut = name.startsWith('an ONNX');
+    const out = fresh(onnxOut ? '.onnx' : '');
+    const input = onnxOut ? ONNX : model;
+    const args = onnxOut ? ['compress', ONNX, '--no-latency', '--quantize', 'weights:float16'] : compress('--quantize', 'weights:uint8');
+    await expectCli([...args, '--out', out, ...(absolute ? ['--absolute-paths'] : [])], { code: 0, untouched });
+    const lineage = JSON.parse(readFileSync(lineageOf(out), 'utf8'));
+    const descriptor = onnxOut ? input : path.join(input, 'model.json');
+    expect(lineage.source).toBe(absolute ? descriptor : path.relative(dirOf(out), descriptor));
+    expect(lineage.sourceHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    // No local path in what travels with the model, unless asked for.
+    const report = onnxOut ? out.replace(/\.onnx$/, '.report.json') : path.join(out, 'report.json');
+    if (!absolute) for (const f of [lineageOf(out), report]) expect(readFileSync(f, 'utf8')).not.toContain(tmp);
+    else expect(JSON.parse(readFileSync(report, 'utf8')).output.path).toBe(onnxOut ? out : path.join(out, 'model.json'));
   });
 });
 

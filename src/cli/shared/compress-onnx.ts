@@ -29,6 +29,7 @@ export interface CompressOnnxFlags extends EvaluateFlags {
   observer?: string;
   calibSamples?: number;
   allowNonfinite?: boolean;
+  absolutePaths?: boolean;
 }
 
 /** Flags of the tfjs pipeline that have no ONNX counterpart: refused rather than silently ignored. */
@@ -51,7 +52,7 @@ export async function compressOnnxForCli(modelPath: string, flags: CompressOnnxF
     throw new ShrinkmlError('BAD_INPUT', `--out ${flags.out}: an ONNX model is written as a .onnx file`, { subject: '--out' });
   }
   const options: CompressOnnxOptions = {
-    path: modelPath, out: flags.out, force: flags.force, perChannel: flags.perChannel,
+    path: modelPath, out: flags.out, force: flags.force, perChannel: flags.perChannel, absolutePaths: flags.absolutePaths,
     allowNonFinite: flags.allowNonfinite, onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`),
   };
   if (flags.prune) {
@@ -124,7 +125,7 @@ function onnxReport(o: { flags: CompressOnnxFlags; result: CompressOnnxResult; m
       path: lineage.source, hash: lineage.sourceHash,
       metrics: { ...summarizeMeasurement(o.input), accuracy: m.referenceAccuracy, samples: m.samples },
     },
-    output: { path: path.basename(o.result.path), metrics: summarizeMeasurement(m), weightsHash: lineage.weightsHash! },
+    output: { path: o.flags.absolutePaths ? o.result.path : path.basename(o.result.path), metrics: summarizeMeasurement(m), weightsHash: lineage.weightsHash! },
     evaluation: { data: o.flags.data, split, samples: m.samples },
     pipeline: { version: 1, seed: 0, steps: lineage.steps },
     levels: {},
