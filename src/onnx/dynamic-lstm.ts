@@ -44,7 +44,9 @@ export function quantizeLstm(g: GraphEditor, n: NodeProto, name: string, options
   }));
   const optional = [...rest, '', '', '', '', ''].slice(0, 5);
   const inputs = [x!, quantized[0]![0]!, quantized[1]![0]!, ...optional, quantized[0]![1]!, quantized[0]![2]!, quantized[1]![1]!, quantized[1]![2]!];
-  const q = node('DynamicQuantizeLSTM', inputs, [...n.output!], g.unique(`${name}_DynamicQuantizeLSTM`), n.attribute ?? []);
+  const q = node('DynamicQuantizeLSTM', inputs, [...n.output!], g.unique(`${name}_DynamicQuantizeLSTM`),
+    // DynamicQuantizeLSTM has no `layout` (only 0 reaches here, its default).
+    (n.attribute ?? []).filter((a) => a.name !== 'layout'));
   q.domain = 'com.microsoft';
   g.replace(n, [q]);
   report.quantized.push({ node: name, op: 'LSTM', weight: `${wName}, ${rName}`, shape: w.dims, weightSource: w.source, perChannel: options.perChannel !== false });

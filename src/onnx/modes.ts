@@ -2,6 +2,7 @@ import type { WarnFn } from '../core/progress.js';
 import { ShrinkmlError } from '../core/errors.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
 import { quantizeDynamic, type DynamicConvForm } from './dynamic.js';
+import { foldBatchNorms } from './fold.js';
 import { defaultOpset, upgradeOpset } from './opset/index.js';
 import type { QuantizeReport } from './report.js';
 import { calibrateAndQuantizeStatic, type CalibrateAndQuantizeOptions } from './static-calibrated.js';
@@ -80,7 +81,9 @@ const weights = (format: WeightFormat): OnnxQuantizeModeInfo => {
     needsCalibration: false,
     run: async (model, o) => {
       const notes: string[] = [];
-      const { model: out, report } = storeWeights(atOpset(model, info, o, notes), { format, exclude: o.exclude });
+      const { model: folded, folded: bns } = foldBatchNorms(atOpset(model, info, o, notes));
+      if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
+      const { model: out, report } = storeWeights(folded, { format, exclude: o.exclude });
       const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
       notes.push(...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`));
       return { model: out, report: { weights: report }, notes };
@@ -95,7 +98,8 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
     needsCalibration: false,
     run: async (model, o) => {
       const notes: string[] = [];
-      const input = atOpset(model, ONNX_QUANTIZE_MODES.dynamic, o, notes);
+      const { model: input, folded: bns } = foldBatchNorms(atOpset(model, ONNX_QUANTIZE_MODES.dynamic, o, notes));
+      if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
       const { model: out, report } = quantizeDynamic(input, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
       return { model: out, report: { quantize: report }, notes: [...notes, ...(report.notes ?? [])] };
     },

@@ -33,6 +33,16 @@ export interface StaticPlan {
 
 const OPS = new Set(['Conv', 'MatMul', 'Gemm']);
 
+/**
+ * Ops onnxruntime runs on uint8 tensors (QLinear kernels, or data movement it keeps quantized). A quantized node's
+ * output gets a Q/DQ pair only when one of these reads it; an output read only by float ops (Softmax, Sigmoid, a
+ * graph output) stays float, which onnxruntime fuses as an integer kernel with float output (QGemm,
+ * MatMulIntegerToFloat) and which onnxruntime-web's WebGPU provider runs correctly, unlike a uint8 Q/DQ pair on the
+ * logits (test/browser/qdq-webgpu.test.ts).
+ */
+const INTEGER_READERS = new Set(['Conv', 'MatMul', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
+  'Transpose', 'Relu', 'Add', 'Mul', 'Concat', 'Squeeze', 'Unsqueeze', 'Resize', 'Pad', 'Slice', 'Split', 'Identity']);
+
 export function planStatic(model: ModelProto, options: { exclude?: readonly string[] } = {}): StaticPlan {
   const g = new GraphEditor(model);
   const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
@@ -62,9 +72,10 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     const out = n.output![0]!;
     const users = g.consumers(out);
     const relu = users.length === 1 && users[0]!.opType === 'Relu' && g.useCount(out) === 1 ? users[0]!.output![0]! : undefined;
-    plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output: relu ?? out });
+    const output = relu ?? out;
+    plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output });
     addActivation(x!);
-    addActivation(relu ?? out);
+    if (g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) addActivation(output);
   }
   return plan;
 }

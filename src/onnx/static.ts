@@ -22,6 +22,8 @@ export interface StaticQuantizeOptions {
   ranges: Readonly<Record<string, Range>>;
   perChannel?: boolean;
   reduceRange?: boolean;
+  /** Activation codes: 'uint8' (default) or 'int8'. */
+  activationType?: 'uint8' | 'int8';
   exclude?: readonly string[];
   onWarn?: WarnFn;
   /** Recorded in the report. */
@@ -45,6 +47,7 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
     options.onWarn?.(`opset ${opset} has no per-axis DequantizeLinear; weights use one scale per tensor`);
     perChannel = false;
   }
+  const activationType = options.activationType ?? 'uint8';
   const plan = planStatic(model, { exclude: options.exclude });
   const report: QuantizeReport = { mode: 'static', quantized: [], skipped: plan.skipped, activations: [], calibration: options.calibration };
   const act = new Map<string, QParams>();
@@ -53,12 +56,12 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
     if (!r) {
       throw new ShrinkmlError('BAD_INPUT', `no calibration range for activation '${t}'`, { subject: t, suggestion: 'calibrate the same model that is quantized' });
     }
-    const p = affineParams({ min: r.min, max: r.max, range: qRange({ dtype: 'uint8' }) });
+    const p = affineParams({ min: r.min, max: r.max, range: qRange({ dtype: activationType }) });
     act.set(t, p);
     report.activations!.push({ tensor: t, ...p, ...r });
   }
   // Outputs first (they rename tensors the inputs then find), then each node's input and weights.
-  for (const t of plan.activations) insertQdq(g, t, act.get(t)!);
+  for (const t of plan.activations) insertQdq(g, t, act.get(t)!, activationType);
   for (const p of plan.nodes) {
     quantizeWeightInputs(g, p, act.get(p.input)!, perChannel, options.reduceRange);
     report.quantized.push({ node: p.name, op: p.node.opType!, weight: p.weight.name, shape: tensorDims(p.weight.tensor), weightSource: p.weight.source, perChannel });
@@ -72,9 +75,9 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
  * t → Q → DQ, keeping the name `t` for the dequantized tensor so every reader (nodes, graph outputs, subgraphs)
  * sees it; the producer's output is renamed. Graph inputs keep their name and their readers are rewired instead.
  */
-function insertQdq(g: GraphEditor, t: string, p: QParams): void {
+function insertQdq(g: GraphEditor, t: string, p: QParams, activationType: 'uint8' | 'int8'): void {
   const scale = g.addInitializer(makeTensor({ name: g.unique(`${t}_scale`), dims: [], dtype: 'float32', values: [p.scale] }));
-  const zp = g.addInitializer(makeTensor({ name: g.unique(`${t}_zero_point`), dims: [], dtype: 'uint8', values: [p.zeroPoint] }));
+  const zp = g.addInitializer(makeTensor({ name: g.unique(`${t}_zero_point`), dims: [], dtype: activationType, values: [p.zeroPoint] }));
   const quantized = g.unique(`${t}_quantized`);
   const producer = g.producer(t);
   const nodes = (source: string, target: string): NodeProto[] => [
@@ -115,9 +118,9 @@ function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: QParams, perCha
     const bname = p.bias.name;
     const bqName = g.addInitializer(makeTensor({ name: g.unique(`${bname}_int32`), dims: [values.length], dtype: 'int32', values: bq }));
     const bsName = g.addInitializer(makeTensor({ name: g.unique(`${bname}_scale`), dims: channelDims, dtype: 'float32', values: perChannel ? bScales : [bScales[0]!] }));
-    const bzName = g.addInitializer(makeTensor({ name: g.unique(`${bname}_zero_point`), dims: channelDims, dtype: 'int32', values: new Int32Array(channelDims.length ? scales.length : 1) }));
+    // No zero point input (it defaults to 0): onnxruntime-web's WebGPU DequantizeLinear mishandles an int32 one.
     const bdq = g.unique(`${bname}_dequantized`);
-    dqs.push(node('DequantizeLinear', [bqName, bsName, bzName], [bdq], g.unique(`${bname}_DequantizeLinear`), perChannel ? [attr.int('axis', 0)] : []));
+    dqs.push(node('DequantizeLinear', [bqName, bsName], [bdq], g.unique(`${bname}_DequantizeLinear`), perChannel ? [attr.int('axis', 0)] : []));
     inputs[2] = bdq;
   }
   p.node.input = inputs;

@@ -3,6 +3,7 @@ import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { makeTensor, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { attr, getInt } from './attrs.js';
+import { forEachGraph } from '../formats/onnx/walk.js';
 import { cloneModel, finishEditors, graphEditors, importDomain, node, type GraphEditor } from './graph.js';
 import { toMatMulNBits } from './matmul-nbits.js';
 import { quantizeWeights } from './quant-weights.js';
@@ -24,7 +25,10 @@ export type WeightFormat = 'float16' | 'uint8' | 'int8' | 'int4';
 export interface WeightOnlyOptions {
   /** 'fp16' is the older name of 'float16'. */
   format: WeightFormat | 'fp16';
-  /** Constants with fewer elements stay float32 (biases, normalization parameters). Default 1024. */
+  /**
+   * Constants with fewer elements stay float32. Default 64 for tensors of rank ≥ 2 (kernels, depthwise filters
+   * included); 1-D tensors (biases, normalization parameters) stay float32 below 4096 elements.
+   */
   minElements?: number;
   /** Node names whose weights stay float32. */
   exclude?: readonly string[];
@@ -53,7 +57,8 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
   const editors = graphEditors(model);
   const opset = editors[0]!.opset();
   const report: WeightOnlyReport = { format, weights: [] };
-  const minElements = options.minElements ?? 1024;
+  const minElements = options.minElements ?? 64;
+  const smallerThan = (dims: readonly number[]) => (dims.length <= 1 && options.minElements === undefined ? 4096 : minElements);
   const excluded = new Set<string>();
   let nbits = false;
   for (const g of editors) {
@@ -65,7 +70,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       for (const n of [...g.graph.node!]) {
         if ((n.opType !== 'MatMul' && n.opType !== 'Gemm') || (n.domain && n.domain !== 'ai.onnx') || excluded.has(n.input?.[1] ?? '')) continue;
         const w = g.weight(n.input?.[1] ?? '');
-        if (!w || w.tensor.dataType !== DataType.FLOAT || tensorDims(w.tensor).reduce((a, b) => a * b, 1) < minElements) continue;
+        if (!w || w.tensor.dataType !== DataType.FLOAT || count(tensorDims(w.tensor)) < smallerThan(tensorDims(w.tensor))) continue;
         const done = toMatMulNBits(g, n);
         if (typeof done === 'string') continue;
         nbits = true;
@@ -80,7 +85,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       const values = tensorToFloat32(w.tensor);
       const entry = { weight: name, shape: dims, bytesBefore: 4 * values.length, graph: g.where() };
       const keep = (reason: string) => report.weights.push({ ...entry, bits: 32, storage: 'float32', reason, bytesAfter: 4 * values.length });
-      if (values.length < minElements) { keep(`fewer than ${minElements} values`); continue; }
+      if (values.length < smallerThan(dims)) { keep(`fewer than ${smallerThan(dims)} values`); continue; }
       if (excluded.has(name)) { keep('excluded'); continue; }
       if (format !== 'float16' && opset < 10) { keep(`opset ${opset} has no DequantizeLinear (needs 10)`); continue; }
       const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset);
@@ -136,7 +141,9 @@ function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Flo
 /** The output-channel axis of a weight, read from the nodes that consume it (axis 0 when they disagree). */
 function channelAxis(g: GraphEditor, name: string, rank: number): number {
   const axes = new Set<number>();
-  for (const n of g.consumers(name)) {
+  const readers: NodeProto[] = [];
+  forEachGraph(g.graph, (sub) => { for (const n of sub.node ?? []) if ((n.input ?? []).includes(name)) readers.push(n); });
+  for (const n of readers) {
     const slot = n.input!.indexOf(name);
     const op = n.domain && n.domain !== 'ai.onnx' ? '' : n.opType;
     if (op === 'MatMul' && slot === 1) axes.add(rank - 1);
