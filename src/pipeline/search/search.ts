@@ -169,6 +169,8 @@ async function runTrial(
   o: SearchOptions, t: { id: number; levels: LayerLevels; reason: string; validation: Dataset; paired?: PairedJudge },
 ): Promise<{ trial: TrialRecord; run: PipelineRun }> {
   const started = Date.now();
+  // Labels the progress of the steps below with the trial they belong to (the CLI's bar shows "trial 3/8 · train").
+  o.onProgress?.({ phase: 'trial', done: t.id + 1, total: o.maxTrials, message: t.reason });
   const run = await runPipeline({
     model: o.source.model, config: o.config, data: o.data, levels: t.levels, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
   });
