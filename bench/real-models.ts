@@ -244,7 +244,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       let layersNote: string | undefined;
       if (graph) {
         const weights = graph.weights.map((w) => ({ ...w }));
-        if (mode.prune) pruneGraphWeights({ weights, roles: graph.roles, spec: { kind: 'magnitude', sparsity: mode.prune, scope: 'layer', criterion: 'l1' } });
+        if (mode.prune) await pruneGraphWeights({ weights, roles: graph.roles, spec: { kind: 'magnitude', sparsity: mode.prune, scope: 'layer', criterion: 'l1' } });
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file });
         written = (await writeGraphFolder({ out, graph: g, force: true })).modelJsonPath;
         const counts = new Map<string, number>();

@@ -1,3 +1,4 @@
+import { installNavigatorGpu, probeDawnAdapter } from './dawn.js';
 import type { AdapterDescription } from './types.js';
 
 /**
@@ -5,7 +6,10 @@ import type { AdapterDescription } from './types.js';
  * a missing tfjs-node, etc. without the hardware. Each probe returns null or a reason string when unavailable.
  */
 export interface BackendProbes {
-  /** Makes navigator.gpu available (Node: from the `webgpu` package) and describes the default adapter. */
+  /**
+   * Describes the default WebGPU adapter without making it this process's (Node: Dawn from the optional `webgpu`
+   * package, probed in a child process, silently).
+   */
   webgpuAdapter(): Promise<AdapterDescription | string>;
   /** Imports tfjs-node-gpu or tfjs-node; returns the package name that loaded, or why none did. */
   tensorflowPackage(): Promise<{ name: string } | string>;
@@ -18,39 +22,10 @@ async function importOptional(specifier: string): Promise<any> {
   return import(/* @vite-ignore */ specifier);
 }
 
-let nodeGpuInstalled = false;
-
-/** In Node, install the Dawn-backed navigator.gpu from the `webgpu` package (once). */
-async function ensureNavigatorGpu(): Promise<string | null> {
-  const g = globalThis as any;
-  if (g.navigator?.gpu) return null;
-  if (!isNode) return 'this browser has no navigator.gpu (WebGPU is off or unsupported)';
-  if (nodeGpuInstalled) return 'navigator.gpu could not be installed';
-  let mod: any;
-  try {
-    mod = await importOptional('webgpu');
-  } catch (e) {
-    return `the 'webgpu' package (Dawn for Node) failed to load: ${(e as Error).message}`;
-  }
-  nodeGpuInstalled = true;
-  Object.assign(g, mod.globals);
-  const gpu = mod.create([]);
-  if (g.navigator) {
-    Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
-  } else {
-    Object.defineProperty(g, 'navigator', { value: { gpu }, configurable: true, writable: true });
-  }
-  return null;
-}
-
-async function describeAdapter(): Promise<AdapterDescription | string> {
-  const problem = await ensureNavigatorGpu();
-  if (problem) return problem;
+/** Describes navigator.gpu's default adapter in this process (browsers, or Node where the caller installed one). */
+async function describeInProcess(): Promise<AdapterDescription | string> {
   const adapter = await (globalThis as any).navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) {
-    return 'no WebGPU adapter was found (in Node this needs a Vulkan, Metal or D3D12 driver; ' +
-      'for a software GPU set VK_ICD_FILENAMES to SwiftShader\'s ICD, e.g. /usr/lib/chromium/vk_swiftshader_icd.json)';
-  }
+  if (!adapter) return 'navigator.gpu gave no WebGPU adapter';
   // Newer Dawn reports isFallbackAdapter on adapter.info, older on the adapter itself.
   const info = adapter.info ?? {};
   const isFallback = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false) ||
@@ -61,6 +36,23 @@ async function describeAdapter(): Promise<AdapterDescription | string> {
     description: String(info.description ?? ''),
     isFallback,
   };
+}
+
+async function describeAdapter(): Promise<AdapterDescription | string> {
+  if ((globalThis as any).navigator?.gpu) return describeInProcess();
+  if (!isNode) return 'this browser has no navigator.gpu (WebGPU is off or unsupported)';
+  // Node: Dawn is probed in a child process so that its native stderr never reaches the user (see dawn.ts).
+  return probeDawnAdapter();
+}
+
+/**
+ * Makes navigator.gpu available for tfjs-backend-webgpu: in Node, loads Dawn into this process (once). Returns
+ * null, or why it could not. Call it only for a backend that the probe accepted.
+ */
+export async function ensureNavigatorGpu(): Promise<string | null> {
+  if ((globalThis as any).navigator?.gpu) return null;
+  if (!isNode) return 'this browser has no navigator.gpu (WebGPU is off or unsupported)';
+  return installNavigatorGpu();
 }
 
 async function loadTensorflowPackage(): Promise<{ name: string } | string> {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../../kernels/registry.js';
 import { ShrinkmlError } from '../core/errors.js';
-import { defaultProbes, type BackendProbes } from './probes.js';
+import { defaultProbes, ensureNavigatorGpu, type BackendProbes } from './probes.js';
 import type { AdapterDescription, BackendChoice, BackendRequest, ConcreteBackend } from './types.js';
 import { BACKEND_REQUESTS } from './types.js';
 
@@ -17,7 +17,7 @@ export interface SelectBackendOptions {
 }
 
 const INSTALL_HINT: Record<ConcreteBackend, string> = {
-  webgpu: 'WebGPU needs a GPU driver Dawn can use; on a machine without one, install chromium and set ' +
+  webgpu: 'WebGPU in Node needs a Vulkan (Linux), Metal or D3D12 driver that Dawn accepts; without one, install chromium and set ' +
     'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for a (slow) software GPU',
   tensorflow: 'npm install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu for CUDA)',
   wasm: 'reinstall shrinkml: @tensorflow/tfjs-backend-wasm ships with it',
@@ -29,9 +29,27 @@ function adapterName(a: AdapterDescription): string {
   return a.isFallback ? `${name} (software fallback adapter)` : name;
 }
 
+/** `pkg` itself is not installed (not: something it imports failed). */
+function isMissing(e: unknown, pkg: string): boolean {
+  const err = e as { code?: string; message?: string };
+  return (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && String(err.message).includes(`'${pkg}'`);
+}
+
 async function activate(backend: ConcreteBackend): Promise<string | null> {
   try {
-    if (backend === 'webgpu') await import('@tensorflow/tfjs-backend-webgpu');
+    if (backend === 'webgpu') {
+      // tfjs-backend-webgpu registers itself only if navigator.gpu exists when it is imported.
+      const failure = await ensureNavigatorGpu();
+      if (failure) return failure;
+      try {
+        await import('@tensorflow/tfjs-backend-webgpu');
+      } catch (e) {
+        if (isMissing(e, '@tensorflow/tfjs-backend-webgpu')) {
+          return 'the optional package @tensorflow/tfjs-backend-webgpu is not installed: npm install @tensorflow/tfjs-backend-webgpu@4.22.0';
+        }
+        throw e;
+      }
+    }
     if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     const ok = await tf.setBackend(backend);
     if (!ok) return `tf.setBackend('${backend}') failed to initialise`;
@@ -91,7 +109,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     if (typeof result !== 'string') return result;
     if (request !== 'auto') {
       throw new ShrinkmlError('BACKEND', `backend '${backend}' is unavailable: ${result}`, {
-        subject: '--backend', suggestion: INSTALL_HINT[backend],
+        // A missing optional package already names its npm install; the hint is for what installing cannot fix.
+        subject: '--backend', suggestion: /is not installed/.test(result) ? undefined : INSTALL_HINT[backend],
       });
     }
     skipped.push({ backend, why: result });

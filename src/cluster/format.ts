@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../core/read.js';
 import { ShrinkmlError } from '../core/errors.js';
 import { packBits, packSparse, unpackBits, unpackSparse, type IndexEncoding } from './pack.js';
 import { expandClustered, type ClusteredWeight } from './share.js';
@@ -120,9 +121,9 @@ export async function decodeClusteredArtifacts(artifacts: tf.io.ModelArtifacts):
       const name = spec.name.slice(0, -INDICES_SUFFIX.length);
       const codebookTensor = tensors[name + CODEBOOK_SUFFIX];
       if (!codebookTensor) throw new ShrinkmlError('BAD_INPUT', `clustered weight '${name}': no ${name}${CODEBOOK_SUFFIX} entry`, { subject: name });
-      const words = tensors[spec.name]!.dataSync() as Int32Array;
+      const words = await readValues<'int32'>(tensors[spec.name]!);
       const { shape, indices } = decodeIndexStream(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), name);
-      const codebook = codebookTensor.dataSync() as Float32Array;
+      const codebook = await readValues(codebookTensor);
       let max = 0;
       for (const i of indices) if (i > max) max = i;
       if (max >= codebook.length) {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../core/read.js';
 import type { WarnFn } from '../core/progress.js';
 import { layersModelTargets, matchesAny, type LayerMatcher, type PrunableWeight } from '../prune/targets.js';
 import { clusterValues, shareCentroids, type ClusteredWeight } from './share.js';
@@ -24,12 +25,13 @@ export interface ClusterModelOptions {
  * Weight sharing in place: the kernels of Dense/Conv layers (the weights pruning acts on; biases and
  * normalisation stay float) are replaced by their k-means centroids. Returns the clustering of each weight.
  */
-export function clusterModel(options: ClusterModelOptions): ClusteredWeight[] {
+export async function clusterModel(options: ClusterModelOptions): Promise<ClusteredWeight[]> {
   const targets = layersModelTargets(options.model, options.exclude);
   if (targets.length === 0) options.onWarn?.(`model '${options.model.name}': no Dense/Conv kernels to cluster after exclusions`);
-  return targets.map((t) => {
+  const all = await readAll(targets.map((t) => t.read()));
+  return targets.map((t, k) => {
     const override = options.overrides?.find((o) => matchesAny(t.layer, [o.match]));
-    const values = t.read().dataSync() as Float32Array;
+    const values = all[k]!;
     const w = clusterValues({ name: t.name, shape: t.shape, values, clusters: override?.clusters ?? options.clusters });
     writeExpanded(t, shareCentroids(w, values));
     return w;
@@ -53,14 +55,15 @@ export class SharedCentroids {
     this.targets = layersModelTargets(model).filter((t) => byName.has(t.name));
   }
 
-  afterBatch(): void {
-    for (const t of this.targets) {
+  async afterBatch(): Promise<void> {
+    const all = await readAll(this.targets.map((t) => t.read()));
+    this.targets.forEach((t, k) => {
       const w = this.weights.find((c) => c.name === t.name)!;
-      writeExpanded(t, shareCentroids(w, t.read().dataSync() as Float32Array));
-    }
+      writeExpanded(t, shareCentroids(w, all[k]!));
+    });
   }
 
   callback(): tf.CustomCallbackArgs {
-    return { onBatchEnd: async () => this.afterBatch() };
+    return { onBatchEnd: () => this.afterBatch() };
   }
 }

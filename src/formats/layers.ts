@@ -1,5 +1,6 @@
 import { decodeClusteredArtifacts } from '../cluster/format.js';
 import * as tf from '@tensorflow/tfjs';
+import { readAll, readValues } from '../core/read.js';
 import { createHash } from 'node:crypto';
 import { ShrinkmlError } from '../core/errors.js';
 import { classifyModelJson } from './manifest.js';
@@ -58,10 +59,12 @@ export function disposeLayersModel(model: tf.LayersModel): void {
  * sha256 over every weight of a model (name, dtype, shape and bytes, in model order): equal hashes mean
  * bit-identical weights, which is what "same seed → same weights" promises.
  */
-export function hashLayersWeights(model: tf.LayersModel): string {
+export async function hashLayersWeights(model: tf.LayersModel): Promise<string> {
   const hash = createHash('sha256');
-  for (const w of model.weights) {
-    const values = w.read().dataSync();
+  // Read without a synchronous read (none exists on tfjs-webgpu in Node: see core/read.ts).
+  const all = await readAll<'float32' | 'int32'>(model.weights.map((w) => w.read()));
+  for (const [k, w] of model.weights.entries()) {
+    const values = all[k]!;
     hash.update(`${w.originalName}|${w.dtype}|${w.shape.join(',')}|`);
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
@@ -77,7 +80,7 @@ function layersWeights(model: tf.LayersModel): WeightRef[] {
       refs.push({
         name: v.originalName, op: layer.getClassName(), node: layer.name, shape: v.shape as number[],
         role: KERNELS.test(v.originalName) ? 'kernel' : BIASES.test(v.originalName) ? 'bias' : 'other',
-        read: () => Float32Array.from(variable.read().dataSync() as Float32Array),
+        read: async () => Float32Array.from(await readValues(variable.read())),
         write: (values) => tf.tidy(() => variable.write(tf.tensor(values, v.shape as number[], 'float32'))),
       });
     }

@@ -52,7 +52,7 @@ export interface FormatAdapter<M extends LoadedModel = LoadedModel> {
   /** Atomic write of the model (and `options.extraFiles` beside it, in the same set). */
   write(model: M, out: string, options?: AdapterWriteOptions): Promise<SaveResult>;
   /** `sha256:<hex>` over the weights (tfjs: names, dtypes, shapes and values; ONNX: the encoded model without lineage). */
-  hash(model: M): string;
+  hash(model: M): Promise<string>;
 }
 
 /** How a runner is opened. */
@@ -94,7 +94,8 @@ export interface WeightRef {
   node: string;
   shape: number[];
   role: 'kernel' | 'bias' | 'other';
-  read(): Float32Array;
+  /** Async: a GPU backend's values come back asynchronously (core/read.ts). */
+  read(): Promise<Float32Array>;
   write(values: Float32Array): void;
 }
 

@@ -151,7 +151,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
       data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
       config: o.config, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
       versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: tf.getBackend() },
-      weightsHash: hashWeights(run.model),
+      weightsHash: await hashWeights(run.model),
       budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
     });
     // The model itself says it is a best effort, so the mark travels with model.json wherever it is copied.

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../core/read.js';
 import { applyMasks, type MaskMap } from '../prune/masks.js';
 import { layersModelTargets, type PrunableWeight } from '../prune/targets.js';
 
@@ -21,11 +22,17 @@ export class ZeroHold extends tf.Callback {
   private readonly masks: MaskMap = new Map();
   private readonly held = new Map<string, Held>();
 
-  constructor(model: tf.LayersModel) {
+  /** The zeros of `model` now (read without a synchronous read: see core/read.ts). */
+  static async of(model: tf.LayersModel): Promise<ZeroHold> {
+    const targets = layersModelTargets(model);
+    return new ZeroHold(targets, await readAll(targets.map((t) => t.read())));
+  }
+
+  private constructor(targets: PrunableWeight[], weights: ArrayLike<number>[]) {
     super();
-    this.targets = layersModelTargets(model);
-    for (const t of this.targets) {
-      const values = t.read().dataSync();
+    this.targets = targets;
+    for (const [k, t] of this.targets.entries()) {
+      const values = weights[k]!;
       let zeros = 0;
       const mask = new Uint8Array(values.length);
       for (let i = 0; i < values.length; i++) {

@@ -46,7 +46,7 @@ export async function reproduceLineage(lineageFile: string): Promise<Reproductio
     const data = new DataProvider(dataSource ? { source: dataSource, ...config.data } : undefined);
     const run = await runPipeline({ model: source.model, config, data, levels: lineage.levels });
     try {
-      const reproduced = hashWeights(run.model);
+      const reproduced = await hashWeights(run.model);
       return { recorded: lineage.weightsHash, reproduced, matches: reproduced === lineage.weightsHash, backend: tf.getBackend() };
     } finally {
       run.model.dispose();

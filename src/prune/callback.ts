@@ -44,7 +44,7 @@ export class PruningCallback extends tf.Callback {
   }
 
   override async onBatchBegin(): Promise<void> {
-    if (this.schedule.shouldPrune(this.step)) this.updateMasks(this.schedule.sparsityAt(this.step));
+    if (this.schedule.shouldPrune(this.step)) await this.updateMasks(this.schedule.sparsityAt(this.step));
   }
 
   override async onBatchEnd(): Promise<void> {
@@ -53,30 +53,30 @@ export class PruningCallback extends tf.Callback {
   }
 
   /** Start of training outside `fit` (e.g. trainSeeded): prune if the schedule says so at the first step. */
-  begin(): void {
-    if (this.schedule.shouldPrune(this.step)) this.updateMasks(this.schedule.sparsityAt(this.step));
+  async begin(): Promise<void> {
+    if (this.schedule.shouldPrune(this.step)) await this.updateMasks(this.schedule.sparsityAt(this.step));
   }
 
   /**
    * End of a batch outside `fit`: hold the masks, advance, and prepare the next step's masks (what `fit` does in
    * onBatchBegin of the next batch).
    */
-  afterBatch(): void {
+  async afterBatch(): Promise<void> {
     this.applyMasks();
     this.step++;
-    this.begin();
+    await this.begin();
   }
 
   /** Recompute masks from the current weights at `sparsity` and apply them. */
-  updateMasks(sparsity: number): void {
+  async updateMasks(sparsity: number): Promise<void> {
     if (!this.model) throw new ShrinkmlError('INTERNAL', 'pruningCallback: no model set (pass it to model.fit or call setModel)');
     const seed = (this.options.seed ?? 0) + this.step;
     const { nm, criterion } = this.options;
-    const masks = nm
+    const masks = await (nm
       ? computeNMMasks({ weights: this.targets, n: nm.n, m: nm.m, criterion, seed })
       : computeMagnitudeMasks({
         weights: this.targets, sparsity, scope: this.options.scope, overrides: this.options.overrides, criterion, seed,
-      });
+      }));
     this.setMasks(masks);
     this.lastSparsity = sparsity;
     this.applyMasks();

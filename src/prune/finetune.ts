@@ -29,7 +29,7 @@ export async function finetune(model: tf.LayersModel, options: FinetuneOptions, 
   const trainer = options.trainer ?? trainSeeded;
   if (callback) {
     callback.setModel(model);
-    callback.begin();
+    await callback.begin();
   }
   return trainer({
     model, train: options.train, validation: options.validation, epochs: options.epochs,

@@ -26,7 +26,7 @@ export async function pruneGraphModel(model: tf.GraphModel, options: Unstructure
   }
   const targets = weightMapTargets(map, options.exclude);
   if (targets.length === 0) options.onWarn?.('graph model: no float weights of rank ≥ 2 to prune');
-  applyMasks(targets, masksForSpec(targets, options));
+  applyMasks(targets, await masksForSpec(targets, options));
   const artifacts = await artifactsOf(model);
   const { data, specs } = await tf.io.encodeWeights(map);
   // Free the pruned copies; the originals still belong to `model`.

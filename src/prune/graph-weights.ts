@@ -1,7 +1,7 @@
 import type { GraphWeight, WeightRole } from '../formats/graph/index.js';
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
-import { maskSparsity } from './masks.js';
+import { maskSparsity, type MaskMap } from './masks.js';
 import type { PruneSpec } from './spec.js';
 import type { PrunableWeight } from './targets.js';
 import { masksForSpec } from './unstructured.js';
@@ -12,7 +12,7 @@ import { masksForSpec } from './unstructured.js';
  * filters, embedding tables — never biases, normalisation terms or other constants read as values. Zeroes the
  * values in place and returns each pruned weight's sparsity.
  */
-export function pruneGraphWeights(o: { weights: GraphWeight[]; roles: Map<string, WeightRole>; spec: PruneSpec; seed?: number }): Map<string, number> {
+export async function pruneGraphWeights(o: { weights: GraphWeight[]; roles: Map<string, WeightRole>; spec: PruneSpec; seed?: number }): Promise<Map<string, number>> {
   const spec = o.spec;
   if (spec.kind !== 'magnitude' && spec.kind !== 'nm') {
     throw new ShrinkmlError('UNSUPPORTED', `--prune ${spec.kind}: graph models take unstructured pruning (magnitude:S[:global] or N:M)`, {
@@ -24,19 +24,24 @@ export function pruneGraphWeights(o: { weights: GraphWeight[]; roles: Map<string
     return w.values instanceof Float32Array && role && role.kind !== 'other';
   });
   const values = new Map(kernels.map((w) => [w.name, Float32Array.from(w.values!)]));
+  const made: tf.Tensor[] = [];
   const targets: PrunableWeight[] = kernels.map((w) => {
     const role = o.roles.get(w.name)!;
     return {
       layer: w.name, className: role.kind, name: w.name, shape: w.shape,
       // N:M blocks run along the reduction; depthwise and embedding rows have none that N:M kernels use.
       inputAxis: role.kind === 'conv' ? role.reduceAxes[role.reduceAxes.length - 1]! : null,
-      read: () => tf.tensor(values.get(w.name)!, w.shape),
+      read: () => { const t = tf.tensor(values.get(w.name)!, w.shape); made.push(t); return t; },
       write: () => { throw new ShrinkmlError('INTERNAL', 'graph weights are masked in place'); },
     };
   });
-  // tidy: each read() makes a tensor the mask code does not dispose.
-  let masks!: ReturnType<typeof masksForSpec>;
-  tf.tidy(() => { masks = masksForSpec(targets, { spec, seed: o.seed }); });
+  // Each read() makes a tensor the mask code does not dispose.
+  let masks: MaskMap;
+  try {
+    masks = await masksForSpec(targets, { spec, seed: o.seed });
+  } finally {
+    tf.dispose(made);
+  }
   const sparsity = new Map<string, number>();
   for (const w of kernels) {
     const mask = masks.get(w.name);

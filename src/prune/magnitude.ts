@@ -3,7 +3,7 @@ import { getImportance } from './importance/index.js';
 import type { MaskMap } from './masks.js';
 import { seededRandom } from './rng.js';
 import { countToPrune, keepAllButLowest } from './select.js';
-import { matchesAny, readValues, type LayerMatcher, type PrunableWeight } from './targets.js';
+import { matchesAny, readWeightValues, type LayerMatcher, type PrunableWeight } from './targets.js';
 
 export interface SparsityOverride {
   /** Layers this override applies to (name or pattern). */
@@ -36,13 +36,15 @@ export function checkSparsity(sparsity: number, subject: string): void {
  * Keep-masks that zero the lowest-importance weights: exactly round(sparsity·n) per weight (layer scope), or
  * exactly round(sparsity·N) over the pool (global scope, ties broken by layer order then index).
  */
-export function computeMagnitudeMasks(options: MagnitudeMaskOptions): MaskMap {
+export async function computeMagnitudeMasks(options: MagnitudeMaskOptions): Promise<MaskMap> {
   const { weights, sparsity, scope = 'layer', overrides = [] } = options;
   checkSparsity(sparsity, 'sparsity');
   for (const o of overrides) checkSparsity(o.sparsity, `override ${String(o.match)}`);
   const criterion = getImportance(options.criterion);
   const rnd = seededRandom(options.seed ?? 0);
-  const scoresOf = (w: PrunableWeight): Float32Array => criterion.elementScores(options.values?.get(w.name) ?? readValues(w), rnd);
+  // Read every weight first (concurrently, and never synchronously: see core/read.ts), then score in order.
+  const values = new Map(await Promise.all(weights.map(async (w) => [w.name, options.values?.get(w.name) ?? await readWeightValues(w)] as const)));
+  const scoresOf = (w: PrunableWeight): Float32Array => criterion.elementScores(values.get(w.name)!, rnd);
   const masks: MaskMap = new Map();
   const pool: PrunableWeight[] = [];
   for (const w of weights) {

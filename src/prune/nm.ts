@@ -3,7 +3,7 @@ import type { WarnFn } from '../core/progress.js';
 import { getImportance } from './importance/index.js';
 import type { MaskMap } from './masks.js';
 import { seededRandom } from './rng.js';
-import { readValues, type PrunableWeight } from './targets.js';
+import { readWeightValues, type PrunableWeight } from './targets.js';
 
 export interface NMOptions {
   weights: PrunableWeight[];
@@ -40,7 +40,7 @@ export function checkNM(n: number, m: number, subject = '--prune'): void {
  * N:M masks: in every block of M consecutive input channels (for each output channel and kernel position), keep
  * the N most important weights. A trailing block shorter than M keeps at most N. Ties: the lower index is pruned.
  */
-export function computeNMMasks(options: NMOptions): MaskMap {
+export async function computeNMMasks(options: NMOptions): Promise<MaskMap> {
   const { n = 2, m = 4 } = options;
   checkNM(n, m);
   const criterion = getImportance(options.criterion);
@@ -51,7 +51,7 @@ export function computeNMMasks(options: NMOptions): MaskMap {
       options.onWarn?.(`layer '${w.layer}' (${w.className}): ${w.name} has no input-channel axis; left dense by ${n}:${m} pruning`);
       continue;
     }
-    const scores = criterion.elementScores(readValues(w), rnd);
+    const scores = criterion.elementScores(await readWeightValues(w), rnd);
     const keep = new Uint8Array(scores.length).fill(1);
     forEachBlock(w.shape, w.inputAxis, m, (idx) => {
       if (idx.length <= n) return;

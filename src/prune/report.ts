@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../core/read.js';
 import { countFlops } from '../graph/flops.js';
 import { sizeFromBytes } from '../measure/size.js';
 import type { StructuredRecipe } from './structured/recipe.js';
@@ -37,14 +38,19 @@ export async function snapshotModel(model: tf.LayersModel | tf.GraphModel): Prom
     rows = Object.entries(model.weights).map(([name, ts]) => ({ name, className: 'Const', tensors: ts }));
   }
   const counts = tf.tidy(() => rows.map((r) => r.tensors.map((t) => tf.notEqual(t, 0).sum())));
+  let nonzero: number[][];
+  try {
+    nonzero = await Promise.all(counts.map(async (list) => (await readAll(list)).map((c) => c[0]!)));
+  } finally {
+    tf.dispose(counts);
+  }
   const layers = rows.map((r, i) => ({
     name: r.name, className: r.className,
     params: r.tensors.reduce((s, t) => s + t.size, 0),
-    nonzeroParams: counts[i].reduce((s, c) => s + (c.dataSync()[0] as number), 0),
+    nonzeroParams: nonzero[i]!.reduce((s, c) => s + c, 0),
     flops: flopsByLayer.get(r.name) ?? 0,
   }));
-  tf.dispose(counts);
-  const floats = rows.flatMap((r) => r.tensors.filter((t) => t.dtype === 'float32').map((t) => t.dataSync() as Float32Array));
+  const floats = await readAll(rows.flatMap((r) => r.tensors.filter((t) => t.dtype === 'float32')));
   const all = new Float32Array(floats.reduce((s, f) => s + f.length, 0));
   let o = 0;
   for (const f of floats) { all.set(f, o); o += f.length; }

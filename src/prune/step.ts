@@ -67,7 +67,7 @@ export async function runPruneStep(options: PruneStepOptions): Promise<PruneStep
         subject: '--prune', suggestion: 'use magnitude:S or 2:4, which prune graph-model weights',
       });
     }
-    const plan = planStructured({
+    const plan = await planStructured({
       model, ratio: spec.ratio, criterion: spec.criterion, exclude: options.exclude, overrides: options.overrides, seed: options.seed, onWarn: warn,
     });
     recipe = plan.recipe;
@@ -78,7 +78,7 @@ export async function runPruneStep(options: PruneStepOptions): Promise<PruneStep
   } else {
     pruned = await cloneModel(model);
     const gradual = options.schedule && options.finetune && !options.dryRun;
-    if (!gradual) pruneUnstructured(pruned, { spec, exclude: options.exclude, overrides: options.overrides, seed: options.seed, onWarn: warn });
+    if (!gradual) await pruneUnstructured(pruned, { spec, exclude: options.exclude, overrides: options.overrides, seed: options.seed, onWarn: warn });
     if (options.finetune && !options.dryRun) {
       // One-shot masks are recomputed once at step 0 (identical: the pruned weights are the zeros) and then held.
       const schedule = gradual ? options.schedule! : new ConstantSparsity({ targetSparsity: spec.kind === 'magnitude' ? spec.sparsity : 0, endStep: 0 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../core/read.js';
 import { buildGraph } from '../graph/build.js';
 
 /** A layer name, or a pattern tested against layer names (and, for a GraphModel, weight names). */
@@ -81,6 +82,6 @@ export function weightMapTargets(weights: tf.NamedTensorMap, exclude: LayerMatch
 }
 
 /** Read a weight's values to the CPU (masks are computed there: sorting is not a tensor op in tfjs). */
-export function readValues(w: PrunableWeight): Float32Array {
-  return w.read().dataSync() as Float32Array;
+export function readWeightValues(w: PrunableWeight): Promise<Float32Array> {
+  return readValues(w.read());
 }

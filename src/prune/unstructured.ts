@@ -15,7 +15,7 @@ export interface UnstructuredOptions {
 }
 
 /** Masks for a spec over the given weights (nothing is written). */
-export function masksForSpec(weights: PrunableWeight[], options: UnstructuredOptions): MaskMap {
+export function masksForSpec(weights: PrunableWeight[], options: UnstructuredOptions): Promise<MaskMap> {
   const { spec } = options;
   if (spec.kind === 'nm') return computeNMMasks({ weights, n: spec.n, m: spec.m, criterion: spec.criterion, seed: options.seed, onWarn: options.onWarn });
   return computeMagnitudeMasks({
@@ -27,10 +27,10 @@ export function masksForSpec(weights: PrunableWeight[], options: UnstructuredOpt
  * One-shot unstructured pruning of a LayersModel, in place: zero the selected weights of every prunable kernel.
  * The model's shapes do not change; only its gzip size does (see SPEED_NOTE_UNSTRUCTURED).
  */
-export function pruneUnstructured(model: tf.LayersModel, options: UnstructuredOptions): MaskMap {
+export async function pruneUnstructured(model: tf.LayersModel, options: UnstructuredOptions): Promise<MaskMap> {
   const weights = layersModelTargets(model, options.exclude);
   if (weights.length === 0) options.onWarn?.(`model '${model.name}': no prunable kernels (Dense/Conv) after exclusions; nothing pruned`);
-  const masks = masksForSpec(weights, options);
+  const masks = await masksForSpec(weights, options);
   applyMasks(weights, masks);
   return masks;
 }

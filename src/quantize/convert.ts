@@ -37,13 +37,13 @@ export interface ConvertOptions {
 
 interface Planned { json: LayerJson; weights: tf.Tensor[]; report: LayerReport; encodings: Record<string, WeightEncoding> }
 
-function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Layer): Planned | LayerReport {
+async function quantizeLayer(o: ConvertOptions, json: LayerJson, layer: tf.layers.Layer): Promise<Planned | LayerReport> {
   const name = layer.name;
   const cls = json.class_name;
   const float = (reason: string): LayerReport => ({ name, class: cls, status: 'float', reason });
   const settings = settingsFor(o.config, { name, className: cls });
   if (settings.exclude) return float('excluded by an override');
-  const w = weightValues(layer);
+  const w = await weightValues(layer);
   const kernel = w.get('kernel')!;
   const n = kernel.shape.at(-1)!;
   const k = kernel.values.length / n;
@@ -125,7 +125,7 @@ export async function convertToInt8(o: ConvertOptions): Promise<ConvertResult> {
         ? { name, class: json.class_name, status: 'float', reason: `${json.class_name} has no int8 kernel` }
         : graph.callCount(name) > 1
           ? { name, class: json.class_name, status: 'float', reason: 'shared layer (called at several places)' }
-          : quantizeLayer(o, json, layer);
+          : await quantizeLayer(o, json, layer);
       if ('json' in planned) {
         graph.replace(name, planned.json.class_name, planned.json.config);
         int8.set(name, planned.weights);

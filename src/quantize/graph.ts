@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../core/read.js';
 import { ShrinkmlError } from '../core/errors.js';
 
 /**
@@ -115,12 +116,12 @@ export function copyWeightsByLayer(from: tf.LayersModel, to: tf.LayersModel, ski
 }
 
 /** A layer's weights by their short name ('kernel', 'bias', 'gamma', 'moving_mean'...), as float arrays. */
-export function weightValues(layer: tf.layers.Layer): Map<string, { values: Float32Array; shape: number[] }> {
+export async function weightValues(layer: tf.layers.Layer): Promise<Map<string, { values: Float32Array; shape: number[] }>> {
   const out = new Map<string, { values: Float32Array; shape: number[] }>();
   for (const w of layer.weights) {
     const short = w.originalName.split('/').pop()!;
     const t = w.read();
-    out.set(short, { values: new Float32Array(t.dataSync()), shape: [...t.shape] });
+    out.set(short, { values: new Float32Array(await readValues(t)), shape: [...t.shape] });
   }
   return out;
 }

@@ -33,7 +33,7 @@ export async function compressLayersWeights(o: {
   const loaded = await loadLayers(o.source);
   const model = loaded.model;
   try {
-    if (o.prune) pruneUnstructured(model, { spec: { kind: 'magnitude', sparsity: o.prune, scope: 'layer', criterion: 'l1' } });
+    if (o.prune) await pruneUnstructured(model, { spec: { kind: 'magnitude', sparsity: o.prune, scope: 'layer', criterion: 'l1' } });
     const roles = new Map<string, { role: WeightRole | null; className: string }>();
     let params = 0;
     for (const layer of model.layers) {

@@ -55,8 +55,8 @@ export async function prepareFloat(o: PrepareOptions): Promise<PrepareResult> {
       const source = o.model.getLayer(name);
       const bnName = ModelGraph.nameOf(next);
       if (isLastAxis(next.config.axis, (source.outputShape as number[]).length)) {
-        const w = weightValues(source);
-        const bn = weightValues(o.model.getLayer(bnName));
+        const w = await weightValues(source);
+        const bn = await weightValues(o.model.getLayer(bnName));
         const r = foldBatchNorm({
           kernel: w.get('kernel')!.values, bias: w.get('bias')?.values,
           bn: { gamma: bn.get('gamma')?.values, beta: bn.get('beta')?.values, mean: bn.get('moving_mean')!.values,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dInt8, matMulInt8 } from '../../kernels/index.js';
 import { quantizeInt8, QuantizeInt8 } from '../../kernels/quantize-int8/index.js';
 import { affineParams, type QParams } from '../core/numerics.js';
+import { isGpuBackend } from '../core/read.js';
 import { dequantizeRowsTf, fakeQuantInputTf } from './emulate.js';
 import { ensureKernel, int8KernelReady } from './execution.js';
 import type { InputQuant } from './format.js';
@@ -47,7 +48,7 @@ function deviceDynamicParams(x: tf.Tensor): QParams | null {
  * needs the batch range as a number for the kernels' attrs: there it runs emulated, with the range on the device.
  */
 function canRunOnKernels(kernel: 'MatMulInt8' | 'Conv2DInt8', quant: InputQuant | null | undefined): boolean {
-  if (!quant && ['webgpu', 'webgl'].includes(tf.getBackend())) return false;
+  if (!quant && isGpuBackend()) return false;
   return int8KernelReady(kernel);
 }
 

@@ -101,14 +101,14 @@ describe('clustered models', () => {
   it('clusters kernels only, holds sharing through training steps, and saves codebook + indices that load back exactly', async () => {
     const model = mlp();
     const before = tf.memory().numTensors;
-    const weights = clusterModel({ model, clusters: 8, exclude: ['fc2'] });
+    const weights = await clusterModel({ model, clusters: 8, exclude: ['fc2'] });
     expect(weights.map((w) => w.name)).toEqual([model.layers[0]!.weights[0]!.originalName]);
     const shared = new SharedCentroids(model, weights);
     // An optimizer-like perturbation, then the projection: at most 8 distinct values again, zeros still zero.
     const kernel = model.layers[0]!.weights[0]!;
     const zerosBefore = Array.from(kernel.read().dataSync()).map((v) => v === 0);
     tf.tidy(() => { kernel.write(tf.add(kernel.read(), tf.randomUniform(kernel.shape as number[], -0.01, 0.01, 'float32', 7))); });
-    shared.afterBatch();
+    await shared.afterBatch();
     const after = Array.from(kernel.read().dataSync());
     expect(new Set(after).size).toBeLessThanOrEqual(8);
     expect(after.map((v) => v === 0)).toEqual(zerosBefore);

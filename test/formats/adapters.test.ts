@@ -86,15 +86,15 @@ describe.each(cases)('format adapter: $name', (c) => {
     try {
       const kernels = adapter.weights(copy).filter((w) => w.role === 'kernel');
       expect(kernels.length).toBeGreaterThanOrEqual(2);
-      expect(adapter.hash(copy)).toBe(adapter.hash(loaded));
+      expect(await adapter.hash(copy)).toBe(await adapter.hash(loaded));
       const w = kernels[0]!;
-      const values = w.read();
+      const values = await w.read();
       expect(values.length).toBe(w.shape.reduce((a, b) => a * b, 1));
       w.write(values.map(() => 0));
-      expect(Array.from(adapter.weights(copy).find((v) => v.name === w.name)!.read()).every((v) => v === 0)).toBe(true);
+      expect(Array.from(await adapter.weights(copy).find((v) => v.name === w.name)!.read()).every((v) => v === 0)).toBe(true);
       // The original is untouched.
-      expect(Array.from(adapter.weights(loaded).find((v) => v.name === w.name)!.read())).toEqual(Array.from(values));
-      expect(adapter.hash(copy)).not.toBe(adapter.hash(loaded));
+      expect(Array.from(await adapter.weights(loaded).find((v) => v.name === w.name)!.read())).toEqual(Array.from(values));
+      expect(await adapter.hash(copy)).not.toBe(await adapter.hash(loaded));
       const feed = c.feed();
       const before = await runOnce(adapter, loaded, feed);
       const after = await runOnce(adapter, copy, feed);
@@ -104,7 +104,7 @@ describe.each(cases)('format adapter: $name', (c) => {
       const saved = await adapter.write(copy, out, { extraFiles: { 'note.json': { ok: 1 } } });
       const back = await loadModel(saved.modelJsonPath);
       try {
-        expect(adapter.hash(back)).toBe(adapter.hash(copy));
+        expect(await adapter.hash(back)).toBe(await adapter.hash(copy));
         expect(Array.from(await runOnce(adapter, back, feed))).toEqual(Array.from(after));
       } finally {
         adapter.dispose(back);

@@ -67,9 +67,9 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
   type Trip = { out: Float32Array; ratio: number; rows: ReturnType<typeof rewriteGraph>['rows'] };
   const trips = new Map<GraphWeightMode, Promise<Trip>>();
   const roundTrip = (mode: GraphWeightMode) => trips.get(mode) ?? trips.set(mode, write(mode)).get(mode)!;
-  async function write(mode: GraphWeightMode, edit?: (g: GraphFiles) => void): Promise<Trip> {
+  async function write(mode: GraphWeightMode, edit?: (g: GraphFiles) => unknown): Promise<Trip> {
     const weights = graph.weights.map((w) => ({ ...w }));
-    edit?.({ ...graph, weights });
+    await edit?.({ ...graph, weights });
     const rewritten = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode, file: graph.file });
     const saved = await writeGraphFolder({ out: path.join(tmp, `emotion-${mode}-${++written}`), graph: rewritten });
     const model = await tf.loadGraphModel(stock(saved.modelJsonPath));

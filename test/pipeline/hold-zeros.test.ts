@@ -39,7 +39,7 @@ describe('ZeroHold as a QAT callback', () => {
     const before = zeroPositions(model);
     expect([before.fc1!.length, before.fc2!.length]).toEqual([96, 24]);
     const tensors = tf.memory().numTensors;
-    const hold = new ZeroHold(model);
+    const hold = await ZeroHold.of(model);
     const r = await runQat({ model, config, ranges: {}, train, callbacks: [hold] });
     const after = zeroPositions(r.model);
     expect([after.fc1!.length, after.fc2!.length]).toEqual([96, 24]);

@@ -39,7 +39,7 @@ describe('runPipeline', () => {
     const data = new DataProvider(TINY_DATA);
     const before = tf.memory().numTensors;
     const a = await runPipeline({ model: source.model, config: pruneCluster(5), data });
-    const hashA = hashWeights(a.model);
+    const hashA = await hashWeights(a.model);
     const ks = kernels(a.model);
     const zeros = ks.reduce((n, k) => n + k.filter((v) => v === 0).length, 0);
     const total = ks.reduce((n, k) => n + k.length, 0);
@@ -51,10 +51,10 @@ describe('runPipeline', () => {
     a.model.dispose();
 
     const b = await runPipeline({ model: source.model, config: pruneCluster(5), data });
-    expect(hashWeights(b.model)).toBe(hashA);
+    expect(await hashWeights(b.model)).toBe(hashA);
     b.model.dispose();
     const c = await runPipeline({ model: source.model, config: pruneCluster(6), data });
-    expect(hashWeights(c.model)).not.toBe(hashA);
+    expect(await hashWeights(c.model)).not.toBe(hashA);
     c.model.dispose();
     expect(data.describe()).toEqual({ source: 'mnist', splits: { train: 256 } });
     // Every model the runner made, and the optimizers training attached to them, are gone.

@@ -72,11 +72,11 @@ describe('steps keep pruned zeros', () => {
 });
 
 describe('ZeroHold', () => {
-  it('re-applies the zeros a training step refilled, and nothing else', () => {
+  it('re-applies the zeros a training step refilled, and nothing else', async () => {
     const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 2, name: 'd' })] });
     const kernel = model.layers[0]!.weights[0]!;
     tf.tidy(() => { kernel.write(tf.tensor2d([[0, 1], [2, 0], [3, 4]])); });
-    const hold = new ZeroHold(model);
+    const hold = await ZeroHold.of(model);
     tf.tidy(() => { kernel.write(tf.add(kernel.read(), 0.5)); });
     hold.afterBatch();
     expect(Array.from(kernel.read().dataSync())).toEqual([0, 1.5, 2.5, 0, 3.5, 4.5]);

@@ -18,10 +18,10 @@ function net(): tf.LayersModel {
 
 it.each([
   [2, 4], [1, 4], [2, 8], [4, 8],
-])('%i:%i — every block of M input channels has ≤ N non-zeros, and exactly N when full', (n, m) => {
+])('%i:%i — every block of M input channels has ≤ N non-zeros, and exactly N when full', async (n, m) => {
   const model = net();
   const warnings: string[] = [];
-  pruneUnstructured(model, { spec: { kind: 'nm', n, m, criterion: 'l1' }, onWarn: (w) => warnings.push(w) });
+  await pruneUnstructured(model, { spec: { kind: 'nm', n, m, criterion: 'l1' }, onWarn: (w) => warnings.push(w) });
   expect(warnings).toEqual([]);
   const conv = model.getLayer('conv').weights[0].read();
   const dense = model.getLayer('dense').weights[0].read();
@@ -35,11 +35,11 @@ it.each([
   expect(zeros(dense)).toBe(dense.size * (m - n) / m);
 });
 
-it('keeps the N largest of each block (checked by hand on one column)', () => {
+it('keeps the N largest of each block (checked by hand on one column)', async () => {
   const model = net();
   const k = model.getLayer('dense').weights[0];
   k.write(tf.tidy(() => tf.tensor1d([0.1, -0.9, 0.5, 0.2, 0.3, 0.3, -0.3, 0.0]).tile([6]).reshape([48, 1]).tile([1, 6])));
-  pruneUnstructured(model, { spec: { kind: 'nm', n: 2, m: 4, criterion: 'l1' } });
+  await pruneUnstructured(model, { spec: { kind: 'nm', n: 2, m: 4, criterion: 'l1' } });
   const col = Array.from({ length: 8 }, (_, i) => k.read().dataSync()[i * 6]);
   // Block [0.1, -0.9, 0.5, 0.2] keeps −0.9 and 0.5; block [0.3, 0.3, −0.3, 0] is a three-way tie: the lowest index goes.
   expect(col.map((v) => Math.round(v * 10) / 10)).toEqual([0, -0.9, 0.5, 0, 0, 0.3, -0.3, 0]);

@@ -89,7 +89,7 @@ describe.each(cases)('$name', (c) => {
   it('replays its JSON recipe on a reloaded copy to an identical model', async () => {
     const m = model();
     randomizeWeights(m, 5); // real (non-constant) channels: ranking decides
-    const plan = planStructured({ model: m, ratio: c.ratio, criterion: 'l2' });
+    const plan = await planStructured({ model: m, ratio: c.ratio, criterion: 'l2' });
     const first = await applyRecipe({ model: m, recipe: plan.recipe });
     const copy = await roundTrip(m);
     const replayed = await applyRecipe({ model: copy, recipe: JSON.parse(JSON.stringify(plan.recipe)) });
@@ -107,7 +107,7 @@ describe('what structured pruning leaves alone', () => {
   it('an excluded layer keeps every channel it reads or writes', async () => {
     const m = convNet();
     randomizeWeights(m, 2);
-    const plan = planStructured({ model: m, ratio: 0.5, exclude: ['d1'] });
+    const plan = await planStructured({ model: m, ratio: 0.5, exclude: ['d1'] });
     expect(plan.recipe.groups).toEqual([]);
     expect(plan.recipe.skipped.map((s) => [s.key, s.reasons])).toEqual([
       ['c1', ['excluded layer d1']], ['d1', ['excluded layer d1']], ['out', ['out: softmax activation', 'model output']],

@@ -225,8 +225,8 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
       if (structured) {
         const spec = parsePruneSpec(String(structured.options.method));
         if (spec.kind === 'structured') {
-          recipe = planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
-            onWarn: (m) => io.stderr(`warning: ${m}\n`) }).recipe;
+          recipe = (await planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
+            onWarn: (m) => io.stderr(`warning: ${m}\n`) })).recipe;
           io.stderr(formatRecipe(recipe) + '\n');
         }
       }

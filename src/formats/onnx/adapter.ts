@@ -94,7 +94,7 @@ export const onnxFormat: FormatAdapter<LoadedOnnxModel> = {
     await writeFilesAtomically({ parent: path.dirname(target), files, force: options.force });
     return { modelJsonPath: target, weightFiles: [], weightBytes: bytes.length };
   },
-  hash: (loaded) => hashOnnxModel(loaded.model),
+  hash: async (loaded) => hashOnnxModel(loaded.model),
 };
 
 function companion(name: string, value: unknown, target: string): OutputFile {
@@ -124,7 +124,7 @@ function onnxWeights(model: ModelProto): WeightRef[] {
     const role = roles?.kernel.includes(use!.index) && shape.length >= 2 ? 'kernel' : roles?.bias.includes(use!.index) ? 'bias' : 'other';
     refs.push({
       name, op, node: use ? (use.node.name || use.node.output?.[0] || op) : '', shape, role,
-      read: () => tensorToFloat32(tensor),
+      read: async () => tensorToFloat32(tensor),
       write: (values) => setFloatValues(tensor, values),
     });
   };

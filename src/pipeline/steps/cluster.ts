@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../../core/read.js';
 import { clusterModel, MAX_CLUSTERS, MIN_CLUSTERS, SharedCentroids, type ClusterOverride } from '../../cluster/index.js';
 import { affineQuantize } from '../../formats/encode.js';
 import { cloneModel } from '../../prune/index.js';
@@ -49,7 +50,7 @@ export const clusterStep: PipelineStep = {
           .map((layer) => ({ match: layer, clusters: relaxedClusters(clusters, ctx.levels[layer]!) }));
         const model = await cloneModel(ctx.model);
         try {
-          const weights = clusterModel({ model, clusters, overrides, exclude, onWarn: ctx.onWarn });
+          const weights = await clusterModel({ model, clusters, overrides, exclude, onWarn: ctx.onWarn });
           const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
           let history: Awaited<ReturnType<typeof trainSeeded>> | undefined;
           if (epochs > 0 && weights.length) {
@@ -71,7 +72,7 @@ export const clusterStep: PipelineStep = {
             }
           }
           // uint8: the model in memory must be what the manifest decodes to (shared values moved onto the uint8 grid).
-          if (storage === 'uint8') snapToUint8(model, new Set(weights.map((w) => w.name)));
+          if (storage === 'uint8') await snapToUint8(model, new Set(weights.map((w) => w.name)));
           // Biases and excluded layers are a few percent of the file once the kernels are shared; float16 halves them.
           const rest = options.restEncoding === 'float32' ? [] : storeRestAsFloat16(model, ctx.output, new Set(weights.map((w) => w.name)));
           return {
@@ -93,10 +94,10 @@ export const clusterStep: PipelineStep = {
 };
 
 /** Replace each weight by what tf.io.decodeWeights will read back from its uint8 encoding (q · scale + min). */
-function snapToUint8(model: tf.LayersModel, names: Set<string>): void {
+async function snapToUint8(model: tf.LayersModel, names: Set<string>): Promise<void> {
   for (const t of layersModelTargets(model)) {
     if (!names.has(t.name)) continue;
-    const values = t.read().dataSync() as Float32Array;
+    const values = await readValues(t.read());
     const { q, scale, min } = affineQuantize(values, 255);
     const decoded = Float32Array.from(q, (v) => v * scale + min);
     tf.tidy(() => t.write(tf.tensor(decoded, t.shape, 'float32')));

@@ -45,7 +45,7 @@ export const distillStep: PipelineStep = {
         }
         const width = typeof options.studentWidth === 'number' ? options.studentWidth : undefined;
         const student = width !== undefined ? (await shrinkWidth(ctx.model, width, { seed: ctx.seed })).model : await cloneModel(ctx.model);
-        const hold = new ZeroHold(student);
+        const hold = await ZeroHold.of(student);
         const optimizer = tf.train.adam(num(options, 'learningRate', DISTILL_DEFAULTS.learningRate));
         try {
           const history = await distill({

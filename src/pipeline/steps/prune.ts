@@ -21,7 +21,7 @@ export function relaxedSparsity(sparsity: number, level: number): number {
  * applied to that effective sparsity, and once any layer is relaxed every layer gets its own override: taking a
  * big layer out of the pool must not push the shared threshold onto the small ones.
  */
-function overridesFor(spec: PruneSpec, levels: LayerLevels, model: tf.LayersModel, exclude: LayerMatcher[], seed: number): SparsityOverride[] {
+async function overridesFor(spec: PruneSpec, levels: LayerLevels, model: tf.LayersModel, exclude: LayerMatcher[], seed: number): Promise<SparsityOverride[]> {
   const softened = layersAt(levels, (l) => l > 0 && l < MAX_LEVEL);
   if (spec.kind === 'structured') return softened.map((layer) => ({ match: layer, sparsity: spec.ratio / 2 ** levels[layer]! }));
   if (spec.kind !== 'magnitude') return []; // N:M has no softer setting; a relaxed layer is excluded instead (see run).
@@ -29,7 +29,7 @@ function overridesFor(spec: PruneSpec, levels: LayerLevels, model: tf.LayersMode
     return softened.map((layer) => ({ match: layer, sparsity: relaxedSparsity(spec.sparsity, levels[layer]!) }));
   }
   const targets = layersModelTargets(model, exclude);
-  const masks = computeMagnitudeMasks({ weights: targets, sparsity: spec.sparsity, scope: 'global', criterion: spec.criterion, seed });
+  const masks = await computeMagnitudeMasks({ weights: targets, sparsity: spec.sparsity, scope: 'global', criterion: spec.criterion, seed });
   return targets.filter((t) => (levels[t.layer] ?? 0) < MAX_LEVEL)
     .map((t) => ({ match: t.layer, sparsity: relaxedSparsity(maskSparsity(masks.get(t.name)!), levels[t.layer] ?? 0) }));
 }
@@ -74,7 +74,7 @@ export const pruneStep: PipelineStep = {
         const steps = train ? Math.ceil(train.count / batchSize) * epochs : 0;
         const learningRate = num(options, 'learningRate', 1e-3);
         const result = await runPruneStep({
-          model: ctx.model, spec, exclude, overrides: overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed), seed: ctx.seed,
+          model: ctx.model, spec, exclude, overrides: await overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed), seed: ctx.seed,
           // Gradual: reach the target after two thirds of the steps, then train at it (TFMOT's usual recipe).
           schedule: gradual ? new PolynomialDecay({
             initialSparsity: 0, finalSparsity: spec.sparsity, beginStep: 0, endStep: Math.max(1, Math.floor((steps * 2) / 3)),

@@ -27,8 +27,8 @@ async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<stri
   const needsCalibration = mode !== 'dynamic';
   // QAT trains every weight: the hold re-zeroes pruned ones after each batch, so they cannot regrow and the
   // fake-quant (its per-channel scales included) trains on the sparse weights the int8 model will have.
-  const hold = mode === 'qat' ? new ZeroHold(ctx.model) : undefined;
-  const masks = hold?.active ? zeroMasks(ctx.model) : undefined;
+  const hold = mode === 'qat' ? await ZeroHold.of(ctx.model) : undefined;
+  const masks = hold?.active ? await zeroMasks(ctx.model) : undefined;
   const qat = mode === 'qat' ? {
     epochs: num(options, 'epochs', 1), batchSize: num(options, 'batchSize', 64), learningRate: num(options, 'learningRate', 1e-4), seed: ctx.seed,
   } : undefined;
@@ -45,7 +45,7 @@ async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<stri
   // Safety net, expected to clear nothing: the hold finds its masks in the QAT model by layer and weight name, so a
   // layer that the prepare phase or prepareQat rebuilt under another name would regrow unnoticed. The count is in
   // the summary, and a warning says when it was not 0.
-  const rezeroed = masks ? rezeroInt8(model, masks) : 0;
+  const rezeroed = masks ? await rezeroInt8(model, masks) : 0;
   if (rezeroed > 0) ctx.onWarn?.(`qat: ${rezeroed} int8 codes of pruned weights were not 0 after fine-tuning; set back to 0`);
   Object.assign(ctx.output.shrinkml, result.saveOptions.shrinkml ?? {});
   Object.assign(ctx.output.weightBits, int8WeightBits(model));

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../../core/read.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { WarnFn } from '../../core/progress.js';
 import { roleOf } from '../../graph/build.js';
@@ -106,20 +107,27 @@ export async function applyRecipe(options: ApplyRecipeOptions): Promise<tf.Layer
         continue;
       }
       const old = weightsByRole(model, dep.graph, layer.name);
-      const values = layer.weights.map((v) => tf.tidy(() => {
-        const role = roleOf(v.originalName ?? v.name);
-        let t = old.get(role);
-        if (!t) throw new ShrinkmlError('INTERNAL', `layer '${layer.name}': weight '${role}' missing in the source model`, { subject: layer.name });
-        const delta = role === 'bias' ? deltas.get(layer.name) : undefined;
-        if (delta) t = tf.add(t, delta);
-        for (const b of dep.bindings) {
-          if (b.layer !== layer.name || b.role !== role) continue;
-          const kept = keptIndices(b.layout, keep);
-          if (kept.length < t.shape[b.axis]) t = tf.gather(t, kept, b.axis);
-        }
+      const values = await Promise.all(layer.weights.map(async (v) => {
+        const t = tf.tidy(() => {
+          const role = roleOf(v.originalName ?? v.name);
+          let t = old.get(role);
+          if (!t) throw new ShrinkmlError('INTERNAL', `layer '${layer.name}': weight '${role}' missing in the source model`, { subject: layer.name });
+          const delta = role === 'bias' ? deltas.get(layer.name) : undefined;
+          if (delta) t = tf.add(t, delta);
+          for (const b of dep.bindings) {
+            if (b.layer !== layer.name || b.role !== role) continue;
+            const kept = keptIndices(b.layout, keep);
+            if (kept.length < t.shape[b.axis]) t = tf.gather(t, kept, b.axis);
+          }
+          return t.clone();
+        });
         // A fresh upload, not the gather output: tfjs-backend-wasm's GatherV2 records its output under a rank-4
         // shape, and FusedConv2D (used when training) rejects a bias whose stored shape is not rank 1.
-        return tf.tensor(t.dataSync(), t.shape, t.dtype);
+        try {
+          return tf.tensor(await readValues(t), t.shape, t.dtype);
+        } finally {
+          t.dispose();
+        }
       }));
       layer.setWeights(values);
       tf.dispose(values);

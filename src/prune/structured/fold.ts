@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readAll } from '../../core/read.js';
 import { keptIndices, layoutWidth } from '../../graph/channels/layout.js';
 import type { DependencyGraph } from '../../graph/dependency.js';
 import { roleOf } from '../../graph/build.js';
@@ -56,8 +57,12 @@ export async function removedChannelConstants(model: tf.LayersModel, dep: Depend
       const list = Array.isArray(res) ? res : [res];
       return list.map((t) => tf.mean(t.reshape([-1, t.shape[t.rank - 1]]), 0));
     });
-    consumers.forEach((c, i) => out.set(c, values[i].dataSync() as Float32Array));
-    tf.dispose(values);
+    try {
+      const read = await readAll(values);
+      consumers.forEach((c, i) => out.set(c, read[i]!));
+    } finally {
+      tf.dispose(values);
+    }
     const bad = consumers.find((c) => out.get(c)!.some((v) => !Number.isFinite(v)));
     if (bad) throw new Error(`probing the input of '${bad}' gave non-finite values`);
   } finally {

@@ -5,7 +5,7 @@ import type { StructuredRecipe } from './recipe.js';
 
 /** Plan and apply in one call: a new, smaller LayersModel plus the recipe that produced it. */
 export async function pruneStructured(options: StructuredPlanOptions): Promise<{ model: tf.LayersModel; recipe: StructuredRecipe }> {
-  const { recipe, dependency } = planStructured(options);
+  const { recipe, dependency } = await planStructured(options);
   const model = await applyRecipe({ model: options.model, recipe, dependency, onWarn: options.onWarn });
   return { model, recipe };
 }

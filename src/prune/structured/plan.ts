@@ -34,12 +34,12 @@ export interface StructuredPlan {
 }
 
 /** Channel scores of a group: every producer's out-bound weight slices, combined by the criterion. */
-function groupScores(model: tf.LayersModel, dep: DependencyGraph, group: ChannelGroup, criterion: string, rnd: () => number): Float32Array {
+async function groupScores(model: tf.LayersModel, dep: DependencyGraph, group: ChannelGroup, criterion: string, rnd: () => number): Promise<Float32Array> {
   const slices: Float32Array[][] = [];
   for (const b of dep.bindings) {
     if (b.kind !== 'out' || !group.producers.includes(b.layer) || b.role === 'bias') continue;
     if (dep.groupOf(b.layout.segments[0].space) !== group) continue;
-    slices.push(slicesAlong(weightsByRole(model, dep.graph, b.layer).get(b.role) as tf.Tensor, b.axis));
+    slices.push(await slicesAlong(weightsByRole(model, dep.graph, b.layer).get(b.role) as tf.Tensor, b.axis));
   }
   return getImportance(criterion).channelScores(slices, group.size, rnd);
 }
@@ -48,7 +48,7 @@ function groupScores(model: tf.LayersModel, dep: DependencyGraph, group: Channel
  * Rank channels in every cuttable group and decide which survive. Nothing is changed: the plan is a recipe,
  * which applyRecipe() turns into a new model (and --dry-run prints).
  */
-export function planStructured(options: StructuredPlanOptions): StructuredPlan {
+export async function planStructured(options: StructuredPlanOptions): Promise<StructuredPlan> {
   const { model, ratio, criterion = 'l1', exclude = [], overrides = [], minChannels = 1 } = options;
   if (!(Number.isFinite(ratio) && ratio >= 0 && ratio < 1)) {
     throw new ShrinkmlError('BAD_INPUT', `structured pruning ratio ${ratio} is out of range [0, 1)`, {
@@ -75,7 +75,7 @@ export function planStructured(options: StructuredPlanOptions): StructuredPlan {
     const r = override ? override.sparsity : ratio;
     const cut = Math.min(countToPrune(group.size, r), group.size - Math.min(minChannels, group.size));
     if (cut <= 0) continue;
-    const keepMask = keepAllButLowest(groupScores(model, dep, group, criterion, rnd), cut);
+    const keepMask = keepAllButLowest(await groupScores(model, dep, group, criterion, rnd), cut);
     const keep: number[] = [];
     keepMask.forEach((k, i) => { if (k) keep.push(i); });
     recipe.groups.push({ key: group.key, size: group.size, keep, layers: [...group.layers] });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { readValues } from '../../core/read.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { ModelGraph } from '../../graph/types.js';
 
@@ -15,13 +16,13 @@ export function weightsByRole(model: tf.LayersModel, graph: ModelGraph, layerNam
 }
 
 /** Rows of `t` along `axis`: element c holds every value with index c on that axis. */
-export function slicesAlong(t: tf.Tensor, axis: number): Float32Array[] {
+export async function slicesAlong(t: tf.Tensor, axis: number): Promise<Float32Array[]> {
   const rows = tf.tidy(() => {
     const perm = [axis, ...Array.from({ length: t.rank }, (_, i) => i).filter((i) => i !== axis)];
     return tf.transpose(t, perm).reshape([t.shape[axis], -1]);
   });
-  const data = rows.dataSync() as Float32Array;
   const [n, k] = rows.shape;
-  rows.dispose();
+  let data: Float32Array;
+  try { data = await readValues(rows); } finally { rows.dispose(); }
   return Array.from({ length: n }, (_, c) => data.subarray(c * k, (c + 1) * k));
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainCallbacks } from '../../train/seeded.js';
+import { settleRanges } from './layers.js';
 
 /** A tfjs callback object (a tf.Callback subclass such as a mask-holding or pruning callback) or plain hooks. */
 export type QatCallback = tf.Callback | tf.CustomCallbackArgs;
@@ -49,6 +50,7 @@ export function seededCallbacks(o: {
     },
     hooks: {
       async onBatchEnd({ batch, loss }) {
+        await settleRanges(o.model); // before callbacks look at the model, and before the next batch
         const size = Math.min(o.batchSize, o.samples - batch * o.batchSize);
         await list.onBatchEnd(batch, { batch, size, loss });
         if (batch + 1 < steps) await list.onBatchBegin(batch + 1, { batch: batch + 1, size: Math.min(o.batchSize, o.samples - (batch + 1) * o.batchSize) });

@@ -8,7 +8,7 @@ import { copyWeightsByLayer, ModelGraph } from '../graph.js';
 import type { Range } from '../observers/types.js';
 import { INT8_CLASS, unsupportedReason } from '../support.js';
 import { seededCallbacks, type QatCallback } from './callbacks.js';
-import { QatConv2D, QatDense, QatLayer } from './layers.js';
+import { QatConv2D, QatDense, QatLayer, settleRanges } from './layers.js';
 
 export { QatConv2D, QatDense, QatLayer };
 export type { QatCallback };
@@ -65,6 +65,7 @@ export async function prepareQat(o: { model: tf.LayersModel; config: QuantConfig
 export async function convertQat(qat: QatModel, options?: { int8?: false }): Promise<{ model: tf.LayersModel; ranges: Record<string, Range> }>;
 export async function convertQat(qat: QatModel, options: { int8: true; config?: QuantConfig }): Promise<ConvertResult & { ranges: Record<string, Range> }>;
 export async function convertQat(qat: QatModel, options: { int8?: boolean; config?: QuantConfig } = {}): Promise<{ model: tf.LayersModel; ranges: Record<string, Range> }> {
+  await settleRanges(qat.model);
   const model = await ModelGraph.fromModel(qat.source).build();
   copyWeightsByLayer(qat.model, model, new Set());
   const ranges: Record<string, Range> = {};

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isGpuBackend, readValues } from '../../core/read.js';
 import { fakeQuant } from '../../../kernels/index.js';
 import { affineParams } from '../../core/numerics.js';
 import { applyActivation } from '../../runtime/activations.js';
@@ -68,9 +69,44 @@ export abstract class QatLayer extends tf.layers.Layer {
     this.built = true;
   }
 
-  /** Updates the moving-average range with this batch (two numbers read back). */
+  /** The moving-average [min, max] kept on the device, on backends that cannot read it inside call() (GPU). */
+  private pending?: tf.Tensor;
+
+  /**
+   * Updates the moving-average range with this batch. call() is synchronous: on cpu/wasm the batch's min and max are
+   * read back (two numbers); a GPU backend cannot read synchronously (core/read.ts), so there the same moving average
+   * runs on the device and settleRange() brings it to `range`. The QAT training loop settles after every batch; with
+   * your own fit() the average is still exact, and `range` (the fake-quant grid) catches up at convertQat.
+   */
   private observe(x: tf.Tensor): void {
+    if (isGpuBackend()) {
+      const next = tf.tidy(() => {
+        const batch = tf.stack([tf.min(x), tf.max(x)]);
+        const prev = this.pending ?? (this.range ? tf.tensor1d([this.range.min, this.range.max]) : undefined);
+        if (!prev) return batch;
+        const ema = tf.add(prev, tf.mul(tf.sub(batch, prev), this.averagingConstant));
+        // A batch with a non-finite value is skipped, as on the CPU path.
+        return tf.where(tf.broadcastTo(tf.all(tf.isFinite(batch)), [2]), ema, prev);
+      });
+      this.pending?.dispose();
+      this.pending = tf.keep(next);
+      return;
+    }
     const [lo, hi] = tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]).dataSync());
+    this.updateRange(lo!, hi!);
+  }
+
+  /** Brings the device-side moving average (GPU backends) into `range`; nothing to do on cpu/wasm. */
+  async settleRange(): Promise<void> {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    const [lo, hi] = await readValues(pending);
+    pending.dispose();
+    if (Number.isFinite(lo) && Number.isFinite(hi)) this.range = { min: lo!, max: hi! };
+  }
+
+  private updateRange(lo: number, hi: number): void {
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
     const c = this.averagingConstant;
     this.range = this.range
@@ -188,3 +224,8 @@ export class QatConv2D extends QatLayer {
 }
 
 for (const cls of [QatDense, QatConv2D]) tf.serialization.registerClass(cls);
+
+/** Settles every QAT layer's deferred batch range (see QatLayer.observe). */
+export async function settleRanges(model: tf.LayersModel): Promise<void> {
+  for (const layer of model.layers) if (layer instanceof QatLayer) await layer.settleRange();
+}
