@@ -1,3 +1,4 @@
+import { OPTIONAL_PEERS } from '../core/optional.js';
 import type { AdapterDescription } from './types.js';
 
 /**
@@ -20,8 +21,7 @@ async function load(specifier: string): Promise<any> {
   return import(/* @vite-ignore */ specifier);
 }
 
-export const WEBGPU_PACKAGE = 'webgpu';
-export const WEBGPU_VERSION = '0.6.2';
+const WEBGPU_PACKAGE = 'webgpu';
 const PROBE_TIMEOUT_MS = 20_000;
 
 /** Where the `webgpu` package's entry is, resolved from shrinkml's own location (it is an optional peer). */
@@ -36,7 +36,7 @@ async function resolveDawnEntry(): Promise<string | null> {
 }
 
 export const MISSING_WEBGPU =
-  `the optional package ${WEBGPU_PACKAGE} (Dawn for Node) is not installed: npm install ${WEBGPU_PACKAGE}@${WEBGPU_VERSION}`;
+  `the optional package ${WEBGPU_PACKAGE} (Dawn for Node) is not installed: npm install ${WEBGPU_PACKAGE}@${OPTIONAL_PEERS.webgpu}`;
 
 /** libwayland only checks that XDG_RUNTIME_DIR is an absolute path; an unset or relative one makes it print. */
 function runtimeDirMissing(): boolean {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../../kernels/registry.js';
 import { ShrinkmlError } from '../core/errors.js';
+import { isMissingModule, OPTIONAL_PEERS } from '../core/optional.js';
 import { defaultProbes, ensureNavigatorGpu, type BackendProbes } from './probes.js';
 import type { AdapterDescription, BackendChoice, BackendRequest, ConcreteBackend } from './types.js';
 import { BACKEND_REQUESTS } from './types.js';
@@ -29,12 +30,6 @@ function adapterName(a: AdapterDescription): string {
   return a.isFallback ? `${name} (software fallback adapter)` : name;
 }
 
-/** `pkg` itself is not installed (not: something it imports failed). */
-function isMissing(e: unknown, pkg: string): boolean {
-  const err = e as { code?: string; message?: string };
-  return (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && String(err.message).includes(`'${pkg}'`);
-}
-
 async function activate(backend: ConcreteBackend): Promise<string | null> {
   try {
     if (backend === 'webgpu') {
@@ -44,9 +39,8 @@ async function activate(backend: ConcreteBackend): Promise<string | null> {
       try {
         await import('@tensorflow/tfjs-backend-webgpu');
       } catch (e) {
-        if (isMissing(e, '@tensorflow/tfjs-backend-webgpu')) {
-          return 'the optional package @tensorflow/tfjs-backend-webgpu is not installed: npm install @tensorflow/tfjs-backend-webgpu@4.22.0';
-        }
+        const pkg = '@tensorflow/tfjs-backend-webgpu';
+        if (isMissingModule(e, pkg)) return `the optional package ${pkg} is not installed: npm install ${pkg}@${OPTIONAL_PEERS[pkg]}`;
         throw e;
       }
     }

@@ -40,7 +40,7 @@ process.exit(0);
 `;
 
 let tmp: string;
-const environments: { name: string; driver: boolean; env: Record<string, string | undefined> }[] = [];
+const environments: { name: string; driver: boolean; missingPackage?: boolean; env: Record<string, string | undefined> }[] = [];
 
 beforeAll(async () => {
   tmp = await makeTmpDir('shrinkml-env-');
@@ -55,6 +55,14 @@ beforeAll(async () => {
   }
   environments.push({ name: 'no Vulkan driver, no XDG_RUNTIME_DIR', driver: false, env: { VK_ICD_FILENAMES: '/nonexistent/vulkan/icd.json', XDG_RUNTIME_DIR: undefined } });
   environments.push({ name: 'no Vulkan loader, no XDG_RUNTIME_DIR', driver: false, env: { LD_LIBRARY_PATH: noLoader, XDG_RUNTIME_DIR: undefined } });
+  // The optional `webgpu` package not installed: its resolution fails as npm's missing package would.
+  const hide = path.join(tmp, 'hide-webgpu.cjs');
+  writeFileSync(hide, `const M = require('module'); const resolve = M._resolveFilename;
+M._resolveFilename = function (request, ...rest) {
+  if (request === 'webgpu') throw Object.assign(new Error("Cannot find module 'webgpu'"), { code: 'MODULE_NOT_FOUND' });
+  return resolve.call(this, request, ...rest);
+};`);
+  environments.push({ name: "no 'webgpu' package", driver: false, missingPackage: true, env: { NODE_OPTIONS: `--require ${hide}` } });
 });
 afterAll(async () => {
   await removeTmpDir(tmp);
@@ -112,6 +120,10 @@ describe('no native output reaches the user, in every environment', () => {
           if (e.driver) {
             expect(r.code, context).toBe(0);
             expect(JSON.parse(r.stdout).device, context).toMatch(/swiftshader/i);
+          } else if (e.missingPackage) {
+            expect(r.code, context).toBe(3);
+            expect(lines, context).toHaveLength(1);
+            expect(lines[0], context).toMatch(/^shrinkml: error: backend 'webgpu' is unavailable: the optional package webgpu .*is not installed: npm install webgpu@\d/);
           } else {
             // Asked for explicitly and impossible here: one line, exit 3, saying what Dawn saw and what to do.
             expect(r.code, context).toBe(3);
