@@ -56,17 +56,20 @@ async function removeDir(dir: string): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Runs in the child: loads Dawn, asks for an adapter, prints one JSON line, exits (Dawn keeps Node alive). */
-const CHILD = `
-const { create } = await import(process.argv[1]);
-const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
-const info = adapter ? (adapter.info ?? {}) : null;
-process.stdout.write(JSON.stringify(info && {
-  vendor: String(info.vendor ?? ''), architecture: String(info.architecture ?? ''), description: String(info.description ?? ''),
-  isFallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false),
-}) + '\\n');
-process.exit(0);
-`;
+/**
+ * Runs in the child (a script, so an async function rather than top-level await): loads Dawn, asks for an adapter,
+ * prints one JSON line, exits (Dawn keeps Node alive).
+ */
+const CHILD = `(async () => {
+  const { create } = await import(process.argv[1]);
+  const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+  const info = adapter ? (adapter.info ?? {}) : null;
+  process.stdout.write(JSON.stringify(info && {
+    vendor: String(info.vendor ?? ''), architecture: String(info.architecture ?? ''), description: String(info.description ?? ''),
+    isFallback: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter ?? false),
+  }) + '\\n');
+  process.exit(0);
+})();`;
 
 /** Dawn's first warning, without the native frame: "Couldn't load Vulkan: …", "vkCreateInstance: Found no drivers!". */
 function dawnReason(stderr: string): string | undefined {
@@ -86,7 +89,7 @@ export async function probeDawnAdapter(): Promise<AdapterDescription | string> {
   try {
     const env = { ...process.env, ...(dir ? { XDG_RUNTIME_DIR: dir } : {}) };
     const { stdout, stderr, error } = await new Promise<{ stdout: string; stderr: string; error: Error | null }>((resolve) => {
-      execFile(process.execPath, ['--input-type=module', '-e', CHILD, entry], { env, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 },
+      execFile(process.execPath, ['-e', CHILD, entry], { env, timeout: PROBE_TIMEOUT_MS, maxBuffer: 1 << 20 },
         (err: Error | null, out: string, errOut: string) => resolve({ stdout: String(out), stderr: String(errOut), error: err }));
     });
     const last = stdout.trim().split('\n').pop() ?? '';
