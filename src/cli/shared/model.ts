@@ -3,6 +3,7 @@ import { onnxFormat } from '../../formats/onnx/index.js';
 import { int8ParamCounts, int8WeightBits } from '../../quantize/index.js';
 import type { LoadedModel, LoadedOnnxModel } from '../../formats/types.js';
 import type { CliIo } from '../command.js';
+import { graphWeightBits } from '../../formats/graph/index.js';
 
 /** Loads any model shrinkml reads; warnings (e.g. allowed non-finite weights) go to stderr. */
 export function loadModelForCli(path: string, flags: { allowNonfinite?: boolean }, io: CliIo): Promise<LoadedModel> {
@@ -31,7 +32,9 @@ export async function loadAnyModelForCli(path: string, flags: { allowNonfinite?:
 export { disposeLoaded } from '../../formats/index.js';
 
 /** What measure needs to report shrinkml int8 layers truthfully: 8-bit weights, and parameters not packed words. */
+/** (Graph models: the int4 codes of weights:int4 sit in uint8 entries; graphWeightBits tells them from int8.) */
 export function int8Hints(loaded: LoadedModel): { weightBits?: Record<string, number>; packedInt8?: Record<string, number> } {
+  if (loaded.kind === 'graph') return { weightBits: graphWeightBits(loaded.weightSpecs) };
   if (loaded.kind !== 'layers') return {};
   return { weightBits: int8WeightBits(loaded.model), packedInt8: int8ParamCounts(loaded.model) };
 }

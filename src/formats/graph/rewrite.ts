@@ -97,3 +97,17 @@ function keepMode(w: GraphWeight): GraphWeightMode {
 export function isGeneratedName(name: string): boolean {
   return GENERATED_SUFFIXES.some((s) => name.endsWith(s));
 }
+
+/**
+ * Bits per value of each stored weight of a graph model as its manifest says, by entry name: int4 codes are uint8
+ * entries with `min: -8` (codes -7..7), int8 codes `min: -128`; other entries by their storage dtype. For
+ * `inspect`/`eval`, which see the codes as the graph's Const weights.
+ */
+export function graphWeightBits(specs: readonly { name: string; dtype: string; quantization?: { dtype: string; min?: number } }[]): Record<string, number> {
+  const bits: Record<string, number> = {};
+  for (const s of specs) {
+    const q = s.quantization;
+    bits[s.name] = q ? (q.dtype === 'uint8' ? (s.name.endsWith('/shrinkml_q') && q.min === -8 ? 4 : 8) : 16) : s.dtype === 'float32' || s.dtype === 'int32' ? 32 : 8;
+  }
+  return bits;
+}
