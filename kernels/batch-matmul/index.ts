@@ -30,6 +30,9 @@ const kernelFunc = ((args: KernelArgs) => {
 export const batchMatMulWasm: KernelSpec & { replaces(previous: KernelConfig): void } = {
   kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc,
   replaces: (previous) => { replaced = previous; },
+  // When registered before the backend initializes, tfjs runs this instead of the replaced kernel's own setup
+  // (which binds its wasm function): run that.
+  setupFunc: (backend: object) => replaced?.setupFunc?.(backend),
 };
 
 export { matMulTNRef } from './reference.js';

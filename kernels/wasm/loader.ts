@@ -46,7 +46,8 @@ export interface WasmBackendLike {
 let compiled: WebAssembly.Module | undefined;
 const instances = new WeakMap<object, KernelExports>();
 
-function bytes(): Uint8Array<ArrayBuffer> {
+/** The module's bytes (kernels/wasm/threads.ts patches a copy to import a shared memory). */
+export function bytes(): Uint8Array<ArrayBuffer> {
   const text = atob(KERNELS_WASM_BASE64);
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);

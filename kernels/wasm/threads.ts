@@ -7,8 +7,10 @@
  * Where threads are unavailable (no worker_threads, a browser's main thread that may not block, no
  * SharedArrayBuffer) setKernelThreads resolves to 1 and every kernel runs as before.
  */
-import type { KernelExports } from './loader.js';
-import { KERNELS_SHARED_WASM_BASE64, SHARED_MAX_PAGES } from './module.generated.js';
+import { bytes, type KernelExports } from './loader.js';
+
+/** Pages (64 KiB) the shared memory may grow to: 1 GiB of address space, reserved, not committed. */
+const SHARED_MAX_PAGES = 16384;
 
 /** Int32 slots of the control block at byte 0 of the shared memory. */
 const SEQ = 0, DONE = 1, STOP = 2, THREADS = 3, FAILED = 4;
@@ -173,11 +175,56 @@ export class KernelPool {
 let pool: KernelPool | null = null;
 let sharedModule: WebAssembly.Module | undefined;
 
-function sharedBytes(): Uint8Array<ArrayBuffer> {
-  const text = atob(KERNELS_SHARED_WASM_BASE64);
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+function leb(b: Uint8Array, at: number): [number, number] {
+  let v = 0, shift = 0, i = at;
+  for (;;) {
+    const byte = b[i++]!;
+    v |= (byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return [v >>> 0, i];
+    shift += 7;
+  }
+}
+
+function encodeLeb(v: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v) byte |= 0x80;
+    out.push(byte);
+  } while (v);
   return out;
+}
+
+/**
+ * The kernels module with its memory import declared shared (limits flag 3, maximum SHARED_MAX_PAGES): the code
+ * has no atomics and validates on either memory, so one binary serves both (rather than shipping a second build).
+ */
+function sharedBytes(): Uint8Array<ArrayBuffer> {
+  const b = bytes();
+  let at = 8;
+  while (at < b.length) {
+    const id = b[at]!;
+    const [size, start] = leb(b, at + 1);
+    if (id === 2) {
+      let [count, p] = leb(b, start);
+      for (; count > 0; count--) {
+        const [modLen, m] = leb(b, p);
+        const [fieldLen, f] = leb(b, m + modLen);
+        p = f + fieldLen;
+        const kind = b[p++]!;
+        if (kind !== 2) throw new Error('kernels/wasm/threads: expected the memory to be the only import');
+        const flag = b[p]!;
+        const [min, afterMin] = leb(b, p + 1);
+        const end = flag & 1 ? leb(b, afterMin)[1] : afterMin;
+        const limits = [3, ...encodeLeb(min), ...encodeLeb(SHARED_MAX_PAGES)];
+        const section = [...b.subarray(start, p), ...limits, ...b.subarray(end, start + size)];
+        return Uint8Array.from([...b.subarray(0, at), 2, ...encodeLeb(section.length), ...section, ...b.subarray(start + size)]);
+      }
+    }
+    at = start + size;
+  }
+  throw new Error('kernels/wasm/threads: the kernels module imports no memory');
 }
 
 type NodeWorker = WorkerLike & { once(e: string, f: (v: unknown) => void): void; unref(): void };
