@@ -53,6 +53,8 @@ export type { LoadedModel, LoadOptions, SaveOptions } from './formats/index.js';
 export { fileIO } from './formats/file-io.js';
 export { loadOnnx, writeOnnx } from './formats/onnx/index.js';
 export { convertToOnnx, compressOnnx, calibrateAndQuantizeStatic, webRuntime, nodeRuntime } from './onnx/index.js';
+export { upgradeOpset, hoistConstants, graphProblems } from './onnx/opset/index.js';
+export type { OpsetUpgrade, UpgradeOptions } from './onnx/opset/index.js';
 
 // ── Runtime: the int8 layers (also registered by `import 'shrinkml/runtime'`) ─────────────────────────────────────
 export { QuantizedDense, QuantizedConv2D, setInt8Execution, withClusterDecoding } from './runtime/index.js';
