@@ -45,7 +45,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
     });
     return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles });
   },
-  hash(loaded) {
+  async hash(loaded) {
     const hash = createHash('sha256');
     for (const w of loaded.graph.weights) {
       hash.update(`${w.name}|${w.dtype}|${w.shape.join(',')}|`);
@@ -63,7 +63,7 @@ function graphWeightRefs(loaded: LoadedGraphModel): WeightRef[] {
     return {
       name: w.name, op: reader.split(':')[0]!, node: reader.slice(reader.indexOf(':') + 1), shape: w.shape,
       role: role.kind !== 'other' ? 'kernel' : w.shape.length === 1 ? 'bias' : 'other',
-      read: () => (w.values as Float32Array).slice(),
+      read: async () => (w.values as Float32Array).slice(),
       write(values: Float32Array) {
         if (values.length !== w.values!.length) {
           throw new ShrinkmlError('BAD_INPUT', `graph weight '${w.name}': ${values.length} values for ${w.values!.length}`, { subject: w.name });

@@ -35,7 +35,7 @@ export const graphPrune: Impl = {
   },
   async run(options, ctx) {
     const { weights, roles, exclude } = targets(options, ctx);
-    const sparsity = pruneGraphWeights({ weights, roles, spec: parsePruneSpec(String(options.method)), seed: ctx.seed });
+    const sparsity = await pruneGraphWeights({ weights, roles, spec: parsePruneSpec(String(options.method)), seed: ctx.seed });
     return { model: ctx.model, summary: { spec: String(options.method), weights: Object.fromEntries(sparsity), excluded: exclude.map(String) } };
   },
 };
