@@ -1,12 +1,13 @@
 import type { TensorProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { tensorDims, tensorToFloat32, tensorToInts } from '../formats/onnx/tensor.js';
-import { getInts } from './attrs.js';
+import { getInt, getInts } from './attrs.js';
 import type { GraphEditor } from './graph.js';
 
 /**
- * A float constant behind a tensor name, looking through the Unsqueeze exporters put between a weight and the node
- * that reads it (PyTorch's LSTM export: `W = Unsqueeze(Constant, axes=[0])`), in this graph or an enclosing one.
+ * A float constant behind a tensor name, looking through the constant Unsqueeze/Slice/Concat exporters put between a
+ * weight and the node that reads it (PyTorch's LSTM export reorders the gates: `W = Unsqueeze(Concat(Slice(C), ...))`),
+ * in this graph or an enclosing one.
  * The passes read the values and write a new, quantized tensor; what fed the old name is dropped when nothing
  * else reads it (see finishEditors).
  */
@@ -30,21 +31,71 @@ export function floatConstant(g: GraphEditor, name: string): FloatConstant | und
   }
   const owner = ownerOf(g, name);
   const p = owner?.producer(name);
-  if (!owner || !p || p.opType !== 'Unsqueeze' || (p.domain && p.domain !== 'ai.onnx')) return undefined;
+  if (!owner || !p || (p.domain && p.domain !== 'ai.onnx')) return undefined;
+  const ints = (i: number): number[] | undefined => {
+    const a = p.input![i] ? owner.weight(p.input![i]!) : undefined;
+    return a && (a.tensor.dataType === DataType.INT64 || a.tensor.dataType === DataType.INT32) ? tensorToInts(a.tensor) : undefined;
+  };
+  if (p.opType === 'Concat') {
+    const parts = p.input!.map((i) => floatConstant(owner, i));
+    if (parts.some((x) => !x) || !parts.length) return undefined;
+    const rank = parts[0]!.dims.length;
+    const axis = (getInts(p, 'axis')?.[0] ?? getInt(p, 'axis', 0) + rank) % rank;
+    const outer = parts[0]!.dims.slice(0, axis).reduce((a, b) => a * b, 1);
+    const dims = [...parts[0]!.dims];
+    dims[axis] = parts.reduce((a, x) => a + x!.dims[axis]!, 0);
+    const values = new Float32Array(parts.reduce((a, x) => a + x!.values.length, 0));
+    let at = 0;
+    for (let o = 0; o < outer; o++) for (const x of parts) {
+      const chunk = x!.values.length / outer;
+      values.set(x!.values.subarray(o * chunk, (o + 1) * chunk), at);
+      at += chunk;
+    }
+    return { ...parts[0]!, name, values, dims, owner };
+  }
+  if (p.opType === 'Slice') {
+    const inner = floatConstant(owner, p.input![0] ?? '');
+    const [starts, ends] = [ints(1), ints(2)];
+    if (!inner || !starts || !ends) return undefined;
+    const rank = inner.dims.length;
+    const axes = (ints(3) ?? starts.map((_, i) => i)).map((a) => (a < 0 ? a + rank : a));
+    const steps = ints(4) ?? starts.map(() => 1);
+    if (steps.some((st) => st !== 1)) return undefined;
+    const lo = inner.dims.map(() => 0);
+    const hi = [...inner.dims];
+    axes.forEach((a, i) => {
+      const clamp = (v: number) => Math.max(0, Math.min(inner.dims[a]!, v < 0 ? v + inner.dims[a]! : v));
+      lo[a] = clamp(starts[i]!); hi[a] = clamp(ends[i]!);
+    });
+    const dims = hi.map((h, i) => Math.max(0, h - lo[i]!));
+    const values = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    const strides = inner.dims.map((_, i) => inner.dims.slice(i + 1).reduce((a, b) => a * b, 1));
+    for (let k = 0; k < values.length; k++) {
+      let rest = k; let src = 0;
+      for (let d = rank - 1; d >= 0; d--) { const c = rest % dims[d]!; rest = Math.floor(rest / dims[d]!); src += (c + lo[d]!) * strides[d]!; }
+      values[k] = inner.values[src]!;
+    }
+    return { ...inner, name, values, dims, owner };
+  }
+  if (p.opType !== 'Unsqueeze') return undefined;
   const inner = floatConstant(owner, p.input![0] ?? '');
   if (!inner) return undefined;
-  let axes = getInts(p, 'axes');
-  if (!axes && p.input![1]) {
-    const a = owner.weight(p.input![1]);
-    if (!a || (a.tensor.dataType !== DataType.INT64 && a.tensor.dataType !== DataType.INT32)) return undefined;
-    axes = tensorToInts(a.tensor);
-  }
+  const axes = getInts(p, 'axes') ?? ints(1);
   if (!axes) return undefined;
   const rank = inner.dims.length + axes.length;
   const norm = axes.map((x) => (x < 0 ? x + rank : x));
   const dims: number[] = [];
   for (let i = 0, j = 0; i < rank; i++) dims.push(norm.includes(i) ? 1 : inner.dims[j++]!);
   return { ...inner, name, dims, owner };
+}
+
+/** The editor of the graph (this one or an enclosing one) whose node produces `name`. */
+function ownerOf(g: GraphEditor, name: string): GraphEditor | undefined {
+  for (let e: GraphEditor | undefined = g; e; e = e.parent) {
+    if (e.producer(name)) return e;
+    if ((e.graph.input ?? []).some((v) => v.name === name)) return undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -56,13 +107,4 @@ export function sharedInitializers(c: FloatConstant, kind: string, make: (owner:
   let names = c.owner.made.get(key);
   if (!names) { names = make(c.owner); c.owner.made.set(key, names); }
   return names;
-}
-
-/** The editor of the graph (this one or an enclosing one) whose node produces `name`. */
-function ownerOf(g: GraphEditor, name: string): GraphEditor | undefined {
-  for (let e: GraphEditor | undefined = g; e; e = e.parent) {
-    if (e.producer(name)) return e;
-    if ((e.graph.input ?? []).some((v) => v.name === name)) return undefined;
-  }
-  return undefined;
 }

@@ -73,6 +73,15 @@ describe('dynamic INT8: recurrent nodes inside If branches', () => {
     }
   });
 
+  it('LSTM weights behind a constant Slice/Concat gate reorder are folded and quantized (Silero VAD v5 export)', async () => {
+    const float = recurrentModel('LSTM', { reorder: true });
+    const { model, report } = quantizeDynamic(float);
+    expect(report.quantized.filter((q) => q.op === 'LSTM').map((q) => q.shape)).toEqual([[1, 128, 24], [1, 128, 24]]);
+    expect(opsOf(model).filter((o) => ['Slice', 'Concat', 'Unsqueeze'].includes(o))).toEqual([]);
+    const out = await compareOutputs(float, model, recurrentFeeds('LSTM'));
+    for (const name of ['hn', 'cn']) expect(out[name]!.cosine, name).toBeGreaterThan(0.999);
+  });
+
   it('GRU stays float with a note (onnxruntime has no integer GRU) and still runs', async () => {
     const float = recurrentModel('GRU');
     const { model, report } = quantizeDynamic(float);

@@ -29,7 +29,7 @@ export function convOnlyModel(options: { weights?: 'initializer' | 'constant' } 
  * PyTorch's recurrent export inside an If, as Silero VAD has it: W and R are Unsqueeze(Constant) in the outer
  * graph, read by an LSTM (or GRU) in a branch; state inputs h/c; outputs Y_h (and Y_c).
  */
-export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hidden?: number } = {}): ModelProto {
+export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hidden?: number; reorder?: boolean } = {}): ModelProto {
   const input = options.input ?? 24;
   const hidden = options.hidden ?? 32;
   const gates = op === 'LSTM' ? 4 : 3;
@@ -39,7 +39,15 @@ export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hi
   const c = op === 'LSTM' ? b.input('c', [1, 'N', hidden]) : '';
   const cond = b.input('cond', [], 'int64');
   const axes = b.initializer('axes', [1], [0], 'int64');
-  const w = b.op('Unsqueeze', [b.constant('w', [gates * hidden, input], randomValues(gates * hidden * input, 11, 0.3)), axes]);
+  let wc = b.constant('w', [gates * hidden, input], randomValues(gates * hidden * input, 11, 0.3));
+  if (options.reorder) {
+    // PyTorch's gate reorder: rows [H, gates·H) then [0, H), by constant Slice and Concat.
+    const i64 = (name: string, v: number) => b.initializer(name, [1], [v], 'int64');
+    const tail = b.op('Slice', [wc, i64('s1', hidden), i64('e1', gates * hidden), i64('a1', 0)]);
+    const head = b.op('Slice', [wc, i64('s0', 0), i64('e0', hidden), i64('a0', 0)]);
+    wc = b.op('Concat', [tail, head], { attrs: [attr.int('axis', 0)] });
+  }
+  const w = b.op('Unsqueeze', [wc, axes]);
   const r = b.op('Unsqueeze', [b.constant('r', [gates * hidden, hidden], randomValues(gates * hidden * hidden, 12, 0.3)), axes]);
   const bias = b.constant('bias', [1, 2 * gates * hidden], randomValues(2 * gates * hidden, 13, 0.1));
   const branch = (name: string, scale: number) => {
