@@ -31,3 +31,5 @@ export {
   matMulInt8WeightOnly, magnitudeThreshold, magnitudeMasks, setWebGPUKernelOptions,
 } from '../kernels/index.js';
 export { fileIO } from './formats/file-io.js';
+export { quantizeDynamic, quantizeStatic } from './pipeline/quantize-files.js';
+export type { QuantizeFilesOptions, QuantizeFilesResult } from './pipeline/quantize-files.js';

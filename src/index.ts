@@ -35,6 +35,8 @@ export { quantizeModel } from './quantize/qat/quantize-model.js';
 export { prepareQat, convertQat, runQat, QatDense, QatConv2D } from './quantize/index.js';
 export { calibrate, convertToInt8, prepareFloat, parseQuantConfig, DEFAULT_QUANT_CONFIG } from './quantize/index.js';
 export type { QatModel, QuantConfig, CalibrationResult, ConvertResult } from './quantize/index.js';
+export { quantizeDynamic, quantizeStatic } from './pipeline/quantize-files.js';
+export type { QuantizeFilesOptions, QuantizeFilesResult } from './pipeline/quantize-files.js';
 
 // ── Distill ────────────────────────────────────────────────────────────────────────────────────────────────────────
 export { distill, distillationLoss, shrinkWidth } from './distill/index.js';
