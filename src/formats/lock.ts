@@ -9,9 +9,9 @@ import { tempFolders } from './cleanup.js';
  * of two runs exactly one gets it) from its first check until its output is committed or discarded; the other
  * run fails at once with one line instead of mixing its files into the first run's folder.
  *
- * A lock is stale, and taken over, when its holder is provably gone: same host and the pid no longer runs, or
- * (another host, where a pid means nothing) the file was not refreshed for STALE_AFTER_MS; a live holder touches
- * it every HEARTBEAT_MS. Locks are re-entrant within a process, so a writer may lock what its caller already holds.
+ * A lock is stale, and taken over, when its holder is gone: same host and the pid no longer runs, or the file
+ * was not refreshed for STALE_AFTER_MS (a live holder touches it every HEARTBEAT_MS; this also covers another
+ * host, where a pid means nothing, and a pid reused by an unrelated process). Locks are re-entrant within a process, so a writer may lock what its caller already holds.
  */
 export const LOCK_SUFFIX = '.lock';
 const HEARTBEAT_MS = 60_000;
@@ -111,7 +111,8 @@ function readHolder(file: string): { info?: LockInfo; stale: boolean } {
   }
   const age = Date.now() - mtime;
   if (!info) return { stale: age > FRESH_MS };
-  if (info.host === os.hostname()) return { info, stale: !alive(info.pid) };
+  // A live holder refreshes the file every minute: an old one is stale even if its pid now names another process.
+  if (info.host === os.hostname()) return { info, stale: !alive(info.pid) || age > STALE_AFTER_MS };
   return { info, stale: age > STALE_AFTER_MS };
 }
 

@@ -129,6 +129,7 @@ describe('the destination lock', () => {
   it.each([
     ['a dead pid on this host', () => ({ pid: deadPid(), host: os.hostname(), startedAt: 'then' }), 0],
     ['another host, not refreshed for an hour', () => ({ pid: 1, host: 'elsewhere.invalid', startedAt: 'then' }), 3600],
+    ['a live pid on this host, not refreshed for an hour (a reused pid)', () => ({ pid: process.ppid, host: os.hostname(), startedAt: 'then' }), 3600],
     ['unreadable, older than a few seconds', () => 'garbage', 60],
   ])('a stale lock (%s) is taken over', async (_, content, ageSeconds) => {
     const out = fresh();
