@@ -21,7 +21,7 @@ const INSTALL_HINT: Record<ConcreteBackend, string> = {
   webgpu: 'WebGPU in Node needs a Vulkan (Linux), Metal or D3D12 driver that Dawn accepts; without one, install chromium and set ' +
     'VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json for a (slow) software GPU',
   tensorflow: 'npm install @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu for CUDA)',
-  wasm: 'reinstall shrinkml: @tensorflow/tfjs-backend-wasm ships with it',
+  wasm: 'npm install @tensorflow/tfjs-backend-wasm (a peer of shrinkml: the same version as your @tensorflow/tfjs)',
   cpu: 'the cpu backend is built into @tensorflow/tfjs and is always available',
 };
 
