@@ -10,8 +10,8 @@ import type { AdapterDescription } from './types.js';
  * - a private runtime dir: free, and silences the XDG lines (libwayland only checks that the path is absolute);
  * - looking for a Vulkan loader/ICD before loading: free, but cannot see a driver that Dawn then rejects (Mesa's
  *   lavapipe here: "shaderUniform*ArrayDynamicIndexing required"), nor a loader that exists but fails to load;
- * - probing in a child process whose stderr is kept: ~150 ms more than probing in-process (~250 ms against ~100 ms),
- *   and the only one that is silent in every case.
+ * - probing in a child process whose stderr is kept: one Node start-up more than in-process (0.15–0.5 s on the loaded
+ *   2-core dev box: 250–770 ms against 100–250 ms), and the only one that is silent in every case.
  * So the adapter is probed in a child (only when a command may use WebGPU: never for wasm/cpu/ONNX), and Dawn is
  * loaded into this process only once the child found an adapter we are going to use.
  */
