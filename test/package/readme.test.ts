@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { transformSync } from 'esbuild';
@@ -66,6 +66,8 @@ export function runBlock(block: Block, dir: string): string {
 }
 
 const readme = tsBlocks(join(root, 'README.md'));
+const guidesDir = join(root, 'docs/guides');
+const guides = readdirSync(guidesDir).filter((f) => f.endsWith('.md')).flatMap((f) => tsBlocks(join(guidesDir, f)));
 
 describe('README examples', () => {
   it('type-check under strict TypeScript', () => {
@@ -84,5 +86,27 @@ describe('README examples', () => {
     const [, classes, accuracy] = /\[ '(\w+)', '(?:\w+)' \] ([\d.]+)/.exec(out) ?? [];
     expect(classes).toBe('QuantizedDense');
     expect(Number(accuracy)).toBeGreaterThan(0.8);
+  }, 300_000);
+});
+
+describe('docs/guides', () => {
+  it('has a guide for each task, each with code', () => {
+    for (const g of ['pruning', 'ptq', 'qat', 'distillation', 'onnx', 'browser', 'budgets']) {
+      expect(guides.some((b) => b.file.endsWith(`/${g}.md`)), g).toBe(true);
+    }
+  });
+
+  it('type-check under strict TypeScript', () => {
+    const dir = join(work, 'guides');
+    mkdirSync(dir);
+    expect(typeCheck(guides, dir)).toEqual([]);
+  }, 120_000);
+
+  it('the blocks marked run, run', () => {
+    const runs = guides.filter((b) => b.run);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    const out = runs.map((b) => runBlock(b, work)).join('');
+    expect(out).toMatch(/lenet5-static\/model\.json layers/);
+    expect(out).toMatch(/^false gzip<=40KB: true, p50<=5ms: false, acc>=98%: true$/m);
   }, 300_000);
 });
