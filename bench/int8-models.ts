@@ -20,7 +20,7 @@ import { loadModel } from '../src/formats/index.js';
 import { decodeOnnx, graphInputs } from '../src/formats/onnx/decode.js';
 import { encodeOnnx } from '../src/formats/onnx/write.js';
 import { calibrateOnnx } from '../src/onnx/calibrate.js';
-import { onnxAccuracy } from '../src/onnx/evaluate.js';
+import { onnxAccuracy } from './onnx-predict.js';
 import { foldBatchNorms } from '../src/onnx/fold.js';
 import type { OnnxRuntime, OnnxSession } from '../src/onnx/ort.js';
 import { createSession } from '../src/onnx/runtime.js';

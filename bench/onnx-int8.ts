@@ -19,7 +19,7 @@ import type { ModelProto } from '../src/formats/onnx/proto.js';
 import { calibrateOnnx } from '../src/onnx/calibrate.js';
 import { quantizeDynamic } from '../src/onnx/dynamic.js';
 import { foldBatchNorms } from '../src/onnx/fold.js';
-import { onnxAccuracy } from '../src/onnx/evaluate.js';
+import { onnxAccuracy } from './onnx-predict.js';
 import type { InferenceSession } from 'onnxruntime-node';
 import { createSession, runSession } from '../src/onnx/runtime.js';
 import { quantizeStatic } from '../src/onnx/static.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadData, toModelInput } from '../src/data/index.js';
 import { loadModel } from '../src/formats/index.js';
 import { convertToOnnx } from '../src/onnx/convert/index.js';
-import { argmaxRows, onnxAccuracy, predictOnnx } from '../src/onnx/evaluate.js';
+import { argmaxRows, onnxAccuracy, predictOnnx } from './onnx-predict.js';
 import { createSession } from '../src/onnx/runtime.js';
 import { graphInputs } from '../src/formats/onnx/decode.js';
 import { encodeOnnx } from '../src/formats/onnx/write.js';

@@ -24,7 +24,6 @@ export * from './quantize/index.js';
 export { quantizeModel } from './quantize/qat/quantize-model.js';
 export * from './distill/index.js';
 export * as onnx from './onnx/index.js';
-export { measureOnnx } from './onnx/measure.js';
 export { onnxFormat, loadOnnx, writeOnnx } from './formats/onnx/index.js';
 export {
   registerKernels, setKernelThreads, kernelThreads, KERNELS, GRADIENTS, matMulInt8, conv2dInt8, fakeQuant, histogram, quantizeInt8, dequantizeInt8,

@@ -22,7 +22,6 @@ export { trainSeeded, evaluateAccuracy } from './train/index.js';
 // ── Measure ────────────────────────────────────────────────────────────────────────────────────────────────────────
 export { measureModel, measureSize, measureLatency, evaluateQuality, countParams, parseBudget, checkBudget } from './measure/index.js';
 export type { Measurement, MeasureModelOptions } from './measure/index.js';
-export { measureOnnx } from './onnx/measure.js';
 
 // ── Prune ──────────────────────────────────────────────────────────────────────────────────────────────────────────
 export { PruningCallback, pruningCallback, stripPruning, ConstantSparsity, PolynomialDecay } from './prune/index.js';
@@ -46,15 +45,15 @@ export type { DistillOptions } from './distill/index.js';
 export { clusterModel, saveClusteredModel, loadClusteredLayers } from './cluster/index.js';
 
 // ── Pipeline: steps as data, presets, budget search, lineage ───────────────────────────────────────────────────────
-export { compressModel, runPipeline, searchBudget, parsePipelineConfig, loadPipelineConfig, getPreset, readLineage, runBench } from './pipeline/index.js';
-export type { PipelineConfig, CompressOptions, CompressResult } from './pipeline/index.js';
+export { compress, compressModel, runPipeline, searchBudget, parsePipelineConfig, loadPipelineConfig, getPreset, readLineage, runBench } from './pipeline/index.js';
+export type { PipelineConfig, CompressOptions, CompressResult, CompressFileOptions } from './pipeline/index.js';
 
 // ── Formats: tfjs Layers/Graph and ONNX on disk ────────────────────────────────────────────────────────────────────
 export { loadModel, saveLayersModel } from './formats/index.js';
 export type { LoadedModel, LoadOptions, SaveOptions } from './formats/index.js';
 export { fileIO } from './formats/file-io.js';
 export { loadOnnx, writeOnnx } from './formats/onnx/index.js';
-export { convertToOnnx, compressOnnx, calibrateAndQuantizeStatic, webRuntime, nodeRuntime } from './onnx/index.js';
+export { convertToOnnx, calibrateAndQuantizeStatic, webRuntime, nodeRuntime } from './onnx/index.js';
 export { upgradeOpset, hoistConstants, graphProblems } from './onnx/opset/index.js';
 export type { OpsetUpgrade, UpgradeOptions } from './onnx/opset/index.js';
 

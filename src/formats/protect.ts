@@ -30,6 +30,11 @@ export function rememberLoadedSource(paths: readonly string[]): void {
   for (const p of paths) loaded.add(realPath(p));
 }
 
+/** A model shrinkml itself wrote and read back to measure (and may write again with its metrics): no longer protected. */
+export function forgetLoadedSource(paths: readonly string[]): void {
+  for (const p of paths) loaded.delete(realPath(p));
+}
+
 /** Tests and long-running hosts that deliberately rewrite a model they loaded earlier. */
 export function forgetLoadedSources(): void {
   loaded.clear();

@@ -34,6 +34,8 @@ export interface LatencyResult {
   p50Ms?: number;
   p95Ms?: number;
   byBatch: BatchLatency[];
+  /** Why some requested batch sizes were not measured (a graph that fixes its batch size). */
+  note?: string;
 }
 
 function checkCount(name: string, value: number, min: number): void {

@@ -10,16 +10,33 @@ import { runModel, type AnyModel } from './run.js';
  * labels. The producer owns `x`; it is disposed here only with `disposeBatches`.
  */
 export interface QualityBatch {
-  x: tf.Tensor | tf.Tensor[];
+  /** tfjs input tensor(s), or, for a Forward, whatever it reads (e.g. a sample range it builds feeds for). */
+  x: tf.Tensor | tf.Tensor[] | { start: number; end: number };
   labels?: Int32Array;
 }
+
+/** Row-major outputs of one batch: `[rows, cols]`, cols = every value of a sample. */
+export interface Outputs {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+/**
+ * A model as quality evaluation sees it: every output of one batch, in order. measureModel builds one over a format
+ * adapter's runner for any format; a tfjs model is wrapped as one directly.
+ */
+export type Forward = (x: QualityBatch['x']) => Promise<Outputs[]>;
 
 export type QualityBatches = Iterable<QualityBatch> | AsyncIterable<QualityBatch>;
 
 export interface EvaluateQualityOptions {
-  model: AnyModel;
-  /** Needed by the 'reference' metrics (agreement, meanKl, cosine, mse, psnr). */
-  reference?: AnyModel;
+  model: AnyModel | Forward;
+  /**
+   * Needed by the 'reference' metrics (agreement, meanKl, cosine, mse, psnr). With several outputs each is compared
+   * and the worst value is reported (accuracy reads output 0).
+   */
+  reference?: AnyModel | Forward;
   batches: QualityBatches;
   /**
    * Metric names (or objects). Default: every metric the inputs allow (reference metrics when a reference is
@@ -41,24 +58,26 @@ export interface QualityResult {
   referenceValues: Record<string, number>;
 }
 
-interface Outputs {
-  data: Float32Array;
-  rows: number;
-  cols: number;
-}
-
-/** The first output only: classification models have one; multi-output models are measured on output 0. */
-async function outputsOf(model: AnyModel, x: tf.Tensor | tf.Tensor[]): Promise<Outputs> {
-  const outs = await runModel(model, x);
+/** Every output of a model on a batch. */
+async function outputsOf(model: AnyModel | Forward, x: QualityBatch['x']): Promise<Outputs[]> {
+  if (typeof model === 'function') return model(x);
+  const outs = await runModel(model, x as tf.Tensor | tf.Tensor[]);
   try {
-    const first = outs[0];
-    const raw = await first.data();
-    const rows = first.shape[0] ?? 1;
-    const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
-    return { data, rows, cols: rows ? first.size / rows : 0 };
+    return await Promise.all(outs.map(async (o) => {
+      const raw = await o.data();
+      const rows = o.shape[0] ?? 1;
+      const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
+      return { data, rows, cols: rows ? o.size / rows : 0 };
+    }));
   } finally {
     tf.dispose(outs);
   }
+}
+
+/** The worse of two values of a metric (NaN-safe: a NaN is worst). */
+function worse(m: Metric, a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b)) return NaN;
+  return m.higherIsBetter ? Math.min(a, b) : Math.max(a, b);
 }
 
 function chooseMetrics(options: EvaluateQualityOptions, firstHasLabels: boolean): Metric[] {
@@ -80,6 +99,8 @@ function chooseMetrics(options: EvaluateQualityOptions, firstHasLabels: boolean)
 export async function evaluateQuality(options: EvaluateQualityOptions): Promise<QualityResult> {
   let metrics: Metric[] | undefined;
   const accs = new Map<string, MetricAccumulator>();
+  // Reference metrics of outputs 1.. (output 0's are in accs).
+  const extraAccs: Map<string, MetricAccumulator>[] = [];
   const refAccs = new Map<string, MetricAccumulator>();
   let samples = 0;
   let index = 0;
@@ -98,13 +119,24 @@ export async function evaluateQuality(options: EvaluateQualityOptions): Promise<
           subject: '--data',
         });
       }
-      const out = await outputsOf(options.model, batch.x);
-      const ref = options.reference ? await outputsOf(options.reference, batch.x) : undefined;
-      if (ref && (ref.rows !== out.rows || ref.cols !== out.cols)) {
-        throw new ShrinkmlError('BAD_INPUT', `batch ${index}: model output is [${out.rows}, ${out.cols}] but the reference's is [${ref.rows}, ${ref.cols}]`, {
-          subject: '--reference',
-        });
+      const outs = await outputsOf(options.model, batch.x);
+      const refs = options.reference ? await outputsOf(options.reference, batch.x) : undefined;
+      const out = outs[0]!;
+      const ref = refs?.[0];
+      if (refs && refs.length !== outs.length) {
+        throw new ShrinkmlError('BAD_INPUT', `batch ${index}: the model has ${outs.length} outputs but the reference has ${refs.length}`, { subject: '--reference' });
       }
+      outs.forEach((o, k) => {
+        const r = refs?.[k];
+        if (r && (r.rows !== o.rows || r.cols !== o.cols)) {
+          throw new ShrinkmlError('BAD_INPUT', `batch ${index}: model output ${k} is [${o.rows}, ${o.cols}] but the reference's is [${r.rows}, ${r.cols}]`, {
+            subject: '--reference',
+          });
+        }
+        if (k === 0 || !r) return;
+        extraAccs[k - 1] ??= new Map(metrics!.filter((m) => m.needs === 'reference').map((m) => [m.name, m.create()]));
+        for (const acc of extraAccs[k - 1]!.values()) acc.collect({ rows: o.rows, cols: o.cols, output: o.data, reference: r.data });
+      });
       if (batch.labels && batch.labels.length !== out.rows) {
         throw new ShrinkmlError('BAD_INPUT', `batch ${index}: ${batch.labels.length} labels for ${out.rows} samples`, { subject: '--data' });
       }
@@ -115,12 +147,15 @@ export async function evaluateQuality(options: EvaluateQualityOptions): Promise<
       index++;
       options.onProgress?.({ phase: 'evaluate', done: samples, total: options.totalSamples ?? samples });
     } finally {
-      if (options.disposeBatches) tf.dispose(batch.x);
+      if (options.disposeBatches && !('start' in batch.x)) tf.dispose(batch.x as tf.Tensor | tf.Tensor[]);
     }
   }
   if (samples === 0) throw new ShrinkmlError('BAD_INPUT', 'quality evaluation got no samples (the data is empty)', { subject: '--data' });
   const values: Record<string, number> = {};
   for (const [name, acc] of accs) values[name] = acc.compute();
+  for (const extra of extraAccs) {
+    for (const [name, acc] of extra ?? []) values[name] = worse(metrics!.find((m) => m.name === name)!, values[name]!, acc.compute());
+  }
   const referenceValues: Record<string, number> = {};
   for (const [name, acc] of refAccs) referenceValues[name] = acc.compute();
   return { samples, values, referenceValues };

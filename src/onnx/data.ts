@@ -33,3 +33,15 @@ export function datasetFeed(dataset: Dataset, input: OnnxValueInfo, range: { sta
   }
   return { data: out, dims };
 }
+
+/** Top-1 class of each row of `values` (rows of `rowSize`). */
+export function argmaxRows(values: Float32Array, rowSize: number): Int32Array {
+  const rows = values.length / rowSize;
+  const out = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let best = 0;
+    for (let j = 1; j < rowSize; j++) if (values[r * rowSize + j]! > values[r * rowSize + best]!) best = j;
+    out[r] = best;
+  }
+  return out;
+}

@@ -2,11 +2,8 @@
  * ONNX compression and export: public API (Node; onnxruntime-node is the reference runtime). The browser-safe part
  * (decode, calibrate with onnxruntime-web, static QDQ) is also gathered in ./browser.ts for bundlers.
  */
-export { compressOnnx } from './compress.js';
-export type { CompressOnnxOptions, CompressOnnxResult } from './compress.js';
 export { LINEAGE_KEYS, readOnnxLineage } from './lineage.js';
 export type { OnnxLineage } from './lineage.js';
-export type { OnnxEvaluation } from './output.js';
 export { convertToOnnx, layersToOnnx, EXPORT_OPSET, SUPPORTED_LAYER_CLASSES } from './convert/index.js';
 export type { ConvertToOnnxOptions, ConvertToOnnxResult, LayersToOnnxOptions } from './convert/index.js';
 export { quantizeDynamic, DYNAMIC_MIN_OPSET } from './dynamic.js';
@@ -30,13 +27,9 @@ export { ONNX_QUANTIZE_MODES, onnxQuantizeMode } from './modes.js';
 export type { OnnxQuantizeMode, OnnxQuantizeModeInfo, OnnxQuantizeOptions, OnnxQuantizeResult } from './modes.js';
 export { packInt4, unpackInt4, toMatMulNBits, INT4_BLOCK } from './matmul-nbits.js';
 export type { Int4Weights } from './matmul-nbits.js';
-export { verifyOnnx } from './verify.js';
-export type { VerifyResult } from './verify.js';
 export { inspectOnnx } from './inspect.js';
 export type { OnnxSummary } from './inspect.js';
-export { evaluateOnnx, onnxAccuracy, predictOnnx, argmaxRows } from './evaluate.js';
-export type { PredictOnnxOptions } from './evaluate.js';
-export { datasetFeed, onnxInputShape } from './data.js';
+export { argmaxRows, datasetFeed, onnxInputShape } from './data.js';
 export { createSession, runSession, runOnnx, nodeRuntime } from './runtime.js';
 export type { HostTensor, SessionOptions, OnnxRuntime, OnnxSession, OrtModule } from './ort.js';
 export { ortRuntime } from './ort.js';

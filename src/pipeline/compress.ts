@@ -6,8 +6,13 @@ import type { ProgressFn, WarnFn } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { loadData } from '../data/index.js';
 import type { Dataset, Split } from '../data/types.js';
-import type { LoadedLayersModel } from '../formats/types.js';
-import { budgetToString, findBudgetMetric, formatValue, measureModel, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
+import { isShapeNeeded, planFeeds, type InputOptions } from '../data/feeds.js';
+import { formatOf, loadModel } from '../formats/index.js';
+import { forgetLoadedSource } from '../formats/protect.js';
+import type { LoadedLayersModel, LoadedModel } from '../formats/types.js';
+import { onnxPackageVersions } from '../onnx/lineage.js';
+import { getStep, stepNeeds } from './steps/index.js';
+import { budgetToString, checkBudget, findBudgetMetric, formatValue, measureModel, measureSize, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
 import { layerRows, type CompressReport } from '../report/index.js';
 import type { PipelineConfig } from './config.js';
 import { DataProvider } from './data.js';
@@ -15,7 +20,7 @@ import { buildLineage, hashModelFiles, hashWeights, recordedDataSource, type Lin
 import { measureWritten, summarize } from './measure.js';
 import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
-import { disposeModel, runPipeline, type PipelineRun } from './run.js';
+import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
 import { searchBudget, type SearchResult } from './search/search.js';
@@ -23,7 +28,10 @@ import type { TrialRecord } from './search/types.js';
 
 /** Input model, pipeline config, data, budget and output for compressModel. */
 export interface CompressOptions {
-  input: LoadedLayersModel;
+  /** The input model, any format with an adapter (tfjs Layers, ONNX; tfjs Graph where its adapter supports the steps). */
+  input: LoadedModel;
+  /** How model inputs are fed for calibration and measurement (`--input-shape`, `--input`, data inputs). */
+  inputs?: InputOptions;
   config: PipelineConfig;
   /** A folder, or a .json path for a single model.json + .bin pair. */
   out: string;
@@ -102,6 +110,46 @@ function verdictMessage(check: NonNullable<Measurement['budget']>, split: string
  * split, and write report.json/md/html beside it. Never prints; never exits.
  */
 export async function compressModel(o: CompressOptions): Promise<CompressResult> {
+  let checked: Checked;
+  try {
+    checkSupported(o.config, o.input.kind);
+    checked = { ...o, ...(await preflight(o)) };
+  } catch (e) {
+    o.output?.discard();
+    throw e;
+  }
+  if (o.input.kind !== 'layers') return compressWithAdapter(checked as Checked & { input: Exclude<LoadedModel, LoadedLayersModel> });
+  return compressLayers(checked as Checked & { input: LoadedLayersModel });
+}
+
+type Checked = CompressOptions & { notes?: string[] };
+
+/**
+ * Inputs are planned before anything runs, so a flag naming a missing input or a dim that cannot be resolved fails
+ * first, nothing written. A free or symbolic dim stops only what needs feeds (data, calibration, a latency budget):
+ * weight-only steps go on, and latency is skipped with a note.
+ */
+async function preflight(o: CompressOptions): Promise<Partial<Checked>> {
+  if (o.input.kind !== 'layers') {
+    // The runtime's own checks (unknown ops, cycles, opsets it lacks) refuse a broken input before anything is
+    // written, even when nothing else would run it (weight-only steps without data).
+    const runner = await formatOf(o.input).runner(o.input);
+    await runner.dispose();
+  }
+  try {
+    const plan = await planFeeds(o.input.source, formatOf(o.input).inputs(o.input), o.inputs);
+    // Defaults matter only where the model is fed.
+    return { notes: o.data || o.latency ? plan.notes.map((n) => `Input ${n}.`) : [] };
+  } catch (e) {
+    if (!isShapeNeeded(e)) throw e;
+    const latencyBudget = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+    const feeds = !!o.data || latencyBudget || o.config.steps.some((s) => stepNeeds(getStep(s.step), o.input.kind, s.options) !== 'none');
+    if (feeds) throw e;
+    return { latency: false, notes: [`Latency not measured: ${(e as Error).message}.`] };
+  }
+}
+
+async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
   // Lock and check the destination before any work: a second writer or an existing --out fails in a second.
   const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
@@ -168,10 +216,10 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
     // Measured where it is staged: the same bytes the commit puts at --out.
     const measurement = await measureWritten({
-      modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, onProgress: o.onProgress,
+      modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, inputs: o.inputs, onProgress: o.onProgress,
     });
     checkAborted(o.signal);
-    const inputMeasurement = await measureModel({ loaded: o.input, latency });
+    const inputMeasurement = await measureModel({ loaded: o.input, latency, inputs: o.inputs });
     checkAborted(o.signal);
     await o.onPhase?.('report');
     const inputMetrics = { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples };
@@ -179,7 +227,7 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     lineage.metrics = { ...summarize(measurement) };
     if (evalData) lineage.data = { ...lineage.data!, samples: evalData.count };
     if (lineage.budget) lineage.budget.pass = pass;
-    const notes: string[] = [];
+    const notes: string[] = [...(o.notes ?? [])];
     if (Object.keys(run.output.clusters).length) {
       notes.push('Clustered weights are stored as codebook + index streams: load with shrinkml (loadClusteredLayers, or tf.loadLayersModel(withClusterDecoding(handler))); use cluster storage "uint8" for a stock-loadable file.');
     }
@@ -219,4 +267,110 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'compress interrupted');
+}
+
+/** Notes the steps left for a person (opset upgrades, what stayed float and why), from their summaries. */
+function stepNotes(run: { steps: { summary: Record<string, unknown> }[] }): string[] {
+  return run.steps.flatMap((s) => (Array.isArray(s.summary.notes) ? s.summary.notes as string[] : []));
+}
+
+/** Versions of the runtime a format's measurements come from. */
+function formatVersions(kind: LoadedModel['kind']): Record<string, string | undefined> {
+  return kind === 'onnx' ? onnxPackageVersions() : {};
+}
+
+/**
+ * compress for every format but tfjs Layers, over its format adapter: the same config, lineage, report, budget
+ * verdict and one writer (ModelOutput: staged, measured there, committed together). The budget search relaxes tfjs
+ * layers, so here the pipeline as written is judged (the report says so).
+ */
+async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, LoadedLayersModel> }): Promise<CompressResult> {
+  const split = o.data?.split ?? 'test';
+  const adapter = formatOf(o.input);
+  const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
+  let run: Awaited<ReturnType<typeof runAdapterPipeline>> | undefined;
+  try {
+    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
+    await o.onPhase?.('pipeline');
+    run = await runAdapterPipeline({
+      model: o.input, config: o.config, data: provider, inputs: o.inputs, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+    });
+    const backend = o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend();
+    checkAborted(o.signal);
+    await o.onPhase?.('write');
+    const lineage = buildLineage({
+      loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
+      steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
+      data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
+      config: o.config, levels: {}, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
+      versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend, ...formatVersions(o.input.kind) },
+      weightsHash: await adapter.hash(run.model as never),
+      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: false } : undefined,
+    });
+    const name = output.modelFileName(o.input.kind === 'onnx' ? 'onnx' : 'tfjs');
+    // The model carries its lineage where the format can (ONNX metadata_props); staged, then read back as a user would.
+    const stage = (l: typeof lineage) => adapter.write(run!.model as never, output.finalPath(name), { stage: output.stage, lineage: l });
+    let saved = await stage(lineage);
+    const staged = output.stagedPath(name);
+    checkAborted(o.signal);
+    await o.onPhase?.('measure');
+    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit }) : undefined;
+    const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+    const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
+    const written = await loadModel(staged, { allowNonFinite: true });
+    let measurement: Measurement;
+    try {
+      measurement = await measureModel({
+        loaded: written, reference: o.input, dataset: evalData, batchSize: o.data?.batchSize, inputs: o.inputs, latency, onProgress: o.onProgress,
+      });
+    } finally {
+      formatOf(written).dispose(written);
+      forgetLoadedSource([written.descriptorPath, ...written.weightFiles]);
+    }
+    checkAborted(o.signal);
+    const inputMeasurement = await measureModel({ loaded: o.input, latency, inputs: o.inputs });
+    checkAborted(o.signal);
+    await o.onPhase?.('report');
+    lineage.metrics = JSON.parse(JSON.stringify({ ...summarize(measurement), bytes: undefined, gzipBytes: undefined }));
+    if (evalData) lineage.data = { ...lineage.data!, samples: evalData.count };
+    // Staged again with the metrics in: sizes, and a size budget, are of the file as it will be at --out.
+    const judge = () => (o.budget ? checkBudget(o.budget, measurement) : undefined);
+    measurement.budget = judge();
+    if (lineage.budget) lineage.budget.pass = measurement.budget?.pass ?? true;
+    saved = await stage(lineage);
+    measurement.size = await measureSize({ loaded: { descriptorPath: staged, weightFiles: saved.weightFiles } });
+    measurement.budget = judge();
+    const pass = measurement.budget?.pass ?? true;
+    if (lineage.budget && lineage.budget.pass !== pass) {
+      lineage.budget.pass = pass;
+      saved = await stage(lineage);
+    }
+    const notes = [...(o.notes ?? []), ...stepNotes(run)];
+    if (o.budget && o.config.steps.length) notes.push(`The budget search relaxes tfjs layers; for ${o.input.kind} models the pipeline as written is judged.`);
+    if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
+    if (o.input.kind === 'onnx') notes.push(`The lineage is in the model's metadata_props (shrinkml.lineage), which the sizes include, and in ${output.lineageName}.`);
+    if (measurement.latency?.note) notes.push(`Latency: ${measurement.latency.note}.`);
+    const modelPath = output.finalPath(name);
+    const report: CompressReport = {
+      kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend, createdAt: lineage.createdAt,
+      input: { path: lineage.source, hash: lineage.sourceHash, metrics: { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples } },
+      output: { path: o.absolutePaths ? modelPath : path.basename(modelPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
+      evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
+      pipeline: o.config, levels: {}, steps: run.steps,
+      budget: o.budget && measurement.budget ? {
+        text: budgetToString(o.budget), check: measurement.budget, pass, closest: false,
+        message: verdictMessage(measurement.budget, split, undefined, undefined),
+      } : undefined,
+      trials: [],
+      layers: layerRows(measurement.layers, {}),
+      notes,
+    };
+    const { reports } = await output.writeRecords({ lineage, report });
+    await o.onPhase?.('commit');
+    output.commit(o.signal);
+    return { report, measurement, lineage, modelJsonPath: modelPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
+  } finally {
+    output.discard();
+    if (run) adapter.dispose(run.model as never);
+  }
 }

@@ -1,4 +1,5 @@
 import { batches } from '../data/batches.js';
+import type { InputOptions } from '../data/feeds.js';
 import type { Dataset } from '../data/types.js';
 import type { LoadedTfjsModel as LoadedModel } from '../formats/types.js';
 import { measureModel, type Budget, type LatencyOptions, type Measurement } from '../measure/index.js';
@@ -44,6 +45,8 @@ export interface MeasureWrittenOptions {
   batchSize?: number;
   budget?: Budget;
   latency?: false | Omit<LatencyOptions, 'model' | 'onProgress'>;
+  /** How inputs are fed; given, the data runs through the adapter's runner with feeds planned from the graph. */
+  inputs?: InputOptions;
   onProgress?: ProgressFn;
 }
 
@@ -56,8 +59,9 @@ export async function measureWritten(o: MeasureWrittenOptions): Promise<Measurem
   try {
     const inputShape = loaded.model.inputs[0]?.shape ?? [];
     return await measureModel({
-      loaded, reference: o.reference, budget: o.budget, totalSamples: o.data?.count,
-      batches: o.data ? batches(o.data, { batchSize: o.batchSize ?? 256, inputShape }) : undefined,
+      loaded, reference: o.reference, budget: o.budget, totalSamples: o.data?.count, inputs: o.inputs,
+      batches: o.data && !o.inputs ? batches(o.data, { batchSize: o.batchSize ?? 256, inputShape }) : undefined,
+      dataset: o.inputs ? o.data : undefined, batchSize: o.batchSize,
       weightBits: { ...loaded.weightBits, ...int8WeightBits(loaded.model) },
       latency: o.latency ?? false, onProgress: o.onProgress,
     });

@@ -1,15 +1,12 @@
 import type { ProgressFn, WarnFn } from '../core/progress.js';
 import { ShrinkmlError } from '../core/errors.js';
-import { loadModel } from '../formats/index.js';
-import { compressOnnx } from '../onnx/compress.js';
+import { disposeLoaded, loadModel } from '../formats/index.js';
 import type { ObserverName } from '../quantize/observers/types.js';
-import { compressModel } from './compress.js';
-import { configFromFlags } from './flags.js';
+import { compress } from './api.js';
 
 /**
  * onnxruntime's `quantize_dynamic` / `quantize_static`, file to file, for tfjs Layers models (a folder or model.json)
- * and .onnx files alike. Built on the compress entry points the CLI uses (compressModel for tfjs, compressOnnx for
- * ONNX), so outputs are written atomically, never over the input, with lineage and reports beside them.
+ * and .onnx files alike. Built on compress (the one pipeline the CLI uses, for both formats), so outputs are written atomically, never over the input, with lineage and reports beside them.
  */
 export interface QuantizeFilesOptions {
   /** Per-output-channel weight scales (default true). */
@@ -31,32 +28,24 @@ export interface QuantizeFilesResult {
   format: 'layers' | 'onnx';
 }
 
-const isOnnx = (path: string) => path.toLowerCase().endsWith('.onnx');
-
 async function quantizeFile(mode: 'dynamic' | 'static', input: string, output: string, data: string | undefined,
   o: QuantizeFilesOptions): Promise<QuantizeFilesResult> {
-  if (isOnnx(input)) {
-    const r = await compressOnnx({
-      path: input, out: output, force: o.force, quantize: mode, perChannel: o.perChannel ?? true, onProgress: o.onProgress, onWarn: o.onWarn,
-      calibration: data === undefined ? undefined : { data, limit: o.calibrationSamples ?? 512, observer: o.observer },
-    });
-    return { out: r.path, format: 'onnx' };
-  }
   const loaded = await loadModel(input);
-  if (loaded.kind !== 'layers') {
-    throw new ShrinkmlError('UNSUPPORTED', `${input}: ${mode} int8 quantization takes a tfjs Layers model or an .onnx file`, {
-      subject: input, suggestion: 'graph models take weight-only storage: shrinkml compress --quantize weights:int8',
-    });
-  }
   try {
-    const config = configFromFlags({ quantize: mode, perChannel: o.perChannel, observer: o.observer, calibSamples: data === undefined ? undefined : o.calibrationSamples });
-    const r = await compressModel({
-      input: loaded, config, out: output, force: o.force, latency: false, onProgress: o.onProgress, onWarn: o.onWarn,
+    if (loaded.kind === 'graph') {
+      throw new ShrinkmlError('UNSUPPORTED', `${input}: ${mode} int8 quantization takes a tfjs Layers model or an .onnx file`, {
+        subject: input, suggestion: 'graph models take weight-only storage: shrinkml compress --quantize weights:int8',
+      });
+    }
+    // The one compress pipeline, for either format: the same ptq step, lineage and reports.
+    const r = await compress(loaded, output, {
+      quantize: mode, perChannel: o.perChannel ?? true, observer: o.observer, calibSamples: data === undefined ? undefined : o.calibrationSamples,
+      force: o.force, onProgress: o.onProgress, onWarn: o.onWarn,
       data: data === undefined ? undefined : { source: data, split: 'calibration', limit: o.calibrationSamples ?? 512 },
     });
-    return { out: r.modelJsonPath, format: 'layers' };
+    return { out: r.modelJsonPath, format: loaded.kind };
   } finally {
-    loaded.model.dispose();
+    disposeLoaded(loaded);
   }
 }
 

@@ -7,7 +7,10 @@ import type { PipelineConfig } from './config.js';
 import type { DataProvider } from './data.js';
 import { getStep } from './steps/index.js';
 import { stepImpl } from './steps/support.js';
-import type { StepContext, StepImpl, StepResult } from './steps/types.js';
+import type { AdapterStepContext, AdapterStepResult, StepContext, StepImpl, StepResult } from './steps/types.js';
+import type { InputOptions } from '../data/feeds.js';
+import { formatOf } from '../formats/index.js';
+import type { LoadedModel } from '../formats/types.js';
 import { emptyOutputPlan, type LayerLevels, type OutputPlan } from './steps/types.js';
 
 export interface RunPipelineOptions {
@@ -55,6 +58,7 @@ function checkAborted(signal: AbortSignal | undefined, where: string): void {
  */
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
   const started = Date.now();
+  checkSupported(options.config, 'layers');
   const output = emptyOutputPlan();
   const records: StepRecord[] = [];
   let current = options.model;
@@ -91,4 +95,55 @@ function releaseOptimizer(model: tf.LayersModel): void {
   if (!model.optimizer) return;
   model.optimizer.dispose();
   model.optimizer = null as unknown as tf.Optimizer;
+}
+
+export interface RunAdapterPipelineOptions extends Omit<RunPipelineOptions, 'model'> {
+  /** The input model, any format with an adapter; never modified or disposed. */
+  model: LoadedModel;
+  inputs?: InputOptions;
+}
+
+export interface AdapterPipelineRun extends Omit<PipelineRun, 'model'> {
+  /** The compressed model (the pipeline's own copy); the caller disposes it through its adapter. */
+  model: LoadedModel;
+}
+
+/**
+ * Checks every step of `config` against the format before anything runs: one UNSUPPORTED error names the first
+ * step the format cannot do (see ./steps/support.ts).
+ */
+export function checkSupported(config: PipelineConfig, kind: LoadedModel['kind']): void {
+  config.steps.forEach((s, i) => stepImpl(getStep(s.step), kind, s.options, `steps[${i}] '${s.step}'`));
+}
+
+/**
+ * The pipeline over a format adapter (every format but tfjs Layers, whose steps work on the tf model: runPipeline).
+ * The input is cloned once; each step edits the working copy or returns a new view. Deterministic like runPipeline.
+ */
+export async function runAdapterPipeline(options: RunAdapterPipelineOptions): Promise<AdapterPipelineRun> {
+  const started = Date.now();
+  const adapter = formatOf(options.model);
+  checkSupported(options.config, options.model.kind);
+  const output = emptyOutputPlan();
+  const records: StepRecord[] = [];
+  let current = await adapter.clone(options.model);
+  try {
+    for (const [i, s] of options.config.steps.entries()) {
+      checkAborted(options.signal, `before step ${i + 1} (${s.step})`);
+      const impl = stepImpl(getStep(s.step), options.model.kind, s.options) as StepImpl<AdapterStepContext, AdapterStepResult>;
+      const seed = stepSeed(options.config, i);
+      const t0 = Date.now();
+      const result = await impl.run(s.options, {
+        model: current, source: options.model, adapter, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
+        output, inputs: options.inputs, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
+      });
+      if (result.model !== current) adapter.dispose(current);
+      current = result.model;
+      records.push({ step: s.step, options: s.options, seed, seconds: (Date.now() - t0) / 1000, summary: result.summary });
+    }
+    return { model: current, output, steps: records, seconds: (Date.now() - started) / 1000 };
+  } catch (e) {
+    adapter.dispose(current);
+    throw e;
+  }
 }

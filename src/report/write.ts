@@ -9,7 +9,7 @@ import { tempFolders } from '../formats/cleanup.js';
  */
 export function reportPaths(modelJsonPath: string, folder: boolean): { json: string; md: string; html: string } {
   const dir = path.dirname(modelJsonPath);
-  const stem = folder ? 'report' : `${path.basename(modelJsonPath).replace(/\.json$/i, '')}.report`;
+  const stem = folder ? 'report' : `${path.basename(modelJsonPath).replace(/\.(json|onnx)$/i, '')}.report`;
   return { json: path.join(dir, `${stem}.json`), md: path.join(dir, `${stem}.md`), html: path.join(dir, `${stem}.html`) };
 }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
@@ -48,13 +49,21 @@ describe('ONNX through the CLI', () => {
   });
 
   it.each([
-    ['a tfjs-only flag', ['--out', 'x.onnx', '--cluster', '16'], /--cluster applies to TensorFlow\.js models/],
-    ['static without data', ['--out', 'x.onnx', '--quantize', 'static'], /needs calibration data/],
-  ])('compress model.onnx refuses %s', async (_name, args, message) => {
+    ['a step ONNX has no implementation of', ['--distill-from', 'source'], /steps\[0\] 'distill' does not run on ONNX models \(it runs on: TensorFlow\.js Layers\)/],
+    ['options the ONNX step cannot do', ['--prune', '2:4'], /steps\[0\] 'prune' on ONNX models: N:M pruning/],
+    ['fine-tuning', ['--prune', 'magnitude:0.5', '--finetune-epochs', '1'], /one-shot \(no fine-tuning\)/],
+    ['static without data', ['--quantize', 'static'], /needs calibration data/],
+    ['an --out that is not .onnx', ['--quantize', 'dynamic', '--out-override', 'x.json'], /written as a \.onnx file/],
+  ])('compress model.onnx refuses %s, writing nothing', async (_name, args, message) => {
     const src = path.resolve(import.meta.dirname, '../../models/onnx/mnist-lenet-300-100.onnx');
-    const r = await runCli('compress', src, ...args);
+    const override = args.indexOf('--out-override');
+    const out = path.join(dir, override >= 0 ? args[override + 1]! : 'refused.onnx');
+    const rest = override >= 0 ? args.slice(0, override) : args;
+    const r = await runCli('compress', src, '--out', out, ...rest);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(out.replace(/\.(onnx|json)$/, '.lineage.json'))).toBe(false);
   });
 
   it.each([

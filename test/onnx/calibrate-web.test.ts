@@ -9,7 +9,7 @@ import { calibrateOnnx } from '../../src/onnx/calibrate.js';
 import { datasetBatches } from '../../src/onnx/calibration-batches.js';
 import { datasetFeed } from '../../src/onnx/data.js';
 import { encodeModel } from '../../src/onnx/encode.js';
-import { argmaxRows } from '../../src/onnx/evaluate.js';
+import { argmaxRows } from '../../src/onnx/data.js';
 import { nodeRuntime, runOnnx } from '../../src/onnx/runtime.js';
 import { webRuntime } from '../../src/onnx/runtime-web.js';
 import { calibrateAndQuantizeStatic } from '../../src/onnx/static-calibrated.js';

@@ -1,17 +1,17 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadData } from '../../src/data/index.js';
 import { encodeOnnx, loadOnnx } from '../../src/formats/onnx/index.js';
-import { compressOnnx } from '../../src/onnx/compress.js';
-import { evaluateOnnx } from '../../src/onnx/evaluate.js';
 import { inspectOnnx } from '../../src/onnx/inspect.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { storeWeights } from '../../src/onnx/weight-only.js';
-import { convModel, exportedLenet, floatFeed, mlpModel } from './fixtures.js';
+import { compress } from '../../src/pipeline/index.js';
+import { writeNpy } from '../data/fixtures.js';
+import { convModel, exportedLenet, floatFeed, mlpModel, multiInputModel } from './fixtures.js';
 
+/** ONNX through the one pipeline (src/pipeline's compress): the same config, report and lineage as tfjs. */
 const dir = mkdtempSync(path.join(tmpdir(), 'shrinkml-onnx-compress-'));
 beforeAll(async () => { await tf.setBackend('cpu'); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,6 +20,12 @@ function save(name: string, model: ReturnType<typeof mlpModel>): string {
   const file = path.join(dir, name);
   writeFileSync(file, encodeOnnx(model));
   return file;
+}
+
+/** n synthetic samples of `shape` as a .npy file (non-negative, like pixels). */
+function npy(name: string, n: number, shape: number[], seed: number): string {
+  const size = shape.reduce((a, b) => a * b, 1);
+  return writeNpy(path.join(dir, name), [n, ...shape], Array.from(floatFeed([n * size], seed).data, Math.abs), '<f4');
 }
 
 describe('weight-only storage', () => {
@@ -35,7 +41,6 @@ describe('weight-only storage', () => {
     expect(report.weights.map((w) => [w.weight, w.bits])).toEqual([['w1', bits], ['b1', 32], ['w2', bits], ['b2', 32]]);
     expect(model.graph!.node!.filter((n) => n.opType === op).length).toBe(2);
     expect(encodeOnnx(model).length / encodeOnnx(float).length).toBeLessThan(sizeRatio);
-    expect(inspectOnnx(model).quantization).toBe(format === 'fp16' ? 'weight-only-fp16' : 'weight-only-int8');
     const feeds = { x: floatFeed([4, 128], 2) };
     const [a, b] = [(await runOnnx({ bytes: encodeOnnx(float), feeds })).y!, (await runOnnx({ bytes: encodeOnnx(model), feeds })).y!];
     const x = a.data as Float32Array;
@@ -45,55 +50,111 @@ describe('weight-only storage', () => {
   });
 });
 
-describe('compressOnnx', () => {
-  it('prune + dynamic INT8: writes, verifies in onnxruntime, reports every pass', async () => {
+describe('compress(input.onnx, output.onnx)', () => {
+  it('prune + dynamic INT8: steps as data, the report and lineage of the one pipeline, measured against the input', async () => {
     const input = save('mlp.onnx', mlpModel({ inputs: 64, hidden: 64, weights: 'constant' }));
     const out = path.join(dir, 'mlp-int8.onnx');
-    const result = await compressOnnx({ path: input, out, prune: { sparsity: 0.5 }, quantize: 'dynamic' });
-    expect(result.report.prune!.weights.length).toBe(2);
-    expect(result.report.quantize!.quantized.map((q) => q.op)).toEqual(['MatMul', 'Gemm']);
-    // Random weights have no redundancy, so only the plumbing is checked here (real accuracy: the LeNet test below).
-    expect(result.report.verify).toMatchObject({ samples: 64 });
-    expect(result.report.verify!.maxAbsError).toBeGreaterThan(0);
-    expect(result.report.verify!.top1Agreement).toBeGreaterThan(0);
-    expect(result.bytes).toBeLessThan(0.4 * result.inputBytes);
-    const written = await loadOnnx(out);
-    expect(inspectOnnx(written.model).quantization).toBe('dynamic-int8');
-    await expect(compressOnnx({ path: input, out, quantize: 'dynamic' })).rejects.toMatchObject({ code: 'EXISTS' });
-    await expect(compressOnnx({ path: input, out: input, quantize: 'dynamic', force: true })).rejects.toMatchObject({ code: 'EXISTS' });
+    const data = npy('mlp-x.npy', 40, [64], 3);
+    const { report, measurement, lineage } = await compress(input, out, { prune: 'magnitude:0.5', quantize: 'dynamic', data });
+    expect(report.pipeline.steps.map((s) => s.step)).toEqual(['prune', 'ptq']);
+    expect(report.steps[0]!.summary.sparsity).toBeCloseTo(0.5, 2);
+    expect((report.steps[1]!.summary.quantize as { quantized: { op: string }[] }).quantized.map((q) => q.op)).toEqual(['MatMul', 'Gemm']);
+    // Random weights have no redundancy: the plumbing is checked here (real accuracy: the CLI's LeNet test).
+    expect(measurement.samples).toBe(40);
+    expect(measurement.cosine).toBeGreaterThan(0.8);
+    expect(measurement.mse).toBeGreaterThan(0);
+    expect(report.output.metrics.bytes).toBeLessThan(0.5 * report.input.metrics.bytes);
+    expect(report.backend).toBe('onnxruntime-node');
+    expect(lineage.weightsHash).toMatch(/^sha256:/);
+    expect(readFileSync(path.join(dir, 'mlp-int8.report.json'), 'utf8')).toContain('"kind": "compress"');
+    expect(inspectOnnx((await loadOnnx(out)).model).quantization).toBe('dynamic-int8');
+    await expect(compress(input, out, { quantize: 'dynamic' })).rejects.toMatchObject({ code: 'EXISTS' });
+    await expect(compress(input, input, { quantize: 'dynamic', force: true })).rejects.toMatchObject({ code: 'EXISTS' });
   });
 
-  it('static needs calibration data, and quantize excludes weight-only storage', async () => {
+  it('static needs calibration data; an unsupported step is one error before anything is written', async () => {
     const input = save('conv.onnx', convModel());
-    await expect(compressOnnx({ path: input, out: path.join(dir, 'c.onnx'), quantize: 'static' })).rejects.toThrow(/static quantization needs calibration data/);
-    await expect(compressOnnx({ path: input, out: path.join(dir, 'c.onnx'), quantize: 'dynamic', weightStorage: 'fp16' })).rejects.toThrow(/not both/);
+    const out = path.join(dir, 'c.onnx');
+    await expect(compress(input, out, { quantize: 'static' })).rejects.toThrow(/static quantization needs calibration data/);
+    await expect(compress(input, out, { distillFrom: 'source' })).rejects.toThrow(/steps\[0\] 'distill' does not run on ONNX models/);
+    await expect(compress(input, out, { quantize: 'qat' })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    expect(existsSync(out)).toBe(false);
   });
 
-  it('channel pruning + static QDQ on a conv model with a synthetic calibration set', async () => {
+  it('channel pruning + static QDQ on a conv model calibrated on .npy samples (NHWC data into an NCHW input)', async () => {
     const input = save('conv2.onnx', convModel());
-    const data = { name: 'synthetic', split: 'calibration' as const, count: 48, sampleShape: [8, 8, 1], x: floatFeed([48 * 64], 8).data.map(Math.abs), files: [] };
-    const result = await compressOnnx({ path: input, out: path.join(dir, 'conv2-int8.onnx'), pruneChannels: { fraction: 0.25 }, quantize: 'static', calibration: { data } });
+    const data = npy('conv-x.npy', 48, [8, 8, 1], 8);
+    const { report } = await compress(input, path.join(dir, 'conv2-int8.onnx'), { prune: 'structured:0.25', quantize: 'static', data });
     // round(0.25 · 4) = 1 and round(0.25 · 6) = 2 channels removed.
-    expect(result.report.channels!.layers.map((l) => l.after)).toEqual([3, 4]);
-    expect(result.report.quantize!.calibration).toEqual({ observer: 'minmax', samples: 48 });
-    expect(result.report.verify!.samples).toBe(48);
+    expect((report.steps[0]!.summary.channels as { layers: { after: number }[] }).layers.map((l) => l.after)).toEqual([3, 4]);
+    expect((report.steps[1]!.summary.quantize as { calibration: unknown }).calibration).toMatchObject({ observer: 'minmax' });
     expect(inspectOnnx((await loadOnnx(path.join(dir, 'conv2-int8.onnx'))).model).quantization).toBe('static-qdq');
   });
 
-  it('static QDQ folds BatchNormalization first (an exported conv model with BN)', async () => {
+  it('static QDQ folds BatchNormalization first (an exported conv model with BN) and agrees with the input', async () => {
     const input = save('lenet.onnx', exportedLenet());
-    const x = floatFeed([64 * 100], 12).data.map(Math.abs);
-    const data = { name: 'synthetic', split: 'calibration' as const, count: 64, sampleShape: [10, 10, 1], x, files: [] };
-    const result = await compressOnnx({ path: input, out: path.join(dir, 'lenet-qdq.onnx'), quantize: 'static', calibration: { data } });
-    expect(result.report.foldedBatchNorms!.length).toBe(2);
-    expect(result.report.quantize!.quantized.map((q) => q.op)).toEqual(['Conv', 'Conv', 'Gemm']);
-    expect(result.report.verify!.top1Agreement).toBeGreaterThanOrEqual(0.9);
+    const data = npy('lenet-x.npy', 64, [10, 10, 1], 12);
+    const { report, measurement } = await compress(input, path.join(dir, 'lenet-qdq.onnx'), { quantize: 'static', data });
+    expect((report.steps[0]!.summary.foldedBatchNorms as unknown[]).length).toBe(2);
+    expect(measurement.agreement).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('inspectOnnx counts ops, stored elements and subgraphs', () => {
-    const s = inspectOnnx(mlpModel({ weights: 'constant' }));
-    expect(s).toMatchObject({ irVersion: 8, opsets: { 'ai.onnx': 13 }, nodes: 8, subgraphs: 0, quantization: 'none' });
-    expect(s.ops).toEqual({ Constant: 4, MatMul: 1, Add: 1, Relu: 1, Gemm: 1 });
-    expect(s.elements).toEqual({ float: 16 * 32 + 32 + 320 + 10 });
+  it('presets and config files run on ONNX where the adapter supports the steps (clustering one-shot)', async () => {
+    const input = save('mlp3.onnx', mlpModel({ inputs: 128, hidden: 64 }));
+    const config = { steps: [{ step: 'prune', options: { method: 'magnitude:0.5:global' } }, { step: 'cluster', options: { clusters: 16 } }] };
+    const { report } = await compress(input, path.join(dir, 'mlp3-small.onnx'), { config });
+    expect(report.steps.map((s) => s.step)).toEqual(['prune', 'cluster']);
+    const back = await loadOnnx(path.join(dir, 'mlp3-small.onnx'));
+    // Every kernel holds at most 16 distinct values (zero included); the file stays float, gzip shrinks it.
+    const { onnxFormat } = await import('../../src/formats/onnx/adapter.js');
+    for (const w of onnxFormat.weights(back).filter((k) => k.role === "kernel")) expect(new Set(await w.read()).size).toBeLessThanOrEqual(16);
+    expect(report.output.metrics.gzipBytes).toBeLessThan(0.5 * report.input.metrics.gzipBytes);
+    const balanced = await compress(input, path.join(dir, 'mlp3-edge.onnx'), { preset: 'edge' }).catch((e: Error) => e);
+    // A preset is run or refused with the one step/format error, never half-applied.
+    if (balanced instanceof Error) expect(balanced.message).toMatch(/does not run on ONNX models|on ONNX models: /);
+    else expect(balanced.report.steps.length).toBeGreaterThan(0);
+  });
+});
+
+describe('every input fed, shapes from the graph', () => {
+  it('a multi-input, multi-output model: data into x, --input sr=16000, the state defaults to zeros (named in the report)', async () => {
+    const input = save('multi.onnx', multiInputModel());
+    const data = npy('multi-x.npy', 32, [16], 5);
+    const { report, measurement } = await compress(input, path.join(dir, 'multi-int8.onnx'), {
+      quantize: 'dynamic', data, inputs: { values: { sr: '16000' } },
+    });
+    expect(measurement.samples).toBe(32);
+    // Both outputs are compared; the state passes through unchanged at sr=16000, so the worst is y's.
+    expect(measurement.cosine).toBeGreaterThan(0.99);
+    expect(measurement.cosine).toBeLessThan(1);
+    expect(report.notes).toContain("Input input 'h' [2, N, 8] fed with zeros (default; set it with --input h=...).");
+  });
+
+  it.each([
+    ['a --input for a name the model lacks', { values: { rate: '1' } }, /--input names input 'rate', which the model does not have \(inputs: x, h, sr\)/],
+    ['an --input-shape that contradicts a fixed dim', { shapes: { h: [3, 4, 8] } }, /contradicts the declared \[2, N, 8\] at axis 0/],
+    ['an unnamed --input-shape on a three-input model', { shapes: { '': [4, 16] } }, /needs a one-input model; this one has 3/],
+  ])('refuses %s, writing nothing', async (_name, inputs, message) => {
+    const input = save('multi2.onnx', multiInputModel());
+    const out = path.join(dir, 'multi2-out.onnx');
+    await expect(compress(input, out, { quantize: 'dynamic', data: npy('m2.npy', 4, [16], 1), inputs })).rejects.toThrow(message);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a symbolic non-batch dim needs --input-shape (one line naming the input); weight-only steps need neither shape nor data', async () => {
+    const { GraphBuilder } = await import('../../src/onnx/builder.js');
+    const b = new GraphBuilder('frames');
+    const x = b.input('frames', [1, 'T', 16]);
+    b.node('MatMul', [x, b.initializer('w', [16, 64], floatFeed([16 * 64], 4).data)], { outputs: ['y'] });
+    b.output('y', [1, 'T', 64]);
+    const input = save('frames.onnx', b.model());
+    const data = npy('frames-x.npy', 2, [5, 16], 6);
+    await expect(compress(input, path.join(dir, 'f1.onnx'), { quantize: 'dynamic', data }))
+      .rejects.toThrow(/input 'frames' \[1, T, 16\] has a symbolic dim 'T' at axis 1; give it with --input-shape frames=1,1,16/);
+    const fixed = await compress(input, path.join(dir, 'f2.onnx'), { quantize: 'dynamic', data, inputs: { shapes: { frames: [1, 5, 16] } } });
+    // The graph fixes batch 1: samples are fed one at a time.
+    expect(fixed.measurement.samples).toBe(2);
+    const weightsOnly = await compress(input, path.join(dir, 'f3.onnx'), { quantize: 'weights:float16' });
+    expect(weightsOnly.report.steps[0]!.step).toBe('weight-format');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quantizeDynamic } from '../../src/onnx/dynamic.js';
@@ -33,7 +34,8 @@ describe('Conv under dynamic INT8', () => {
     const r = await runCli('compress', 'models/onnx/mnist-lenet5.onnx', '--out', out, '--quantize', 'dynamic',
       '--data', 'mnist', '--limit', '100', '--no-latency', '--json');
     expect(r.code).toBe(0);
-    const { quantize } = JSON.parse(r.stdout).report;
+    // The pass's report is the ptq step's summary in report.json, as for every format.
+    const { quantize } = JSON.parse(readFileSync(JSON.parse(r.stdout).reports.json, 'utf8')).steps[0].summary;
     expect(quantize.skipped).toEqual([]);
     expect(quantize.quantized.map((q: { op: string }) => q.op)).toEqual(['Conv', 'Conv', 'Gemm', 'Gemm', 'Gemm']);
   });
@@ -43,7 +45,7 @@ describe('Conv under dynamic INT8', () => {
     const r = await runCli('compress', 'models/onnx/mnist-lenet5.onnx', '--out', out, '--quantize', 'static',
       '--data', 'mnist', '--limit', '100', '--calib-samples', '64', '--no-latency', '--json');
     expect(r.code).toBe(0);
-    const { quantize } = JSON.parse(r.stdout).report;
+    const { quantize } = JSON.parse(readFileSync(JSON.parse(r.stdout).reports.json, 'utf8')).steps[0].summary;
     expect(quantize.notes).toBeUndefined();
     expect(quantize.quantized.filter((q: { op: string }) => q.op === 'Conv').length).toBe(2);
   });

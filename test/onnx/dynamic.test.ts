@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeOnnx, encodeOnnx } from '../../src/formats/onnx/index.js';
 import { quantizeDynamic } from '../../src/onnx/dynamic.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
-import { argmaxRows } from '../../src/onnx/evaluate.js';
+import { argmaxRows } from '../../src/onnx/data.js';
 import { convModel, floatFeed, ifModel, mlpModel } from './fixtures.js';
 
 const ops = (m: ReturnType<typeof mlpModel>) => m.graph!.node!.map((n) => n.opType);

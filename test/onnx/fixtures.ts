@@ -105,3 +105,26 @@ export function exportedLenet(): ModelProto {
   return proto;
 }
 
+
+/**
+ * A streaming-style model with three inputs and two outputs, as voice-activity models are: the data `x[N,16]`, a
+ * state `h[2,N,8]` sharing the symbolic batch, and an int64 sample rate `sr[]`. y[N,4] = relu(x·W1 + h[0]) · W2;
+ * the new state is h · (sr / 16000), so feeding sr=16000 passes the state through.
+ */
+export function multiInputModel(seed = 21): ModelProto {
+  const b = new GraphBuilder('multi');
+  const x = b.input('x', ['N', 16]);
+  const h = b.input('h', [2, 'N', 8]);
+  const sr = b.input('sr', [], 'int64');
+  const w1 = b.initializer('w1', [16, 8], randomValues(128, seed, 0.5));
+  const w2 = b.initializer('w2', [8, 4], randomValues(32, seed + 1, 0.5));
+  const zero = b.initializer('zero', [], [0], 'int64');
+  const first = b.op('Gather', [h, zero], { attrs: [attr.int('axis', 0)] });
+  const hidden = b.op('Relu', [b.op('Add', [b.op('MatMul', [x, w1]), first])]);
+  b.node('MatMul', [hidden, w2], { outputs: ['y'] });
+  const rate = b.op('Div', [b.op('Cast', [sr], { attrs: [attr.int('to', 1)] }), b.initializer('base', [], [16000])]);
+  b.node('Mul', [h, rate], { outputs: ['h_next'] });
+  b.output('y', ['N', 4]);
+  b.output('h_next', [2, 'N', 8]);
+  return b.model();
+}

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeOnnx, encodeOnnx, onnx } from '../../src/formats/onnx/index.js';
-import { compressOnnx } from '../../src/onnx/compress.js';
+import { compress } from '../../src/pipeline/index.js';
+import { writeNpy } from '../data/fixtures.js';
 import { LINEAGE_KEYS, readOnnxLineage, withLineage, withoutLineage, type OnnxLineage } from '../../src/onnx/lineage.js';
 import { convModel, floatFeed, mlpModel } from './fixtures.js';
 
@@ -50,40 +51,40 @@ describe('ONNX lineage in metadata_props', () => {
   });
 });
 
-describe('compressOnnx writes the lineage with the model', () => {
-  it('without evaluation: verification metrics only; compressing the output again records it as the source', async () => {
+describe('compress writes the lineage with an ONNX model', () => {
+  it('without data: steps and config as data, no metrics of data; compressing the output again records it as the source', async () => {
     const input = save('mlp.onnx', mlpModel({ inputs: 64, hidden: 64 }));
-    const first = await compressOnnx({ path: input, out: path.join(dir, 'mlp-int8.onnx'), prune: { sparsity: 0.5 }, quantize: 'dynamic' });
-    expect(first.measurement).toBeUndefined();
-    expect(first.lineagePath).toBe(path.join(dir, 'mlp-int8.lineage.json'));
+    const first = await compress(input, path.join(dir, 'mlp-int8.onnx'), { prune: 'magnitude:0.5', quantize: 'dynamic' });
     expect(first.lineage).toMatchObject({
-      sourceHash: sha256(readFileSync(input)), config: { format: 'onnx', prune: { sparsity: 0.5 }, quantize: 'dynamic' },
-      steps: [{ step: 'prune', options: { method: 'magnitude', sparsity: 0.5 } }, { step: 'ptq', options: { mode: 'dynamic' } }],
-      metrics: { verify: first.report.verify },
+      sourceHash: sha256(readFileSync(input)), config: { version: 1, steps: [{ step: 'prune', options: { method: 'magnitude:0.5' } }, { step: 'ptq', options: { mode: 'dynamic' } }] },
+      steps: [{ step: 'prune', options: { method: 'magnitude:0.5' } }, { step: 'ptq', options: { mode: 'dynamic' } }],
     });
     expect(first.lineage.data).toBeUndefined();
+    expect(first.lineage.metrics).toMatchObject({ params: first.measurement.params, sparsity: first.measurement.sparsity });
+    const firstPath = first.modelJsonPath;
+    expect(JSON.parse(readFileSync(path.join(dir, 'mlp-int8.lineage.json'), 'utf8'))).toEqual(first.lineage);
 
-    const second = await compressOnnx({ path: first.path, out: path.join(dir, 'mlp-fp16.onnx'), weightStorage: 'fp16' });
-    const bytes = new Uint8Array(readFileSync(second.path));
+    const second = await compress(firstPath, path.join(dir, 'mlp-fp16.onnx'), { quantize: 'weights:float16' });
+    const bytes = new Uint8Array(readFileSync(second.modelJsonPath));
     expect(keys(bytes).filter((k) => k === LINEAGE_KEYS.lineage)).toHaveLength(1);
-    expect(readOnnxLineage(decodeOnnx(bytes, 'second').model)).toEqual(second.lineage);
-    expect(second.lineage).toMatchObject({ source: `./${path.basename(first.path)}`, sourceHash: sha256(readFileSync(first.path)), steps: [{ step: 'weight-format', options: { encoding: 'float16' } }] });
-    expect(second.bytes).toBe(bytes.length);
+    expect(readOnnxLineage(decodeOnnx(bytes, 'second').model)).toEqual(JSON.parse(JSON.stringify(second.lineage)));
+    // Recorded relative to the output (with its hash), so the pair of files can move together.
+    expect(second.lineage).toMatchObject({ source: `./${path.basename(firstPath)}`, sourceHash: sha256(readFileSync(firstPath)), steps: [{ step: 'weight-format', options: { encoding: 'float16' } }] });
+    expect(second.report.output.metrics.bytes).toBe(bytes.length);
   });
 
-  it('static: the calibration data is in the config and the data splits', async () => {
+  it('static: the calibration split is in the data splits', async () => {
     const input = save('conv.onnx', convModel());
-    const data = { name: 'synthetic', split: 'calibration' as const, count: 48, sampleShape: [8, 8, 1], x: floatFeed([48 * 64], 8).data.map(Math.abs), files: [] };
-    const r = await compressOnnx({ path: input, out: path.join(dir, 'conv-qdq.onnx'), quantize: 'static', calibration: { data, observer: 'minmax' } });
-    expect(r.lineage.config!.calibration).toEqual({ source: 'synthetic', limit: 48, observer: 'minmax' });
-    expect(r.lineage.steps).toEqual([{ step: 'ptq', options: { mode: 'static', observer: 'minmax', calibrationSamples: 48 } }]);
-    expect(r.lineage.data).toEqual({ source: 'synthetic', split: 'calibration', samples: 48, splits: { calibration: 48 } });
+    const data = writeNpy(path.join(dir, 'conv-x.npy'), [48, 8, 8, 1], Array.from(floatFeed([48 * 64], 8).data, Math.abs), '<f4');
+    const r = await compress(input, path.join(dir, 'conv-qdq.onnx'), { quantize: 'static', observer: 'minmax', data });
+    expect(r.lineage.steps).toEqual([{ step: 'ptq', options: { mode: 'static', observer: 'minmax' } }]);
+    expect(r.lineage.data).toMatchObject({ split: 'test', splits: { calibration: 48 } });
   });
 
   it('never writes over the input, even with force, and then leaves no lineage file either', async () => {
     const input = save('mlp2.onnx', mlpModel());
     const before = readFileSync(input);
-    await expect(compressOnnx({ path: input, out: input, quantize: 'dynamic', force: true })).rejects.toMatchObject({ code: 'EXISTS' });
+    await expect(compress(input, input, { quantize: 'dynamic', force: true })).rejects.toMatchObject({ code: 'EXISTS' });
     expect(readFileSync(input)).toEqual(before);
     expect(existsSync(path.join(dir, 'mlp2.lineage.json'))).toBe(false);
   });

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Dataset } from '../../src/data/types.js';
 import { decodeOnnx, encodeOnnx } from '../../src/formats/onnx/index.js';
 import { calibrateOnnx } from '../../src/onnx/calibrate.js';
-import { argmaxRows } from '../../src/onnx/evaluate.js';
+import { argmaxRows } from '../../src/onnx/data.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { quantizeStatic } from '../../src/onnx/static.js';
 import { planStatic } from '../../src/onnx/static-plan.js';

@@ -5,11 +5,10 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { loadData, planLayout } from '../../data/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import {
-  checkJournal, compressModel, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
+  checkJournal, checkSupported, compress, supportedKinds, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
 } from '../../pipeline/index.js';
 import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type StructuredRecipe } from '../../prune/index.js';
 import { OBSERVER_NAMES } from '../../quantize/index.js';
-import { compressOnnxForCli } from '../shared/compress-onnx.js';
 import { QUANTIZE_HELP } from '../../quantize/index.js';
 import { ONNX_COMPRESS_HELP } from '../../onnx/help.js';
 import type { CliCommand, CliIo } from '../command.js';
@@ -18,12 +17,13 @@ import type { BackendChoice } from '../../backends/index.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { checkBudgetFlags, type EvaluateFlags } from '../shared/evaluate.js';
 import { disposeLoaded, loadModelForCli } from '../shared/model.js';
-import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
+import { resolveInputFlags } from '../shared/inputs.js';
+import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt, type InputFlags } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
 
 /** The pipeline-shaping flags are configFromFlags' own (PipelineFlags); the rest are the command's. */
-interface CompressFlags extends EvaluateFlags, PipelineFlags {
+interface CompressFlags extends EvaluateFlags, PipelineFlags, InputFlags {
   out: string;
   force?: boolean;
   json?: boolean;
@@ -57,7 +57,7 @@ const indent = (text: string) => text.split('\n').map((l) => `    ${l}`).join('\
 
 const HELP = `
 Pipeline (run in this order; a config file or preset is the same thing as data):
-${STEPS.map((s) => `  ${s.name.padEnd(14)}${s.description}`).join('\n')}
+${STEPS.map((s) => `  ${s.name.padEnd(14)}${s.description} [${supportedKinds(s).join(', ')}]`).join('\n')}
 
 Presets (--preset):
 ${PRESETS.map((p) => `  ${p.name.padEnd(14)}${p.summary}`).join('\n')}
@@ -157,6 +157,7 @@ export const compressCommand: CliCommand = {
       .option('--resume', 'continue a search from the trials recorded in <out>.trials.json')
       .option('--absolute-paths', 'record absolute paths of the input and data in lineage.json and report.json (default: relative to --out, with sha256)');
     addDataOptions(cmd, 'test');
+    addInputOptions(cmd);
     addBackendOption(cmd);
     addLatencyOptions(cmd);
     addBudgetOption(cmd);
@@ -172,8 +173,7 @@ export const compressCommand: CliCommand = {
       });
       try {
         checkBudgetFlags(flags);
-        if (/\.onnx$/i.test(modelPath)) return await compressOnnxForCli(modelPath, flags as never, io, stop.signal);
-        await compressLayers(modelPath, flags, io, stop);
+        await compressAny(modelPath, flags, io, stop);
       } catch (e) {
         const journal = journalPath(path.resolve(flags.out));
         const kept = existsSync(journal);
@@ -195,8 +195,9 @@ export const compressCommand: CliCommand = {
   },
 };
 
-async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo, stop: StopControl): Promise<void> {
-  if (/\.onnx$/i.test(flags.out)) {
+/** Every format through the one pipeline: the same flags, steps, lineage and report for tfjs and ONNX models. */
+async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, stop: StopControl): Promise<void> {
+  if (!/\.onnx$/i.test(modelPath) && /\.onnx$/i.test(flags.out)) {
     throw new ShrinkmlError('BAD_INPUT', `--out ${flags.out}: a TensorFlow.js model is written as a folder or a .json file`, {
       subject: '--out', suggestion: 'to get ONNX, compress to a folder, then `shrinkml convert <folder> --out model.onnx`',
     });
@@ -204,6 +205,7 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
   // Everything that can be checked without loading anything fails first.
   const config = await resolveConfig(flags);
   const budget = checkBudgetFlags(flags);
+  const { data, inputs } = resolveInputFlags(flags);
   const out = path.resolve(flags.out);
   const search = {
     maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
@@ -213,10 +215,13 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
   };
   const input = await loadModelForCli(modelPath, flags, io);
   try {
-    if (input.kind !== 'layers') {
-      throw new ShrinkmlError('UNSUPPORTED', `${input.descriptorPath}: compress writes TensorFlow.js LayersModels; this is a ${input.kind} model`, {
-        suggestion: 'use `shrinkml eval` to measure it',
-      });
+    // A step the format cannot run is one error, before any work.
+    checkSupported(config, input.kind);
+    if (input.kind === 'onnx' && !/\.onnx$/i.test(out)) {
+      throw new ShrinkmlError('BAD_INPUT', `--out ${flags.out}: an ONNX model is written as a .onnx file`, { subject: '--out' });
+    }
+    if (config.steps.some((s) => s.step === 'ptq' && s.options.mode !== 'dynamic') && !data) {
+      throw new ShrinkmlError('BAD_INPUT', '--quantize static needs calibration data', { subject: '--data', suggestion: 'add --data mnist (or your own data)' });
     }
     if (flags.dryRun) {
       // A structured cut is planned for real (groups and kept channels), so the dry run shows what would go.
@@ -224,16 +229,17 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
       let recipe: StructuredRecipe | null = null;
       if (structured) {
         const spec = parsePruneSpec(String(structured.options.method));
-        if (spec.kind === 'structured') {
+        if (spec.kind === 'structured' && input.kind === 'layers') {
           recipe = (await planStructured({ model: input.model, ratio: spec.ratio, criterion: spec.criterion, seed: config.seed,
-            onWarn: (m) => io.stderr(`warning: ${m}\n`) })).recipe;
+            onWarn: (m) => io.stderr(`warning: ${m}
+`) })).recipe;
           io.stderr(formatRecipe(recipe) + '\n');
         }
       }
       io.stdout(JSON.stringify({
         input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
         search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
-        data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit ?? null } : null,
+        data: data ? { source: data, split: flags.split, limit: flags.limit ?? null } : null, inputs: inputs ?? null,
         steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
       }, null, 2) + '\n');
       return;
@@ -245,22 +251,24 @@ async function compressLayers(modelPath: string, flags: CompressFlags, io: CliIo
     // The output (lock, destination checks), a --resume journal and the data fail before the backend is probed
     // (built-in sets are read once per process, so loading them here costs little).
     const output = await ModelOutput.open({ out: flags.out, force: flags.force, protect: [input.descriptorPath, ...input.weightFiles] });
-    let choice: BackendChoice;
+    let choice: { device: string };
     try {
       if (flags.resume && budget && config.steps.length) checkJournal(journalPath(out));
-      if (flags.data) {
-        // Samples that cannot feed the model fail here too, not after minutes of training.
-        const dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
-        planLayout(dataset, input.model.inputs[0]?.shape ?? []);
+      if (data) {
+        // Samples that cannot feed the model fail here too, not after minutes of training (ONNX and --input-shape:
+        // compress plans every input from the graph before running anything).
+        const dataset = await loadData({ source: data, split: flags.split, limit: flags.limit });
+        if (input.kind === 'layers' && !inputs) planLayout(dataset, input.model.inputs[0]?.shape ?? []);
       }
-      choice = await useBackend(flags.backend, io);
+      // ONNX runs in onnxruntime-node: no tfjs backend is probed for it.
+      choice = input.kind === 'onnx' ? { device: 'onnxruntime-node (CPU)' } : await useBackend(flags.backend, io);
     } catch (e) {
       output.discard();
       throw e;
     }
-    const result = await compressModel({
-      input, config, out: flags.out, force: flags.force, budget, search, absolutePaths: flags.absolutePaths, output,
-      data: flags.data ? { source: flags.data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
+    const result = await compress(input, flags.out, {
+      config, force: flags.force, budget, search, absolutePaths: flags.absolutePaths, output, inputs,
+      data: data ? { source: data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
       latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
       onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,
       onPhase: pauseForTests(io, stop.signal),

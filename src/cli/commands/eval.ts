@@ -2,17 +2,15 @@ import type { CliCommand } from '../command.js';
 import type { BackendChoice } from '../../backends/index.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
-import { loadData } from '../../data/index.js';
-import { measureOnnx } from '../../onnx/measure.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { describeIo, disposeLoaded, loadAnyModelForCli } from '../shared/model.js';
-import { stderrProgress } from '../shared/progress.js';
-import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions } from '../shared/options.js';
+import { resolveInputFlags } from '../shared/inputs.js';
+import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, type InputFlags } from '../shared/options.js';
 import { formatMeasurement } from '../shared/report.js';
 import { checkBudgetFlags, needsReference } from '../shared/evaluate.js';
 import { readLineage } from '../../pipeline/lineage.js';
 
-interface EvalFlags extends EvaluateFlags {
+interface EvalFlags extends EvaluateFlags, InputFlags {
   json?: boolean;
   backend: string;
   reference?: string;
@@ -28,6 +26,7 @@ export const evalCommand: CliCommand = {
       .argument('<model>', 'a model folder, model.json, or .onnx file (ONNX runs in onnxruntime-node; --backend does not apply)')
       .option('--reference <model>', 'model to compare with for drop/agreement (default: the source recorded by `compress`, if any)');
     addDataOptions(cmd, 'test');
+    addInputOptions(cmd);
     addBackendOption(cmd);
     addLatencyOptions(cmd);
     addBudgetOption(cmd);
@@ -59,33 +58,24 @@ Examples:
       const reference = referencePath ? await loadAnyModelForCli(referencePath, flags, io) : undefined;
       if (reference && !flags.reference) io.stderr(`reference: ${referencePath} (recorded by compress)\n`);
       try {
-        let measurement;
         let choice: BackendChoice | undefined;
-        if (loaded.kind === 'onnx') {
-          if (needsReference(budget) && !reference) {
-            throw new ShrinkmlError('BUDGET', 'budget criteria compare against a reference model, and none is known', { subject: '--budget', suggestion: 'pass --reference <original model>' });
-          }
-          const dataset = flags.data ? await loadData({ source: flags.data, split: flags.split, limit: flags.limit }) : undefined;
-          measurement = await measureOnnx({
-            loaded, reference, dataset, batchSize: flags.batchSize, budget: flags.budget, onProgress: stderrProgress(io),
-            latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
-          });
-          // Said once it ran: a model onnxruntime refuses then fails with exactly one line.
-          io.stderr('runtime: onnxruntime-node (CPU)\n');
-        } else {
-          if (reference?.kind === 'onnx') {
-            throw new ShrinkmlError('UNSUPPORTED', `${referencePath}: an ONNX reference can only be compared with an ONNX model`, { subject: '--reference' });
-          }
-          measurement = (await evaluateForCli({ loaded, reference, flags, io, beforeMeasure: async () => { choice = await useBackend(flags.backend, io); } })).measurement;
-        }
+        const { data, inputs } = resolveInputFlags(flags);
+        const onnx = loaded.kind === 'onnx';
+        // One measurement path for every format; ONNX alone (model and reference) never probes a tfjs backend.
+        const { measurement } = await evaluateForCli({
+          loaded, reference, flags: { ...flags, data }, io, inputs,
+          beforeMeasure: async () => { if (!onnx || (reference && reference.kind !== 'onnx')) choice = await useBackend(flags.backend, io); },
+        });
+        // Said once it ran: a model onnxruntime refuses then fails with exactly one line.
+        if (onnx) io.stderr('runtime: onnxruntime-node (CPU)\n');
         if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
         if (flags.json) {
           io.stdout(JSON.stringify({
-            ...measurement, device: loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : choice!.device, reference: referencePath ?? null, data: flags.data ?? null,
+            ...measurement, device: onnx ? 'onnxruntime-node (CPU)' : choice!.device, reference: referencePath ?? null, data: flags.data ?? null,
             split: flags.data ? flags.split : null, ...describeIo(loaded),
           }, null, 2) + '\n');
         } else {
-          io.stdout(`${loaded.source} on ${loaded.kind === 'onnx' ? 'onnxruntime-node (CPU)' : `${choice!.backend} (${choice!.device})`}\n`);
+          io.stdout(`${loaded.source} on ${onnx ? 'onnxruntime-node (CPU)' : `${choice!.backend} (${choice!.device})`}\n`);
           io.stdout(formatMeasurement(measurement));
         }
       } finally {

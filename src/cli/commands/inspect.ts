@@ -3,7 +3,6 @@ import { measureModel } from '../../measure/index.js';
 import type { CliCommand } from '../command.js';
 import { formatBytes } from '../shared/format.js';
 import { inspectOnnx } from '../../onnx/inspect.js';
-import { measureOnnx } from '../../onnx/measure.js';
 import { assertValidGraph } from '../../onnx/opset/validate.js';
 import { describeIo, disposeLoaded, int8Hints, loadAnyModelForCli } from '../shared/model.js';
 import { addJsonOption, addModelLoadOptions } from '../shared/options.js';
@@ -24,7 +23,7 @@ export const inspectCommand: CliCommand = {
       try {
         // Refuse what onnxruntime would refuse (unknown op, cycle, ...) rather than describe it as a model.
         if (loaded.kind === 'onnx') assertValidGraph(loaded.model, loaded.source);
-        const m = loaded.kind === 'onnx' ? await measureOnnx({ loaded, latency: false }) : await measureModel({ loaded, latency: false, ...int8Hints(loaded) });
+        const m = await measureModel({ loaded, latency: false, ...int8Hints(loaded) });
         const onnx = loaded.kind === 'onnx' ? inspectOnnx(loaded.model, loaded.source) : undefined;
         const shapes = describeIo(loaded);
         if (flags.json) {

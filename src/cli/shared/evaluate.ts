@@ -1,6 +1,8 @@
 import { batches, loadData, planLayout, type Dataset, type Split } from '../../data/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
-import type { LoadedTfjsModel as LoadedModel } from '../../formats/types.js';
+import { planFeeds, type InputOptions } from '../../data/feeds.js';
+import { formatOf } from '../../formats/index.js';
+import type { LoadedModel } from '../../formats/types.js';
 import { measureModel, toBudget, type Budget, type Measurement } from '../../measure/index.js';
 import type { CliIo } from '../command.js';
 import { int8Hints } from './model.js';
@@ -53,6 +55,8 @@ export function needsReference(budget: Budget | undefined): boolean {
 /** Loads the data a command asked for (if any) and measures one model, optionally against a reference. */
 export async function evaluateForCli(options: {
   loaded: LoadedModel; reference?: LoadedModel; flags: EvaluateFlags; io: CliIo;
+  /** How inputs are fed (`--input-shape`, `--input`, `--data name=`); with it, or an ONNX model, feeds come from the graph. */
+  inputs?: InputOptions;
   /** Called once the inputs are validated and loaded, before measuring: where the CLI picks its backend. */
   beforeMeasure?: () => Promise<unknown>;
 }): Promise<{ measurement: Measurement; dataset?: Dataset }> {
@@ -67,18 +71,22 @@ export async function evaluateForCli(options: {
     });
   }
   const progress = stderrProgress(io);
+  // tfjs models with plain inputs are fed tensors directly; anything else through its adapter's runner.
+  const direct = loaded.kind !== 'onnx' && reference?.kind !== 'onnx' && !options.inputs;
+  const inputShape = loaded.kind === 'onnx' ? [] : loaded.model.inputs[0]?.shape ?? [];
   let dataset: Dataset | undefined;
-  // Bad data fails here, as one line: before the backend is probed and before any progress line.
+  // Bad data and bad input flags fail here, as one line: before the backend is probed and before any progress line.
   if (flags.data) {
     dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
-    planLayout(dataset, loaded.model.inputs[0]?.shape ?? []);
+    if (direct) planLayout(dataset, inputShape);
   }
+  if (!direct && (dataset || flags.latency)) await planFeeds(loaded.source, formatOf(loaded).inputs(loaded), options.inputs);
   await options.beforeMeasure?.();
   if (dataset) io.stderr(`data: ${flags.data} (${flags.split} split, ${dataset.count} samples)\n`);
-  const inputShape = loaded.model.inputs[0]?.shape ?? [];
   const measurement = await measureModel({
-    loaded, reference, budget, totalSamples: dataset?.count, ...int8Hints(loaded),
-    batches: dataset ? batches(dataset, { batchSize: flags.batchSize, inputShape }) : undefined,
+    loaded, reference, budget, totalSamples: dataset?.count, ...int8Hints(loaded), inputs: options.inputs,
+    batches: dataset && direct ? batches(dataset, { batchSize: flags.batchSize, inputShape }) : undefined,
+    dataset: direct ? undefined : dataset, batchSize: flags.batchSize,
     latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
     onProgress: progress,
   });

@@ -90,8 +90,13 @@ export const onnxFormat: FormatAdapter<LoadedOnnxModel> = {
       // Last: renamed into place after its companions.
       { name: path.basename(target), content: bytes },
     ];
-    assertNotProtected(files.map((f) => path.join(path.dirname(target), f.name)), options.protect);
-    await writeFilesAtomically({ parent: path.dirname(target), files, force: options.force });
+    if (options.stage) {
+      // Part of a larger output (model + lineage + reports): the stage checked the destination and commits the set.
+      await options.stage.write(files);
+    } else {
+      assertNotProtected(files.map((f) => path.join(path.dirname(target), f.name)), options.protect);
+      await writeFilesAtomically({ parent: path.dirname(target), files, force: options.force, protect: options.protect });
+    }
     return { modelJsonPath: target, weightFiles: [], weightBytes: bytes.length };
   },
   hash: async (loaded) => hashOnnxModel(loaded.model),

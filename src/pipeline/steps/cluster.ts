@@ -6,6 +6,7 @@ import { cloneModel } from '../../prune/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import { trainSeeded } from '../../train/index.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
+import { onnxCluster } from './onnx.js';
 import { MAX_LEVEL, type OutputPlan, type PipelineStep } from './types.js';
 import { graphCluster } from './graph.js';
 
@@ -90,6 +91,7 @@ export const clusterStep: PipelineStep = {
       },
     },
     graph: graphCluster,
+    onnx: onnxCluster,
   },
 };
 

@@ -4,6 +4,7 @@ import { computeMagnitudeMasks, layersModelTargets, maskSparsity, parsePruneSpec
 import type { SparsityOverride } from '../../prune/magnitude.js';
 import { trainSeeded } from '../../train/index.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
+import { onnxPrune } from './onnx.js';
 import { MAX_LEVEL, type LayerLevels, type PipelineStep } from './types.js';
 import { graphPrune } from './graph.js';
 
@@ -97,5 +98,6 @@ export const pruneStep: PipelineStep = {
       },
     },
     graph: graphPrune,
+    onnx: onnxPrune,
   },
 };

@@ -3,6 +3,7 @@ import { int8WeightBits, OBSERVER_NAMES, runQuantizeStep } from '../../quantize/
 import { ZeroHold } from '../hold-zeros.js';
 import { rezeroInt8, zeroMasks } from '../int8-zeros.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, layersAt, num } from './shared.js';
+import { onnxPtq } from './onnx.js';
 import type { PipelineStep, StepContext, StepResult } from './types.js';
 
 /** Options ptq and qat share: how weights and activations are quantized, and which layers stay float. */
@@ -72,6 +73,7 @@ export const ptqStep: PipelineStep = {
       needs: (options) => (options.mode === 'dynamic' ? 'none' : 'calibration'),
       run: (options, ctx) => quantize(options.mode === 'dynamic' ? 'dynamic' : 'static', options, ctx),
     },
+    onnx: onnxPtq,
   },
 };
 

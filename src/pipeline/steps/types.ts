@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { ClusteredWeight } from '../../cluster/index.js';
+import type { InputOptions } from '../../data/feeds.js';
 import type { FormatAdapter } from '../../formats/registry.js';
 import type { LoadedModel, ModelKind, WeightEncoding } from '../../formats/types.js';
 import type { DataProvider } from '../data.js';
@@ -53,6 +54,8 @@ export interface StepContext {
   /** Per-layer fallback levels (absent layers: level 0). */
   levels: LayerLevels;
   output: OutputPlan;
+  /** How model inputs are fed (`--input-shape`, `--input`), for steps that run the model on data. */
+  inputs?: InputOptions;
   onProgress?: ProgressFn;
   onWarn?: WarnFn;
   signal?: AbortSignal;

@@ -1,5 +1,6 @@
 import { matchesAny } from '../../prune/targets.js';
 import { LAYER_LIST, offLayers, toMatchers } from './shared.js';
+import { onnxWeightFormat } from './onnx.js';
 import type { PipelineStep } from './types.js';
 import { graphWeightFormat } from './graph.js';
 
@@ -13,7 +14,7 @@ const BITS = { uint8: 8, uint16: 16, float16: 16, int8: 8, int4: 4 } as const;
 export const weightFormatStep: PipelineStep = {
   name: 'weight-format',
   phase: 'storage',
-  description: 'store weights as uint8/uint16 (per-tensor affine, zero exact) or float16 in a stock-loadable tfjs manifest',
+  description: 'store weights as uint8/uint16 (per-tensor affine, zero exact) or float16 in a stock-loadable tfjs manifest, or int8 (per channel) / int4 (blocks of 32) codes; ONNX: float16, uint8, int8 or int4',
   schema: {
     type: 'object', required: ['encoding'],
     properties: {
@@ -45,5 +46,6 @@ export const weightFormatStep: PipelineStep = {
       },
     },
     graph: graphWeightFormat,
+    onnx: onnxWeightFormat,
   },
 };

@@ -1,11 +1,14 @@
+/** The benches' ONNX prediction loop (one float input), kept out of the library: src/measure is the one measurement path. */
 import type { InferenceSession } from 'onnxruntime-node';
-import { ShrinkmlError } from '../core/errors.js';
-import type { ProgressFn } from '../core/progress.js';
-import type { Dataset } from '../data/types.js';
-import type { OnnxValueInfo } from '../formats/types.js';
-import { datasetFeed } from './data.js';
-import { createSession, runSession } from './runtime.js';
-import { decodeOnnx, graphInputs } from '../formats/onnx/decode.js';
+import { ShrinkmlError } from '../src/core/errors.js';
+import type { ProgressFn } from '../src/core/progress.js';
+import type { Dataset } from '../src/data/types.js';
+import type { OnnxValueInfo } from '../src/formats/types.js';
+import { datasetFeed } from '../src/onnx/data.js';
+import { createSession, runSession } from '../src/onnx/runtime.js';
+import { argmaxRows } from '../src/onnx/data.js';
+export { argmaxRows };
+import { decodeOnnx, graphInputs } from '../src/formats/onnx/decode.js';
 
 export interface PredictOnnxOptions {
   session: InferenceSession;
@@ -37,17 +40,6 @@ export async function predictOnnx(options: PredictOnnxOptions): Promise<{ values
   let at = 0;
   for (const p of parts) { values.set(p, at); at += p.length; }
   return { values, rowSize };
-}
-
-export function argmaxRows(values: Float32Array, rowSize: number): Int32Array {
-  const rows = values.length / rowSize;
-  const out = new Int32Array(rows);
-  for (let r = 0; r < rows; r++) {
-    let best = 0;
-    for (let j = 1; j < rowSize; j++) if (values[r * rowSize + j]! > values[r * rowSize + best]!) best = j;
-    out[r] = best;
-  }
-  return out;
 }
 
 /** Top-1 accuracy of an onnxruntime session on a labelled dataset. */
