@@ -96,17 +96,18 @@ function stockHandler(jsonPath: string): tf.io.IOHandler {
   };
 }
 
-type Runner = { run(batch: tf.NamedTensorMap | tf.Tensor): tf.Tensor[]; dispose(): void };
+type Runner = { run(batch: tf.NamedTensorMap | tf.Tensor): Promise<tf.Tensor[]>; dispose(): void };
 
 async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Runner> {
   if (kind === 'graph') {
     const m = await tf.loadGraphModel(stockHandler(jsonPath));
-    return { run: (x) => { const y = m.execute(x as tf.NamedTensorMap); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
+    // executeAsync: graphs with dynamic ops (USE-lite's Where) refuse execute().
+    return { run: async (x) => { const y = await m.executeAsync(x as tf.NamedTensorMap); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
   }
   // weights:int8/int4 Layers models need the runtime's decoder (the Layers format has no Mul to apply scales).
   const coded = hasWeightCodes(JSON.parse(readFileSync(jsonPath, 'utf8')).weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights));
   const m = await tf.loadLayersModel(coded ? withWeightCodeDecoding(stockHandler(jsonPath)) : stockHandler(jsonPath));
-  return { run: (x) => { const y = m.predict(x as tf.Tensor); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
+  return { run: async (x) => { const y = m.predict(x as tf.Tensor); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
 }
 
 /** Inputs of a case, as a list of feeds (one per batch). */
@@ -141,7 +142,7 @@ async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFi
 async function outputsOf(runner: Runner, feeds: (tf.NamedTensorMap | tf.Tensor)[]): Promise<Float32Array[][]> {
   const out: Float32Array[][] = [];
   for (const feed of feeds) {
-    const ys = tf.tidy(() => runner.run(feed));
+    const ys = await runner.run(feed);
     out.push(await Promise.all(ys.map(async (y) => { const d = Float32Array.from(await y.data()); y.dispose(); return d; })));
   }
   return out;
@@ -232,6 +233,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
   const reference = await outputsOf(ref, feeds);
   ref.dispose();
   const hist = histogram(reference, rowsOf);
+  const referenceOnly = process.argv.includes('--reference-only');
   reference[0]!.forEach((_, o) => {
     const values = reference.flatMap((batch) => Array.from(batch[o]!));
     const active = values.filter((v) => v !== 0).length / values.length;
@@ -243,6 +245,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
     notes.push(`${c.name}: fp32 top-1 histogram ${hist.top.map((k) => `class ${Math.floor(k / 1e6)}×${k % 1e6}`).join(', ')}` +
       (hist.share > 0.8 ? ` — FLAG: top class covers ${(hist.share * 100).toFixed(0)}% (> 80%), agreement says little` : ''));
   }
+  if (referenceOnly) { for (const f of feeds) tf.dispose(f instanceof tf.Tensor ? f : Object.values(f)); return; }
   const tmp = mkdtempSync(path.join(tmpdir(), 'shrinkml-real-'));
   try {
     const inputBytes = folderBytes(path.dirname(jsonPath));
@@ -288,7 +291,9 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       rows.push(row);
       console.log(JSON.stringify(row));
     }
-    rows.push({ model: c.name, mode: 'static int8', bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'not built: needs the shrinkml/runtime int8 graph ops (see the results notes)' });
+    const staticRow: Row = { model: c.name, mode: 'static int8', bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'not built: needs the shrinkml/runtime int8 graph ops (docs/graph-models.md)' };
+    rows.push(staticRow);
+    console.log(JSON.stringify(staticRow));
     notes.push(`${c.name}: input as shipped ${inputBytes.weights} weight bytes (${graph ? [...new Set(graph.weights.map((w) => w.stored))].join('/') : 'float32'}), ${paramCount(graph, params)} params; ${c.preprocess}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -297,6 +302,20 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
 }
 
 const paramCount = (graph: GraphFiles | undefined, params: number | undefined) => (graph ? params : 'see rows');
+
+/**
+ * Top-1 agreement and KL of a logged row over the outputs that are probability rows (those with a KL), as the
+ * fidelity function now computes them; JSON wrote NaN as null.
+ */
+function classScores(f: Fidelity & { perOutput?: (Fidelity | { [k: string]: number | null })[] }): Fidelity {
+  const classes = (f.perOutput ?? []).filter((p) => p.kl !== null && p.agreement !== null) as Fidelity[];
+  const nan = (v: number | null) => (v === null ? NaN : v);
+  return {
+    agreement: classes.length ? Math.min(...classes.map((p) => p.agreement)) : NaN,
+    kl: classes.length ? Math.max(...classes.map((p) => p.kl)) : NaN,
+    cosine: nan(f.cosine), psnr: nan(f.psnr),
+  };
+}
 
 function render(rows: Row[], notes: string[], samples: number, device: string): string {
   const f = (v: number | undefined, d: number) => (v === undefined || Number.isNaN(v) ? '—' : !Number.isFinite(v) ? '∞' : v.toFixed(d));
@@ -330,10 +349,21 @@ async function main(): Promise<void> {
   const choice = await selectBackend({ backend: (arg('--backend', 'wasm') as 'wasm') });
   const rows: Row[] = [];
   const notes: string[] = [];
+  const push = notes.push.bind(notes);
+  notes.push = (...items: string[]) => { for (const n of items) console.log(JSON.stringify({ note: n })); return push(...items); };
   for (const [i, c] of CASES.entries()) {
-    if (only && !only.includes(String(i)) && !only.some((o) => c.name.includes(o))) continue;
+    if ((only && !only.includes(String(i)) && !only.some((o) => c.name.includes(o))) || arg('--render-log')) continue;
     console.error(`# ${c.name}`);
     await runCase(c, cache, samples, rows, notes);
+  }
+  // --render-log a.jsonl,b.jsonl: the tables from earlier runs' stdout lines (rows and notes), e.g. runs split by model.
+  for (const log of arg('--render-log')?.split(',') ?? []) {
+    for (const line of readFileSync(log, 'utf8').split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const parsed = JSON.parse(line);
+      if (typeof parsed.note === 'string' && Object.keys(parsed).length === 1) notes.push(parsed.note);
+      else if (parsed.model) rows.push({ ...parsed, f: parsed.f ? classScores(parsed.f) : undefined, bytes: parsed.bytes ?? NaN, weights: parsed.weights ?? NaN, gzip: parsed.gzip ?? NaN, ratio: parsed.ratio ?? NaN, gzipRatio: parsed.gzipRatio ?? NaN });
+    }
   }
   const out = arg('--out');
   const md = render(rows, notes, samples, `${choice.backend}, Node ${process.version}`);
