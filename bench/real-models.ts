@@ -182,7 +182,9 @@ function folderBytes(dir: string): { total: number; weights: number; gzip: numbe
   for (const f of readdirSync(dir)) {
     const b = readFileSync(path.join(dir, f));
     total += b.byteLength;
-    if (f.endsWith('.bin')) { weights += b.byteLength; parts.push(b); } else parts.push(b);
+    // Shards: '.bin', or no extension at all (the USE-lite package ships group1-shardNof7).
+    if (f.endsWith('.bin') || !f.includes('.')) weights += b.byteLength;
+    parts.push(b);
   }
   return { total, weights, gzip: parts.reduce((n, b) => n + gzipSync(b, { level: 9 }).byteLength, 0) };
 }
@@ -204,9 +206,11 @@ function packedInt4(jsonPath: string): { raw: number; gzip: number } {
 function histogram(ref: Float32Array[][], rowsOf: (b: number) => number): { top: number[]; share: number } {
   const counts = new Map<number, number>();
   let n = 0;
+  // The first output that is class probabilities (faceres: the age softmax, not the 1-column gender score).
+  const o = Math.max(0, ref[0]!.findIndex((out) => out.length / rowsOf(0) > 1 && isProbabilities(out, rowsOf(0), out.length / rowsOf(0))));
   ref.forEach((batch, b) => {
     const rows = rowsOf(b);
-    const out = batch[0]!;
+    const out = batch[o]!;
     const cols = out.length / rows;
     for (let r = 0; r < rows; r++) {
       let best = 0;
@@ -332,7 +336,7 @@ function render(rows: Row[], notes: string[], samples: number, device: string): 
     '| model | mode | weight bytes | gzip bytes | ratio | gzip ratio | kernel bits | top-1 agreement | cosine | PSNR dB | KL | note |',
     '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.model} | ${r.mode} | ${Number.isNaN(r.weights) ? '—' : r.weights} | ${Number.isNaN(r.gzip) ? '—' : r.gzip} | ${f(r.ratio, 2)} | ${f(r.gzipRatio, 2)} | ${r.bits ?? ''} | ` +
-      `${r.f ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${r.note ?? ''} |`),
+      `${r.f && !Number.isNaN(r.f.agreement) ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${r.note ?? ''} |`),
     '',
     '## Inputs and class histograms',
     '',
