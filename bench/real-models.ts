@@ -223,7 +223,7 @@ function histogram(ref: Float32Array[][], rowsOf: (b: number) => number): { top:
   return { top: sorted.map(([k, v]) => k * 1e6 + v), share: sorted[0]![1] / n };
 }
 
-interface Row { model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
+interface Row { loadMs?: number; p50Ms?: number; model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
 
 async function runCase(c: Case, cache: string, samples: number, rows: Row[], notes: string[]): Promise<void> {
   const base = path.join(cache, c.file.startsWith('nsfwjs/') ? '' : path.relative(cache, dirOf(cache, c.pkg)));
@@ -281,7 +281,19 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
         ratio: (paramCount! * 4) / size.weights, gzipRatio: (paramCount! * 4) / size.gzip, bits,
       };
       try {
+        const t0 = performance.now();
         const runner = await loadStock(c.kind, written);
+        if (process.argv.includes('--timing')) {
+          row.loadMs = performance.now() - t0;
+          // p50 of single-batch runs after 3 warm-ups (the first batch of the inputs, as fed above).
+          const times: number[] = [];
+          for (let i = 0; i < 23; i++) {
+            const t = performance.now();
+            tf.dispose(await runner.run(feeds[0]!).then(async (ys) => { await Promise.all(ys.map((y) => y.data())); return ys; }));
+            if (i >= 3) times.push(performance.now() - t);
+          }
+          row.p50Ms = times.sort((a, b) => a - b)[times.length >> 1];
+        }
         row.f = fidelity(reference, await outputsOf(runner, feeds), rowsOf, c.what === 'classifier' || c.what === 'multi');
         runner.dispose();
         if (layersNote) row.note = layersNote;
@@ -333,10 +345,10 @@ function render(rows: Row[], notes: string[], samples: number, device: string): 
     'Fidelity is against the input model; for several outputs the worst output is shown. Load time and p50 are timing ' +
     '(not run here; see the command at the end).',
     '',
-    '| model | mode | weight bytes | gzip bytes | ratio | gzip ratio | kernel bits | top-1 agreement | cosine | PSNR dB | KL | note |',
-    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
+    '| model | mode | weight bytes | gzip bytes | ratio | gzip ratio | kernel bits | top-1 agreement | cosine | PSNR dB | KL | load ms | p50 ms | note |',
+    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.model} | ${r.mode} | ${Number.isNaN(r.weights) ? '—' : r.weights} | ${Number.isNaN(r.gzip) ? '—' : r.gzip} | ${f(r.ratio, 2)} | ${f(r.gzipRatio, 2)} | ${r.bits ?? ''} | ` +
-      `${r.f && !Number.isNaN(r.f.agreement) ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${r.note ?? ''} |`),
+      `${r.f && !Number.isNaN(r.f.agreement) ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${f(r.loadMs, 0)} | ${f(r.p50Ms, 1)} | ${r.note ?? ''} |`),
     '',
     '## Inputs and class histograms',
     '',
