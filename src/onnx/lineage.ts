@@ -23,7 +23,7 @@ export function readOnnxLineage(model: ModelProto): OnnxLineage | undefined {
 /** The pipeline steps the ONNX passes correspond to (names shared with src/pipeline's steps). */
 export type OnnxStepName = 'prune' | 'ptq' | 'weight-format';
 
-/** The compressOnnx options that decide the output, as data: what the lineage records as `config`. */
+/** The ONNX-specific config `convert --to onnx` records in its lineage (compress records its PipelineConfig instead). */
 export interface OnnxCompressConfig {
   format: 'onnx';
   /** `shrinkml convert --to onnx`: the tfjs Layers model exported, at this opset. */

@@ -8,7 +8,7 @@ import { quantizeStatic } from './static.js';
 /**
  * Static INT8 in one call, the phases in order: prepare (fold BatchNormalization into Conv, so calibration sees the
  * graph that gets quantized), calibrate in an onnxruntime of the caller's choice, convert to QDQ. Browser-safe with
- * `calibration.runtime: webRuntime()`; `compressOnnx` uses it with onnxruntime-node.
+ * `calibration.runtime: webRuntime()`; the compress pipeline's ptq step uses it with onnxruntime-node.
  */
 export interface CalibrateAndQuantizeOptions {
   /** Data, observer, batch size, runtime and progress of the calibration (see ./calibrate.ts). */
