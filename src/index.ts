@@ -24,7 +24,7 @@ export { measureModel, measureSize, measureLatency, evaluateQuality, countParams
 export type { Measurement, MeasureModelOptions } from './measure/index.js';
 
 // ── Prune ──────────────────────────────────────────────────────────────────────────────────────────────────────────
-export { PruningCallback, pruningCallback, stripPruning, ConstantSparsity, PolynomialDecay } from './prune/index.js';
+export { PruningCallback, stripPruning, ConstantSparsity, PolynomialDecay } from './prune/index.js';
 export { pruneUnstructured, pruneStructured, computeMagnitudeMasks } from './prune/index.js';
 export type { PruningCallbackOptions, PruningSchedule } from './prune/index.js';
 export { buildDependencyGraph } from './graph/index.js';
@@ -32,7 +32,7 @@ export { buildDependencyGraph } from './graph/index.js';
 // ── Quantize ───────────────────────────────────────────────────────────────────────────────────────────────────────
 export { quantizeModel } from './quantize/qat/quantize-model.js';
 export { prepareQat, convertQat, runQat, QatDense, QatConv2D } from './quantize/index.js';
-export { calibrate, convertToInt8, prepareFloat, parseQuantConfig, DEFAULT_QUANT_CONFIG } from './quantize/index.js';
+export { calibrate, convertToInt8, parseQuantConfig, DEFAULT_QUANT_CONFIG } from './quantize/index.js';
 export type { QatModel, QuantConfig, CalibrationResult, ConvertResult } from './quantize/index.js';
 export { quantizeDynamic, quantizeStatic } from './pipeline/quantize-files.js';
 export type { QuantizeFilesOptions, QuantizeFilesResult } from './pipeline/quantize-files.js';
@@ -45,7 +45,7 @@ export type { DistillOptions } from './distill/index.js';
 export { clusterModel, saveClusteredModel, loadClusteredLayers } from './cluster/index.js';
 
 // ── Pipeline: steps as data, presets, budget search, lineage ───────────────────────────────────────────────────────
-export { compress, compressModel, runPipeline, searchBudget, parsePipelineConfig, loadPipelineConfig, getPreset, readLineage, runBench } from './pipeline/index.js';
+export { compress, compressModel, runPipeline, parsePipelineConfig, loadPipelineConfig, getPreset, readLineage } from './pipeline/index.js';
 export type { PipelineConfig, CompressOptions, CompressResult, CompressFileOptions } from './pipeline/index.js';
 
 // ── Formats: tfjs Layers/Graph and ONNX on disk ────────────────────────────────────────────────────────────────────

@@ -7,11 +7,13 @@ import { GraphFacts } from './facts.js';
 import { MAX_KNOWN_OPSET, OPS, REMOVED, opVersionAt, versionOf } from './ops.js';
 import type { RewriteContext } from './rewrites.js';
 
+/** Options of upgradeOpset. */
 export interface UpgradeOptions {
   /** Names the model in errors. */
   file?: string;
 }
 
+/** What upgradeOpset did: the upgraded model, the opset it went from and to, and the nodes it rewrote. */
 export interface OpsetUpgrade {
   /** The upgraded model: a new object, or the input itself when it already imports `target` or later. */
   model: ModelProto;
