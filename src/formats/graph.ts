@@ -43,7 +43,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
       json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file,
       shrinkml: options.shrinkml,
     });
-    return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles });
+    return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles, stage: options.stage });
   },
   async hash(loaded) {
     const hash = createHash('sha256');

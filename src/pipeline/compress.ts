@@ -338,7 +338,8 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     measurement.budget = judge();
     if (lineage.budget) lineage.budget.pass = measurement.budget?.pass ?? true;
     saved = await stage(lineage);
-    measurement.size = await measureSize({ loaded: { descriptorPath: staged, weightFiles: saved.weightFiles } });
+    // The shards as staged (a writer reports its final paths, which exist only after the commit; tfjs graph models have shards).
+    measurement.size = await measureSize({ loaded: { descriptorPath: staged, weightFiles: saved.weightFiles.map((f) => output.stagedPath(path.basename(f))) } });
     measurement.budget = judge();
     const pass = measurement.budget?.pass ?? true;
     if (lineage.budget && lineage.budget.pass !== pass) {

@@ -81,6 +81,14 @@ describe('tfjs-graph adapter', () => {
     tfjsGraph.dispose(copy);
   });
 
+  it('writes a single-file output (name.json + name.bin) the way compress stages it', async () => {
+    const saved = await tfjsGraph.write(source, path.join(tmp, 'single', 'emotion.json'));
+    expect(saved.weightFiles.map((f) => path.basename(f))).toEqual(['emotion.bin']);
+    const reread = await tfjsGraph.read(saved.modelJsonPath);
+    expect(await tfjsGraph.hash(reread)).toBe(await tfjsGraph.hash(source));
+    tfjsGraph.dispose(reread);
+  });
+
   it('refuses what a graph model cannot do, as one line', () => {
     expect(graphPrune.refuse!({ method: 'structured:0.5' })).toMatch(/structured pruning/);
     expect(graphCluster.refuse!({ clusters: 16, finetuneEpochs: 2 })).toMatch(/one-shot/);

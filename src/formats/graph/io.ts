@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
-import { writeFolderAtomically, type OutputFile } from '../atomic.js';
+import { writeFilesAtomically, writeFolderAtomically, type OutputFile } from '../atomic.js';
 import { splitShards } from '../encode.js';
 import type { ModelJson } from '../manifest.js';
 import { assertNotProtected } from '../protect.js';
 import { displayPath, readModel, type ReadModel } from '../read.js';
 import type { SaveResult } from '../registry.js';
-import type { LoadOptions } from '../types.js';
+import type { LoadOptions, OutputStage } from '../types.js';
 import type { RewrittenGraph } from './rewrite.js';
 import { weightRoles, type WeightRole } from './roles.js';
 import { decodeGraphWeights, type GraphWeight } from './weights.js';
@@ -44,17 +44,29 @@ export const GRAPH_SHARD_BYTES = 4 * 2 ** 20;
  */
 export async function writeGraphFolder(o: {
   out: string; graph: RewrittenGraph; force?: boolean; protect?: string[]; shardSizeBytes?: number; extraFiles?: Record<string, unknown>;
+  stage?: OutputStage;
 }): Promise<SaveResult> {
-  const dir = path.resolve(o.out);
+  // Like saveLayersModel: a folder, or (out ending in .json) that file with its shards beside it.
+  const target = path.resolve(o.out);
+  const fileMode = /\.json$/i.test(target);
+  const parent = fileMode ? path.dirname(target) : target;
+  const stem = path.basename(target).replace(/\.json$/i, '');
   const shards = splitShards(o.graph.data, o.shardSizeBytes ?? GRAPH_SHARD_BYTES);
-  const names = shards.map((_, i) => `group1-shard${i + 1}of${shards.length}.bin`);
+  const names = shards.map((_, i) => (fileMode ? (shards.length === 1 ? `${stem}.bin` : `${stem}.shard${i + 1}of${shards.length}.bin`) : `group1-shard${i + 1}of${shards.length}.bin`));
+  const descriptorName = fileMode ? path.basename(target) : 'model.json';
   const json = { ...o.graph.json, weightsManifest: [{ paths: names, weights: o.graph.json.weightsManifest[0]!.weights }] };
   const files: OutputFile[] = [
     ...shards.map((content, i) => ({ name: names[i]!, content })),
     ...Object.entries(o.extraFiles ?? {}).map(([name, value]) => ({ name, content: `${JSON.stringify(value, null, 2)}\n` })),
-    { name: 'model.json', content: JSON.stringify(json) },
+    { name: descriptorName, content: JSON.stringify(json) },
   ];
-  assertNotProtected([dir], o.protect);
-  await writeFolderAtomically({ dir, files, force: o.force });
-  return { modelJsonPath: path.join(dir, 'model.json'), weightFiles: names.map((n) => path.join(dir, n)), weightBytes: o.graph.data.byteLength };
+  if (o.stage) {
+    // Part of a larger output (compress): the stage checked the destination and commits the set.
+    await o.stage.write(files);
+  } else {
+    assertNotProtected(fileMode ? files.map((f) => path.join(parent, f.name)) : [target], o.protect);
+    if (fileMode) await writeFilesAtomically({ parent, files, force: o.force, protect: o.protect });
+    else await writeFolderAtomically({ dir: target, files, force: o.force, protect: o.protect });
+  }
+  return { modelJsonPath: path.join(parent, descriptorName), weightFiles: names.map((n) => path.join(parent, n)), weightBytes: o.graph.data.byteLength };
 }
