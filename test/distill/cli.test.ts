@@ -89,6 +89,20 @@ describe('shrinkml distill', () => {
     expect(existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
+  it('refuses a student whose input shape differs from the teacher\'s, before training, writing nothing', async () => {
+    const other = tf.sequential({ layers: [tf.layers.reshape({ inputShape: [2, 2], targetShape: [4] }), tf.layers.dense({ units: 3, activation: 'softmax' })] });
+    const studentDir = path.join(dir, 'student-2x2');
+    await saveLayersModel(other, studentDir);
+    other.dispose();
+    const out = path.join(dir, 'never-shape');
+    const r = await cli('distill', '--teacher', teacherDir, '--student', studentDir, '--data', dataArg, '--epochs', '1',
+      '--backend', 'cpu', '--no-latency', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/student takes inputs of shape \[2,2\], the teacher \[4\]/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('refuses to overwrite an existing --out', async () => {
     const r = await cli('distill', '--teacher', teacherDir, '--student-width', '0.5', '--data', dataArg, '--epochs', '1',
       '--backend', 'cpu', '--no-latency', '--out', teacherDir);

@@ -138,6 +138,13 @@ Examples:
         const validation = flags.earlyStopping ? await loadData({ source: data, split: 'validation', limit: flags.limit }) : undefined;
         const built = await buildStudent(flags, teacher, io);
         student = built.model;
+        // Both models see the same batches and are measured on the same data afterwards: refuse a mismatch here, in
+        // one line, rather than fail after training with the student already written.
+        const shapeOf = (m: tf.LayersModel) => JSON.stringify(m.inputs[0]!.shape.slice(1));
+        if (shapeOf(student) !== shapeOf(teacher.model)) {
+          throw new ShrinkmlError('BAD_INPUT', `${flags.student}: the student takes inputs of shape ${shapeOf(student)}, ` +
+            `the teacher ${shapeOf(teacher.model)}; distillation feeds both the same batches`, { subject: '--student' });
+        }
         const choice = await useBackend(flags.backend, io);
         await registerKernels(); // conv gradients for wasm (idempotent): a CNN student trains there too
         io.stderr(`student: ${student.countParams().toLocaleString('en-US')} parameters (teacher ${teacher.model.countParams().toLocaleString('en-US')})\n`);
