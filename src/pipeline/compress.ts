@@ -23,7 +23,7 @@ import { layersModelTargets } from '../prune/targets.js';
 import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
-import { searchBudget, type SearchResult } from './search/search.js';
+import { searchBudget, type SearchOptions, type SearchResult } from './search/search.js';
 import type { TrialRecord } from './search/types.js';
 
 /** Input model, pipeline config, data, budget and output for compressModel. */
@@ -41,6 +41,11 @@ export interface CompressOptions {
   budget?: Budget;
   /** Latency of input and output (false: none; a budget with p50/p95 turns it on). */
   latency?: false | Omit<LatencyOptions, 'model' | 'onProgress'>;
+  /**
+   * A BullMQ queue URL (`redis://host:port`): trials run on workers (`shrinkml worker`) instead of this process;
+   * the chosen trial is rebuilt here. Default: local.
+   */
+  queue?: string;
   /** Search limits (each overrides config.search); `accuracyMargin`: z of a drop limit's margin, 0 = the raw drop. */
   search?: { maxTrials: number; timeoutSeconds: number; accuracyMargin?: number; resume?: boolean };
   onProgress?: ProgressFn;
@@ -180,7 +185,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
       search = await searchBudget({
         source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
         timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
-        batchSize: o.data?.batchSize, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+        batchSize: o.data?.batchSize, inputs: o.inputs, executor: trialExecutor(o), onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
         onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
           `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
           `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
@@ -263,6 +268,12 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     output.discard();
     if (run) disposeModel(run.model);
   }
+}
+
+/** Where the search's trials run: this process, or a queue's workers (`queue`). */
+function trialExecutor(o: CompressOptions): SearchOptions['executor'] {
+  if (!o.queue) return undefined;
+  throw new ShrinkmlError('UNSUPPORTED', `--queue ${o.queue}: this build runs trials locally only`, { subject: '--queue' });
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

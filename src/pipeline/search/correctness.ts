@@ -3,6 +3,9 @@ import { batches } from '../../data/batches.js';
 import type { Dataset } from '../../data/types.js';
 import { argmax, evaluateQuality, type Metric } from '../../measure/index.js';
 import { readModelBack } from '../output.js';
+import { datasetFeeds, planFeeds, type InputOptions } from '../../data/feeds.js';
+import { formatOf } from '../../formats/index.js';
+import type { LoadedModel } from '../../formats/types.js';
 
 /** A label metric that also writes down which samples were right (measurement itself only keeps totals). */
 function correctnessInto(into: Uint8Array): Metric {
@@ -47,4 +50,31 @@ export async function writtenCorrectness(o: { modelJsonPath: string; data: Datas
   } finally {
     loaded.model.dispose();
   }
+}
+
+/**
+ * The same for a model of any format, through its adapter's runner with feeds planned from its declared inputs
+ * (the first output is the class scores), batched as measureModel batches a dataset.
+ */
+export async function adapterCorrectness(o: { loaded: LoadedModel; data: Dataset; inputs?: InputOptions; batchSize?: number }): Promise<Uint8Array> {
+  const adapter = formatOf(o.loaded);
+  const plan = await planFeeds(o.loaded.source, adapter.inputs(o.loaded), o.inputs);
+  const runner = await adapter.runner(o.loaded);
+  const into = new Uint8Array(o.data.count);
+  try {
+    const step = plan.fixedBatch ?? o.batchSize ?? 256;
+    const count = plan.fixedBatch ? o.data.count - (o.data.count % plan.fixedBatch) : o.data.count;
+    for (let start = 0; start < count; start += step) {
+      const end = Math.min(start + step, count);
+      const { outputs } = await runner.run(datasetFeeds(plan, o.data, { start, end }));
+      const t = outputs[runner.outputs[0]!.name]!;
+      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number);
+      const rows = end - start;
+      const cols = data.length / rows;
+      for (let i = 0; i < rows; i++) into[start + i] = argmax(data, i, cols) === o.data.labels![start + i] ? 1 : 0;
+    }
+  } finally {
+    await runner.dispose();
+  }
+  return into;
 }

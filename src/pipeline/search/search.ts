@@ -1,24 +1,23 @@
-import { promises as fsp } from 'node:fs';
-import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { ShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
-import { tempFolders } from '../../formats/cleanup.js';
-import type { LoadedLayersModel } from '../../formats/types.js';
-import type { Budget, BudgetCheck, LatencyOptions } from '../../measure/index.js';
+import type { InputOptions } from '../../data/feeds.js';
+import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
+import { budgetToString, type Budget, type LatencyOptions } from '../../measure/index.js';
 import type { Dataset } from '../../data/types.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
 import type { DataProvider } from '../data.js';
-import { measureWritten, summarize } from '../measure.js';
-import { writeModel } from '../output.js';
-import { runPipeline, type PipelineRun } from '../run.js';
+import type { PipelineRun } from '../run.js';
 import { MAX_LEVEL, type LayerLevels } from '../steps/types.js';
-import { perSampleCorrectness, writtenCorrectness } from './correctness.js';
+import { localExecutor, type SearchJobContext, type TrialExecutor, type TrialSpec } from './executor.js';
 import type { Journal } from './journal.js';
-import { applyAccuracyMargin, DEFAULT_ACCURACY_MARGIN, hasDropLimit, pairCounts, type AccuracyMargin } from './margin.js';
-import { failing, shortfall } from './score.js';
+import { DEFAULT_ACCURACY_MARGIN } from './margin.js';
+import { failing } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
+import { buildCandidate, openTrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
 export interface SearchOptions {
@@ -42,6 +41,13 @@ export interface SearchOptions {
   /** Samples for sensitivity probes (the first n of the validation split); default 1,000. */
   sensitivitySamples?: number;
   batchSize?: number;
+  /** How model inputs are fed (recorded in the job context for workers). */
+  inputs?: InputOptions;
+  /**
+   * Where trials run: default this process. A factory gets the search's job context (what a worker needs, as JSON).
+   * The chosen trial is rebuilt here from its config and seed either way.
+   */
+  executor?: TrialExecutor | ((ctx: SearchJobContext) => TrialExecutor | Promise<TrialExecutor>);
   /** Each trial as it finishes (for a log line). */
   onTrial?: (trial: TrialRecord, resumed: boolean) => void;
   onProgress?: ProgressFn;
@@ -56,7 +62,7 @@ export interface SearchResult {
   chosen?: TrialRecord;
   /** The candidate nearest the budget (the chosen one when one passed). */
   closest: TrialRecord;
-  /** The closest candidate's model, in memory (rebuilt when it was a resumed trial); the caller disposes it. */
+  /** The closest candidate's model, rebuilt in this process from its config and seed; the caller disposes it. */
   run: PipelineRun;
   stopReason: string;
   seconds: number;
@@ -72,25 +78,35 @@ function better(a: TrialRecord, b: TrialRecord | undefined): boolean {
   return a.metrics.gzipBytes < b.metrics.gzipBytes;
 }
 
+/** The JSON a worker needs to run this search's trials (see executor.ts). */
+export function searchJobContext(o: Pick<SearchOptions, 'source' | 'config' | 'budget' | 'data' | 'latency' | 'accuracyMargin' | 'batchSize' | 'inputs'>): SearchJobContext {
+  return {
+    searchId: randomUUID(), modelPath: path.resolve(o.source.source), data: o.data.options, split: 'validation', budget: budgetToString(o.budget),
+    backend: (o.source as LoadedModel).kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(), inputs: o.inputs, batchSize: o.batchSize,
+    accuracyMargin: o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN, latency: o.latency ?? false, seed: o.config.seed,
+  };
+}
+
 /**
  * Accuracy-aware search against the whole budget. Starts from the most aggressive candidate; while quality
  * criteria fail, relaxes the layer whose compression alone hurts the output most (sensitivity, probed without
- * training) by one level — half the pruning, twice the centroids, then float — and tries again. Cost criteria
- * (size, gzip, latency) only get worse with relaxing, so a cost failure ends the search. A drop limit must hold
- * with a margin for the validation sample's noise (drop + z·SE, see margin.ts), or the search would keep a candidate
- * that was merely lucky on validation. Deterministic, so a resumed search replays recorded trials and continues
- * where it stopped.
+ * training) by one level — the layer keeps twice the weights, gets twice the centroids, then stays float — and
+ * tries again. Cost criteria (size, gzip, latency) only get worse with relaxing, so a cost failure ends the search.
+ * A drop limit must hold with a margin for the validation sample's noise (drop + z·SE, see margin.ts), or the
+ * search would keep a candidate that was merely lucky on validation. Deterministic, so a resumed search replays
+ * recorded trials and continues where it stopped.
  */
 export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
   const started = Date.now();
   const layers = layersModelTargets(o.source.model).map((t) => t.layer).filter((l, i, all) => all.indexOf(l) === i);
-  const validation = await o.data.get('validation', 'the budget search');
+  const ctx = searchJobContext(o);
+  const rt = await openTrialRuntime(ctx, { source: o.source, data: o.data, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
+  const executor = typeof o.executor === 'function' ? await o.executor(ctx) : (o.executor ?? localExecutor(rt));
+  const validation = rt.validation;
   const journal = o.journal.data;
-  const paired = pairedJudge(o, validation);
   let levels: LayerLevels = {};
   let reason = 'most aggressive candidate (the pipeline as written)';
   let best: TrialRecord | undefined;
-  let bestRun: PipelineRun | undefined;
   let chosen: TrialRecord | undefined;
   let stopReason = '';
   const trials: TrialRecord[] = [];
@@ -110,26 +126,17 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
           break;
         }
         const t0 = Date.now();
-        const result = await runTrial(o, { id: journal.trials.length, levels: { ...levels }, reason, validation, paired });
-        trial = result.trial;
+        const spec: TrialSpec = { id: journal.trials.length, config: o.config, levels: { ...levels }, reason, of: o.maxTrials };
+        [trial] = await executor.runBatch([spec], o.signal);
         durations.push((Date.now() - t0) / 1000);
-        journal.trials.push(trial);
+        journal.trials.push(trial!);
         await o.journal.save();
-        if (better(trial, best)) {
-          bestRun?.model.dispose();
-          bestRun = result.run;
-        } else {
-          result.run.model.dispose();
-        }
-      } else if (better(trial, best)) {
-        bestRun?.model.dispose();
-        bestRun = undefined; // rebuilt at the end if it stays the best
       }
-      trials.push(trial);
-      o.onTrial?.(trial, resumed);
-      if (better(trial, best)) best = trial;
-      if (trial.pass) { chosen = trial; stopReason = 'budget met'; break; }
-      const fails = failing(trial.budget);
+      trials.push(trial!);
+      o.onTrial?.(trial!, resumed);
+      if (better(trial!, best)) best = trial;
+      if (trial!.pass) { chosen = trial; stopReason = 'budget met'; break; }
+      const fails = failing(trial!.budget);
       if (fails.cost.length) {
         stopReason = `${fails.cost.map((c) => c.criterion).join(', ')} failed; relaxing layers only makes the model larger or slower`;
         break;
@@ -140,65 +147,12 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
       reason = `relax ${next.layer} to level ${next.level}/${MAX_LEVEL}: most sensitive (mean KL ${next.meanKl.toExponential(2)} when compressed alone)`;
     }
     if (!best) throw new ShrinkmlError('BUDGET', `no trial could run (max-trials ${o.maxTrials})`, { subject: '--max-trials' });
-    // The best candidate came from an earlier (resumed) session: rebuild it; same seed → same weights.
-    const run = bestRun ?? await runPipeline({
-      model: o.source.model, config: o.config, data: o.data, levels: best.levels, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
-    });
-    bestRun = undefined;
-    return { trials, sensitivity: journal.sensitivity, chosen, closest: best, run, stopReason, seconds: (Date.now() - started) / 1000 };
+    // Trials may have run elsewhere (or in an earlier session): the output is rebuilt here; same seed → same weights.
+    const run = await buildCandidate(rt, { config: best.config, levels: best.levels });
+    return { trials, sensitivity: journal.sensitivity, chosen, closest: best, run: run as PipelineRun, stopReason, seconds: (Date.now() - started) / 1000 };
   } finally {
-    bestRun?.model.dispose();
-  }
-}
-
-/** Judges a written candidate's drop with its margin; the input model's predictions are computed once per search. */
-type PairedJudge = (check: BudgetCheck, modelJsonPath: string) => Promise<{ check: BudgetCheck; margin?: AccuracyMargin }>;
-
-function pairedJudge(o: SearchOptions, validation: Dataset): PairedJudge | undefined {
-  if (!hasDropLimit(o.budget) || !validation.labels) return undefined;
-  const z = o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN;
-  let original: Promise<Uint8Array> | undefined;
-  return async (check, modelJsonPath) => {
-    original ??= perSampleCorrectness({ model: o.source.model, data: validation, batchSize: o.batchSize });
-    const candidate = await writtenCorrectness({ modelJsonPath, data: validation, batchSize: o.batchSize });
-    return applyAccuracyMargin(check, pairCounts(await original, candidate), z);
-  };
-}
-
-async function runTrial(
-  o: SearchOptions, t: { id: number; levels: LayerLevels; reason: string; validation: Dataset; paired?: PairedJudge },
-): Promise<{ trial: TrialRecord; run: PipelineRun }> {
-  const started = Date.now();
-  // Labels the progress of the steps below with the trial they belong to (the CLI's bar shows "trial 3/8 · train").
-  o.onProgress?.({ phase: 'trial', done: t.id + 1, total: o.maxTrials, message: t.reason });
-  const run = await runPipeline({
-    model: o.source.model, config: o.config, data: o.data, levels: t.levels, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
-  });
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'shrinkml-trial-'));
-  const untrack = tempFolders.track(dir);
-  try {
-    const saved = await writeModel({ model: run.model, plan: run.output, out: path.join(dir, 'model') });
-    const needsLatency = o.budget.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
-    const m = await measureWritten({
-      modelJsonPath: saved.modelJsonPath, reference: o.source, data: t.validation, batchSize: o.batchSize, budget: o.budget,
-      latency: needsLatency ? (o.latency ?? {}) : false,
-    });
-    const { check, margin } = t.paired ? await t.paired(m.budget!, saved.modelJsonPath) : { check: m.budget!, margin: undefined };
-    return {
-      run,
-      trial: {
-        id: t.id, config: o.config, levels: t.levels, reason: t.reason, metrics: summarize(m), budget: check, pass: check.pass,
-        ...(margin ? { accuracyMargin: margin } : {}),
-        shortfall: shortfall(check), split: 'validation', seconds: (Date.now() - started) / 1000,
-        steps: run.steps.map((s) => ({ step: s.step, seconds: s.seconds, summary: s.summary })),
-      },
-    };
-  } catch (e) {
-    run.model.dispose();
-    throw e;
-  } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
-    untrack();
+    await executor.close();
+    await rt.close();
   }
 }
 

@@ -28,4 +28,8 @@ export interface TrialRecord {
   seconds: number;
   /** Step summaries of the run (what each step did). */
   steps: { step: string; seconds: number; summary: Record<string, unknown> }[];
+  /** `sha256:` of the candidate's weights as built: a rebuild from the same config and seed must give the same. */
+  weightsHash?: string;
+  /** false for a one-shot screening trial (no training); absent when the steps ran as configured. */
+  fineTuned?: boolean;
 }
