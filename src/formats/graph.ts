@@ -5,6 +5,8 @@ import { createHash } from 'node:crypto';
 import type { FormatAdapter, ModelRunner, WeightRef } from './registry.js';
 import { graphFilesOf, writeGraphFolder } from './graph/io.js';
 import { rewriteGraph } from './graph/rewrite.js';
+import { GRAPH_INT8_OPS } from '../runtime/graph-format.js';
+import { registerGraphInt8Ops } from '../runtime/graph-ops.js';
 import type { GraphWeight } from './graph/weights.js';
 import type { ModelJson } from './manifest.js';
 import { fromHost, tfjsValueInfo, toHost } from './tensors.js';
@@ -32,7 +34,9 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   outputs: (loaded) => loaded.model.outputs.map((t) => tfjsValueInfo(t.name, t.dtype, t.shape)),
   async runner(loaded) {
     // The graph as it would be written now (edited weights, storage applied), so measurement sees what is shipped.
-    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file });
+    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file, staticInt8: loaded.staticInt8 });
+    // Static int8 graphs hold shrinkml's int8 ops: registered as `import 'shrinkml/runtime'` would.
+    if (loaded.staticInt8) registerGraphInt8Ops();
     const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(written.json as unknown as tf.io.ModelJSON, written.json.weightsManifest[0]!.weights, written.data.slice().buffer) }) as unknown as tf.GraphModel;
     const runner = graphRunner(model, tfjsGraph.inputs(loaded), tfjsGraph.outputs(loaded));
     return { ...runner, dispose: async () => model.dispose() };
@@ -41,7 +45,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   write: (loaded, out, options = {}) => {
     const graph = rewriteGraph({
       json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file,
-      shrinkml: options.shrinkml,
+      shrinkml: options.shrinkml, staticInt8: loaded.staticInt8,
     });
     return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles, stage: options.stage });
   },
@@ -74,8 +78,8 @@ function graphWeightRefs(loaded: LoadedGraphModel): WeightRef[] {
   });
 }
 
-/** A tf.GraphModel over weights as they are (float32 in memory), for running the view itself. */
-function buildGraph(json: ModelJson, weights: GraphWeight[], file: string): tf.GraphModel {
+/** A tf.GraphModel over weights as they are (float32 in memory), for running the view itself (and calibrating it). */
+export function buildGraph(json: ModelJson, weights: GraphWeight[], file: string): tf.GraphModel {
   const graph = rewriteGraph({ json, weights, roles: new Map(weights.map((w) => [w.name, { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] }])), mode: 'float32', file });
   try {
     return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
@@ -118,6 +122,8 @@ export async function loadGraph(source: string, options: LoadOptions = {}): Prom
   const file = displayPath(read.descriptor.descriptorPath);
   const topology = read.json.modelTopology;
   if (!Array.isArray(topology.node)) throw new ShrinkmlError('BAD_INPUT', `${file}: graph model has no modelTopology.node list`, { subject: file });
+  // A static int8 graph (shrinkml's int8 ops) loads as after `import 'shrinkml/runtime'`.
+  if ((topology.node as { op?: string }[]).some((n) => Object.values(GRAPH_INT8_OPS).includes(n.op as never))) registerGraphInt8Ops();
   let model: tf.GraphModel | undefined;
   try {
     // Synchronous load inside tidy: on failure the decoded weight tensors are freed, on success they are returned

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { GraphFiles } from './graph/io.js';
 import type { GraphWeightMode } from './graph/quantize.js';
+import type { StaticInt8 } from './graph/static-int8.js';
 import type { ModelProto as OnnxModelProto } from './onnx/proto.js';
 
 /**
@@ -37,6 +38,8 @@ export interface LoadedGraphModel extends LoadedModelBase {
   graph: GraphFiles;
   /** How weights are stored on write (weights:float16|uint8|int8|int4); undefined keeps each weight's input storage. */
   storage?: GraphWeightMode;
+  /** Static int8 compute (`--quantize static`): the int8 ops and calibrated ranges the writer applies. */
+  staticInt8?: StaticInt8;
 }
 
 /** A dimension as a graph declares it: a fixed size, a symbolic name ('batch', 'N'), or null when free/unknown. */

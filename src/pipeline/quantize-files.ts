@@ -6,7 +6,7 @@ import { compress } from './api.js';
 
 /**
  * onnxruntime's `quantize_dynamic` / `quantize_static`, file to file, for tfjs Layers models (a folder or model.json)
- * and .onnx files alike. Built on compress (the one pipeline the CLI uses, for both formats), so outputs are written atomically, never over the input, with lineage and reports beside them.
+ * (static: graph models too) and .onnx files alike. Built on compress (the one pipeline the CLI uses, for both formats), so outputs are written atomically, never over the input, with lineage and reports beside them.
  */
 export interface QuantizeFilesOptions {
   /** Per-output-channel weight scales (default true). */
@@ -25,16 +25,16 @@ export interface QuantizeFilesOptions {
 export interface QuantizeFilesResult {
   /** The written model: model.json for tfjs, the .onnx file for ONNX. */
   out: string;
-  format: 'layers' | 'onnx';
+  format: 'layers' | 'graph' | 'onnx';
 }
 
 async function quantizeFile(mode: 'dynamic' | 'static', input: string, output: string, data: string | undefined,
   o: QuantizeFilesOptions): Promise<QuantizeFilesResult> {
   const loaded = await loadModel(input);
   try {
-    if (loaded.kind === 'graph') {
-      throw new ShrinkmlError('UNSUPPORTED', `${input}: ${mode} int8 quantization takes a tfjs Layers model or an .onnx file`, {
-        subject: input, suggestion: 'graph models take weight-only storage: shrinkml compress --quantize weights:int8',
+    if (loaded.kind === 'graph' && mode === 'dynamic') {
+      throw new ShrinkmlError('UNSUPPORTED', `${input}: dynamic int8 quantization takes a tfjs Layers model or an .onnx file`, {
+        subject: input, suggestion: 'graph models take static int8 (quantizeStatic, calibration data) or weight-only storage: shrinkml compress --quantize weights:int8',
       });
     }
     // The one compress pipeline, for either format: the same ptq step, lineage and reports.

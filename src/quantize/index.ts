@@ -13,6 +13,8 @@ export type { ActivationQuantConfig, LayerOverride, LayerQuantSettings, QuantCon
 export { OBSERVERS, OBSERVER_NAMES, createObserver, isObserverName, StreamingHistogram } from './observers/index.js';
 export type { Observer, ObserverFactory, ObserverName, ObserverOptions, Range } from './observers/index.js';
 export { calibrate } from './calibrate.js';
+export { calibrateTensors } from './calibrate-tensors.js';
+export { calibrateGraphInt8 } from './graph-static.js';
 export type { CalibrateOptions, CalibrationResult } from './calibrate.js';
 
 export {

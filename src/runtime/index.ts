@@ -6,11 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../../kernels/index.js';
 import { QuantizedConv2D } from './quantized-conv2d.js';
 import { QuantizedDense } from './quantized-dense.js';
+import { registerGraphInt8Ops } from './graph-ops.js';
 
 /** Every int8 layer class of the format; adding one = one file + one line here. */
 export const INT8_LAYER_CLASSES = [QuantizedDense, QuantizedConv2D] as const;
 
 for (const cls of INT8_LAYER_CLASSES) tf.serialization.registerClass(cls);
+
+// Static int8 GraphModels: their int8 ops (docs/graph-models.md), registered with tf.registerOp on import so plain
+// tf.loadGraphModel loads them.
+registerGraphInt8Ops();
 
 /**
  * Resolves when the int8 kernels are compiled and registered for every backend registered now. Loading and
@@ -54,3 +59,7 @@ export { withClusterDecoding, decodeClusteredArtifacts } from '../cluster/format
 
 // weights:int8 / weights:int4 LayersModels: codes × scales back to float32 kernels at load.
 export { withWeightCodeDecoding, decodeWeightCodes } from '../formats/weight-codes.js';
+// Static int8 GraphModels: the custom op names and attrs (registered above).
+export { GRAPH_INT8_OPS } from './graph-format.js';
+export type { GraphInt8Attrs, GraphInt8OpKind } from './graph-format.js';
+export { registerGraphInt8Ops } from './graph-ops.js';

@@ -52,7 +52,8 @@ const Q_SUFFIX = '/shrinkml_q';
 const SCALE_SUFFIX = '/shrinkml_scale';
 const DQ_SUFFIX = '/shrinkml_dq';
 const SHAPE_SUFFIX = '/shrinkml_shape';
-export const GENERATED_SUFFIXES = [Q_SUFFIX, SCALE_SUFFIX, DQ_SUFFIX, SHAPE_SUFFIX];
+// '/shrinkml_quantize': static int8's activation quantizers (static-int8.ts).
+export const GENERATED_SUFFIXES = [Q_SUFFIX, SCALE_SUFFIX, DQ_SUFFIX, SHAPE_SUFFIX, '/shrinkml_quantize'];
 
 const dims = (shape: number[]) => ({ dim: shape.map((s) => ({ size: String(s) })) });
 const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32', device?: string): NodeDef => ({

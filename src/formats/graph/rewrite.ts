@@ -2,6 +2,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import { elementCount, type ModelJson } from '../manifest.js';
 import { encodeGraphWeight, GENERATED_SUFFIXES, type EncodedGraphWeight, type GraphWeightMode } from './quantize.js';
 import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
+import { rewriteInt8Ops, type StaticInt8 } from './static-int8.js';
 import type { GraphWeight } from './weights.js';
 
 /** One weight of the written graph, as reports and `inspect` list it. */
@@ -38,6 +39,8 @@ export interface RewrittenGraph {
 export function rewriteGraph(o: {
   json: ModelJson; weights: GraphWeight[]; roles: Map<string, WeightRole>; mode?: GraphWeightMode; file: string;
   shrinkml?: Record<string, unknown>;
+  /** Static int8 compute: the planned nodes become int8 graph ops; every other weight is stored as for int8. */
+  staticInt8?: StaticInt8;
 }): RewrittenGraph {
   const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
   const { main } = graphNodes(topology);
@@ -45,8 +48,12 @@ export function rewriteGraph(o: {
   const encoded = o.weights.map((weight) => {
     const role = o.roles.get(weight.name)!;
     const index = byName.get(weight.name);
-    return encodeGraphWeight({ weight, role, mode: o.mode ?? keepMode(weight), node: index === undefined ? undefined : main[index] });
+    const mode = o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight);
+    return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index] });
   });
+  const ops = o.staticInt8
+    ? rewriteInt8Ops({ json: o.json, main, encoded: new Map(encoded.map((e) => [e.name, e])), staticInt8: o.staticInt8, file: o.file })
+    : new Map<string, NodeDef[]>();
   const replacements = new Map<number, NodeDef[]>();
   for (const e of encoded) {
     if (e.nodes.length === 0) continue;
@@ -59,7 +66,7 @@ export function rewriteGraph(o: {
     if (index === undefined) throw new ShrinkmlError('INTERNAL', `${o.file}: no main-graph node '${e.name}' to rewrite`, { subject: e.name });
     replacements.set(index, e.nodes);
   }
-  topology.node = main.flatMap((node, i) => replacements.get(i) ?? [node]);
+  topology.node = main.flatMap((node, i) => replacements.get(i) ?? ops.get(node.name) ?? [node]);
 
   const parts = encoded.flatMap((e) => e.parts);
   const data = new Uint8Array(parts.reduce((n, p) => n + p.bytes.byteLength, 0));

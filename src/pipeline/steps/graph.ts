@@ -1,5 +1,9 @@
 import { clusterGraphWeights } from '../../cluster/graph-weights.js';
+import { datasetFeeds, planFeeds } from '../../data/feeds.js';
 import type { GraphWeightMode } from '../../formats/graph/index.js';
+import { fromHost } from '../../formats/tensors.js';
+import { calibrateGraphInt8 } from '../../quantize/graph-static.js';
+import type { ObserverName } from '../../quantize/index.js';
 import type { LoadedGraphModel } from '../../formats/types.js';
 import { pruneGraphWeights } from '../../prune/graph-weights.js';
 import { parsePruneSpec } from '../../prune/index.js';
@@ -68,5 +72,53 @@ export const graphWeightFormat: Impl = {
       ctx.output.weightBits[w.name] = (mode === 'int8' || mode === 'int4') && !kernel ? 16 : BITS[mode];
     }
     return { model: { ...ctx.model, storage: mode }, summary: { encoding: mode } };
+  },
+};
+
+/** Calibration batch: a MobileNet's every activation of 8 images at 224×224 is ~0.3 GB, all held until observed. */
+const CALIBRATION_BATCH = 8;
+
+/**
+ * Static int8 compute (`--quantize static --data <images>`): the graph's convolutions and matmuls become shrinkml's
+ * int8 graph ops (formats/graph/static-int8.ts), their input ranges calibrated with the Layers path's observers on
+ * the float graph; every other weight is stored as for weights:int8. Loads with `import 'shrinkml/runtime'`.
+ */
+export const graphPtq: Impl = {
+  needs: (options) => (options.mode === 'dynamic' ? 'none' : 'calibration'),
+  refuse: (options) => (options.mode === 'dynamic'
+    ? 'dynamic int8 is not built for graph models; use --quantize static with --data (int8 compute) or weights:int8'
+    : options.perChannel === false ? 'graph models take per-channel int8 weights only; leave perChannel out' : undefined),
+  async run(options, ctx) {
+    const g = ctx.model.graph;
+    const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
+    const dataset = await ctx.data.get('calibration', 'static quantization');
+    const count = Math.min(typeof options.calibSamples === 'number' ? options.calibSamples : 512, dataset.count);
+    const inputs = ctx.adapter.inputs(ctx.model);
+    const feeds = await planFeeds(ctx.model.source, inputs, ctx.inputs);
+    const step = feeds.fixedBatch ?? CALIBRATION_BATCH;
+    function* batches() {
+      for (let start = 0; start + (feeds.fixedBatch ?? 1) <= count; start += step) {
+        const end = Math.min(start + step, count);
+        const host = datasetFeeds(feeds, dataset, { start, end });
+        yield { feed: Object.fromEntries(inputs.map((i) => [i.name, fromHost(host[i.name]!, i.dtype)])), samples: end - start };
+      }
+    }
+    const calibration = await calibrateGraphInt8({
+      graph: g, batches: batches(), total: count, observer: options.observer as ObserverName | undefined,
+      exclude: (n) => matchesAny(n, exclude), onProgress: ctx.onProgress,
+    });
+    const plan = calibration.staticInt8.plan;
+    const planned = new Set(plan.ops.map((p) => p.weight));
+    for (const w of g.weights) {
+      if (!(w.values instanceof Float32Array)) continue;
+      ctx.output.weightBits[w.name] = planned.has(w.name) || g.roles.get(w.name)?.kind !== 'other' ? 8 : 16;
+    }
+    return {
+      model: { ...ctx.model, storage: 'int8', staticInt8: calibration.staticInt8 },
+      summary: {
+        mode: 'static', observer: calibration.observer, calibration: { samples: calibration.samples, seconds: calibration.seconds },
+        int8Nodes: plan.ops.map((p) => `${p.kind}:${p.node}`), int8Tensors: plan.tensors.length, notes: plan.notes,
+      },
+    };
   },
 };

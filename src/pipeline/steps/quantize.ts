@@ -4,6 +4,7 @@ import { ZeroHold } from '../hold-zeros.js';
 import { rezeroInt8, zeroMasks } from '../int8-zeros.js';
 import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, layersAt, num } from './shared.js';
 import { onnxPtq } from './onnx.js';
+import { graphPtq } from './graph.js';
 import type { PipelineStep, StepContext, StepResult } from './types.js';
 
 /** Options ptq and qat share: how weights and activations are quantized, and which layers stay float. */
@@ -74,6 +75,7 @@ export const ptqStep: PipelineStep = {
       run: (options, ctx) => quantize(options.mode === 'dynamic' ? 'dynamic' : 'static', options, ctx),
     },
     onnx: onnxPtq,
+    graph: graphPtq,
   },
 };
 

@@ -1,0 +1,222 @@
+import { ShrinkmlError } from '../../core/errors.js';
+import { affineParams } from '../../core/numerics.js';
+import { GRAPH_INT8_OPS, type GraphInt8OpKind } from '../../runtime/graph-format.js';
+import { ACTIVATION_RANGE } from '../../runtime/quantize-input.js';
+import type { ModelJson } from '../manifest.js';
+import type { EncodedGraphWeight } from './quantize.js';
+import { graphNodes, producerOf, type NodeDef, type WeightRole } from './roles.js';
+import type { GraphWeight } from './weights.js';
+
+/**
+ * Static int8 compute for graph models (docs/graph-models.md "Static int8 compute"). Conv2D, DepthwiseConv2dNative
+ * and MatMul nodes (and the converter's _FusedConv2D / FusedDepthwiseConv2dNative / _FusedMatMul with BiasAdd and
+ * Relu/Relu6) whose filter is a Const become shrinkml's int8 graph ops (src/runtime/graph-format.ts), with the
+ * filter as per-channel int8 codes (the bytes of weights:int8) and the input's calibrated int8 grid as attrs. An
+ * op whose consumers are all int8 ops hands them int8 codes (requantized in its epilogue); every other int8 input
+ * gets one quantize node. Anything else stays float, with a note for each convolution/matmul that could not run int8.
+ */
+
+/** One node to run in int8. */
+export interface Int8OpPlan {
+  node: string;
+  kind: GraphInt8OpKind;
+  /** The float input tensor as the node names it ('name' or 'name:1'). */
+  input: string;
+  weight: string;
+  bias?: string;
+  activation: 'linear' | 'relu' | 'relu6';
+}
+
+export interface StaticInt8Plan {
+  ops: Int8OpPlan[];
+  /** The tensors whose range calibration must observe: every int8 op's input. */
+  tensors: string[];
+  /** Convolutions/matmuls that stay float, and why (`node (op): reason`). */
+  notes: string[];
+}
+
+export interface ActivationRange { min: number; max: number }
+
+/** What the writer needs for static int8: the plan and each planned tensor's calibrated range. */
+export interface StaticInt8 {
+  plan: StaticInt8Plan;
+  ranges: Record<string, ActivationRange>;
+}
+
+const KIND: Record<string, GraphInt8OpKind> = {
+  Conv2D: 'conv', _FusedConv2D: 'conv', DepthwiseConv2dNative: 'depthwise', FusedDepthwiseConv2dNative: 'depthwise',
+  MatMul: 'matmul', _FusedMatMul: 'matmul',
+};
+
+const decode = (s: string | undefined) => (s === undefined ? undefined : atob(s));
+const encode = (s: string) => btoa(s);
+const ints = (attr: any): number[] | undefined => attr?.list?.i?.map((v: string | number) => Number(v));
+
+/** 'name:0' → 'name' (the form GraphModel.execute and node inputs both accept). */
+export function tensorName(input: string): string {
+  return input.replace(/:0$/, '');
+}
+
+/** The plan for node `n`, or why it stays float. */
+function planNode(n: NodeDef, weights: Map<string, GraphWeight>, roles: Map<string, WeightRole>): Int8OpPlan | string {
+  const kind = KIND[n.op]!;
+  const inputs = (n.input ?? []).filter((i) => !i.startsWith('^'));
+  const w = weights.get(producerOf(inputs[1] ?? '').name);
+  if (!w || !(w.values instanceof Float32Array) || w.dtype !== 'float32') return 'its filter is not a float32 Const weight';
+  const role = roles.get(w.name)!;
+  if (role.kind !== (kind === 'depthwise' ? 'depthwise' : 'conv') || role.inFunction) return 'its filter is not read as a kernel by every reader';
+  const attr = n.attr ?? {};
+  const format = decode(attr.data_format?.s);
+  if (format && format !== 'NHWC') return `data_format ${format} (int8 ops take NHWC)`;
+  if ((ints(attr.dilations) ?? [1]).some((d) => d !== 1)) return 'dilated convolution';
+  if (kind === 'matmul') {
+    if (attr.transpose_a?.b) return 'transpose_a';
+    if (w.shape.length !== 2) return `filter of rank ${w.shape.length}`;
+  } else {
+    const pad = decode(attr.padding?.s);
+    if (pad !== 'SAME' && pad !== 'VALID') return `padding ${pad ?? '(none)'} (int8 ops take SAME or VALID)`;
+    const s = ints(attr.strides) ?? [];
+    if (s.length !== 4 || s[0] !== 1 || s[3] !== 1) return `strides [${s}]`;
+  }
+  const fused = ((attr.fused_ops?.list?.s ?? []) as string[]).map((s) => atob(s));
+  if (fused.length && (fused[0] !== 'BiasAdd' || fused.length > 2 || (fused[1] && fused[1] !== 'Relu' && fused[1] !== 'Relu6'))) {
+    return `fused ops [${fused.join(', ')}] (int8 ops fuse BiasAdd and Relu/Relu6)`;
+  }
+  const out = w.shape[w.shape.length - 1]! * (kind === 'depthwise' ? w.shape[2]! : 1);
+  const channels = kind === 'matmul' && attr.transpose_b?.b ? w.shape[0]! : out;
+  let bias: string | undefined;
+  if (fused.length) {
+    const b = weights.get(producerOf(inputs[2] ?? '').name);
+    if (inputs.length !== 3 || !b || !(b.values instanceof Float32Array) || b.values.length !== channels) return 'its bias is not a float32 Const of one value per channel';
+    bias = b.name;
+  } else if (inputs.length !== 2) return `${inputs.length} inputs`;
+  const activation = fused[1] === 'Relu' ? 'relu' : fused[1] === 'Relu6' ? 'relu6' : 'linear';
+  return { node: n.name, kind, input: tensorName(inputs[0]!), weight: w.name, bias, activation };
+}
+
+/**
+ * Which nodes of the main graph run int8. A filter read by a node that stays float keeps all its readers float
+ * (the stored codes would otherwise need both forms). Throws when no node can run int8, naming the first refused.
+ */
+export function planStaticInt8(o: {
+  json: ModelJson; weights: GraphWeight[]; roles: Map<string, WeightRole>; file: string;
+  /** Nodes the user keeps float (`exclude`). */
+  exclude?: (node: string) => boolean;
+}): StaticInt8Plan {
+  const { main } = graphNodes(o.json.modelTopology as Record<string, any>);
+  const weights = new Map(o.weights.map((w) => [w.name, w]));
+  const notes: string[] = [];
+  let ops: Int8OpPlan[] = [];
+  for (const n of main) {
+    if (!(n.op in KIND)) continue;
+    if (o.exclude?.(n.name)) { notes.push(`${n.name} (${n.op}): excluded; stays float`); continue; }
+    const p = planNode(n, weights, o.roles);
+    if (typeof p === 'string') notes.push(`${n.name} (${n.op}): ${p}; stays float`);
+    else ops.push(p);
+  }
+  const planned = new Set(ops.map((p) => p.node));
+  ops = ops.filter((p) => {
+    const other = o.roles.get(p.weight)!.readers.find((r) => !planned.has(r.slice(r.indexOf(':') + 1)));
+    if (other) notes.push(`${p.node}: its filter is also read by ${other}, which stays float; stays float`);
+    return !other;
+  });
+  if (ops.length === 0) {
+    throw new ShrinkmlError('UNSUPPORTED', `${o.file}: no node can run int8${notes.length ? `: ${notes[0]}` : ' (no Conv2D, DepthwiseConv2dNative or MatMul with a Const filter)'}`, {
+      subject: o.file, suggestion: 'use --quantize weights:int8 (weight-only, any graph)',
+    });
+  }
+  return { ops, tensors: [...new Set(ops.map((p) => p.input))], notes };
+}
+
+const f = (v: number) => ({ f: v });
+const i = (v: number) => ({ i: String(v) });
+const s = (v: string) => ({ s: encode(v) });
+
+function paramsOf(ranges: Record<string, ActivationRange>, tensor: string, file: string) {
+  const r = ranges[tensor];
+  if (!r) throw new ShrinkmlError('INTERNAL', `${file}: no calibrated range for tensor '${tensor}'`, { subject: tensor });
+  try {
+    return affineParams({ min: r.min, max: r.max, range: ACTIVATION_RANGE });
+  } catch (e) {
+    throw new ShrinkmlError('UNSUPPORTED', `${file}: tensor '${tensor}' has no finite range on the calibration data ([${r.min}, ${r.max}])`, { subject: tensor, cause: e });
+  }
+}
+
+/**
+ * Rewrites the planned nodes in place of `main` (returns the replacement list of each node, by name) and turns the
+ * planned filters' int8 encodings (codes, broadcast scales, Mul) into codes + a 1-D scale vector (no Mul: the int8
+ * op applies the scales). `encoded` holds every weight encoded as weights:int8.
+ */
+export function rewriteInt8Ops(o: {
+  json: ModelJson; main: NodeDef[]; encoded: Map<string, EncodedGraphWeight>; staticInt8: StaticInt8; file: string;
+}): Map<string, NodeDef[]> {
+  const { plan, ranges } = o.staticInt8;
+  const names = new Set(o.main.map((n) => n.name));
+  const byNode = new Map(plan.ops.map((p) => [p.node, p]));
+  const consumers = new Map<string, { node: NodeDef; index: number }[]>();
+  for (const n of o.main) {
+    (n.input ?? []).forEach((input, index) => {
+      if (input.startsWith('^')) return;
+      const t = tensorName(input);
+      consumers.set(t, [...(consumers.get(t) ?? []), { node: n, index }]);
+    });
+  }
+  const signatureOutputs = new Set(Object.values((o.json as any).signature?.outputs ?? {}).map((v: any) => tensorName(String(v.name))));
+  // An op hands int8 codes on when every reader is an int8 op taking it as its activation input.
+  const int8Out = (p: Int8OpPlan) => {
+    const readers = consumers.get(p.node) ?? [];
+    return readers.length > 0 && !signatureOutputs.has(p.node) && readers.every((r) => r.index === 0 && byNode.has(r.node.name));
+  };
+
+  for (const p of plan.ops) {
+    const e = o.encoded.get(p.weight);
+    const channels = e?.scaleCount;
+    if (!e || e.scheme !== 'int8-channel' || !channels) throw new ShrinkmlError('INTERNAL', `${o.file}: filter '${p.weight}' of '${p.node}' is not int8 per channel`, { subject: p.node });
+    if (e.nodes.length === 3) {
+      // [codes, scales, Mul]: the scales become a vector, the Mul goes.
+      e.parts[1]!.entry = { ...e.parts[1]!.entry, shape: [channels] };
+      e.nodes[1]!.attr!.value.tensor.tensorShape = { dim: [{ size: String(channels) }] };
+      e.nodes.splice(2, 1);
+    }
+  }
+
+  const out = new Map<string, NodeDef[]>();
+  const quantizers = new Map<string, string>();
+  for (const n of o.main) {
+    const p = byNode.get(n.name);
+    if (!p) continue;
+    const a = paramsOf(ranges, p.input, o.file);
+    const producer = byNode.get(p.input);
+    const before: NodeDef[] = [];
+    let x = p.input;
+    if (!producer || !int8Out(producer)) {
+      let q = quantizers.get(p.input);
+      if (!q) {
+        q = `${p.input.replace(/:(\d+)$/, '_$1')}/shrinkml_quantize`;
+        if (names.has(q)) throw new ShrinkmlError('UNSUPPORTED', `${o.file}: node '${p.node}' cannot be rewritten: the graph already has a node '${q}'`, { subject: p.node });
+        quantizers.set(p.input, q);
+        before.push({ name: q, op: GRAPH_INT8_OPS.quantize, input: [p.input], attr: { scale: f(a.scale), zero_point: i(a.zeroPoint) }, ...(n.device ? { device: n.device } : {}) });
+      }
+      x = q;
+    }
+    const attr: Record<string, unknown> = { activation: s(p.activation), a_scale: f(a.scale), a_zero_point: i(a.zeroPoint) };
+    if (p.kind === 'matmul') {
+      if (n.attr?.transpose_b?.b) attr.transpose_b = { b: true };
+    } else {
+      attr.strides = n.attr!.strides;
+      attr.padding = n.attr!.padding;
+    }
+    if (int8Out(p)) {
+      const q = paramsOf(ranges, p.node, o.file);
+      attr.out_scale = f(q.scale);
+      attr.out_zero_point = i(q.zeroPoint);
+    }
+    const control = (n.input ?? []).filter((v) => v.startsWith('^'));
+    out.set(n.name, [...before, {
+      name: n.name, op: GRAPH_INT8_OPS[p.kind],
+      input: [x, `${p.weight}/shrinkml_q`, `${p.weight}/shrinkml_scale`, ...(p.bias ? [p.bias] : []), ...control],
+      attr, ...(n.device ? { device: n.device } : {}),
+    }]);
+  }
+  return out;
+}

@@ -1,0 +1,38 @@
+/**
+ * The custom graph ops of static int8 GraphModels (docs/graph-models.md "Static int8 compute"): what the writer
+ * (src/formats/graph/static-int8.ts) puts in model.json and what `import 'shrinkml/runtime'` registers with
+ * tf.registerOp. Names and attrs only, so the writer needs no tfjs kernels.
+ *
+ * An int8 tensor between these ops is, on backends with the fused int8 kernels (wasm, cpu), packed int8 codes
+ * (int32 words of four codes along the channel axis, docs/numerics.md "Packing"); on other backends it is the
+ * float32 tensor of the same values (codes dequantized), which the composite (tfjs ops) path computes with.
+ */
+export const GRAPH_INT8_OPS = {
+  /** float x → int8 codes of x. Inputs [x]; attrs scale (f), zero_point (i). */
+  quantize: 'ShrinkmlQuantizeInt8',
+  /** Inputs [x (int8), codes [fh, fw, in, out], scales [out], bias [out]?]. */
+  conv: 'ShrinkmlConv2DInt8',
+  /** Inputs [x (int8), codes [fh, fw, in, mult], scales [in·mult], bias [in·mult]?]. */
+  depthwise: 'ShrinkmlDepthwiseConv2DInt8',
+  /** Inputs [x (int8) [M, K], codes [K, N] ([N, K] with transpose_b), scales [N], bias [N]?]. */
+  matmul: 'ShrinkmlMatMulInt8',
+} as const;
+
+export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize'>;
+
+/**
+ * Attrs of the compute ops (TF AttrValue JSON in model.json): strides (list i, NHWC [1, sh, sw, 1]), padding
+ * (s: SAME | VALID), activation (s: linear | relu | relu6, fused into the epilogue), a_scale (f) / a_zero_point (i)
+ * of the input codes, transpose_b (b, matmul), and when the output stays int8 out_scale (f) / out_zero_point (i);
+ * without them the output is float32.
+ */
+export interface GraphInt8Attrs {
+  strides?: number[];
+  padding?: string;
+  activation?: string;
+  a_scale: number;
+  a_zero_point: number;
+  out_scale?: number;
+  out_zero_point?: number;
+  transpose_b?: boolean;
+}

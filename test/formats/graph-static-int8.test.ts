@@ -1,0 +1,289 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync, promises as fsp, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import '../../src/runtime/index.js';
+import { setInt8Execution } from '../../src/runtime/index.js';
+import { selectBackend } from '../../src/backends/index.js';
+import { affineParams } from '../../src/core/numerics.js';
+import { loadImageFolder } from '../../src/data/images.js';
+import { graphFilesOf, planStaticInt8, readGraphFiles, rewriteGraph, writeGraphFolder, type GraphFiles, type StaticInt8 } from '../../src/formats/graph/index.js';
+import { ACTIVATION_RANGE } from '../../src/runtime/quantize-input.js';
+import { calibrateGraphInt8 } from '../../src/quantize/graph-static.js';
+import { runCli } from '../cli/run.js';
+import { graphModelJson } from '../fixtures/graph.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+
+/**
+ * Static int8 compute for graph models (docs/graph-models.md "Static int8 compute"): the writer turns convolutions
+ * and matmuls into shrinkml's int8 graph ops; stock tf.loadGraphModel loads the result after
+ * `import 'shrinkml/runtime'` and runs the fused int8 kernels on wasm/cpu, a composite of tfjs ops elsewhere.
+ */
+const FIXTURES = path.resolve('test/fixtures/real');
+let tmp: string;
+
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+  tmp = await makeTmpDir();
+});
+afterAll(async () => {
+  setInt8Execution('auto');
+  await selectBackend({ backend: 'wasm' });
+  await removeTmpDir(tmp);
+});
+
+/** Serves written files as a web server would: nothing of shrinkml's between the files and tf.loadGraphModel. */
+function stock(jsonPath: string): tf.io.IOHandler {
+  return {
+    load: async () => tf.io.getModelArtifactsForJSON(JSON.parse(readFileSync(jsonPath, 'utf8')), async (manifest) => {
+      const parts = manifest.flatMap((g) => g.paths.map((p) => new Uint8Array(readFileSync(path.join(path.dirname(jsonPath), p)))));
+      return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(parts.map((p) => p.slice().buffer))];
+    }),
+  };
+}
+
+const argmax = (row: ArrayLike<number>, at: number, n: number) => {
+  let best = 0;
+  for (let j = 1; j < n; j++) if (row[at + j]! > row[at + best]!) best = j;
+  return best;
+};
+function agreement(a: Float32Array, b: Float32Array, classes: number): number {
+  let same = 0;
+  for (let r = 0; r < a.length / classes; r++) same += Number(argmax(a, r * classes, classes) === argmax(b, r * classes, classes));
+  return same / (a.length / classes);
+}
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe('human emotion (real GraphModel with depthwise convs), static int8 through stock tf.loadGraphModel', () => {
+  let graph: GraphFiles;
+  let x: tf.Tensor4D;
+  let reference: Float32Array;
+  let jsonPath: string;
+  let written: tf.io.ModelJSON;
+  beforeAll(async () => {
+    graph = await readGraphFiles(path.join(FIXTURES, 'emotion/emotion.json'));
+    const image = { dir: path.join(FIXTURES, 'photos'), height: 64, width: 64, channels: 1, layout: 'NHWC' as const, range: [-1, 1] as [number, number] };
+    // Calibration crops (seed 5) are not the crops compared (seed 3).
+    const calib = await loadImageFolder({ ...image, seed: 5, cropsPerImage: 6 });
+    const data = await loadImageFolder({ ...image, seed: 3, cropsPerImage: 12 });
+    x = tf.tensor4d(data.x, [data.count, 64, 64, 1]);
+    const model = await tf.loadGraphModel(stock(graph.descriptorPath));
+    reference = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    model.dispose();
+    const c = await calibrateGraphInt8({ graph, batches: [{ feed: { input_1: tf.tensor4d(calib.x, [calib.count, 64, 64, 1]) }, samples: calib.count }] });
+    const rewritten = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8: c.staticInt8 });
+    jsonPath = (await writeGraphFolder({ out: path.join(tmp, 'emotion-static'), graph: rewritten })).modelJsonPath;
+    written = JSON.parse(readFileSync(jsonPath, 'utf8'));
+  });
+  afterAll(() => x.dispose());
+
+  const run = async (n = x.shape[0]) => {
+    const model = await tf.loadGraphModel(stock(jsonPath));
+    const input = x.slice(0, n);
+    const y = model.predict(input) as tf.Tensor;
+    const out = y.dataSync() as Float32Array;
+    tf.dispose([y, input]);
+    model.dispose();
+    return out;
+  };
+
+  it('every convolution runs int8: 9 Conv2D + 4 depthwise, int8 between consecutive int8 ops, one quantize per float→int8 edge', () => {
+    const ops = (written.modelTopology as any).node.map((n: any) => n.op) as string[];
+    const count = (op: string) => ops.filter((o) => o === op).length;
+    expect([count('ShrinkmlConv2DInt8'), count('ShrinkmlDepthwiseConv2DInt8')]).toEqual([9, 4]);
+    expect(count('_FusedConv2D') + count('DepthwiseConv2dNative')).toBe(0);
+    // The input, the two Add outputs (each read by two int8 ops) and the Relu after the first Add.
+    expect(count('ShrinkmlQuantizeInt8')).toBe(4);
+    const intOut = (written.modelTopology as any).node.filter((n: any) => n.attr?.out_scale).length;
+    expect(intOut).toBeGreaterThanOrEqual(6);
+  });
+
+  it('wasm (fused int8 kernels): ≥ 90% top-1 agreement and |Δp| ≤ 0.15 against the float model on 24 real crops', async () => {
+    const out = await run();
+    expect(agreement(reference, out, 7)).toBeGreaterThanOrEqual(0.9);
+    expect(maxDiff(reference, out)).toBeLessThan(0.15);
+  });
+
+  it('cpu runs the same int8 arithmetic as wasm (2 crops; the cpu kernels are the references)', async () => {
+    const wasm = await run(2);
+    await selectBackend({ backend: 'cpu' });
+    try {
+      expect(maxDiff(await run(2), wasm)).toBeLessThan(1e-5);
+    } finally {
+      await selectBackend({ backend: 'wasm' });
+    }
+  });
+
+  it('the composite path (tfjs ops, what non-wasm/cpu backends run) stays within 0.05 of the int8 kernels', async () => {
+    const fused = await run();
+    setInt8Execution('emulate');
+    try {
+      const composite = await run();
+      expect(maxDiff(composite, fused)).toBeLessThan(0.05);
+      expect(agreement(reference, composite, 7)).toBeGreaterThanOrEqual(0.9);
+    } finally {
+      setInt8Execution('auto');
+    }
+  });
+
+  it('the written model is not loadable without shrinkml/runtime: its ops are shrinkml\'s (named in the manifest)', () => {
+    expect((written as any).format).toBe('graph-model');
+    expect(JSON.stringify(written.modelTopology)).toContain('/shrinkml_q');
+  });
+});
+
+// ---- each op against a float reference, on a hand-written graph -------------------------------------------------
+
+const dims = (s: number[]) => ({ dim: s.map((v) => ({ size: String(v) })) });
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const ints = (v: number[]) => ({ list: { i: v.map(String) } });
+
+/** x [1, 6, 6, 3] → conv 3×3 (bias, Relu6) → depthwise 3×3 stride 2 ×2 (bias, Relu) → conv 1×1 (no bias) → Mean → MatMul (bias). */
+function convGraph(seed = 1): { json: any; data: Float32Array } {
+  let s = seed;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const weights: [string, number[]][] = [['c1/w', [3, 3, 3, 8]], ['c1/b', [8]], ['dw/w', [3, 3, 8, 2]], ['dw/b', [16]], ['c2/w', [1, 1, 16, 12]], ['fc/w', [12, 5]], ['fc/b', [5]], ['axes', [2]]];
+  const values = weights.map(([n, shape]) => (n === 'axes' ? [1, 2] : Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * (n.endsWith('/b') ? 0.3 : 0.5))));
+  const floatT = { type: 'DT_FLOAT' };
+  const c = (name: string, shape: number[], dtype = 'DT_FLOAT') => ({ name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: dims(shape) } }, dtype: { type: dtype } } });
+  const conv = { strides: ints([1, 1, 1, 1]), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: ints([1, 1, 1, 1]), T: floatT };
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: floatT, shape: { shape: dims([-1, 6, 6, 3]) } } },
+        ...weights.map(([n, shape]) => c(n, shape, n === 'axes' ? 'DT_INT32' : 'DT_FLOAT')),
+        { name: 'c1', op: '_FusedConv2D', input: ['x', 'c1/w', 'c1/b'], attr: { ...conv, num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu6')] } } } },
+        { name: 'dw', op: 'FusedDepthwiseConv2dNative', input: ['c1', 'dw/w', 'dw/b'], attr: { ...conv, strides: ints([1, 2, 2, 1]), num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd'), b64('Relu')] } } } },
+        { name: 'c2', op: 'Conv2D', input: ['dw', 'c2/w'], attr: conv },
+        { name: 'mean', op: 'Mean', input: ['c2', 'axes'], attr: { T: floatT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: false } } },
+        { name: 'fc', op: '_FusedMatMul', input: ['mean', 'fc/w', 'fc/b'], attr: { T: floatT, transpose_a: { b: false }, transpose_b: { b: false }, num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd')] } } } },
+        { name: 'Identity', op: 'Identity', input: ['fc'], attr: { T: floatT } },
+      ],
+      versions: { producer: 1 },
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: weights.map(([name, shape]) => ({ name, shape, dtype: name === 'axes' ? 'int32' : 'float32' })) }],
+  };
+  const data = new Float32Array(values.flat().length);
+  let at = 0;
+  values.forEach((v, k) => { if (weights[k]![0] === 'axes') new Int32Array(data.buffer, at * 4, 2).set(v); else data.set(v, at); at += v.length; });
+  return { json, data };
+}
+
+function graphOf(json: any, data: Float32Array): GraphFiles {
+  const weightSpecs = json.weightsManifest[0].weights;
+  return graphFilesOf({
+    descriptor: { descriptorPath: path.join(tmp, 'synthetic/model.json') }, json, weightSpecs, weightFiles: [],
+    artifacts: { weightData: data.slice().buffer, weightSpecs },
+  } as any);
+}
+
+const loadSync = (g: ReturnType<typeof rewriteGraph>) =>
+  tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(g.json as any, g.json.weightsManifest[0]!.weights, g.data.slice().buffer) }) as unknown as tf.GraphModel;
+
+describe('each int8 graph op against a float reference (a hand-written conv → depthwise → conv → mean → matmul graph)', () => {
+  const { json, data } = convGraph();
+  let graph: GraphFiles;
+  let staticInt8: StaticInt8;
+  const x = () => tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i * 0.7) * 1.5), [2, 6, 6, 3]);
+  beforeAll(async () => {
+    graph = graphOf(json, data);
+    staticInt8 = (await calibrateGraphInt8({ graph, batches: [{ feed: { x: x() }, samples: 2 }] })).staticInt8;
+  });
+
+  it('plans all four nodes; c1 → dw → c2 hand int8 codes on, the Mean is fed float and the matmul quantizes again', () => {
+    expect(staticInt8.plan.ops.map((p) => `${p.kind}:${p.node}:${p.activation}`)).toEqual(['conv:c1:relu6', 'depthwise:dw:relu', 'conv:c2:linear', 'matmul:fc:linear']);
+    expect(staticInt8.plan.tensors).toEqual(['x', 'c1', 'dw', 'mean']);
+    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+    const nodes = new Map((g.json.modelTopology as any).node.map((n: any) => [n.name, n]));
+    expect(['c1', 'dw', 'c2'].map((n) => Boolean((nodes.get(n) as any).attr.out_scale))).toEqual([true, true, false]);
+    expect([...nodes.keys()].filter((n) => n.endsWith('/shrinkml_quantize'))).toEqual(['x/shrinkml_quantize', 'mean/shrinkml_quantize']);
+    // Filters are stored as the weights:int8 codes, with a 1-D scale vector and no Mul.
+    expect(g.json.weightsManifest[0]!.weights.find((w) => w.name === 'dw/w/shrinkml_scale')!.shape).toEqual([16]);
+    expect(nodes.has('dw/w')).toBe(false);
+  });
+
+  /** The ops in float: input rounded to its calibrated grid, filter = codes × scales, bias, activation, output grid. */
+  function reference(g: ReturnType<typeof rewriteGraph>, input: tf.Tensor4D): tf.Tensor {
+    return tf.tidy(() => {
+      const grid = (t: tf.Tensor, name: string) => {
+        const p = affineParams({ ...staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
+        return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(t, p.scale)), p.zeroPoint), -128, 127), p.zeroPoint), p.scale);
+      };
+      const w = (n: string, shape: number[]) => tf.tensor(g.values.get(n)!, shape);
+      const b = (n: string) => tf.tensor1d(graph.weights.find((v) => v.name === n)!.values as Float32Array);
+      let y: tf.Tensor = grid(input, 'x');
+      y = grid(tf.clipByValue(tf.add(tf.conv2d(y as tf.Tensor4D, w('c1/w', [3, 3, 3, 8]) as tf.Tensor4D, 1, 'same'), b('c1/b')), 0, 6), 'c1');
+      y = grid(tf.relu(tf.add(tf.depthwiseConv2d(y as tf.Tensor4D, w('dw/w', [3, 3, 8, 2]) as tf.Tensor4D, 2, 'same'), b('dw/b'))), 'dw');
+      y = tf.conv2d(y as tf.Tensor4D, w('c2/w', [1, 1, 16, 12]) as tf.Tensor4D, 1, 'same');
+      y = grid(tf.mean(y, [1, 2]), 'mean');
+      return tf.add(tf.matMul(y as tf.Tensor2D, w('fc/w', [12, 5]) as tf.Tensor2D), b('fc/b'));
+    });
+  }
+
+  it.each(['cpu', 'wasm', 'composite'] as const)('%s: the int8 graph equals the float reference within 1e-4 (exact integer accumulation vs float)', async (how) => {
+    await selectBackend({ backend: how === 'cpu' ? 'cpu' : 'wasm' });
+    if (how === 'composite') setInt8Execution('emulate');
+    try {
+      const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+      const model = loadSync(g);
+      const input = x();
+      const got = (model.predict(input) as tf.Tensor).dataSync();
+      const want = reference(g, input).dataSync();
+      expect(got.length).toBe(10);
+      expect(maxDiff(got, want)).toBeLessThan(1e-4);
+      // And near the float model itself (8-bit activations and weights).
+      const float = loadSync(rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, mode: 'float32' }));
+      expect(maxDiff(got, (float.predict(input) as tf.Tensor).dataSync())).toBeLessThan(0.05);
+      model.dispose();
+      float.dispose();
+      input.dispose();
+    } finally {
+      setInt8Execution('auto');
+      await selectBackend({ backend: 'wasm' });
+    }
+  });
+});
+
+describe('bad input', () => {
+  it('a convolution the int8 ops cannot run (dilated) stays float with a note naming it; the rest runs int8', async () => {
+    const { json, data } = convGraph();
+    const c2 = json.modelTopology.node.find((n: any) => n.name === 'c2');
+    c2.attr.dilations = ints([1, 2, 2, 1]);
+    const graph = graphOf(json, data);
+    const plan = planStaticInt8({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file });
+    expect(plan.notes).toEqual(['c2 (Conv2D): dilated convolution; stays float']);
+    const { staticInt8 } = await calibrateGraphInt8({ graph, batches: [{ feed: { x: tf.ones([1, 6, 6, 3]) }, samples: 1 }] });
+    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+    const ops = new Map((g.json.modelTopology as any).node.map((n: any) => [n.name, n.op]));
+    expect([ops.get('c1'), ops.get('dw'), ops.get('c2'), ops.get('fc')]).toEqual(['ShrinkmlConv2DInt8', 'ShrinkmlDepthwiseConv2DInt8', 'Conv2D', 'ShrinkmlMatMulInt8']);
+    // The float conv reads its filter through weights:int8's codes × scales (a Mul named like the filter).
+    expect(ops.get('c2/w')).toBe('Mul');
+    const model = loadSync(g);
+    const y = model.predict(tf.ones([1, 6, 6, 3])) as tf.Tensor;
+    expect(y.shape).toEqual([1, 5]);
+    model.dispose();
+  });
+
+  it('compress --quantize static on a graph with no node that can run int8: one line naming the node, exit 2, nothing written', async () => {
+    const dir = path.join(tmp, 'no-int8');
+    await fsp.mkdir(dir, { recursive: true });
+    const json = graphModelJson(4, 3) as any;
+    json.modelTopology.node.find((n: any) => n.op === 'MatMul').attr.transpose_a = { b: true };
+    json.modelTopology.node[0].attr.shape = { shape: dims([4, 4]) };
+    await fsp.writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+    await fsp.writeFile(path.join(dir, 'group1-shard1of1.bin'), new Uint8Array(new Float32Array(15).fill(0.5).buffer));
+    // .npy calibration data: 8 samples of 4 values.
+    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (8, 4), }";
+    const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+    const npy = Buffer.concat([Buffer.from([0x93]), Buffer.from('NUMPY'), Buffer.from([1, 0]), Buffer.from(new Uint16Array([padded.length]).buffer), Buffer.from(padded), Buffer.from(new Float32Array(32).fill(1).buffer)]);
+    await fsp.writeFile(path.join(dir, 'x.npy'), npy);
+    const out = path.join(tmp, 'no-int8-out');
+    const r = await runCli('compress', path.join(dir, 'model.json'), '--quantize', 'static', '--data', path.join(dir, 'x.npy'), '--backend', 'wasm', '--out', out);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('error'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/no node can run int8: MatMul \(MatMul\): transpose_a/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
