@@ -19,8 +19,10 @@ const isInteger = (dtype: string) => dtype.startsWith('int') || dtype.startsWith
  * are taken as already scaled. Shapes: [N,F] stays flat; [N,H,W] gains a channel; [N,H,W,C] is kept, unless it is
  * plainly channels-first ([N,C,H,W] with C ≤ 4 < W), which is transposed to height × width × channels.
  */
-export function inputsFrom(arr: DecodedArray, file: string): Omit<RawSet, 'labels' | 'files'> {
+export function inputsFrom(arr: DecodedArray, file: string, asStored = false): Omit<RawSet, 'labels' | 'files'> {
   const [n, ...rest] = arr.shape;
+  // Not pixels (token ids, features of an input fed by name): the values and dims exactly as saved.
+  if (asStored && n !== undefined && rest.length > 0) return { values: arr.data, divisor: 1, count: n, sampleShape: rest };
   if (n === undefined || rest.length === 0 || rest.length > 3) {
     throw bad(file, `inputs must have shape [N,features], [N,H,W] or [N,H,W,C]; got [${arr.shape.join(',')}]`);
   }

@@ -17,6 +17,8 @@ export interface InputOptions {
   values?: Record<string, string>;
   /** Inputs fed from data (`--data name=...`); default: the first float input. */
   dataInputs?: string[];
+  /** `--state in=out`: state inputs fed back from outputs frame by frame ('none': never; default: inferred, ./stream.ts). */
+  state?: Record<string, string> | 'none';
 }
 
 export interface PlannedInput {
@@ -230,7 +232,9 @@ export function datasetFeeds(plan: FeedPlan, datasets: Dataset | Record<string, 
   const feeds: Record<string, HostTensor> = {};
   for (const p of plan.inputs) {
     if (p.role === 'fixed') { feeds[p.info.name] = fixedFeed(p, n); continue; }
-    const dataset = 'x' in datasets ? datasets as Dataset : (datasets as Record<string, Dataset>)[p.info.name];
+    // One dataset holding several inputs' samples (`--data name=...` each) serves them by name.
+    const one = 'x' in datasets ? datasets as Dataset : undefined;
+    const dataset = one ? (one.inputs ? one.inputs[p.info.name] : one) : (datasets as Record<string, Dataset>)[p.info.name];
     if (!dataset) throw new ShrinkmlError('BAD_INPUT', `no data for input '${p.info.name}'`, { subject: '--data', suggestion: `add --data ${p.info.name}=<file.npy|folder>` });
     feeds[p.info.name] = sampleFeed(dataset, p, range);
   }
@@ -250,7 +254,7 @@ function sampleFeed(dataset: Dataset, p: PlannedInput, range: { start: number; e
     if (per.reduce((a, b) => a * b, 1) !== size) throw e;
   }
   const data = p.info.dtype.startsWith('float') || p.info.dtype === 'float32' ? values.slice() : typedFor(p.info.dtype, values.length, 0);
-  if (!(data instanceof Float32Array)) for (let i = 0; i < values.length; i++) (data as Int32Array)[i] = values[i]!;
+  if (!(data instanceof Float32Array) && !(data instanceof BigInt64Array)) for (let i = 0; i < values.length; i++) (data as Int32Array)[i] = values[i]!;
   if (!plan?.transpose) return { data: data instanceof BigInt64Array ? BigInt64Array.from(values, (v) => BigInt(Math.trunc(v))) : data, dims: [n, ...per] };
   const [h, w, c] = plan.view as [number, number, number];
   const out = new Float32Array(values.length);

@@ -19,9 +19,12 @@ export interface ImageInputSpec {
   width: number;
   channels: 1 | 3;
   layout: 'NHWC' | 'NCHW';
-  /** Pixel p in [0, 255] becomes lo + p / 255 · (hi − lo). Default [0, 1]. Ignored when `mean`/`std` are given. */
+  /** Pixel p in [0, 255] becomes v = lo + p / 255 · (hi − lo). Default [0, 1]. */
   range?: [number, number];
-  /** (p − mean[c]) / std[c] per channel, p in [0, 255] (torchvision-style normalisation when given in 0..255 units). */
+  /**
+   * Then (v − mean[c]) / std[c] per channel, in the units of `range`: torchvision's ImageNet normalisation is
+   * range [0, 1], mean 0.485,0.456,0.406, std 0.229,0.224,0.225; Caffe-style is range [0, 255] with means in 0..255.
+   */
   mean?: number[];
   std?: number[];
 }
@@ -94,6 +97,15 @@ export function resizeBilinear(img: DecodedImage, o: { height: number; width: nu
   return out;
 }
 
+/** `--mean`/`--std`: one value, or one per channel (r,g,b); std values must be positive. */
+export function parseChannelValues(flag: '--mean' | '--std', text: string): number[] {
+  const parts = text.split(',').map((t) => Number(t.trim()));
+  if (!(parts.length === 1 || parts.length === 3) || !parts.every(Number.isFinite) || (flag === '--std' && parts.some((v) => v <= 0))) {
+    throw new ShrinkmlError('BAD_INPUT', `${flag} ${text}: expected one number or r,g,b${flag === '--std' ? ' (positive)' : ''}, in the units of --input-range`, { subject: flag });
+  }
+  return parts;
+}
+
 /** `0,1` | `0,255` | `-1,1` (any lo,hi with lo < hi) → [lo, hi]. */
 export function parseInputRange(text: string): [number, number] {
   const parts = text.split(',').map((s) => Number(s.trim()));
@@ -112,13 +124,63 @@ export function pixelsToInput(hwc: Float32Array, spec: ImageInputSpec, out: Floa
     const std = spec.std ? spec.std[k % spec.std.length]! : 1;
     for (let p = 0; p < h * w; p++) {
       const v = hwc[p * c + k]!;
-      const scaled = mean !== undefined || spec.std ? (v - (mean ?? 0)) / std : lo + (v / 255) * (hi - lo);
+      const scaled = (lo + (v / 255) * (hi - lo) - (mean ?? 0)) / std;
       out[offset + (spec.layout === 'NHWC' ? p * c + k : k * h * w + p)] = scaled;
     }
   }
 }
 
 interface Entry { file: string; label?: number }
+
+/**
+ * Width and height from an image's header, without decoding it (PNG IHDR; JPEG's first SOFn marker), so a folder's
+ * sizes are known before the model's free dims are chosen. Undefined when the header is not one of those.
+ */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | undefined {
+  if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) {
+    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return { width: v.getUint32(16), height: v.getUint32(20) };
+  }
+  if (bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
+  for (let at = 2; at + 9 < bytes.length;) {
+    if (bytes[at] !== 0xff) return undefined;
+    const marker = bytes[at + 1]!;
+    if (marker === 0xff) { at++; continue; }
+    const length = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC) carry the frame size.
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (bytes[at + 5]! << 8) | bytes[at + 6]!, width: (bytes[at + 7]! << 8) | bytes[at + 8]! };
+    }
+    at += 2 + length;
+  }
+  return undefined;
+}
+
+/** Whether `dir` is a folder of images (directly, or in class subfolders) rather than IDX/.npy data. */
+export function isImageFolder(dir: string): boolean {
+  try {
+    if (!statSync(dir).isDirectory()) return false;
+    const names = readdirSync(dir);
+    const isImage = (n: string) => IMAGE_EXTENSIONS.includes(extname(n).toLowerCase());
+    if (names.some(isImage)) return true;
+    return names.some((n) => !n.startsWith('.') && statSync(join(dir, n)).isDirectory() && readdirSync(join(dir, n)).some(isImage));
+  } catch {
+    return false;
+  }
+}
+
+/** The distinct sizes of a folder's images ("WxH" → first file of that size), read from their headers. */
+export function imageFolderSizes(dir: string): Map<string, string> {
+  const sizes = new Map<string, string>();
+  for (const { file } of listSamples(dir).entries) {
+    if (extname(file).toLowerCase() === '.npy') continue;
+    const size = imageSize(readFileSync(file));
+    if (!size) throw new ShrinkmlError('BAD_INPUT', `${file}: not a PNG or JPEG image (cannot read its size)`, { subject: file });
+    const key = `${size.width}x${size.height}`;
+    if (!sizes.has(key)) sizes.set(key, file);
+  }
+  return sizes;
+}
 
 function listSamples(dir: string): { entries: Entry[]; classNames?: string[] } {
   let names: string[];

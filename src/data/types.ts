@@ -1,3 +1,5 @@
+import type { ImageInputSpec } from './images.js';
+
 /** The named parts of a data source. See ./splits.ts for how each is drawn. */
 export type Split = 'train' | 'validation' | 'calibration' | 'test';
 export const SPLITS: readonly Split[] = ['train', 'validation', 'calibration', 'test'];
@@ -22,6 +24,26 @@ export interface Dataset {
   classNames?: string[];
   /** The files the samples came from, for messages. */
   files: string[];
+  /**
+   * Several data inputs (`--data name=...`, one source each): every input's samples by input name, aligned sample
+   * for sample (`x` and `sampleShape` are the first's). Absent for one source, which feeds the model's data input.
+   */
+  inputs?: Record<string, Dataset>;
+}
+
+/**
+ * How user data becomes a model's inputs beyond one array file, resolved from the model's declared inputs by
+ * resolveDataFeed (./sources.ts): one source per input, and the size, channels and scaling of image folders.
+ */
+export interface DataFeed {
+  /** `--data name=<folder|file.npy>`, one per data input; the options' `source` is then only a label. */
+  sources?: Record<string, string>;
+  /** Image folders by input name ('' for the single source): decoded to this size, stored HWC (./shape.ts lays them out). */
+  images?: Record<string, ImageInputSpec>;
+  /** Inputs whose arrays are used as stored (integer ids, not pixels to scale by 1/255). */
+  asStored?: string[];
+  /** `--labels y.npy` for several sources (one source takes them as `x.npy,y.npy`). */
+  labels?: string;
 }
 
 /**
@@ -36,6 +58,8 @@ export interface LoadDataOptions {
   limit?: number;
   /** Seed of the calibration sample (default CALIBRATION_SEED). */
   calibrationSeed?: number;
+  /** Several sources, image folders (see DataFeed); without it an image folder is refused (its size is the model's). */
+  feed?: DataFeed;
 }
 
 /**

@@ -6,7 +6,7 @@ import { classesOf, loadIdxPair } from './idx-pair.js';
 import { readNpyFile } from './npy.js';
 import type { RawSet, RawSource } from './types.js';
 
-const HOW = 'pass a folder of IDX files (train-images-idx3-ubyte[.gz] ...), a .npy file, or inputs.npy,labels.npy';
+const HOW = 'pass a folder of images or of IDX files (train-images-idx3-ubyte[.gz] ...), a .npy file, or inputs.npy,labels.npy';
 const NPY_PAIRS: [string, string][] = [['x.npy', 'y.npy'], ['inputs.npy', 'labels.npy'], ['images.npy', 'labels.npy']];
 
 function notFound(path: string): ShrinkmlError {
@@ -21,25 +21,25 @@ function isFile(path: string): boolean {
  * Resolves a user data path: `a.npy,b.npy` (inputs and labels), a lone `.npy` (unlabelled inputs), or a folder
  * holding IDX files or one of the .npy pairs x.npy+y.npy, inputs.npy+labels.npy, images.npy+labels.npy.
  */
-export async function loadUserSource(path: string): Promise<RawSource> {
+export async function loadUserSource(path: string, asStored = false): Promise<RawSource> {
   if (path.includes(',')) {
     const parts = path.split(',').map((p) => p.trim());
     if (parts.length !== 2 || !parts.every((p) => p.endsWith('.npy'))) {
       throw new ShrinkmlError('BAD_INPUT', `${path}: expected exactly two .npy files, inputs.npy,labels.npy`, { subject: path, suggestion: HOW });
     }
-    return single(await loadNpyPair(parts[0]!, parts[1]!));
+    return single(await loadNpyPair(parts[0]!, parts[1]!, asStored));
   }
   let stat;
   try { stat = statSync(path); } catch { throw notFound(path); }
   if (stat.isFile()) {
-    if (path.endsWith('.npy') || path.endsWith('.npy.gz')) return single(await loadNpyPair(path));
+    if (path.endsWith('.npy') || path.endsWith('.npy.gz')) return single(await loadNpyPair(path, undefined, asStored));
     throw new ShrinkmlError('BAD_INPUT', `${path}: not a .npy file or a folder`, { subject: path, suggestion: HOW });
   }
   const idx = await loadIdxFolder(path);
   if (idx) return idx;
   const pair = NPY_PAIRS.find(([x, y]) => isFile(join(path, x)) && isFile(join(path, y)));
   if (pair) return single(await loadNpyPair(join(path, pair[0]), join(path, pair[1])));
-  throw new ShrinkmlError('BAD_INPUT', `${path}: no IDX files (*images*idx3*, *labels*idx1*) or .npy pair found in this folder`, {
+  throw new ShrinkmlError('BAD_INPUT', `${path}: no images (.jpg, .jpeg, .png, also in class subfolders), IDX files (*images*idx3*, *labels*idx1*) or .npy pair found in this folder`, {
     subject: path, suggestion: HOW,
   });
 }
@@ -48,9 +48,9 @@ function single(set: RawSet): RawSource {
   return { kind: 'single', set, classes: classesOf(set) };
 }
 
-async function loadNpyPair(inputs: string, labels?: string): Promise<RawSet> {
+async function loadNpyPair(inputs: string, labels?: string, asStored = false): Promise<RawSet> {
   const [x, y] = await Promise.all([readNpyFile(inputs), labels ? readNpyFile(labels) : undefined]);
-  const raw = inputsFrom(x, inputs);
+  const raw = inputsFrom(x, inputs, asStored);
   return pairSet(raw, inputs, y && labels ? labelsFrom(y, labels) : undefined, labels);
 }
 

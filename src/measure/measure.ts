@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../core/progress.js';
+import { pairStates, runStream, describeStates, type StatePair } from '../data/stream.js';
 import { datasetFeeds, planFeeds, syntheticFeeds, usableBatchSizes, type FeedPlan, type InputOptions } from '../data/feeds.js';
 import type { Dataset } from '../data/types.js';
 import { formatOf } from '../formats/index.js';
@@ -59,14 +60,38 @@ function params(options: MeasureModelOptions): Promise<ParamStats> | ParamStats 
   return countParams({ model: loaded.model, weightSpecs: loaded.weightSpecs, weightBits: options.weightBits, packedInt8: options.packedInt8 });
 }
 
-/** A model's runner and feed plan, opened once per measurement. */
-interface Session { runner: ModelRunner; plan: FeedPlan; dispose(): Promise<void> }
+/**
+ * A model's runner and feed plan, opened once per measurement. `pairs`: state inputs fed back from outputs, frame
+ * by frame (src/data/stream.ts); `carry` is the state between consecutive batches of frames.
+ */
+interface Session { runner: ModelRunner; plan: FeedPlan; pairs: StatePair[]; carry: Record<string, HostTensor>; dispose(): Promise<void> }
 
 async function open(loaded: LoadedModel, inputs: InputOptions | undefined): Promise<Session> {
   const adapter = formatOf(loaded);
   const plan = await planFeeds(loaded.source, adapter.inputs(loaded), inputs);
+  const pairs = pairStates(loaded.source, plan, adapter.outputs(loaded), inputs?.state);
   const runner = await adapter.runner(loaded);
-  return { runner, plan, dispose: () => runner.dispose() };
+  return { runner, plan, pairs, carry: {}, dispose: () => runner.dispose() };
+}
+
+/** Frames in order, each output of each frame one row: the compressed and the original model each carry their own state. */
+function streamForward(session: Session, dataset: Dataset): Forward {
+  return async (x) => {
+    const rows = new Map<string, Float32Array[]>();
+    for await (const { outputs } of runStream({ ...session, dataset, range: x as { start: number; end: number } })) {
+      for (const o of session.runner.outputs) {
+        const t = outputs[o.name]!;
+        rows.set(o.name, [...rows.get(o.name) ?? [], t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number)]);
+      }
+    }
+    return session.runner.outputs.map((o) => {
+      const frames = rows.get(o.name) ?? [];
+      const cols = frames[0]?.length ?? 0;
+      const data = new Float32Array(frames.length * cols);
+      frames.forEach((f, i) => data.set(f, i * cols));
+      return { data, rows: frames.length, cols };
+    });
+  };
 }
 
 function toOutputs(t: HostTensor): Outputs {
@@ -76,6 +101,7 @@ function toOutputs(t: HostTensor): Outputs {
 }
 
 function forward(session: Session, dataset: Dataset): Forward {
+  if (session.pairs.length) return streamForward(session, dataset);
   return async (x) => {
     const range = x as { start: number; end: number };
     const { outputs } = await session.runner.run(datasetFeeds(session.plan, dataset, range));
@@ -146,6 +172,7 @@ export async function measureModel(options: MeasureModelOptions): Promise<Measur
         reference = forward(ref, options.dataset);
       }
       batches = ranges(options.dataset, options.batchSize ?? 256, own.plan.fixedBatch);
+      if (own.pairs.length) m.streamed = { state: Object.fromEntries(own.pairs.map((p) => [p.input, p.output])), note: describeStates(own.pairs) };
     }
     if (batches) {
       const q = await evaluateQuality({

@@ -36,6 +36,8 @@ export interface Measurement {
   cosine?: number;
   mse?: number;
   psnr?: number;
+  /** Set when state inputs were fed back frame by frame (recurrent/streaming models): input → output, and a line for reports. */
+  streamed?: { state: Record<string, string>; note: string };
   /** Any further registry metric, by name. */
   metrics?: Record<string, number>;
   budget?: BudgetCheck;

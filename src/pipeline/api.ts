@@ -1,5 +1,4 @@
 import type { InputOptions } from '../data/feeds.js';
-import type { Split } from '../data/types.js';
 import { disposeLoaded, loadModel } from '../formats/index.js';
 import type { LoadedModel, LoadOptions } from '../formats/types.js';
 import { toBudget, type Budget } from '../measure/index.js';
@@ -15,8 +14,11 @@ export interface CompressFileOptions extends PipelineFlags {
   config?: PipelineConfig | Record<string, unknown>;
   /** A ready-made pipeline (`edge`, `balanced`, `max-accuracy`); the shortcuts above change it. */
   preset?: string;
-  /** Evaluation (and training/calibration) data: a built-in name or a path, as `--data` takes it. */
-  data?: string | { source: string; split?: Split; limit?: number; batchSize?: number };
+  /**
+   * Evaluation (and training/calibration) data: a built-in name or a path, as `--data` takes it (an image folder is
+   * sized to the model's input; `pixels` scales it, as --input-range/--mean/--std do).
+   */
+  data?: string | NonNullable<CompressOptions['data']>;
   /** Criteria such as "gzip<=100KB,drop<=0.5%"; with steps, the budget search runs (tfjs Layers). */
   budget?: string | Budget;
   /** How inputs are fed: shapes for free dims, values of non-data inputs, which inputs take the data. */

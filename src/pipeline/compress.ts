@@ -5,7 +5,8 @@ import { ShrinkmlError } from '../core/errors.js';
 import type { ProgressFn, WarnFn } from '../core/progress.js';
 import { VERSION } from '../core/version.js';
 import { loadData } from '../data/index.js';
-import type { Dataset, Split } from '../data/types.js';
+import type { DataFeed, Dataset, Split } from '../data/types.js';
+import { resolveDataFeed, type DataRequest } from '../data/sources.js';
 import { isShapeNeeded, planFeeds, type InputOptions } from '../data/feeds.js';
 import { formatOf, loadModel } from '../formats/index.js';
 import { forgetLoadedSource } from '../formats/protect.js';
@@ -37,7 +38,7 @@ export interface CompressOptions {
   out: string;
   force?: boolean;
   /** Evaluation data: `split` (default test) is where the output is measured and the budget judged. */
-  data?: { source: string; split?: Split; limit?: number; batchSize?: number };
+  data?: { source: string; split?: Split; limit?: number; batchSize?: number; feed?: DataFeed; pixels?: DataRequest['pixels'] };
   budget?: Budget;
   /** Latency of input and output (false: none; a budget with p50/p95 turns it on). */
   latency?: false | Omit<LatencyOptions, 'model' | 'onProgress'>;
@@ -141,10 +142,15 @@ async function preflight(o: CompressOptions): Promise<Partial<Checked>> {
     const runner = await formatOf(o.input).runner(o.input);
     await runner.dispose();
   }
+  // Data resolved against the model's inputs (image folders sized, one source per input): once, by the CLI or here.
+  const resolved = o.data && !o.data.feed ? await resolveDataFeed({
+    model: o.input.source, inputs: formatOf(o.input).inputs(o.input), feeding: o.inputs, request: { data: [o.data.source], pixels: o.data.pixels },
+  }) : undefined;
+  const fed = resolved ? { data: { ...o.data!, feed: resolved.feed ?? {} }, inputs: resolved.inputs } : {};
   try {
-    const plan = await planFeeds(o.input.source, formatOf(o.input).inputs(o.input), o.inputs);
+    const plan = await planFeeds(o.input.source, formatOf(o.input).inputs(o.input), fed.inputs ?? o.inputs);
     // Defaults matter only where the model is fed.
-    return { notes: o.data || o.latency ? plan.notes.map((n) => `Input ${n}.`) : [] };
+    return { ...fed, notes: [...resolved?.notes.map((n) => `Input ${n}.`) ?? [], ...o.data || o.latency ? plan.notes.map((n) => `Input ${n}.`) : []] };
   } catch (e) {
     if (!isShapeNeeded(e)) throw e;
     const latencyBudget = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
@@ -160,7 +166,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
   const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
   let run: PipelineRun | undefined;
   try {
-    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
+    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
     let search: SearchResult | undefined;
     let journal: Journal | undefined;
     let resumed = 0;
@@ -216,7 +222,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     checkAborted(o.signal);
     await o.onPhase?.('measure');
     let evalData: Dataset | undefined;
-    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit });
+    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed });
     const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
     const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
     // Measured where it is staged: the same bytes the commit puts at --out.
@@ -301,7 +307,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
   const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
   let run: Awaited<ReturnType<typeof runAdapterPipeline>> | undefined;
   try {
-    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data } : undefined);
+    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
     await o.onPhase?.('pipeline');
     run = await runAdapterPipeline({
       model: o.input, config: o.config, data: provider, inputs: o.inputs, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
@@ -325,7 +331,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     const staged = output.stagedPath(name);
     checkAborted(o.signal);
     await o.onPhase?.('measure');
-    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit }) : undefined;
+    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed }) : undefined;
     const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
     const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
     const written = await loadModel(staged, { allowNonFinite: true });
@@ -362,6 +368,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
     if (o.input.kind === 'onnx') notes.push(`The lineage is in the model's metadata_props (shrinkml.lineage), which the sizes include, and in ${output.lineageName}.`);
     if (measurement.latency?.note) notes.push(`Latency: ${measurement.latency.note}.`);
+    if (measurement.streamed) notes.push(`Fidelity: ${measurement.streamed.note}.`);
     const modelPath = output.finalPath(name);
     const report: CompressReport = {
       kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend, createdAt: lineage.createdAt,

@@ -1,6 +1,6 @@
 import { ShrinkmlError } from '../core/errors.js';
 import { loadData } from '../data/index.js';
-import type { Dataset, Split } from '../data/types.js';
+import type { DataFeed, Dataset, Split } from '../data/types.js';
 
 export interface PipelineDataOptions {
   /** A built-in dataset name or a path, as `--data` takes it. */
@@ -11,6 +11,8 @@ export interface PipelineDataOptions {
   validationLimit?: number;
   /** Calibration samples for static quantization; default the data module's (1,000). */
   calibrationSamples?: number;
+  /** Several sources and image folders, resolved against the model (src/data/sources.ts). */
+  feed?: DataFeed;
 }
 
 /** What a run read, for the lineage: every split actually loaded and how many samples it had. */
@@ -43,7 +45,7 @@ export class DataProvider {
       : split === 'validation' ? this.options.validationLimit : this.options.calibrationSamples;
     let pending = this.cache.get(split);
     if (!pending) {
-      pending = loadData({ source: this.options.source, split, limit });
+      pending = loadData({ source: this.options.source, split, limit, feed: this.options.feed });
       this.cache.set(split, pending);
       pending.catch(() => this.cache.delete(split));
     }

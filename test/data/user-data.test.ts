@@ -55,7 +55,7 @@ describe('user IDX folders', () => {
 
   it('names the folder when nothing usable is in it', async () => {
     const dir = tempDir();
-    await expect(loadData({ source: dir, split: 'test' })).rejects.toThrow(`${dir}: no IDX files`);
+    await expect(loadData({ source: dir, split: 'test' })).rejects.toThrow(`${dir}: no images (.jpg, .jpeg, .png, also in class subfolders), IDX files`);
     await expect(loadData({ source: join(dir, 'absent'), split: 'test' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
@@ -136,6 +136,6 @@ describe('user .npy data', () => {
   it('treats a folder named like nothing built in as a path', async () => {
     const dir = join(tempDir(), 'mnist-copy');
     mkdirSync(dir);
-    await expect(loadData({ source: dir, split: 'test' })).rejects.toThrow(`${dir}: no IDX files`);
+    await expect(loadData({ source: dir, split: 'test' })).rejects.toThrow(`${dir}: no images (.jpg, .jpeg, .png, also in class subfolders), IDX files`);
   });
 });

@@ -141,7 +141,7 @@ describe('every input fed, shapes from the graph', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a symbolic non-batch dim needs --input-shape (one line naming the input); weight-only steps need neither shape nor data', async () => {
+  it('a symbolic non-batch dim takes the .npy\'s (or --input-shape); without data it needs --input-shape; weight-only steps need neither', async () => {
     const { GraphBuilder } = await import('../../src/onnx/builder.js');
     const b = new GraphBuilder('frames');
     const x = b.input('frames', [1, 'T', 16]);
@@ -149,7 +149,9 @@ describe('every input fed, shapes from the graph', () => {
     b.output('y', [1, 'T', 64]);
     const input = save('frames.onnx', b.model());
     const data = npy('frames-x.npy', 2, [5, 16], 6);
-    await expect(compress(input, path.join(dir, 'f1.onnx'), { quantize: 'dynamic', data }))
+    const fromData = await compress(input, path.join(dir, 'f1.onnx'), { quantize: 'dynamic', data });
+    expect(fromData.report.notes.join('\n')).toMatch(/input 'frames' \[1, \?, 16\]: free dims set from .*frames-x\.npy \[2, 5, 16\]/);
+    await expect(compress(input, path.join(dir, 'f0.onnx'), { quantize: 'dynamic', budget: 'p50<=1s' }))
       .rejects.toThrow(/input 'frames' \[1, T, 16\] has a symbolic dim 'T' at axis 1; give it with --input-shape frames=1,1,16/);
     const fixed = await compress(input, path.join(dir, 'f2.onnx'), { quantize: 'dynamic', data, inputs: { shapes: { frames: [1, 5, 16] } } });
     // The graph fixes batch 1: samples are fed one at a time.

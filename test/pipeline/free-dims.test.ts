@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveLayersModel } from '../../src/formats/index.js';
@@ -44,6 +45,32 @@ describe('free input dims (tfjs Layers)', () => {
       '--runs', '1', '--warmup', '1', '--batch-sizes', '1', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).latency.byBatch.map((b: { batchSize: number }) => b.batchSize)).toEqual([1]);
+  });
+
+  it('an image folder with no --input-shape: the free dims take the images\' size (noted), fidelity measured on them', async () => {
+    const photos = path.join(dir, 'photos');
+    mkdirSync(photos);
+    for (const k of [0, 1, 2]) {
+      const png = new PNG({ width: 12, height: 10 });
+      for (let i = 0; i < png.data.length; i++) png.data[i] = i % 4 === 3 ? 255 : (i * 37 + k * 91) % 256;
+      writeFileSync(path.join(photos, `${k}.png`), PNG.sync.write(png));
+    }
+    const out = path.join(dir, 'fcn-int8');
+    const r = await runCli('compress', model, '--out', out, '--quantize', 'weights:int8', '--backend', 'cpu', '--data', photos, '--input-range', '0,255', '--no-latency', '--json');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/note: input '.+' \[\?, \?, \?, 3\]: free dims set from the images in .*photos \(12×10; --input-shape picks another size\)/);
+    const m = JSON.parse(r.stdout);
+    expect(m.samples).toBe(3);
+    expect(m.cosine).toBeGreaterThan(0.999);
+    expect(m.cosine).toBeLessThan(1);
+    // A second size in the folder: one line saying which --input-shape to give.
+    const other = new PNG({ width: 7, height: 7 });
+    other.data.fill(200);
+    writeFileSync(path.join(photos, 'odd.png'), PNG.sync.write(other));
+    const bad = await runCli('compress', model, '--out', path.join(dir, 'fcn-odd'), '--quantize', 'weights:int8', '--backend', 'cpu', '--data', photos);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/photos: images of 2 sizes \(.*0\.png 12×10, .*odd\.png 7×7\) and input '.+' \[\?, \?, \?, 3\] has a free height\/width; give it with --input-shape .+=1,H,W,3/);
+    expect(existsSync(path.join(dir, 'fcn-odd'))).toBe(false);
   });
 
   it('a latency budget without --input-shape is one line naming the input, nothing written', async () => {

@@ -17,13 +17,13 @@ import type { BackendChoice } from '../../backends/index.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { checkBudgetFlags, type EvaluateFlags } from '../shared/evaluate.js';
 import { disposeLoaded, loadModelForCli } from '../shared/model.js';
-import { resolveInputFlags } from '../shared/inputs.js';
+import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
 import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt, type InputFlags } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
 
 /** The pipeline-shaping flags are configFromFlags' own (PipelineFlags); the rest are the command's. */
-interface CompressFlags extends EvaluateFlags, PipelineFlags, InputFlags {
+interface CompressFlags extends EvaluateFlags, PipelineFlags, InputFlags, DataFlags {
   out: string;
   force?: boolean;
   json?: boolean;
@@ -205,7 +205,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
   // Everything that can be checked without loading anything fails first.
   const config = await resolveConfig(flags);
   const budget = checkBudgetFlags(flags);
-  const { data, inputs } = resolveInputFlags(flags);
+  const request = resolveInputFlags(flags);
   const out = path.resolve(flags.out);
   const search = {
     maxTrials: flags.maxTrials ?? config.search?.maxTrials ?? SEARCH_DEFAULTS.maxTrials,
@@ -215,6 +215,9 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
   };
   const input = await loadModelForCli(modelPath, flags, io);
   try {
+    const resolved = await resolveCliData(input, request.data, request.inputs);
+    const data = resolved?.source;
+    const inputs = resolved?.inputs ?? request.inputs;
     // A step the format cannot run is one error, before any work.
     checkSupported(config, input.kind);
     if (input.kind === 'onnx' && !/\.onnx$/i.test(out)) {
@@ -257,7 +260,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
       if (data) {
         // Samples that cannot feed the model fail here too, not after minutes of training (ONNX and --input-shape:
         // compress plans every input from the graph before running anything).
-        const dataset = await loadData({ source: data, split: flags.split, limit: flags.limit });
+        const dataset = await loadData({ source: data, split: flags.split, limit: flags.limit, feed: resolved?.feed });
         if (input.kind === 'layers' && !inputs) planLayout(dataset, input.model.inputs[0]?.shape ?? []);
       }
       // ONNX runs in onnxruntime-node: no tfjs backend is probed for it.
@@ -268,11 +271,12 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
     }
     const result = await compress(input, flags.out, {
       config, force: flags.force, budget, search, absolutePaths: flags.absolutePaths, output, inputs,
-      data: data ? { source: data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize } : undefined,
+      data: data ? { source: data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize, feed: resolved?.feed ?? {} } : undefined,
       latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
       onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,
       onPhase: pauseForTests(io, stop.signal),
     });
+    for (const note of resolved?.notes ?? []) io.stderr(`note: ${note}\n`);
     io.stderr(`wrote ${result.modelJsonPath} and ${path.basename(result.reports.html)}\n`);
     const { measurement, report } = result;
     if (report.budget) io.stderr(`budget ${report.budget.pass ? 'met' : 'NOT met'}: ${report.budget.message}\n`);

@@ -13,10 +13,11 @@ import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
 import { formatBytes, formatPercent, table } from '../shared/format.js';
 import { loadModelForCli } from '../shared/model.js';
+import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
 import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 
-interface DistillFlags extends EvaluateFlags {
+interface DistillFlags extends EvaluateFlags, DataFlags {
   teacher: string;
   student?: string;
   studentWidth?: number;
@@ -125,17 +126,20 @@ Examples:
       if (!flags.data) {
         throw new ShrinkmlError('BAD_INPUT', 'distill needs training data', { subject: '--data', suggestion: "e.g. --data mnist or --data fashion-mnist" });
       }
-      const data = flags.data;
+      const request = resolveInputFlags(flags);
       if (flags.budget !== undefined) toBudget(flags.budget); // a typo fails before any training
       const teacher = layersOnly(await loadModelForCli(flags.teacher, flags, io), '--teacher');
+      // Image folders are sized to the teacher's input (the student must take the same, checked below).
+      const resolved = (await resolveCliData(teacher, request.data, undefined))!;
+      const data = resolved.source;
       let student: tf.LayersModel | undefined;
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
       try {
         // Every input is read and checked before the backend is probed: a bad one fails as one line.
-        const train = await loadData({ source: data, split: 'train', limit: flags.limit });
-        const validation = flags.earlyStopping ? await loadData({ source: data, split: 'validation', limit: flags.limit }) : undefined;
+        const train = await loadData({ source: data, split: 'train', limit: flags.limit, feed: resolved.feed });
+        const validation = flags.earlyStopping ? await loadData({ source: data, split: 'validation', limit: flags.limit, feed: resolved.feed }) : undefined;
         const built = await buildStudent(flags, teacher, io);
         student = built.model;
         // Both models see the same batches and are measured on the same data afterwards: refuse a mismatch here, in
@@ -174,8 +178,8 @@ Examples:
         io.stderr(`wrote ${saved.modelJsonPath}\n`);
         const output = await loadLayers(saved.modelJsonPath);
         try {
-          const teacherReport = await evaluateForCli({ loaded: teacher, flags: { ...flags, budget: undefined }, io });
-          const studentReport = await evaluateForCli({ loaded: output, reference: teacher, flags, io });
+          const teacherReport = await evaluateForCli({ loaded: teacher, flags: { ...flags, budget: undefined }, io, data: resolved });
+          const studentReport = await evaluateForCli({ loaded: output, reference: teacher, flags, io, data: resolved });
           const [t, s] = [teacherReport.measurement, studentReport.measurement];
           if (s.budget && !s.budget.pass) io.setExitCode(1);
           if (flags.json) {

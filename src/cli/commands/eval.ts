@@ -4,13 +4,13 @@ import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { describeIo, disposeLoaded, loadAnyModelForCli } from '../shared/model.js';
-import { resolveInputFlags } from '../shared/inputs.js';
+import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
 import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, type InputFlags } from '../shared/options.js';
 import { formatMeasurement } from '../shared/report.js';
 import { checkBudgetFlags, needsReference } from '../shared/evaluate.js';
 import { readLineage } from '../../pipeline/lineage.js';
 
-interface EvalFlags extends EvaluateFlags, InputFlags {
+interface EvalFlags extends EvaluateFlags, InputFlags, DataFlags {
   json?: boolean;
   backend: string;
   reference?: string;
@@ -40,6 +40,7 @@ Examples:
       // Inputs first, the backend last: a bad model, budget or data fails as one line before anything is probed,
       // and an ONNX model never probes a tfjs backend at all.
       const budget = checkBudgetFlags(flags);
+      const request = resolveInputFlags(flags);
       const loaded = await loadAnyModelForCli(modelPath, flags, io);
       let referencePath = flags.reference;
       if (!referencePath && flags.data) {
@@ -59,11 +60,12 @@ Examples:
       if (reference && !flags.reference) io.stderr(`reference: ${referencePath} (recorded by compress)\n`);
       try {
         let choice: BackendChoice | undefined;
-        const { data, inputs } = resolveInputFlags(flags);
+        const data = await resolveCliData(loaded, request.data, request.inputs);
+        const inputs = data?.inputs ?? request.inputs;
         const onnx = loaded.kind === 'onnx';
         // One measurement path for every format; ONNX alone (model and reference) never probes a tfjs backend.
         const { measurement } = await evaluateForCli({
-          loaded, reference, flags: { ...flags, data }, io, inputs,
+          loaded, reference, flags, io, inputs, data,
           beforeMeasure: async () => { if (!onnx || (reference && reference.kind !== 'onnx')) choice = await useBackend(flags.backend, io); },
         });
         // Said once it ran: a model onnxruntime refuses then fails with exactly one line.
@@ -71,7 +73,7 @@ Examples:
         if (measurement.budget && !measurement.budget.pass) io.setExitCode(1);
         if (flags.json) {
           io.stdout(JSON.stringify({
-            ...measurement, device: onnx ? 'onnxruntime-node (CPU)' : choice!.device, reference: referencePath ?? null, data: flags.data ?? null,
+            ...measurement, device: onnx ? 'onnxruntime-node (CPU)' : choice!.device, reference: referencePath ?? null, data: data?.source ?? null,
             split: flags.data ? flags.split : null, ...describeIo(loaded),
           }, null, 2) + '\n');
         } else {

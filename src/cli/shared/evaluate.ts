@@ -1,6 +1,7 @@
 import { batches, loadData, planLayout, type Dataset, type Split } from '../../data/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { planFeeds, type InputOptions } from '../../data/feeds.js';
+import type { ResolvedData } from '../../data/sources.js';
 import { formatOf } from '../../formats/index.js';
 import type { LoadedModel } from '../../formats/types.js';
 import { measureModel, toBudget, type Budget, type Measurement } from '../../measure/index.js';
@@ -9,7 +10,8 @@ import { int8Hints } from './model.js';
 import { stderrProgress } from './progress.js';
 
 export interface EvaluateFlags {
-  data?: string;
+  /** `--data`, as given (repeatable); resolved against the model by resolveCliData. */
+  data?: string[];
   split: Split;
   limit?: number;
   batchSize: number;
@@ -57,6 +59,8 @@ export async function evaluateForCli(options: {
   loaded: LoadedModel; reference?: LoadedModel; flags: EvaluateFlags; io: CliIo;
   /** How inputs are fed (`--input-shape`, `--input`, `--data name=`); with it, or an ONNX model, feeds come from the graph. */
   inputs?: InputOptions;
+  /** `--data` matched to the model (resolveCliData): the source, image folders and several sources. */
+  data?: ResolvedData;
   /** Called once the inputs are validated and loaded, before measuring: where the CLI picks its backend. */
   beforeMeasure?: () => Promise<unknown>;
 }): Promise<{ measurement: Measurement; dataset?: Dataset }> {
@@ -76,13 +80,15 @@ export async function evaluateForCli(options: {
   const inputShape = loaded.kind === 'onnx' ? [] : loaded.model.inputs[0]?.shape ?? [];
   let dataset: Dataset | undefined;
   // Bad data and bad input flags fail here, as one line: before the backend is probed and before any progress line.
-  if (flags.data) {
-    dataset = await loadData({ source: flags.data, split: flags.split, limit: flags.limit });
+  const data = options.data;
+  if (data) {
+    dataset = await loadData({ source: data.source, split: flags.split, limit: flags.limit, feed: data.feed });
     if (direct) planLayout(dataset, inputShape);
   }
   if (!direct && (dataset || flags.latency)) await planFeeds(loaded.source, formatOf(loaded).inputs(loaded), options.inputs);
   await options.beforeMeasure?.();
-  if (dataset) io.stderr(`data: ${flags.data} (${flags.split} split, ${dataset.count} samples)\n`);
+  if (dataset) io.stderr(`data: ${data!.source} (${flags.split} split, ${dataset.count} samples)\n`);
+  for (const note of data?.notes ?? []) io.stderr(`note: ${note}\n`);
   const measurement = await measureModel({
     loaded, reference, budget, totalSamples: dataset?.count, ...int8Hints(loaded), inputs: options.inputs,
     batches: dataset && direct ? batches(dataset, { batchSize: flags.batchSize, inputShape }) : undefined,
@@ -90,5 +96,6 @@ export async function evaluateForCli(options: {
     latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
     onProgress: progress,
   });
+  if (measurement.streamed) io.stderr(`note: ${measurement.streamed.note}\n`);
   return { measurement, dataset };
 }

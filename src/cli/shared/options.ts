@@ -22,28 +22,34 @@ export function addModelLoadOptions(command: Command): Command {
   return command.option('--allow-nonfinite', 'warn about NaN/Infinity weights instead of refusing the model');
 }
 
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
 export function addDataOptions(command: Command, defaultSplit: string): Command {
   return command
     .option('--data <source>', "evaluation data: 'mnist', 'fashion-mnist', a folder of IDX files (plain or .gz), " +
-      "or .npy files ('x.npy,y.npy'); name=<source> feeds the model input of that name")
+      "a folder of JPEG/PNG images (class subfolders = labels), or .npy files ('x.npy,y.npy'); " +
+      'name=<folder|file.npy> feeds the input of that name (repeatable, one per input)', collect)
+    .option('--input-range <lo,hi>', 'image folders: pixels 0..255 become lo..hi, e.g. 0,1 (default) | 0,255 | -1,1')
+    .option('--mean <r,g,b>', 'image folders: subtracted per channel after --input-range, in its units (e.g. 0.485,0.456,0.406)')
+    .option('--std <r,g,b>', 'image folders: divided per channel after --mean (e.g. 0.229,0.224,0.225)')
     .addOption(new Option('--split <split>', 'which part of the data; test = the 10,000 test images for the built-in sets')
       .choices(SPLITS as string[]).default(defaultSplit))
     .option('--limit <n>', 'use only the first n samples of the split (quick checks)', positiveInt)
     .option('--batch-size <n>', 'samples per batch for evaluation', positiveInt, 256);
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
 /** How a model's inputs are fed: the same flags, the same meaning, for tfjs and ONNX models (src/data/feeds.ts). */
 export function addInputOptions(command: Command): Command {
   return command
     .option('--input-shape <dims>', 'full input dims incl. batch for free/symbolic dims: name=1,3,48,320 (repeatable), or 1,64,64,3 for a one-input model', collect)
     .option('--input <name=value>', 'a non-data input: zeros | ones | <number> | file.npy, e.g. --input sr=16000 (repeatable; default zeros, named in the report)', collect)
-    .option('--labels <y.npy>', 'class labels for --data x.npy (same as --data x.npy,y.npy)');
+    .option('--labels <y.npy>', 'class labels for --data x.npy (same as --data x.npy,y.npy)')
+    .option('--state <in=out>', 'recurrent/streaming models: feed output <out> back into input <in> frame by frame, e.g. h=hn ' +
+      '(repeatable; default: pairs inferred from dims and names; none: never)', collect);
 }
 
 /** The input flags as parsed by addInputOptions. */
-export interface InputFlags { inputShape?: string[]; input?: string[]; labels?: string }
+export interface InputFlags { inputShape?: string[]; input?: string[]; labels?: string; state?: string[] }
 
 export function addLatencyOptions(command: Command): Command {
   return command

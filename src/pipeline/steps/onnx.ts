@@ -1,5 +1,6 @@
 import { clusterValues, expandClustered } from '../../cluster/index.js';
 import { datasetFeeds, planFeeds } from '../../data/feeds.js';
+import { pairStates, runStream } from '../../data/stream.js';
 import type { LoadedOnnxModel } from '../../formats/types.js';
 import { toNumber } from '../../formats/onnx/proto.js';
 import { pruneChannelsOnnx } from '../../onnx/channels.js';
@@ -70,10 +71,21 @@ async function quantize(mode: string, options: Record<string, unknown>, ctx: Ctx
   if (info.needsCalibration) {
     const dataset = await ctx.data.get('calibration', `${mode} quantization`);
     const limit = typeof options.calibSamples === 'number' ? Math.min(options.calibSamples, dataset.count) : dataset.count;
-    const plan = await planFeeds(ctx.model.source, ctx.adapter.inputs({ ...ctx.model, model }), ctx.inputs);
+    const view = { ...ctx.model, model };
+    const plan = await planFeeds(ctx.model.source, ctx.adapter.inputs(view), ctx.inputs);
+    const pairs = pairStates(ctx.model.source, plan, ctx.adapter.outputs(view), ctx.inputs?.state);
     const batchSize = plan.fixedBatch ?? 32;
     const batches = [];
-    for (let start = 0; start + (plan.fixedBatch ?? 1) <= limit; start += batchSize) {
+    if (pairs.length) {
+      // State inputs are calibrated on the states the float model reaches over the frames, not on zeros.
+      const runner = await ctx.adapter.runner(view);
+      try {
+        for await (const { feeds } of runStream({ runner, plan, pairs, dataset, range: { start: 0, end: limit }, carry: {} })) batches.push(feeds);
+      } finally {
+        await runner.dispose();
+      }
+    }
+    for (let start = 0; !pairs.length && start + (plan.fixedBatch ?? 1) <= limit; start += batchSize) {
       batches.push(datasetFeeds(plan, dataset, { start, end: Math.min(start + batchSize, limit) }));
     }
     calibration = { batches, total: limit, observer: options.observer as ObserverName | undefined, onProgress: ctx.onProgress };
