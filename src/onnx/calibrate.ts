@@ -46,6 +46,8 @@ export interface CalibrateOnnxOptions {
 
 export interface Calibration {
   ranges: Record<string, Range>;
+  /** Each observed tensor's shape in the last batch (static QDQ's 'webgpu' target puts scales along a fixed axis). */
+  dims: Record<string, number[]>;
   observer: ObserverName;
   samples: number;
 }
@@ -55,7 +57,7 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const tensors = [...(options.tensors ?? planStatic(options.model, { exclude: options.exclude }).activations)];
   const observerName = options.observer ?? 'minmax';
   // Nothing to observe (no quantizable node): onnxruntime refuses a run with no outputs asked for.
-  if (tensors.length === 0) return { ranges: {}, observer: observerName, samples: 0 };
+  if (tensors.length === 0) return { ranges: {}, dims: {}, observer: observerName, samples: 0 };
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(observerName, options.observerOptions)]));
   const exposed = cloneModel(options.model);
   const outputs = new Set((exposed.graph!.output ?? []).map((o) => o.name));
@@ -64,10 +66,11 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const runtime = options.runtime ?? await defaultOnnxRuntime();
   const session = await runtime.createSession(encodeModel(exposed), { label: 'calibration model' });
   let done = 0;
+  const dims: Record<string, number[]> = {};
   try {
     for await (const feeds of batches) {
       const result = await session.run(feeds, tensors);
-      for (const t of tensors) await observe(observers.get(t)!, t, result[t]!);
+      for (const t of tensors) { await observe(observers.get(t)!, t, result[t]!); dims[t] = [...result[t]!.dims]; }
       done += batchSamples(feeds);
       options.onProgress?.({ phase: 'calibrate', done, total, message: runtime.name });
     }
@@ -77,7 +80,7 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   if (done === 0) throw new ShrinkmlError('BAD_INPUT', 'calibration got no samples', { subject: 'dataset' });
   const ranges: Record<string, Range> = {};
   for (const [t, o] of observers) ranges[t] = o.compute();
-  return { ranges, observer: observerName, samples: done };
+  return { ranges, dims, observer: observerName, samples: done };
 }
 
 function calibrationSource(options: CalibrateOnnxOptions): { batches: CalibrationBatches; total: number } {

@@ -24,6 +24,8 @@ export interface OnnxQuantizeOptions {
   conv?: DynamicConvForm;
   /** Names the model in errors (an op that blocks the opset upgrade). */
   file?: string;
+  /** static: the runtime the Q/DQ form is for ('cpu' default; 'webgpu', see ./static.ts WEBGPU_QDQ). */
+  target?: 'cpu' | 'webgpu';
   /** static: calibration data, observer and runtime. */
   calibration?: CalibrateAndQuantizeOptions['calibration'];
   onWarn?: WarnFn;
@@ -112,7 +114,7 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
       if (!o.calibration) throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data' });
       const notes: string[] = [];
       const input = atOpset(model, ONNX_QUANTIZE_MODES.static, o, notes);
-      const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, onWarn: o.onWarn });
+      const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, target: o.target, onWarn: o.onWarn });
       return { model: r.model, report: { quantize: r.report, foldedBatchNorms: r.folded }, notes: [...notes, ...(r.report.notes ?? [])] };
     },
   },

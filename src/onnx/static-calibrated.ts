@@ -3,7 +3,7 @@ import type { ModelProto } from '../formats/onnx/proto.js';
 import { calibrateOnnx, type CalibrateOnnxOptions } from './calibrate.js';
 import { foldBatchNorms } from './fold.js';
 import type { QuantizeReport } from './report.js';
-import { quantizeStatic } from './static.js';
+import { quantizeStatic, type StaticQuantizeOptions } from './static.js';
 
 /**
  * Static INT8 in one call, the phases in order: prepare (fold BatchNormalization into Conv, so calibration sees the
@@ -17,6 +17,8 @@ export interface CalibrateAndQuantizeOptions {
   reduceRange?: boolean;
   /** Node names left float. */
   exclude?: readonly string[];
+  /** The runtime the Q/DQ form is for: 'cpu' (default, fused by onnxruntime) or 'webgpu' (see ./static.ts). */
+  target?: StaticQuantizeOptions['target'];
   onWarn?: WarnFn;
 }
 
@@ -35,7 +37,7 @@ export async function calibrateAndQuantizeStatic(input: ModelProto, options: Cal
   const { model: folded, folded: foldedNodes } = foldBatchNorms(input);
   const calibration = await calibrateOnnx({ ...options.calibration, model: folded, exclude: options.exclude });
   const { model, report } = quantizeStatic(folded, {
-    ranges: calibration.ranges, perChannel: options.perChannel, reduceRange: options.reduceRange, exclude: options.exclude,
+    ranges: calibration.ranges, dims: calibration.dims, target: options.target, perChannel: options.perChannel, reduceRange: options.reduceRange, exclude: options.exclude,
     onWarn: options.onWarn, calibration: { observer: calibration.observer, samples: calibration.samples },
   });
   return { model, report, folded: foldedNodes };

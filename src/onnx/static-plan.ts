@@ -37,13 +37,17 @@ const OPS = new Set(['Conv', 'MatMul', 'Gemm']);
  * Ops onnxruntime runs on uint8 tensors (QLinear kernels, or data movement it keeps quantized). A quantized node's
  * output gets a Q/DQ pair only when one of these reads it; an output read only by float ops (Softmax, Sigmoid, a
  * graph output) stays float, which onnxruntime fuses as an integer kernel with float output (QGemm,
- * MatMulIntegerToFloat) and which onnxruntime-web's WebGPU provider runs correctly, unlike a uint8 Q/DQ pair on the
- * logits (test/browser/qdq-webgpu.test.ts).
+ * MatMulIntegerToFloat) and which keeps the logits out of 8-bit rounding.
  */
 const INTEGER_READERS = new Set(['Conv', 'MatMul', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
   'Transpose', 'Relu', 'Add', 'Mul', 'Concat', 'Squeeze', 'Unsqueeze', 'Resize', 'Pad', 'Slice', 'Split', 'Identity']);
 
-export function planStatic(model: ModelProto, options: { exclude?: readonly string[] } = {}): StaticPlan {
+/**
+ * `outputs: false` plans only the quantized nodes' inputs: the output pairs exist for onnxruntime's CPU fusion, and
+ * with per-axis activation scales (the WebGPU target) its optimizer would fuse DQ → Add → Q into a QLinearAdd that
+ * then fails its own type check ("Scale and Zero-point must be a scalar").
+ */
+export function planStatic(model: ModelProto, options: { exclude?: readonly string[]; outputs?: boolean } = {}): StaticPlan {
   const g = new GraphEditor(model);
   const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
   const seen = new Set<string>();
@@ -75,7 +79,7 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     const output = relu ?? out;
     plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output });
     addActivation(x!);
-    if (g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) addActivation(output);
+    if (options.outputs !== false && g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) addActivation(output);
   }
   return plan;
 }

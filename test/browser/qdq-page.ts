@@ -2,7 +2,7 @@
 // one execution provider (wasm or WebGPU) and hands the outputs back, so the test compares the two.
 import * as ort from 'onnxruntime-web';
 
-export interface QdqRequest { models: { url: string; dims: number[] }[]; input: string; executionProvider: 'wasm' | 'webgpu'; optimization?: 'disabled' | 'basic' | 'all' }
+export interface QdqRequest { models: { url: string; dims: number[]; input: string }[]; executionProvider: 'wasm' | 'webgpu'; optimization?: 'disabled' | 'basic' | 'all' }
 export interface QdqReport { unavailable: string | null; outputs: Record<string, number[]>; adapter: string }
 
 async function runQdq(request: QdqRequest): Promise<QdqReport> {
@@ -10,9 +10,9 @@ async function runQdq(request: QdqRequest): Promise<QdqReport> {
   ort.env.wasm.numThreads = 1;
   const webgpu = request.executionProvider === 'webgpu';
   if (webgpu && !(navigator as Navigator & { gpu?: unknown }).gpu) return { unavailable: 'navigator.gpu is missing', outputs: {}, adapter: '' };
-  const x = new Float32Array(await (await fetch(request.input)).arrayBuffer());
   const outputs: Record<string, number[]> = {};
-  for (const { url, dims } of request.models) {
+  for (const { url, dims, input } of request.models) {
+    const x = new Float32Array(await (await fetch(input)).arrayBuffer());
     const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
     let session: ort.InferenceSession;
     try {
@@ -22,7 +22,8 @@ async function runQdq(request: QdqRequest): Promise<QdqReport> {
       throw e;
     }
     const result = await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', x, dims) });
-    outputs[url] = Array.from(result[session.outputNames[0]!]!.data as Float32Array);
+    // Every output, one after another.
+    outputs[url] = session.outputNames.flatMap((n) => Array.from(result[n]!.data as Float32Array));
     await session.release();
   }
   const device = webgpu ? await (ort.env.webgpu as { device?: Promise<{ adapterInfo?: { vendor?: string; description?: string } }> }).device : undefined;

@@ -101,4 +101,29 @@ describe('static INT8 QDQ', () => {
     expect(pct.ranges.x!.max).toBeLessThan(minmax.ranges.x!.max);
     expect(pct.ranges.x!.max).toBeGreaterThan(0.9 * minmax.ranges.x!.max);
   });
+
+  it.each([
+    ['mlp', () => mlpModel(), [16], [64, 16]],
+    ['conv', () => convModel(), [8, 8, 1], [32, 1, 8, 8]],
+  ] as const)('WebGPU target, %s: every 8-bit DequantizeLinear is int8 with a 1-D scale of > 1 entries (WEBGPU_QDQ), within tolerance of float', async (_n, build, sample, dims) => {
+    const float = build();
+    const calibration = await calibrateOnnx({ model: float, dataset: dataset([...sample], 64, 5), batchSize: 32 });
+    const { model } = quantizeStatic(float, { ranges: calibration.ranges, dims: calibration.dims, target: 'webgpu' });
+    const init = new Map(model.graph!.initializer!.map((t) => [t.name, t]));
+    const dqs = model.graph!.node!.filter((n) => n.opType === 'DequantizeLinear');
+    expect(dqs.length).toBeGreaterThan(0);
+    for (const n of dqs) {
+      const [x, scale, zp] = n.input!.map((i) => init.get(i));
+      if (x?.dataType === 6) { expect(zp).toBeUndefined(); continue; } // int32 bias: right on WebGPU either way
+      if (zp) expect(zp.dataType, n.name!).toBe(3); // int8, never uint8
+      expect(scale!.dims!.map(Number).length, n.name!).toBe(1);
+      expect(Number(scale!.dims![0]), n.name!).toBeGreaterThan(1);
+    }
+    // Only the quantized nodes' inputs get a pair: no output pair onnxruntime would fuse into a QLinearAdd.
+    expect(model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBe(planStatic(float, { outputs: false }).activations.length);
+    const feeds = { x: floatFeed([...dims], 33) };
+    const [a, b] = [(await outputs(float, feeds)).data as Float32Array, (await outputs(model, feeds)).data as Float32Array];
+    const range = Math.max(...a) - Math.min(...a);
+    expect(Math.max(...Array.from(b, (v, i) => Math.abs(v - a[i]!))) / range).toBeLessThan(0.05);
+  });
 });

@@ -93,6 +93,7 @@ async function quantize(mode: string, options: Record<string, unknown>, ctx: Ctx
   const result = await info.run(model, {
     perChannel: typeof options.perChannel === 'boolean' ? options.perChannel : undefined,
     exclude: excluded(options, ctx), calibration, onWarn: ctx.onWarn,
+    target: options.target === 'webgpu' ? 'webgpu' : undefined,
   });
   for (const w of result.report.weights?.weights ?? []) ctx.output.weightBits[w.weight] = w.bits;
   const notes = [...(upgrade ? [`opset upgraded from ${upgrade.from} to ${upgrade.to} for ${mode} (${Object.entries(upgrade.rewritten).map(([op, n]) => `${op}×${n}`).join(', ') || 'no node rewritten'})`] : []), ...result.notes];

@@ -68,7 +68,10 @@ export const ptqStep: PipelineStep = {
   name: 'ptq',
   phase: 'quantize',
   description: 'post-training int8: dynamic (activations quantized per batch) or static (calibrated activation ranges)',
-  schema: { type: 'object', properties: { mode: { type: 'string', enum: ['dynamic', 'static'] }, ...COMMON } },
+  schema: { type: 'object', properties: {
+    mode: { type: 'string', enum: ['dynamic', 'static'] }, ...COMMON,
+    target: { type: 'string', enum: ['cpu', 'webgpu'], description: "ONNX static: the runtime the Q/DQ form is for (default cpu, fused by onnxruntime; webgpu: what onnxruntime-web's WebGPU provider computes right)" },
+  } },
   formats: {
     layers: {
       needs: (options) => (options.mode === 'dynamic' ? 'none' : 'calibration'),
