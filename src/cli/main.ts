@@ -6,10 +6,10 @@ import { isShrinkmlError, type ErrorCode } from '../core/errors.js';
 import type { CliIo } from './command.js';
 import { buildProgram } from './program.js';
 
-/** Exit codes: 1 = a budget was measured and missed, 2 = bad input or usage (an unparseable or impossible budget too), 3 = environment (backend, missing package), 130 = Ctrl-C, 143 = SIGTERM (cli/signals.ts). */
+/** Exit codes: 1 = a budget was measured and missed, 2 = bad input or usage (an unparseable or impossible budget too), 3 = environment (backend, missing package, unreachable queue server), 130 = Ctrl-C, 143 = SIGTERM (cli/signals.ts). */
 const EXIT_BY_CODE: Partial<Record<ErrorCode, number>> = {
   BUDGET: 2, BAD_INPUT: 2, NOT_FOUND: 2, UNSUPPORTED: 2, NON_FINITE: 2, LIMIT: 2, EXISTS: 2,
-  BACKEND: 3, INTERRUPTED: 130, INTERNAL: 70,
+  BACKEND: 3, UNREACHABLE: 3, INTERRUPTED: 130, INTERNAL: 70,
 };
 
 export function formatError(e: unknown): string {

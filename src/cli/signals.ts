@@ -9,14 +9,14 @@ import type { CliIo } from './command.js';
  *   synchronously (formats/cleanup.ts, at exit), exit 130 (SIGTERM: 143).
  *
  * The search journal (`<out>.trials.json`) is not a temp file: it stays so `--resume` can continue; `note()` adds
- * such a line to the quit message.
+ * such a line to the quit message. `notice` replaces what the first Ctrl-C says the command will do.
  */
 export interface StopControl {
   signal: AbortSignal;
   release(): void;
 }
 
-export function handleSignals(io: CliIo, options: { note?: () => string | undefined } = {}): StopControl {
+export function handleSignals(io: CliIo, options: { note?: () => string | undefined; notice?: string } = {}): StopControl {
   const controller = new AbortController();
   const quit = (signal: NodeJS.Signals) => {
     const note = options.note?.();
@@ -26,7 +26,7 @@ export function handleSignals(io: CliIo, options: { note?: () => string | undefi
   };
   const onInt = () => {
     if (controller.signal.aborted) return quit('SIGINT');
-    io.stderr('\ninterrupted: stopping at the next step boundary without writing the output (Ctrl-C again to quit now)\n');
+    io.stderr(`\ninterrupted: ${options.notice ?? 'stopping at the next step boundary without writing the output'} (Ctrl-C again to quit now)\n`);
     controller.abort();
   };
   const onTerm = () => quit('SIGTERM');

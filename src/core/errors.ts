@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'LIMIT'              // a hard limit on untrusted input was exceeded
   | 'EXISTS'             // refusing to overwrite
   | 'BACKEND'            // a requested backend is unavailable
+  | 'UNREACHABLE'        // a server the run needs (the trial queue's Redis) cannot be reached
   | 'BUDGET'             // a budget cannot be parsed or met
   | 'INTERRUPTED'        // the user stopped a long run
   | 'INTERNAL';

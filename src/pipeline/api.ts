@@ -28,6 +28,8 @@ export interface CompressFileOptions extends PipelineFlags {
   /** Latency of input and output (default none; a p50/p95 budget turns it on). */
   latency?: CompressOptions['latency'];
   search?: CompressOptions['search'];
+  /** `redis://host:port`: run the budget search's trials on `shrinkml worker` processes (optional peer bullmq). */
+  queue?: string;
   load?: LoadOptions;
   /** Record absolute paths of the input and data in lineage and report (default: relative to the output). */
   absolutePaths?: boolean;
@@ -75,7 +77,7 @@ export async function compress(input: string | LoadedModel, output: string, opti
   try {
     return await compressModel({
       input: loaded, config, out: output, force: options.force, budget, data, inputs: options.inputs, latency: options.latency ?? false,
-      search: options.search, absolutePaths: options.absolutePaths, onPhase: options.onPhase, output: options.output, onProgress: options.onProgress, onWarn: options.onWarn, onLog: options.onLog, signal: options.signal,
+      search: options.search, queue: options.queue, absolutePaths: options.absolutePaths, onPhase: options.onPhase, output: options.output, onProgress: options.onProgress, onWarn: options.onWarn, onLog: options.onLog, signal: options.signal,
     });
   } finally {
     if (typeof input === 'string') disposeLoaded(loaded);

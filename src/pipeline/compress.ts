@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ShrinkmlError } from '../core/errors.js';
@@ -23,6 +24,7 @@ import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
 import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
+import { openQueueExecutor } from './search/queue/executor.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
 import { searchBudget, type SearchOptions, type SearchResult } from './search/search.js';
 import type { TrialRecord } from './search/types.js';
@@ -191,7 +193,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
       search = await searchBudget({
         source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
         timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
-        batchSize: o.data?.batchSize, inputs: o.inputs, executor: trialExecutor(o), onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+        batchSize: o.data?.batchSize, inputs: o.inputs, executor: trialExecutor(o, journal), onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
         onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
           `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
           `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
@@ -276,10 +278,16 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
   }
 }
 
-/** Where the search's trials run: this process, or a queue's workers (`queue`). */
-function trialExecutor(o: CompressOptions): SearchOptions['executor'] {
-  if (!o.queue) return undefined;
-  throw new ShrinkmlError('UNSUPPORTED', `--queue ${o.queue}: this build runs trials locally only`, { subject: '--queue' });
+/**
+ * Where the search's trials run: this process, or a queue's workers (`queue`). The search id on the queue is one
+ * per journal (the same input, pipeline, budget, data and output), so a --resume finds the jobs its interrupted
+ * run left there, and the results of trials that finished on their workers after the searcher stopped.
+ */
+function trialExecutor(o: CompressOptions, journal: Journal): SearchOptions['executor'] {
+  const url = o.queue;
+  if (!url) return undefined;
+  const searchId = createHash('sha256').update(JSON.stringify([journal.data.key, journal.file])).digest('hex').slice(0, 24);
+  return (ctx) => openQueueExecutor({ url, ctx: { ...ctx, searchId }, resume: !!o.search?.resume, onLog: o.onLog });
 }
 
 function checkAborted(signal: AbortSignal | undefined): void {

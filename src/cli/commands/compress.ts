@@ -38,6 +38,7 @@ interface CompressFlags extends EvaluateFlags, PipelineFlags, InputFlags, DataFl
   timeout?: number;
   accuracyMargin?: number;
   resume?: boolean;
+  queue?: string;
   absolutePaths?: boolean;
 }
 
@@ -95,6 +96,8 @@ drop + z×SE <= limit, SE being the paired standard error of the accuracy differ
 Fewer validation samples mean a wider margin. Each trial records drop, SE and bound (trials[].accuracyMargin).
 If no candidate meets the budget, the closest is still written (marked in report and lineage) and the exit
 code is 1. Trials are recorded in <out>.trials.json as they finish; after Ctrl-C, --resume continues.
+With --queue redis://host:port the trials run on \`shrinkml worker\` processes (any number, any machine that sees
+the model and data at the same paths); the search, its report and the chosen model are the same as a local run's.
 
 Output: the model, lineage.json (source hash, config, seeds, data splits, versions, metrics) and
 report.json/md/html (Pareto plot, per-layer table, verdict) in --out; <name>.lineage.json and
@@ -155,6 +158,7 @@ export const compressCommand: CliCommand = {
       .option('--timeout <seconds>', `budget search: stop starting trials after this long (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
       .option('--accuracy-margin <z>', `budget search: a drop limit must hold by z standard errors of the paired accuracy difference, 0 = the raw drop (default ${SEARCH_DEFAULTS.accuracyMargin})`, marginZ)
       .option('--resume', 'continue a search from the trials recorded in <out>.trials.json')
+      .option('--queue <url>', 'budget search: run the trials as jobs on a Redis/BullMQ queue, redis://host:port, taken by `shrinkml worker --queue <url>` processes (see `shrinkml worker --help`)')
       .option('--absolute-paths', 'record absolute paths of the input and data in lineage.json and report.json (default: relative to --out, with sha256)');
     addDataOptions(cmd, 'test');
     addInputOptions(cmd);
@@ -213,6 +217,12 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
     accuracyMargin: flags.accuracyMargin ?? config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin,
     resume: !!flags.resume,
   };
+  if (flags.queue && !flags.dryRun) {
+    if (!budget) throw new ShrinkmlError('BAD_INPUT', '--queue runs the trials of a budget search; give --budget too', { subject: '--queue' });
+    // A wrong URL, a missing bullmq or a server that does not answer: one line within seconds, before any work.
+    const { checkQueue } = await import('../../pipeline/search/queue/index.js');
+    await checkQueue(flags.queue);
+  }
   const input = await loadModelForCli(modelPath, flags, io);
   try {
     const resolved = await resolveCliData(input, request.data, request.inputs);
@@ -241,7 +251,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
       }
       io.stdout(JSON.stringify({
         input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
-        search: budget && config.steps.length ? { ...search, journal: journalPath(out) } : null,
+        search: budget && config.steps.length ? { ...search, journal: journalPath(out), queue: flags.queue ?? null } : null,
         data: data ? { source: data, split: flags.split, limit: flags.limit ?? null } : null, inputs: inputs ?? null,
         steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
       }, null, 2) + '\n');
@@ -270,7 +280,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
       throw e;
     }
     const result = await compress(input, flags.out, {
-      config, force: flags.force, budget, search, absolutePaths: flags.absolutePaths, output, inputs,
+      config, force: flags.force, budget, search, queue: flags.queue, absolutePaths: flags.absolutePaths, output, inputs,
       data: data ? { source: data, split: flags.split, limit: flags.limit, batchSize: flags.batchSize, feed: resolved?.feed ?? {} } : undefined,
       latency: flags.latency ? { batchSizes: flags.batchSizes, runs: flags.runs, warmup: flags.warmup } : false,
       onProgress: stderrProgress(io), onWarn: (m) => io.stderr(`warning: ${m}\n`), onLog: (l) => io.stderr(`${l}\n`), signal: stop.signal,

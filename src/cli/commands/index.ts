@@ -5,6 +5,7 @@ import { convertCommand } from './convert.js';
 import { distillCommand } from './distill.js';
 import { evalCommand } from './eval.js';
 import { inspectCommand } from './inspect.js';
+import { workerCommand } from './worker.js';
 
 /** Every CLI command, one file each. Adding a command = one file + one line here. */
 export const COMMANDS: readonly CliCommand[] = [
@@ -14,4 +15,5 @@ export const COMMANDS: readonly CliCommand[] = [
   distillCommand,
   convertCommand,
   benchCommand,
+  workerCommand,
 ];
