@@ -17,6 +17,11 @@ export interface TrialJob {
   shrinkml: string;
   ctx: SearchJobContext;
   spec: TrialSpec;
+  /**
+   * The searcher's working folder: a trial process that has the same folder works in it, so relative data paths
+   * (`--data ./digits`) mean the same files on a worker as on the searcher.
+   */
+  cwd?: string;
 }
 
 /**
@@ -28,7 +33,7 @@ export function trialJobId(searchId: string, trialId: number): string {
 }
 
 export function trialJob(ctx: SearchJobContext, spec: TrialSpec): TrialJob {
-  return { format: 1, shrinkml: VERSION, ctx, spec };
+  return { format: 1, shrinkml: VERSION, ctx, spec, cwd: process.cwd() };
 }
 
 /** The job's data, checked before any work: a job from another tool or shrinkml version fails in one line. */

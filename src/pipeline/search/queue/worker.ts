@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { isShrinkmlError } from '../../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../../core/progress.js';
@@ -50,7 +51,8 @@ export interface TrialJobView { id?: string; data: unknown; attemptsStarted?: nu
 /**
  * The job processor of a worker's trial process: opens each search's runtime (model, data, budget) once, from
  * the paths in the job, and keeps it while that search's trials keep coming. A trial's error fails its job as
- * `[CODE] message`, which the searcher turns back into one line.
+ * `[CODE] message`, which the searcher turns back into one line. Meant for a process of its own (it moves into the
+ * searcher's working folder when this machine has it).
  */
 export function trialProcessor(o: TrialProcessorHooks): (job: TrialJobView) => Promise<TrialRecord> {
   let open: TrialRuntime | undefined;
@@ -63,7 +65,9 @@ export function trialProcessor(o: TrialProcessorHooks): (job: TrialJobView) => P
     return open;
   };
   return async (job) => {
-    const { ctx, spec } = readTrialJob(job.id, job.data);
+    const { ctx, spec, cwd } = readTrialJob(job.id, job.data);
+    // Only ever in a trial process of its own (BullMQ's sandbox): relative paths then resolve as on the searcher.
+    if (cwd && cwd !== process.cwd() && existsSync(cwd)) process.chdir(cwd);
     const label = `search ${short(ctx.searchId)}, trial ${spec.id}`;
     o.onLog?.(`${label}: started${(job.attemptsStarted ?? 1) > 1 ? ' (again: its first worker stopped)' : ''} — ${spec.reason}`);
     try {
