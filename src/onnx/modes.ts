@@ -115,7 +115,15 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
       const notes: string[] = [];
       const input = atOpset(model, ONNX_QUANTIZE_MODES.static, o, notes);
       const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, target: o.target, onWarn: o.onWarn });
-      return { model: r.model, report: { quantize: r.report, foldedBatchNorms: r.folded }, notes: [...notes, ...(r.report.notes ?? [])] };
+      // Weights static QDQ does not reach (If/Loop branches, whose tensors calibration cannot observe; LSTM/GRU;
+      // Gather tables; ops it does not plan) are stored int8 weight-only, so the file is smaller either way.
+      const rest = storeWeights(r.model, { format: 'int8', exclude: o.exclude });
+      const stored = rest.report.weights.filter((w) => w.bits === 8);
+      if (stored.length) notes.push(`${stored.length} weights static QDQ does not reach (subgraphs, recurrent, unplanned ops) stored int8 weight-only`);
+      return {
+        model: stored.length ? rest.model : r.model, report: { quantize: r.report, weights: stored.length ? rest.report : undefined, foldedBatchNorms: r.folded },
+        notes: [...notes, ...(r.report.notes ?? [])],
+      };
     },
   },
   'weights:float16': weights('float16'),
