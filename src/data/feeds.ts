@@ -103,6 +103,7 @@ export async function planFeeds(model: string, inputs: readonly ValueInfo[], opt
     : [inputs.find((i) => !values[i.name] && (i.dtype === 'float32' || i.dtype === 'float16'))?.name ?? inputs[0]?.name].filter((n): n is string => !!n);
   // Symbolic dims take one value for all inputs: a data input's batch symbol fixes the state tensor's `batch` too.
   const symbols = new Map<string, number | null>();
+  let batchFree = false;
   const planned: PlannedInput[] = [];
   const notes: string[] = [];
   const ordered = [...inputs].sort((a, b) => Number(dataNames.includes(b.name)) - Number(dataNames.includes(a.name)));
@@ -127,11 +128,18 @@ export async function planFeeds(model: string, inputs: readonly ValueInfo[], opt
         return null;
       }
       if (typeof d === 'string' && symbols.has(d)) return symbols.get(d)!;
+      // An unnamed free dim, the only one of a state-like input, follows the data's free batch (Silero VAD v5's
+      // state [2, ?, 128] beside input [?, ?]): what its exporter left unnamed is the batch it was traced with.
+      if (typeof d !== 'string' && !isData && batchFree && info.shape.filter((x) => typeof x !== 'number' || x <= 0).length === 1) {
+        notes.push(`input '${info.name}' ${fmt(info.shape)}: its free dim at axis ${axis} follows the batch (--input-shape ${info.name}=... sets it)`);
+        return null;
+      }
       throw new ShrinkmlError('BAD_INPUT', `${model}: input '${info.name}' ${fmt(info.shape)} has a ${typeof d === 'string' ? `symbolic dim '${d}'` : 'free dim'} at axis ${axis}; ${SHAPE_HINT(info.name, info.shape)}`, {
         subject: '--input-shape',
       });
     });
     if (isData) {
+      if (dims[0] === null) batchFree = true;
       planned.push({ info, role: 'data', dims });
       continue;
     }

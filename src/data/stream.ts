@@ -33,7 +33,7 @@ function stem(name: string): string {
 
 function sameDims(a: ValueInfo['shape'], b: ValueInfo['shape']): boolean {
   const fixed = (d: unknown) => typeof d === 'number' && d > 0;
-  return a.length > 0 && a.length === b.length && a.every((d, i) => (fixed(d) || fixed(b[i]) ? d === b[i] : true));
+  return a.length > 0 && a.length === b.length && a.every((d, i) => (fixed(d) && fixed(b[i]) ? d === b[i] : true));
 }
 
 /**

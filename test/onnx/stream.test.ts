@@ -73,6 +73,20 @@ describe('recurrent state fed back frame by frame (Silero VAD, espeak-ng speech)
     const m = await loadModel(multi);
     const mp = await planFeeds(multi, formatOf(m).inputs(m), { values: { sr: '16000' } });
     expect(pairStates(multi, mp, formatOf(m).outputs(m))).toEqual([{ input: 'h', output: 'h_next' }]);
+    // Silero VAD v5's form: state [2, ?, 128] with an unnamed free dim, stateN with no dims declared at all.
+    const g = new GraphBuilder('v5');
+    const x = g.input('input', [null, 4]);
+    const st = g.input('state', [2, null, 8]);
+    g.node('MatMul', [x, g.initializer('w', [4, 1], randomValues(4, 9))], { outputs: ['output'] });
+    g.node('Add', [st, g.initializer('one', [], [1])], { outputs: ['stateN'] });
+    g.output('output', [null, 1]);
+    g.output('stateN', [null, null, null]);
+    const v5 = path.join(dir, 'v5.onnx');
+    writeFileSync(v5, encodeOnnx(g.model()));
+    const l5 = await loadModel(v5);
+    const p5 = await planFeeds(v5, formatOf(l5).inputs(l5));
+    expect(p5.notes).toContain("input 'state' [2, ?, 8]: its free dim at axis 1 follows the batch (--input-shape state=... sets it)");
+    expect(pairStates(v5, p5, formatOf(l5).outputs(l5))).toEqual([{ input: 'state', output: 'stateN' }]);
   });
 
   it('fed back, the model hears the speech; fed zeros every frame it answers differently (the same as a hand-written loop)', async () => {

@@ -18,7 +18,7 @@ import { addBackendOption, useBackend } from '../shared/backend.js';
 import { checkBudgetFlags, type EvaluateFlags } from '../shared/evaluate.js';
 import { disposeLoaded, loadModelForCli } from '../shared/model.js';
 import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
-import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt, type InputFlags } from '../shared/options.js';
+import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, dataHelp, positiveInt, type InputFlags } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 import { formatMeasurement } from '../shared/report.js';
 
@@ -69,6 +69,8 @@ ${indent(PRUNE_SPEC_HELP)}
 ${indent(QUANTIZE_HELP)}
 
 ${ONNX_COMPRESS_HELP}
+
+${dataHelp({ feeding: true })}
 
 --config takes a pipeline as JSON, or YAML when the file ends in .yaml/.yml, e.g.
   {"seed": 1, "steps": [

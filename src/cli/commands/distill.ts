@@ -14,7 +14,7 @@ import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
 import { formatBytes, formatPercent, table } from '../shared/format.js';
 import { loadModelForCli } from '../shared/model.js';
 import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
-import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, positiveInt } from '../shared/options.js';
+import { addBudgetOption, addDataOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, dataHelp, positiveInt } from '../shared/options.js';
 import { stderrProgress } from '../shared/progress.js';
 
 interface DistillFlags extends EvaluateFlags, DataFlags {
@@ -113,6 +113,8 @@ export const distillCommand: CliCommand = {
     cmd.addHelpText('after', `
 Training uses the train split of --data and validates on its validation split; --split picks the data for the
 final report (default test). --limit applies to every split (quick checks).
+
+${dataHelp({ feeding: false })}
 
 Examples:
   $ shrinkml distill --teacher mnist-lenet-300-100 --student-width 0.25 --data mnist --epochs 5 --out /tmp/student

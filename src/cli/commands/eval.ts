@@ -5,7 +5,7 @@ import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { describeIo, disposeLoaded, loadAnyModelForCli } from '../shared/model.js';
 import { resolveCliData, resolveInputFlags, type DataFlags } from '../shared/inputs.js';
-import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, type InputFlags } from '../shared/options.js';
+import { addBudgetOption, addDataOptions, addInputOptions, addJsonOption, addLatencyOptions, addModelLoadOptions, dataHelp, type InputFlags } from '../shared/options.js';
 import { formatMeasurement } from '../shared/report.js';
 import { checkBudgetFlags, needsReference } from '../shared/evaluate.js';
 import { readLineage } from '../../pipeline/lineage.js';
@@ -33,6 +33,8 @@ export const evalCommand: CliCommand = {
     addJsonOption(cmd);
     addModelLoadOptions(cmd);
     cmd.addHelpText('after', `
+${dataHelp({ feeding: true })}
+
 Examples:
   $ shrinkml eval mnist-lenet-300-100 --data mnist
   $ shrinkml eval /tmp/small --data mnist --reference mnist-lenet-300-100 --budget "gzip<=200KB,drop<=0.5%" --json`);

@@ -24,6 +24,33 @@ export function addModelLoadOptions(command: Command): Command {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/**
+ * The help section on --data: what each kind of source becomes, image scaling, and (for commands that take the
+ * input flags) several inputs and recurrent state.
+ */
+export function dataHelp(o: { feeding: boolean }): string {
+  const lines = [
+    'Data (--data):',
+    '  mnist | fashion-mnist      built-in sets (labelled)',
+    '  x.npy | x.npy,y.npy        samples as saved (uint8 = pixels, scaled by 1/255); free dims take the array\'s',
+    '  photos/                    JPEG/PNG images, class subfolders = labels; resized to the model input, channels',
+    '                             first or last as the graph declares, in a seeded order; free height/width take',
+    '                             the images\' size when they share one' + (o.feeding ? ' (else give --input-shape)' : ''),
+    'Images are scaled by --input-range lo,hi (0,1 by default; 0,255; -1,1), then per channel by --mean/--std in',
+    'the units of the range, e.g. ImageNet: --input-range 0,1 --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225.',
+  ];
+  if (o.feeding) {
+    lines.push(
+      'Several inputs: --data name=<folder|file.npy> once per data input; other inputs from --input name=value.',
+      'Recurrent/streaming models (state inputs with outputs of the same dims: h → hn, state → stateN) take the',
+      'samples as frames of one stream, the state fed back frame by frame, for fidelity and calibration; --state',
+      'in=out sets the pairs, --state none turns it off. e.g. Silero VAD on 512-sample frames of speech:',
+      '    shrinkml compress silero_vad.onnx --out vad.onnx --quantize dynamic --data frames.npy --input sr=16000',
+    );
+  }
+  return lines.join('\n');
+}
+
 export function addDataOptions(command: Command, defaultSplit: string): Command {
   return command
     .option('--data <source>', "evaluation data: 'mnist', 'fashion-mnist', a folder of IDX files (plain or .gz), " +

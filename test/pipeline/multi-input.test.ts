@@ -1,0 +1,61 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { saveLayersModel } from '../../src/formats/index.js';
+import { runCli } from '../cli/run.js';
+import { writeNpy } from '../data/fixtures.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+
+/**
+ * `--data name=<file.npy>` once per input means the same for a tfjs LayersModel as for ONNX (test/onnx/stream.test.ts):
+ * a two-input classifier compressed and evaluated with each input fed its own samples, labels from --labels.
+ */
+let dir: string;
+let model: string;
+let a: string;
+let b: string;
+let y: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = await makeTmpDir('shrinkml-multi-input-');
+  const ia = tf.input({ shape: [8], name: 'a' });
+  const ib = tf.input({ shape: [4], name: 'b' });
+  const out = tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: tf.initializers.randomNormal({ seed: 3 }) })
+    .apply(tf.layers.concatenate().apply([ia, ib])) as tf.SymbolicTensor;
+  const m = tf.model({ inputs: [ia, ib], outputs: out });
+  model = path.join(dir, 'two');
+  await saveLayersModel(m, model);
+  m.dispose();
+  const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000);
+  a = writeNpy(path.join(dir, 'a.npy'), [20, 8], values(160, 1), '<f4');
+  b = writeNpy(path.join(dir, 'b.npy'), [20, 4], values(80, 2), '<f4');
+  y = writeNpy(path.join(dir, 'y.npy'), [20], values(20, 3).map((v) => Math.floor(v * 5)), '<i8');
+});
+afterAll(() => removeTmpDir(dir));
+
+describe('several data inputs (tfjs Layers)', () => {
+  it('compress weights:int8 and eval, each input fed from its own .npy, labels from --labels', async () => {
+    const out = path.join(dir, 'two-int8');
+    const r = await runCli('compress', model, '--out', out, '--quantize', 'weights:int8', '--data', `a=${a}`, '--data', `b=${b}`, '--labels', y, '--backend', 'cpu', '--no-latency', '--json');
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.samples).toBe(20);
+    expect(m.cosine).toBeGreaterThan(0.999);
+    expect(m.cosine).toBeLessThan(1);
+    expect(m.accuracy).toBeGreaterThanOrEqual(0);
+    expect(m.referenceAccuracy).toBeDefined();
+    const e = await runCli('eval', out, '--reference', model, '--data', `a=${a}`, '--data', `b=${b}`, '--backend', 'cpu', '--no-latency', '--json');
+    expect(e.code).toBe(0);
+    expect(JSON.parse(e.stdout).cosine).toBeCloseTo(m.cosine, 6);
+    expect(JSON.parse(e.stdout).data).toBe(`a=${a} b=${b}`);
+  });
+
+  it('sources swapped: one line naming the file and the input, nothing written', async () => {
+    const out = path.join(dir, 'two-bad');
+    const r = await runCli('compress', model, '--out', out, '--quantize', 'weights:int8', '--data', `a=${b}`, '--data', `b=${a}`, '--backend', 'cpu');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/b\.npy: shape \[20, 4\] does not fit input 'a' of .*two.*, which takes \[N, 8\]/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
