@@ -86,3 +86,22 @@ export async function checkQueue(url: string): Promise<QueueConnection> {
   await probeQueue(await loadBullmq(), conn);
   return conn;
 }
+
+/** How long a searcher waits for a Redis server that went away to come back before it stops (exit 3, journal kept). */
+export const SEARCHER_PATIENCE_SECONDS = 60;
+
+/**
+ * Connection options for the searching side: it reconnects (a Redis restart is survived) for about a minute, then
+ * gives up so the search stops with one line instead of hanging; workers keep BullMQ's endless retry, being daemons.
+ */
+export function searcherConnection(conn: QueueConnection): QueueConnection['options'] & { retryStrategy: (times: number) => number | null } {
+  let waited = 0;
+  return {
+    ...conn.options,
+    retryStrategy: (times) => {
+      const delay = Math.min(1000 * times, 5000);
+      waited = times === 1 ? delay : waited + delay;
+      return waited > SEARCHER_PATIENCE_SECONDS * 1000 ? null : delay;
+    },
+  };
+}

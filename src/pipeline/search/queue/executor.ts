@@ -1,8 +1,8 @@
 import type * as BullMQ from 'bullmq';
-import { ShrinkmlError, type ErrorCode } from '../../../core/errors.js';
+import { isShrinkmlError, ShrinkmlError, type ErrorCode } from '../../../core/errors.js';
 import type { SearchJobContext, TrialExecutor, TrialSpec } from '../executor.js';
 import type { TrialRecord } from '../types.js';
-import { loadBullmq, parseQueueUrl, probeQueue } from './connection.js';
+import { loadBullmq, parseQueueUrl, probeQueue, searcherConnection, SEARCHER_PATIENCE_SECONDS } from './connection.js';
 import { QUEUE_NAME, trialJob, trialJobId, type TrialJob } from './job.js';
 
 export interface QueueExecutorOptions {
@@ -38,8 +38,8 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
   const conn = parseQueueUrl(o.url);
   const bull = await loadBullmq();
   await probeQueue(bull, conn);
-  const queue = new bull.Queue<TrialJob, TrialRecord>(QUEUE_NAME, { connection: conn.options });
-  const events = new bull.QueueEvents(QUEUE_NAME, { connection: conn.options });
+  const queue = new bull.Queue<TrialJob, TrialRecord>(QUEUE_NAME, { connection: searcherConnection(conn) });
+  const events = new bull.QueueEvents(QUEUE_NAME, { connection: searcherConnection(conn) });
   // Connection trouble after the probe: BullMQ reconnects with backoff; say so once per distinct message.
   let lastError = '';
   const onError = (e: Error) => {
@@ -98,6 +98,16 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
         });
       }
       return specs.map((s) => results.get(s.id)!);
+    } catch (e) {
+      // Redis gone for longer than the searcher waits (searcherConnection): one line; the journal keeps what finished.
+      if (isShrinkmlError(e)) throw e;
+      const why = String((e as Error)?.message).split('\n')[0];
+      if (/Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|max retries/i.test(why)) {
+        throw new ShrinkmlError('UNREACHABLE', `queue ${conn.shown}: the Redis server stopped answering for ${SEARCHER_PATIENCE_SECONDS} s (${why})`, {
+          subject: '--queue', suggestion: 'restart it, then rerun with --resume', cause: e,
+        });
+      }
+      throw new ShrinkmlError('INTERNAL', `queue ${conn.shown}: ${why}`, { subject: '--queue', cause: e });
     } finally {
       signal?.removeEventListener('abort', onAbort);
       events.off('completed', onDone);
@@ -106,7 +116,7 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
       events.off('stalled', onStalled);
       const left = [...bySpec].filter(([, s]) => !results.has(s.id)).map(([id]) => id);
       if (left.length) {
-        const removed = await removeWaiting(left);
+        const removed = await removeWaiting(left).catch(() => 0);
         if (removed) o.onLog?.(`removed ${removed} queued trial${removed === 1 ? '' : 's'} from ${conn.shown}`);
       }
     }
