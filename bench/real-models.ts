@@ -22,14 +22,18 @@ import { dirOf, PHOTOS } from './fetch-real-models.js';
 import { compressLayersWeights } from '../src/quantize/layers-weights.js';
 import { hasWeightCodes, withWeightCodeDecoding } from '../src/formats/weight-codes.js';
 import { sentences, tokenizeUse } from './real-models-text.js';
+import '../src/runtime/index.js';
+import { calibrateGraphInt8 } from '../src/quantize/graph-static.js';
 
-interface Mode { name: string; weights: GraphWeightMode; prune?: number }
+interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean }
 const MODES: Mode[] = [
   { name: 'weights:uint8 (converter)', weights: 'uint8' },
   { name: 'weights:float16', weights: 'float16' },
   { name: 'weights:int8', weights: 'int8' },
   { name: 'weights:int4', weights: 'int4' },
   { name: 'int8 + magnitude 50%', weights: 'int8', prune: 0.5 },
+  // int8 compute (docs/graph-models.md "Static int8 compute"): loads with `import 'shrinkml/runtime'` (imported above).
+  { name: 'static int8', weights: 'int8', static: true },
 ];
 
 interface Case {
@@ -111,7 +115,7 @@ async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Ru
 }
 
 /** Inputs of a case, as a list of feeds (one per batch). */
-async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
+async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles, seed = 1): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
   if (c.text) {
     const vocab = JSON.parse(readFileSync(path.join(dirOf(cache, c.pkg), 'dist', 'vocab.json'), 'utf8')) as [string, number][];
     const texts = sentences(samples);
@@ -124,7 +128,7 @@ async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFi
     return feeds;
   }
   const spec = c.image!;
-  const data = await loadImageFolder({ ...spec, dir: path.join(cache, 'photos'), seed: 1, cropsPerImage: Math.ceil(samples / Object.keys(PHOTOS).length), limit: samples });
+  const data = await loadImageFolder({ ...spec, dir: path.join(cache, 'photos'), seed, cropsPerImage: Math.ceil(samples / Object.keys(PHOTOS).length), limit: samples });
   const size = spec.height * spec.width * spec.channels;
   const batch = spec.batch1 ? 1 : 10;
   const inputName = graph ? (graph.json.modelTopology as any).node.find((n: any) => n.op === 'Placeholder').name : undefined;
@@ -254,15 +258,37 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
   try {
     const inputBytes = folderBytes(path.dirname(jsonPath));
     for (const mode of MODES) {
-      const out = path.join(tmp, mode.weights + (mode.prune ? '-p' : ''));
+      const out = path.join(tmp, mode.weights + (mode.prune ? '-p' : '') + (mode.static ? '-static' : ''));
       let written: string;
       let bits = '';
       let paramCount = params;
       let layersNote: string | undefined;
+      if (mode.static && !graph) {
+        const row: Row = { model: c.name, mode: mode.name, bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'LayersModel: static int8 is the Layers int8 format (bench/quantize.ts)' };
+        rows.push(row);
+        console.log(JSON.stringify(row));
+        continue;
+      }
+      let staticNote: string | undefined;
       if (graph) {
         const weights = graph.weights.map((w) => ({ ...w }));
         if (mode.prune) await pruneGraphWeights({ weights, roles: graph.roles, spec: { kind: 'magnitude', sparsity: mode.prune, scope: 'layer', criterion: 'l1' } });
-        const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file });
+        let staticInt8;
+        if (mode.static) {
+          // Calibrated on other crops (seed 2) than the ones compared (seed 1); text: on the compared sentences.
+          const calib = await inputsOf(c, cache, samples, graph, 2);
+          try {
+            const r = await calibrateGraphInt8({ graph, batches: calib.map((f) => ({ feed: f as tf.NamedTensorMap, samples: 1 })) });
+            staticInt8 = r.staticInt8;
+            staticNote = `${r.staticInt8.plan.ops.length} nodes int8 (${r.staticInt8.plan.notes.length} conv/matmul left float), minmax on ${samples} ${c.text ? 'of the compared sentences' : 'other crops (seed 2)'}; loads with import 'shrinkml/runtime'`;
+          } catch (e) {
+            const row: Row = { model: c.name, mode: mode.name, bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: `not applicable: ${(e as Error).message.split('\n')[0]}` };
+            rows.push(row);
+            console.log(JSON.stringify(row));
+            continue;
+          }
+        }
+        const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8 });
         written = (await writeGraphFolder({ out, graph: g, force: true })).modelJsonPath;
         const counts = new Map<string, number>();
         for (const r of g.rows) if (r.role !== 'other') counts.set(`${r.bits}`, (counts.get(`${r.bits}`) ?? 0) + r.params);
@@ -297,6 +323,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
         row.f = fidelity(reference, await outputsOf(runner, feeds), rowsOf, c.what === 'classifier' || c.what === 'multi');
         runner.dispose();
         if (layersNote) row.note = layersNote;
+        if (staticNote) row.note = staticNote;
       } catch (e) {
         row.note = `stock load/run failed: ${(e as Error).message.split('\n')[0]}`;
       }
@@ -307,9 +334,6 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       rows.push(row);
       console.log(JSON.stringify(row));
     }
-    const staticRow: Row = { model: c.name, mode: 'static int8', bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'not built: needs the shrinkml/runtime int8 graph ops (docs/graph-models.md)' };
-    rows.push(staticRow);
-    console.log(JSON.stringify(staticRow));
     notes.push(`${c.name}: input as shipped ${inputBytes.weights} weight bytes (${graph ? [...new Set(graph.weights.map((w) => w.stored))].join('/') : 'float32'}), ${paramCount(graph, params)} params; ${c.preprocess}`);
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -57,18 +57,28 @@ function fakeQuant(x: tf.Tensor, scale: number, zeroPoint: number): tf.Tensor {
   });
 }
 
-// ---- weights: packed once per weight tensor (the graph's Const codes), kept for the model's life ----------------
+// ---- weights: packed once per weight tensor (the graph's Const codes), kept while the model holds its weights ------
 
-const packedWeights = new WeakMap<object, tf.Tensor>();
-const floatFilters = new WeakMap<object, tf.Tensor>();
+interface Derived { source: tf.Tensor; made: tf.Tensor }
+const derived: Derived[] = [];
+const packedWeights = new WeakMap<tf.Tensor, tf.Tensor>();
+const floatFilters = new WeakMap<tf.Tensor, tf.Tensor>();
 
-function cached(map: WeakMap<object, tf.Tensor>, key: tf.Tensor, make: () => tf.Tensor): tf.Tensor {
-  let t = map.get(key.dataId);
-  if (!t || t.isDisposed) {
-    t = tf.keep(tf.tidy(make));
-    map.set(key.dataId, t);
+/**
+ * `make()` for the weight tensor `key`, made once and kept (tf.keep: it outlives the executor's tidy). What was made
+ * from weights since disposed (a disposed model) is freed at the next miss, so loading and disposing models does not
+ * accumulate packed copies.
+ */
+function cached(map: WeakMap<tf.Tensor, tf.Tensor>, key: tf.Tensor, make: () => tf.Tensor): tf.Tensor {
+  const hit = map.get(key);
+  if (hit && !hit.isDisposed) return hit;
+  for (let i = derived.length - 1; i >= 0; i--) {
+    if (derived[i]!.source.isDisposed) { derived[i]!.made.dispose(); derived.splice(i, 1); }
   }
-  return t;
+  const made = tf.keep(tf.tidy(make));
+  map.set(key, made);
+  derived.push({ source: key, made });
+  return made;
 }
 
 /**

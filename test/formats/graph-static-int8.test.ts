@@ -126,6 +126,13 @@ describe('human emotion (real GraphModel with depthwise convs), static int8 thro
     }
   });
 
+  it('loading, running and disposing the int8 model again leaves no tensors behind (packed weights are freed with the model)', async () => {
+    await run(1);
+    const after = tf.memory().numTensors;
+    await run(1);
+    expect(tf.memory().numTensors).toBe(after);
+  });
+
   it('the written model is not loadable without shrinkml/runtime: its ops are shrinkml\'s (named in the manifest)', () => {
     expect((written as any).format).toBe('graph-model');
     expect(JSON.stringify(written.modelTopology)).toContain('/shrinkml_q');

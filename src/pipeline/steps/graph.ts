@@ -108,6 +108,7 @@ export const graphPtq: Impl = {
       exclude: (n) => matchesAny(n, exclude), onProgress: ctx.onProgress,
     });
     const plan = calibration.staticInt8.plan;
+    for (const note of plan.notes) ctx.onWarn?.(`static int8: ${note}`);
     const planned = new Set(plan.ops.map((p) => p.weight));
     for (const w of g.weights) {
       if (!(w.values instanceof Float32Array)) continue;
