@@ -59,3 +59,20 @@ describe('several data inputs (tfjs Layers)', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('an image folder for a tfjs GraphModel (Human emotion: [?, 64, 64, 1], pixels in -1..1)', () => {
+  it('decoded grey at 64×64 and scaled by --input-range: int8 weights agree with the original on the photos', async () => {
+    const out = path.join(dir, 'emotion-int8');
+    const r = await runCli('compress', 'test/fixtures/real/emotion/emotion.json', '--out', out, '--quantize', 'weights:int8', '--data', 'test/fixtures/real/photos',
+      '--input-range', '-1,1', '--backend', 'cpu', '--no-latency', '--json');
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.samples).toBe(2);
+    expect(m.agreement).toBe(1);
+    expect(m.cosine).toBeGreaterThan(0.995);
+    // The same photos scaled 0..255 instead: the model sees other inputs, so its outputs move.
+    const wide = await runCli('eval', out, '--reference', 'test/fixtures/real/emotion/emotion.json', '--data', 'test/fixtures/real/photos', '--input-range', '0,255', '--backend', 'cpu', '--no-latency', '--json');
+    expect(wide.code).toBe(0);
+    expect(JSON.parse(wide.stdout).cosine).not.toBeCloseTo(m.cosine, 6);
+  });
+});
