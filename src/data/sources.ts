@@ -94,6 +94,12 @@ function imageSpec(model: string, info: ValueInfo, given: number[] | undefined, 
 
 const INTEGER = /^(u?int(8|16|32|64)|bool)$/;
 
+/** The inputs .npy of a source: `x.npy`, or the first of `x.npy,y.npy` (inputs and labels). */
+function npyOf(source: string): string | undefined {
+  const first = source.split(',')[0]!.trim();
+  return /\.npy$/i.test(first) ? first : undefined;
+}
+
 /** A .npy feeding `info` must have its per-sample dims (values as many, for image-like layouts) and a fitting type. */
 async function checkNpy(model: string, file: string, info: ValueInfo, perSample: readonly (number | null)[]): Promise<boolean> {
   const npy = await readNpyFile(file);
@@ -150,14 +156,15 @@ export async function resolveDataFeed(o: { model: string; inputs: readonly Value
   }
   for (const e of entries) {
     const info = e.name ? o.inputs.find((i) => i.name === e.name) : defaultInput;
-    if (!info || !/\.npy$/i.test(e.source) || shapes[info.name] || info.shape.slice(1).every(isFixed)) continue;
+    const file = npyOf(e.source);
+    if (!info || !file || shapes[info.name] || info.shape.slice(1).every(isFixed)) continue;
     // Free dims of an input fed from a .npy take the array's (a stream of 512-sample frames: [frames, 512]).
-    const npy = await readNpyFile(e.source);
+    const npy = await readNpyFile(file);
     if (npy.shape.length !== info.shape.length || info.shape.some((d, i) => i > 0 && isFixed(d) && d !== npy.shape[i])) {
-      throw new ShrinkmlError('BAD_INPUT', `${e.source}: shape [${npy.shape.join(', ')}] does not fit input '${info.name}' of ${o.model}, which takes ${fmt(info.shape)}`, { subject: e.source });
+      throw new ShrinkmlError('BAD_INPUT', `${file}: shape [${npy.shape.join(', ')}] does not fit input '${info.name}' of ${o.model}, which takes ${fmt(info.shape)}`, { subject: file });
     }
     shapes[info.name] = [1, ...npy.shape.slice(1)];
-    notes.push(`input '${info.name}' ${fmt(info.shape)}: free dims set from ${e.source} [${npy.shape.join(', ')}]`);
+    notes.push(`input '${info.name}' ${fmt(info.shape)}: free dims set from ${file} [${npy.shape.join(', ')}]`);
   }
   // A one-input model's shape goes unnamed: tfjs renames a Layers input on every load (x_1, x_3), and the output
   // is measured as loaded back.
@@ -166,9 +173,10 @@ export async function resolveDataFeed(o: { model: string; inputs: readonly Value
   // Every dim resolved, every named input present: the same plan measurement and calibration will make.
   const plan = await planFeeds(o.model, o.inputs, inputs);
   for (const e of entries) {
-    if (!/\.npy$/i.test(e.source)) continue;
+    const file = npyOf(e.source);
+    if (!file) continue;
     const planned = plan.inputs.find((p) => p.info.name === (e.name ?? plan.inputs.find((q) => q.role === 'data')?.info.name));
-    if (planned && await checkNpy(o.model, e.source, planned.info, planned.dims.slice(1))) (feed.asStored ??= []).push(several ? planned.info.name : '');
+    if (planned && await checkNpy(o.model, file, planned.info, planned.dims.slice(1))) (feed.asStored ??= []).push(several ? planned.info.name : '');
   }
   let source = entries.map((e) => (several ? `${e.name}=${e.source}` : e.source)).join(' ');
   if (o.request.labels) {

@@ -145,6 +145,16 @@ describe('one source per input (--data name=...)', () => {
     await expect(resolveDataFeed({ model: 'm', inputs: twoInputs, request: { data: data() } })).rejects.toThrow(message);
   });
 
+  it('one source as inputs.npy,labels.npy (or --labels) keeps its labels and is checked against the input', async () => {
+    const y = writeNpy(path.join(dir, 'y.npy'), [3], [0, 1, 1], '<i8');
+    for (const request of [{ data: [`${a},${y}`] }, { data: [a], labels: y }]) {
+      const r = await resolveDataFeed({ model: 'm', inputs: [twoInputs[0]!], request });
+      expect(r.source).toBe(`${a},${y}`);
+      expect(Array.from((await loadData({ source: r.source, split: 'test', feed: r.feed })).labels!)).toEqual([0, 1, 1]);
+    }
+    await expect(resolveDataFeed({ model: 'm', inputs: [twoInputs[0]!], request: { data: [`${ids},${y}`] } })).rejects.toThrow(/ids\.npy: shape \[3, 3\] does not fit input 'a'/);
+  });
+
   it('sources of different lengths are one line naming both files', async () => {
     const short = writeNpy(path.join(dir, 'short.npy'), [2, 3], [1, 2, 3, 4, 5, 6], '<i8');
     const r = await resolveDataFeed({ model: 'm', inputs: twoInputs, request: { data: [`a=${a}`, `ids=${short}`] } });
