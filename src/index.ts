@@ -4,6 +4,8 @@
  * loader for plain tfjs is `shrinkml/runtime`. The library never prints and never exits: failures are ShrinkmlError
  * (see `code`), progress comes through `onProgress` callbacks. Importing it loads no native addon: onnxruntime-node,
  * Dawn (`webgpu`) and tfjs-node are optional peers imported by the features that need them.
+ *
+ * @module shrinkml
  */
 
 // ── Errors, progress, version ──────────────────────────────────────────────────────────────────────────────────────
@@ -38,7 +40,7 @@ export { quantizeDynamic, quantizeStatic } from './pipeline/quantize-files.js';
 export type { QuantizeFilesOptions, QuantizeFilesResult } from './pipeline/quantize-files.js';
 
 // ── Distill ────────────────────────────────────────────────────────────────────────────────────────────────────────
-export { distill, distillationLoss, shrinkWidth } from './distill/index.js';
+export { distill, distillationLoss, shrinkWidth, DISTILL_DEFAULTS } from './distill/index.js';
 export type { DistillOptions } from './distill/index.js';
 
 // ── Cluster ────────────────────────────────────────────────────────────────────────────────────────────────────────

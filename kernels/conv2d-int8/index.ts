@@ -6,7 +6,7 @@ export const Conv2DInt8 = 'Conv2DInt8';
 
 /** Attrs of the Conv2DInt8 kernel; inputs are x, w, wScale and optionally bias. */
 export interface Conv2DInt8Attrs {
-  /** [FH, FW, Ci, Co]: the unpacked filter shape (packing hides Ci and K). */
+  /** The unpacked filter shape `[FH, FW, Ci, Co]` (packing hides Ci and K). */
   filterShape: [number, number, number, number];
   strides: number | [number, number];
   pad: ConvGeometryOptions['pad'];

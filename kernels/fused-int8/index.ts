@@ -48,6 +48,7 @@ function epilogueAttrs(e: Int8Epilogue): Int8Epilogue {
 
 const packed = (n: number) => Math.ceil(n / 4);
 
+/** Attributes of FusedMatMulInt8: MatMulInt8's (k, input scale and zero point) plus the epilogue (activation, optional output requantization). */
 export type FusedMatMulInt8Attrs = MatMulInt8Attrs & Int8Epilogue;
 
 /** MatMulInt8 (a [M, ceil(k/4)] · w [N, ceil(k/4)]ᵀ) with the epilogue: float32 [M, N] or packed int8 [M, ceil(N/4)]. */
@@ -63,6 +64,7 @@ export function fusedMatMulInt8(o: { a: tf.Tensor2D; w: tf.Tensor2D; wScale: tf.
   return tf.engine().runKernel(FusedMatMulInt8, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
+/** Attributes of FusedConv2DInt8: Conv2DInt8's (filter shape, strides, padding, input quantization) plus the epilogue. */
 export type FusedConv2DInt8Attrs = Conv2DInt8Attrs & Int8Epilogue;
 
 /** Conv2DInt8 with the epilogue: float32 [B, OH, OW, Co] or packed int8 [B, OH, OW, ceil(Co/4)]. */

@@ -257,6 +257,7 @@ function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, ind
   });
 }
 
+/** Options of `setKernelThreads`. */
 export interface KernelThreadOptions {
   /**
    * Calls with fewer multiply-accumulates than this stay on the calling thread, where waking the workers and

@@ -2,6 +2,8 @@
  * The browser-safe part of src/onnx, one import for a bundler: read a model from bytes, calibrate it in
  * onnxruntime-web (wasm or WebGPU), quantize it to QDQ and encode it again. Nothing reachable from here imports a
  * Node built-in or onnxruntime-node (test/onnx/browser-bundle.test.ts bundles it to check).
+ *
+ * @module shrinkml/onnx-web
  */
 export { decodeOnnx, graphInputs, graphOutputs } from '../formats/onnx/decode.js';
 export { encodeModel } from './encode.js';

@@ -44,6 +44,7 @@ export interface CalibrateOnnxOptions {
   onProgress?: ProgressFn;
 }
 
+/** What calibration measured: the range of each observed tensor, by the observer named, over `samples` samples. */
 export interface Calibration {
   ranges: Record<string, Range>;
   /** Each observed tensor's shape in the last batch (static QDQ's 'webgpu' target puts scales along a fixed axis). */
@@ -52,6 +53,10 @@ export interface Calibration {
   samples: number;
 }
 
+/**
+ * Runs the float model over the calibration batches in the given onnxruntime (onnxruntime-node by default) with the
+ * tensors static QDQ quantizes exposed as outputs, and returns the range each observer computed for them.
+ */
 export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Calibration> {
   const { batches, total } = calibrationSource(options);
   const tensors = [...(options.tensors ?? planStatic(options.model, { exclude: options.exclude }).activations)];

@@ -21,6 +21,7 @@ export interface OnnxSession {
   release(): Promise<void>;
 }
 
+/** Options of `OnnxRuntime.createSession`. */
 export interface SessionOptions {
   /** Graph optimizations onnxruntime applies at load ('all' fuses QDQ and dynamic-quantized patterns). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -30,6 +31,7 @@ export interface SessionOptions {
   label?: string;
 }
 
+/** A tensor in host memory as onnxruntime returns it: the typed array and its dimensions. */
 export interface HostTensor { data: Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array; dims: readonly number[] }
 
 export type TensorData = HostTensor['data'];

@@ -22,6 +22,7 @@ export interface CalibrateAndQuantizeOptions {
   onWarn?: WarnFn;
 }
 
+/** The QDQ model `calibrateAndQuantizeStatic` made, with what was quantized or skipped and the BatchNorms folded. */
 export interface CalibratedStaticModel {
   model: ModelProto;
   report: QuantizeReport;

@@ -43,6 +43,7 @@ const INTEGER_READERS = new Set(['Conv', 'MatMul', 'Gemm', 'MaxPool', 'AveragePo
   'Transpose', 'Relu', 'Add', 'Mul', 'Concat', 'Squeeze', 'Unsqueeze', 'Resize', 'Pad', 'Slice', 'Split', 'Identity']);
 
 /**
+ * Which nodes static QDQ quantizes and which activation tensors it needs ranges for (what calibration observes).
  * `outputs: false` plans only the quantized nodes' inputs: the output pairs exist for onnxruntime's CPU fusion, and
  * with per-axis activation scales (the WebGPU target) its optimizer would fuse DQ → Add → Q into a QLinearAdd that
  * then fails its own type check ("Scale and Zero-point must be a scalar").

@@ -57,6 +57,11 @@ export const WEBGPU_QDQ = { activationType: 'int8', repeatAlongAxis: true } as c
 export const STATIC_MIN_OPSET = 10;
 export const PER_CHANNEL_MIN_OPSET = 13;
 
+/**
+ * Static QDQ int8 with ranges already calibrated: QuantizeLinear/DequantizeLinear pairs around the Conv/MatMul/Gemm
+ * nodes `planStatic` picks, weights quantized per tensor or per output channel. Returns a new model; the input is
+ * not modified.
+ */
 export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions): { model: ModelProto; report: QuantizeReport } {
   const model = cloneModel(input);
   const g = new GraphEditor(model);

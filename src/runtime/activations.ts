@@ -19,6 +19,7 @@ const ACTIVATIONS: Record<string, (x: tf.Tensor) => tf.Tensor> = {
   swish: (x) => tf.mul(x, tf.sigmoid(x)),
 };
 
+/** Whether an int8 layer can apply this Keras activation name (undefined means linear) after its int8 matmul/conv. */
 export function isSupportedActivation(name: string | undefined): boolean {
   return name === undefined || name === null || name in ACTIVATIONS;
 }

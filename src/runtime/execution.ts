@@ -19,6 +19,7 @@ export function setInt8Execution(mode: Int8Execution): void {
   execution = mode;
 }
 
+/** The mode set by `setInt8Execution` (default 'auto'). */
 export function getInt8Execution(): Int8Execution {
   return execution;
 }

@@ -25,6 +25,7 @@ import { QuantizedDense } from './quantized-dense.js';
 
 type Int8Layer = QuantizedConv2D | QuantizedDense;
 
+/** One step of a fused int8 plan: quantize the input, an int8 layer (fused with requantization or not), pooling or flatten on codes, dequantize, or a float layer. */
 export type FusedStep =
   | { kind: 'quantize'; quant: InputQuant }
   | { kind: 'int8'; layer: Int8Layer; out: InputQuant | null; fused: boolean }
@@ -33,6 +34,7 @@ export type FusedStep =
   | { kind: 'dequantize'; quant: InputQuant; channels: number }
   | { kind: 'float'; layer: tf.layers.Layer };
 
+/** The steps a Layers model runs on the fused int8 path, in order (see the module comment above). */
 export interface FusedInt8Plan {
   steps: FusedStep[];
 }

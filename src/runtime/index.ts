@@ -1,6 +1,8 @@
 /**
  * shrinkml/runtime: import it (after the tfjs backends you use) and plain `tf.loadLayersModel` runs shrinkml int8
  * models on the int8 kernels. Browser-safe and small: no fs, no formats, no training code.
+ *
+ * @module shrinkml/runtime
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../../kernels/index.js';

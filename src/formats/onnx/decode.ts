@@ -23,12 +23,17 @@ export interface DecodeOptions extends WireLimits {
   onWarn?: WarnFn;
 }
 
+/** A decoded ONNX model and what the reader counted in its bytes. */
 export interface DecodedOnnx {
   model: ModelProto;
   stats: WireStats & { tensors: number; weightBytes: number; floatParams: number };
 }
 
 
+/**
+ * Decodes `.onnx` bytes with hard limits (file size, tensor elements, nesting) and checks the result; `file` names the
+ * source in errors. Throws ShrinkmlError (BAD_INPUT) on bytes that are not a model it can read faithfully.
+ */
 export function decodeOnnx(bytes: Uint8Array, file: string, options: DecodeOptions = {}): DecodedOnnx {
   const maxBytes = options.maxBytes ?? MAX_TOTAL_WEIGHT_BYTES - 1;
   if (bytes.length > maxBytes) {
@@ -118,6 +123,7 @@ export function graphInputs(model: ModelProto, file: string): OnnxValueInfo[] {
   return (model.graph?.input ?? []).filter((v) => !init.has(v.name)).map((v) => valueInfo(v, file));
 }
 
+/** The graph's outputs with their element types and shapes. */
 export function graphOutputs(model: ModelProto, file: string): OnnxValueInfo[] {
   return (model.graph?.output ?? []).map((v) => valueInfo(v, file));
 }

@@ -9,7 +9,10 @@ import { weightRange } from '../weights.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
-export interface QatArgs extends LayerArgs {
+// A type, not an interface extending LayerArgs: typedoc links an interface with an external parent to a hierarchy
+// entry it never writes (test/package/docs.test.ts checks the reference's links).
+/** Constructor arguments of the QAT layers: tfjs LayerArgs plus the quantization settings. */
+export type QatArgs = LayerArgs & {
   activation?: string;
   useBias?: boolean;
   weightBits?: number;
@@ -20,7 +23,7 @@ export interface QatArgs extends LayerArgs {
   initMax?: number | null;
   /** Moving-average constant of the input range during training. */
   averagingConstant?: number;
-}
+};
 
 /**
  * Symmetric weight scales, amax / qmax (1 where amax is 0), as the spec's symmetricParams computes them. Scales
