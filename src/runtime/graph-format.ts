@@ -18,6 +18,7 @@ export const GRAPH_INT8_OPS = {
   matmul: 'ShrinkmlMatMulInt8',
 } as const;
 
+/** The int8 compute ops (conv, depthwise, matmul): every GRAPH_INT8_OPS entry but the input quantization. */
 export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize'>;
 
 /**
