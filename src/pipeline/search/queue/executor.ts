@@ -60,9 +60,11 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
   async function runBatch(specs: TrialSpec[], signal?: AbortSignal): Promise<TrialRecord[]> {
     const bySpec = new Map(specs.map((s) => [jobOf(s.id), s]));
     const results = new Map<number, TrialRecord>();
+    // An event between a look at the jobs and the next sleep must not wait for the poll: `news` keeps it.
+    let news = false;
     let wake = () => {};
     const ours = ({ jobId }: { jobId: string }) => bySpec.get(jobId);
-    const onDone = (e: { jobId: string }) => { if (ours(e)) wake(); };
+    const onDone = (e: { jobId: string }) => { if (ours(e)) { news = true; wake(); } };
     const onActive = (e: { jobId: string }) => { const s = ours(e); if (s) o.onLog?.(`trial ${s.id}: running on a worker`); };
     const onStalled = (e: { jobId: string }) => {
       const s = ours(e);
@@ -79,6 +81,7 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
       let lastNote = Date.now();
       while (results.size < specs.length) {
         if (signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'budget search interrupted');
+        news = false;
         for (const [id, spec] of bySpec) {
           if (results.has(spec.id)) continue;
           const record = await outcome(id, spec);
@@ -92,10 +95,12 @@ export async function openQueueExecutor(o: QueueExecutorOptions): Promise<TrialE
           o.onLog?.(`waiting for ${specs.length - results.size} of ${specs.length} trial${specs.length === 1 ? '' : 's'} on ${conn.shown}` +
             (workers === 0 ? `: no worker is connected (start one: shrinkml worker --queue ${conn.shown})` : workers > 0 ? ` (${workers} worker${workers === 1 ? '' : 's'} connected)` : ''));
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_MS);
-          wake = () => { clearTimeout(timer); resolve(); };
-        });
+        if (!news && !signal?.aborted) {
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, POLL_MS);
+            wake = () => { clearTimeout(timer); resolve(); };
+          });
+        }
       }
       return specs.map((s) => results.get(s.id)!);
     } catch (e) {
