@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { QUEUE_NAME } from '../../src/pipeline/search/queue/index.js';
+import { parseQueueUrl, QUEUE_NAME, trialJobId } from '../../src/pipeline/search/queue/index.js';
 import { runCli } from '../cli/run.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { saveTinyMnistModel } from '../pipeline/helpers.js';
@@ -201,5 +201,21 @@ describe('--queue that cannot be used: one line, before any work', () => {
     expect(r.stdout).toMatch(/same paths/);
     expect(r.stdout).toMatch(/--lock-timeout/);
     expect(r.stdout).toMatch(/\$ shrinkml worker --queue redis:\/\//);
+  });
+});
+
+describe('queue URLs and job ids', () => {
+  it.each([
+    ['redis://127.0.0.1:6379', { host: '127.0.0.1', port: 6379, db: 0 }, 'redis://127.0.0.1:6379'],
+    ['redis://queue.lan', { host: 'queue.lan', port: 6379, db: 0 }, 'redis://queue.lan'],
+    ['redis://:s3cret@10.0.0.5:6380/2', { host: '10.0.0.5', port: 6380, db: 2, password: 's3cret' }, 'redis://10.0.0.5:6380/2'],
+    ['rediss://worker:p%40ss@[::1]:6390', { host: '::1', port: 6390, db: 0, username: 'worker', password: 'p@ss', tls: {} }, 'rediss://[::1]:6390'],
+  ])('%s → connection options; shown without the password', (url, options, shown) => {
+    expect(parseQueueUrl(url)).toEqual({ url, shown, options });
+  });
+
+  it('a trial is one job id per search (BullMQ reserves ":" in ids)', () => {
+    expect(trialJobId('3f2a9c', 4)).toBe('3f2a9c-t4');
+    expect(trialJobId('a:b', 0)).toBe('a_b-t0');
   });
 });
