@@ -13,14 +13,16 @@ const int32 = (shape: number[], values: Int32Array): TensorData => ({ shape, dty
 const attrs = (a: object) => a as unknown as KernelCase['attrs'];
 
 /**
- * Epilogues: float out with ReLU, int8 out linear / ReLU / ReLU6, and an output scale small enough that many
- * values clamp at -128 / 127. The GEMM shapes cover the register-block tails (4×2, 1×4, K tails of 0..7).
+ * Epilogues: float out with ReLU, int8 out linear / ReLU / ReLU6, an output scale small enough that many values
+ * clamp at -128 / 127, and one where ReLU6's 6 is inside the int8 range. The GEMM shapes cover the register-block tails (4×2, 1×4, K tails of 0..7).
  */
 const EPILOGUES: Array<[string, Int8Epilogue]> = [
   ['float relu', { activation: 'relu' }],
   ['int8 linear', { activation: 'linear', outScale: 0.05, outZeroPoint: -3 }],
   ['int8 relu', { activation: 'relu', outScale: 0.031, outZeroPoint: -128 }],
   ['int8 relu6 clamping', { activation: 'relu6', outScale: 0.011, outZeroPoint: -100 }],
+  // 6 / 0.05 = 120 < 127 - zOut: the ReLU6 bound, not the int8 range, caps the codes.
+  ['int8 relu6 within range', { activation: 'relu6', outScale: 0.05, outZeroPoint: -128 }],
 ];
 
 function scales(n: number, rand: () => number, size = 0.05): TensorData {
@@ -102,6 +104,11 @@ export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
   ['lenet conv1 same', [2, 8, 8, 1], [5, 5, 1, 6], 1, 'same', -20],
   ['lenet conv2 valid', [1, 10, 10, 6], [5, 5, 6, 16], 1, 'valid', 5],
   ['stride 2 same, co 7', [2, 7, 9, 5], [3, 3, 5, 7], 2, 'same', -128],
+  // The direct conv's paths: Cin > 8 (several vectors a pixel), odd segments, Cout tails of the 8-channel block,
+  // pixel tails of the 4-pixel block, a 1x1 pointwise conv.
+  ['cin 11 3x3 same, co 20, ow 7', [1, 5, 7, 11], [3, 3, 11, 20], 1, 'same', 3],
+  ['1x1 pointwise, cin 16, co 12', [3, 2, 5, 16], [1, 1, 16, 12], 1, 'valid', -1],
+  ['cin 2 7x7 stride 2 same, co 3', [1, 9, 6, 2], [7, 7, 2, 3], 2, 'same', 100],
 ], 1900);
 
 export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [

@@ -12,7 +12,7 @@ import {
 import { convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
-type WasmBackend = WasmBackendLike & { makeOutput(s: number[], d: string): TensorInfo };
+export type WasmBackend = WasmBackendLike & { makeOutput(s: number[], d: string): TensorInfo };
 
 const words = (n: number) => Math.ceil(n / 4);
 const quantOut = (e: Int8Epilogue) => e.outScale !== undefined;
@@ -78,6 +78,9 @@ function poolCpu(max: boolean): KernelFunc {
 
 // ---- wasm: kernels/wasm/assembly, zero-copy on the backend's memory --------------------------------------------
 
+/** The accumulators gemmI8 keeps for its epilogue: 64 rows (ROWS in kernels/wasm/assembly/int8.ts) of ceil(n/4) × 16 bytes, + 128. */
+export const gemmAccBytes = (n: number) => 64 * Math.ceil(n / 4) * 16 + 128;
+
 /** Widens a (M·lda·2 bytes of scratch), then the GEMM with the epilogue writes the output in place. */
 const matMulWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const b = backend as unknown as WasmBackend;
@@ -93,44 +96,71 @@ const matMulWasm = (({ inputs, backend, attrs }: KernelArgs) => {
     const a0 = pool.place(bytesOf(b, a!));
     runThreaded(pool, b, out, { kind: TASK_DENSE, M: m, N: n, K: at.k, lda, w: w0!, ldw: rowBytes, ldo: quantOut(at) ? words(n) * 4 : n,
       outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: zW ?? 0, zA: at.aZeroPoint, e: at,
-      rest: [a0, rowBytes] });
+      rest: [a0, rowBytes, pool.scratch(gemmAccBytes(n) * pool.threads)] });
     return out;
   }
   const mod = kernelsFor(b);
-  withScratch(b, [m * lda * 2, m * 4], (a16, sums) => {
+  withScratch(b, [m * lda * 2, m * 4, gemmAccBytes(n)], (a16, sums, acc) => {
     mod.widenRows(ptr(b, a!), rowBytes, m, at.k, at.aZeroPoint, a16!, lda, sums!);
     mod.gemmI8(a16!, lda, ptr(b, w!), rowBytes, m, n, at.k, ptr(b, out), quantOut(at) ? words(n) * 4 : n, at.aScale,
-      ptr(b, wScale!), bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!, ...epilogueArgs(at));
+      ptr(b, wScale!), bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!, ...epilogueArgs(at), acc!);
   });
   return out;
 }) as unknown as KernelFunc;
 
-/** im2col into int16 rows (B·OH·OW × K·2 bytes of scratch), then the GEMM with the epilogue. */
-const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
-  const b = backend as unknown as WasmBackend;
-  const { x, w, wScale, bias } = inputs as Inputs;
-  const at = attrs as unknown as FusedConv2DInt8Attrs;
-  const g = convGeometryOf(x!, at, false);
-  const K = g.FH * g.FW * g.Ci, lda = Math.ceil(K / 8) * 8, rows = g.B * g.OH * g.OW;
-  const o = outputOf([g.B, g.OH, g.OW], g.Co, at);
-  const out = b.makeOutput(o.shape, o.dtype);
-  const pool = threaded(rows * g.Co * K);
+/**
+ * The direct conv of kernels/wasm/assembly/int8-conv.ts (no im2col): the filter repacked into int16 pairs
+ * (ceil(Co/8)·FH·ceil(FW·Ci/2)·32 bytes of scratch), one zero-padded int16 copy of an image at a time
+ * ((Hp·Wp·Ci + 32)·2 bytes) and the accumulators of 64 output pixels, then the epilogue writes the output in place. Also Conv2DInt8's wasm kernel (float
+ * output, no clamp).
+ */
+export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; wScale: TensorInfo; bias?: TensorInfo;
+  g: ConvGeometry; aScale: number; aZeroPoint: number; e: Int8Epilogue }): TensorInfo {
+  const { g, e } = o;
+  const d = directConvDims(g);
+  const shape = outputOf([g.B, g.OH, g.OW], g.Co, e);
+  const out = b.makeOutput(shape.shape, shape.dtype);
+  const ldo = quantOut(e) ? words(g.Co) * 4 : g.Co;
+  const pool = threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW * g.Ci);
   if (pool) {
-    const [w0, sW, bi] = keep(pool, b, [w!, wScale!, bias]);
-    const x0 = pool.place(bytesOf(b, x!));
-    runThreaded(pool, b, out, { kind: TASK_CONV, M: rows, N: g.Co, K, lda, w: w0!, ldw: words(K) * 4,
-      ldo: quantOut(at) ? words(g.Co) * 4 : g.Co, outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: 0,
-      zA: at.aZeroPoint, e: at, rest: [x0, words(g.Ci) * 4, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl] });
+    const [w0, sW, bi] = keep(pool, b, [o.w, o.wScale, o.bias]);
+    const x0 = pool.place(bytesOf(b, o.x));
+    const wq = pool.scratch(d.wqBytes);
+    pool.kernels.packConvI8(w0!, words(d.K) * 4, g.Co, g.FH, g.FW * g.Ci, d.pairs, wq);
+    const xw = pool.scratch((d.xwBytes + d.accBytes) * pool.threads);
+    const outLen = g.B * g.OH * g.OW * ldo * (quantOut(e) ? 1 : 4);
+    const dst = pool.scratch(outLen);
+    const [lo, hi, oScale, oZp] = epilogueArgs(e);
+    pool.run({ kind: TASK_CONV, M: g.B * g.OH, N: g.Co, K: d.K, a16: xw, lda: d.xwBytes + d.accBytes, w: wq, ldw: d.xwBytes, out: dst, ldo,
+      outBytes: quantOut(e) ? 1 : 4, sA: o.aScale, sW: sW!, bias: bi ?? 0, zW: 0, sums: 0, lo, hi, oScale, oZp, zA: o.aZeroPoint,
+      rest: [x0, words(g.Ci) * 4, g.H, g.W, g.Ci, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, d.Hp, d.Wp, g.OH] });
+    b.wasm.HEAPU8.set(pool.view(dst, outLen), ptr(b, out));
     return out;
   }
   const mod = kernelsFor(b);
-  withScratch(b, [rows * lda * 2, rows * 4], (a16, sums) => {
-    mod.im2colRows(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
-      1, 1, at.aZeroPoint, a16!, lda, sums!);
-    mod.gemmI8(a16!, lda, ptr(b, w!), words(K) * 4, rows, g.Co, K, ptr(b, out), quantOut(at) ? words(g.Co) * 4 : g.Co,
-      at.aScale, ptr(b, wScale!), bias ? ptr(b, bias) : 0, 0, sums!, ...epilogueArgs(at));
+  withScratch(b, [d.wqBytes, d.xwBytes, d.accBytes], (wq, xw, acc) => {
+    mod.packConvI8(ptr(b, o.w), words(d.K) * 4, g.Co, g.FH, g.FW * g.Ci, d.pairs, wq!);
+    mod.convI8(ptr(b, o.x), words(g.Ci) * 4, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, d.Hp, d.Wp,
+      o.aZeroPoint, wq!, g.Co, o.aScale, ptr(b, o.wScale), o.bias ? ptr(b, o.bias) : 0, ptr(b, out), ldo, ...epilogueArgs(e),
+      xw!, acc!, 0, g.B * g.OH);
   });
   return out;
+}
+
+/** The padded image (Hp × Wp pixels: the input inside its zero frame, enough for every tap) and scratch sizes. */
+function directConvDims(g: ConvGeometry) {
+  const Hp = Math.max(g.pt + g.H, (g.OH - 1) * g.sh + g.FH), Wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
+  const pairs = Math.ceil((g.FW * g.Ci) / 2);
+  return { Hp, Wp, pairs, K: g.FH * g.FW * g.Ci, wqBytes: Math.ceil(g.Co / 8) * 32 * g.FH * pairs,
+    accBytes: 64 * Math.ceil(g.Co / 8) * 32 + 128,
+    xwBytes: Math.ceil(((Hp * Wp * g.Ci + 32) * 2) / 16) * 16 };
+}
+
+const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
+  const { x, w, wScale, bias } = inputs as Inputs;
+  const at = attrs as unknown as FusedConv2DInt8Attrs;
+  return convInt8Wasm(backend as unknown as WasmBackend, { x: x!, w: w!, wScale: wScale!, bias,
+    g: convGeometryOf(x!, at, false), aScale: at.aScale, aZeroPoint: at.aZeroPoint, e: at });
 }) as unknown as KernelFunc;
 
 /** Direct depthwise conv (Co·4 bytes of scratch for the accumulators). */
@@ -182,7 +212,7 @@ function keep(pool: KernelPool, b: WasmBackend, ts: Array<TensorInfo | undefined
 
 /** Scratch for a16 and sums in the shared memory, the task on every thread, the output copied back. */
 function runThreaded(pool: KernelPool, b: WasmBackend, out: TensorInfo, t: {
-  kind: typeof TASK_CONV | typeof TASK_DENSE; M: number; N: number; K: number; lda: number; w: number; ldw: number; ldo: number;
+  kind: typeof TASK_DENSE; M: number; N: number; K: number; lda: number; w: number; ldw: number; ldo: number;
   outBytes: number; sA: number; sW: number; bias: number; zW: number; zA: number; e: Int8Epilogue; rest: number[];
 }): void {
   const outLen = t.M * t.ldo * t.outBytes;

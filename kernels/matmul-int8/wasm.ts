@@ -1,4 +1,5 @@
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { gemmAccBytes } from '../fused-int8/kernels.js';
 import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/loader.js';
 import type { KernelArgs, KernelSpec } from '../types.js';
 
@@ -17,10 +18,10 @@ const kernelFunc = (({ inputs, backend, attrs }: KernelArgs) => {
   const lda = Math.ceil(k / 8) * 8;
   const out = b.makeOutput([m, n], 'float32');
   const mod = kernelsFor(b);
-  withScratch(b, [m * lda * 2, m * 4], (a16, sums) => {
+  withScratch(b, [m * lda * 2, m * 4, gemmAccBytes(n)], (a16, sums, acc) => {
     mod.widenRows(ptr(b, a!), rowBytes, m, k, aZeroPoint, a16!, lda, sums!);
     mod.gemmI8(a16!, lda, ptr(b, w!), rowBytes, m, n, k, ptr(b, out), n, aScale, ptr(b, wScale!),
-      bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!, -Infinity, Infinity, 0, 0);
+      bias ? ptr(b, bias) : 0, wZeroPoint ? ptr(b, wZeroPoint) : 0, sums!, -Infinity, Infinity, 0, 0, acc!);
   });
   return out;
 }) as unknown as KernelFunc;

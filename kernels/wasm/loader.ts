@@ -14,10 +14,11 @@ export interface KernelExports {
   depthwiseBackpropFilter(x: number, dy: number, dw: number, ...dims: number[]): void;
   depthwiseBackpropInput(dy: number, w: number, dx: number, ...dims: number[]): void;
   widenRows(a: number, strideA: number, m: number, k: number, zA: number, a16: number, lda: number, sums: number): void;
-  im2colRows(x: number, pixelStride: number, ...rest: number[]): void;
-  im2colRange(x: number, pixelStride: number, ...rest: number[]): void;
+  packConvI8(w: number, ldw: number, co: number, fh: number, seg: number, pairs: number, wq: number): void;
+  convI8(x: number, pixelStride: number, ...rest: number[]): void;
   gemmI8(a16: number, lda: number, w: number, ldw: number, m: number, n: number, k: number, out: number, ldo: number,
-    sA: number, sW: number, bias: number, zW: number, sums: number, lo: number, hi: number, oScale: number, oZp: number): void;
+    sA: number, sW: number, bias: number, zW: number, sums: number, lo: number, hi: number, oScale: number, oZp: number,
+    acc: number): void;
   quantizeRows(x: number, rows: number, k: number, scale: number, zp: number, qmin: number, qmax: number, out: number, ldo: number): void;
   depthwiseI8(x: number, pixStride: number, ...rest: number[]): void;
   maxPoolI8(x: number, ...rest: number[]): void;

@@ -23,24 +23,30 @@ export const TASK_DENSE = 1;
 export const TASK_CONV = 2;
 
 /**
- * One thread's share of a task: rows [r0, r1) of the GEMM (multiples of 4, the GEMM's register block), widened or
- * im2col'ed, then multiplied with the epilogue. Self-contained (no imports, no closures): it is also the workers'
+ * One thread's share of a task: Dense, rows [r0, r1) of the GEMM (multiples of 4), widened, then multiplied with
+ * the epilogue; conv, rows (image, oh) of the direct conv. Self-contained (no imports, no closures): it is also the workers'
  * code, through Function.prototype.toString. Slots: see `TaskArgs`.
  */
 export function runShare(k: KernelExports, a: Float64Array, p: number, T: number): void {
   const M = a[1]!, N = a[2]!, K = a[3]!, a16 = a[4]!, lda = a[5]!, outBytes = a[10]!, ldo = a[9]!;
+  if (a[0] === 2) {
+    // Conv: output rows (image, oh) split evenly; each thread widens the images its rows need into its own xw.
+    const per = Math.ceil(M / T);
+    const r0 = Math.min(M, p * per), r1 = Math.min(M, r0 + per);
+    if (r0 < r1) {
+      k.convI8(a[21]!, a[22]!, a[23]!, a[24]!, a[25]!, a[35]!, a[26]!, a[27]!, a[28]!, a[29]!, a[30]!, a[31]!, a[32]!, a[33]!,
+        a[34]!, a[20]!, a[6]!, N, a[11]!, a[12]!, a[13]!, a[8]!, ldo, a[16]!, a[17]!, a[18]!, a[19]!, a16 + p * lda,
+        a16 + p * lda + a[7]!, r0, r1);
+    }
+    return;
+  }
   const per = Math.ceil(M / T / 4) * 4;
   const r0 = Math.min(M, p * per), r1 = Math.min(M, r0 + per);
   if (r0 >= r1) return;
   const sums = a[15]! + r0 * 4;
-  if (a[0] === 1) {
-    k.widenRows(a[21]! + r0 * a[22]!, a[22]!, r1 - r0, K, a[20]!, a16 + r0 * lda * 2, lda, sums);
-  } else {
-    k.im2colRange(a[21]!, a[22]!, a[23]!, a[24]!, a[25]!, a[26]!, a[27]!, a[28]!, a[29]!, a[30]!, a[31]!, a[32]!, a[33]!,
-      1, 1, a[20]!, a16, lda, a[15]!, r0, r1);
-  }
+  k.widenRows(a[21]! + r0 * a[22]!, a[22]!, r1 - r0, K, a[20]!, a16 + r0 * lda * 2, lda, sums);
   k.gemmI8(a16 + r0 * lda * 2, lda, a[6]!, a[7]!, r1 - r0, N, K, a[8]! + r0 * ldo * outBytes, ldo, a[11]!, a[12]!, a[13]!,
-    a[14]!, sums, a[16]!, a[17]!, a[18]!, a[19]!);
+    a[14]!, sums, a[16]!, a[17]!, a[18]!, a[19]!, a[23]! + p * (64 * Math.ceil(N / 4) * 16 + 128));
 }
 
 /** The task fields, by slot of the args block. */
@@ -50,7 +56,11 @@ export interface TaskArgs {
   /** 4: float32 output, 1: int8 output. */
   outBytes: number;
   sA: number; sW: number; bias: number; zW: number; sums: number; lo: number; hi: number; oScale: number; oZp: number; zA: number;
-  /** Dense: [a, strideA]. Conv: [x, pixelStride, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl]. */
+  /**
+   * Dense: [a, strideA, acc] (acc: the threads' gemmI8 accumulators, 64·ceil(N/4)·16 + 128 bytes each). Conv (M = B·OH rows, a16/lda: the threads' scratch, lda bytes each, its first ldw bytes
+   * the widened image, then the accumulators; w: the packed filter): [x, pixelStride, H, W, C, OW, FH, FW, sh, sw,
+   * pt, pl, Hp, Wp, OH].
+   */
   rest: number[];
 }
 
@@ -108,7 +118,7 @@ export class KernelPool {
 
   private reserve(bytes: number, persistent: boolean): number {
     const at = Math.ceil((persistent ? this.keptEnd : Math.max(this.keptEnd, this.scratchEnd)) / 16) * 16;
-    const end = at + bytes;
+    const end = at + bytes + 16; // the kernels' vector loads may read up to 8 bytes past a block (wasm/assembly/int8.ts)
     const have = this.memory.buffer.byteLength;
     if (end > have) this.memory.grow(Math.ceil((end - have) / 65536));
     if (persistent) this.keptEnd = end;

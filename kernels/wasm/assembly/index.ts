@@ -1,7 +1,8 @@
 // @ts-nocheck -- AssemblyScript entry, compiled by kernels/wasm/build.mjs, not by tsc.
 export { conv2dBackpropFilter, conv2dBackpropInput, depthwiseBackpropFilter, depthwiseBackpropInput, padChannels, conv2dBackpropInputDot,
   unpadChannels } from './conv';
-export { widenRows, im2colRows, im2colRange, gemmI8 } from './int8';
+export { widenRows, gemmI8 } from './int8';
+export { packConvI8, convI8 } from './int8-conv';
 export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
 export { quantizeRows, depthwiseI8, maxPoolI8, avgPoolI8 } from './int8-fused';

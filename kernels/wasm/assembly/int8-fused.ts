@@ -13,7 +13,15 @@ export function quantizeRows(x: usize, rows: i32, K: i32, s: f32, z: i32, qmin: 
   const sv = f32x4.splat(s), zv = i32x4.splat(z);
   const lo = i32x4.splat(qmin - z), hi = i32x4.splat(qmax - z);
   const K8 = K & ~7;
-  for (let r = 0; r < rows; r++) {
+  let r0 = 0;
+  if (K == 1 && ldo == 4) {
+    // One code per row (a conv input with one channel): 4 rows per vector, each code alone in its word.
+    for (; r0 + 4 <= rows; r0 += 4) {
+      const q = i32x4.max_s(lo, i32x4.min_s(hi, i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(x + (<usize>r0 << 2)), sv)))));
+      v128.store(out + (<usize>r0 << 2), v128.and(i32x4.add(q, zv), i32x4.splat(0xff)));
+    }
+  }
+  for (let r = r0; r < rows; r++) {
     const src = x + (<usize>(r * K) << 2);
     const dst = out + <usize>(r * ldo);
     let k = 0;
@@ -117,19 +125,26 @@ export function maxPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW
           }
           v128.store(dst + <usize>c, best);
         }
-        for (; c < Cp; c++) {
-          let best = -128;
+        // Cp is whole words: the rest is 8 and/or 4 bytes, in the low lanes of a vector.
+        for (; c + 4 <= Cp; c += 4) {
+          const eight = c + 8 <= Cp;
+          let best = i8x16.splat(-128);
           for (let fh = 0; fh < FH; fh++) {
             const ih = oh * sh - pt + fh;
             if (ih < 0 || ih >= H) continue;
             for (let fw = 0; fw < FW; fw++) {
               const iw = ow * sw - pl + fw;
               if (iw < 0 || iw >= W) continue;
-              const v = <i32>load<i8>(x + <usize>(((b * H + ih) * W + iw) * Cp + c));
-              if (v > best) best = v;
+              const p = x + <usize>(((b * H + ih) * W + iw) * Cp + c);
+              best = i8x16.max_s(best, eight ? v128.load64_zero(p) : v128.load32_zero(p));
             }
           }
-          store<i8>(dst + <usize>c, <i8>best);
+          if (eight) {
+            v128.store64_lane(dst + <usize>c, best, 0);
+            c += 4;
+          } else {
+            v128.store32_lane(dst + <usize>c, best, 0);
+          }
         }
         dst += <usize>Cp;
       }

@@ -1,100 +1,152 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
-// int8 × int8 → int32 GEMM with zero points and per-channel float rescale (docs/numerics.md "Integer matmul").
+// int8 × int8 → int32 GEMM with zero points and per-channel float rescale (docs/numerics.md "Integer matmul"),
+// and the vector epilogue every int8 kernel ends with (docs/numerics.md "Requantization").
 // Activations are first widened to int16 with their zero point removed (a - zA ∈ [-255, 255]), so one
 // i32x4.dot_i16x8_s per 8 MACs is exact and no Σw correction pass over the (large) weights is needed.
+//
+// Over-reads: vector loads may read up to 8 bytes past the end of a tensor (a weight row's last chunk, a packed
+// row's last word). Those bytes are multiplied by 0 or masked, and they are inside the memory: tensors are blocks
+// of the host's malloc heap, which always ends in the allocator's top chunk (the kernel threads' shared memory
+// reserves the same slack after every block).
+
+/** Lane masks: MASK_I32[n] has i32 lanes 0..n-1 set. */
+@inline function maskI32(n: i32): v128 {
+  return i32x4.lt_s(i32x4(0, 1, 2, 3), i32x4.splat(n));
+}
+
+@inline function maskI16(n: i32): v128 {
+  return i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>n));
+}
 
 /**
  * a16[m, k] = a[m, k] - zA for k < K, 0 for K <= k < lda (lda a multiple of 8); sums[m] = Σ_k a16[m, k].
- * `a` holds int8 rows `strideA` bytes apart (packed int32 words reinterpreted as bytes).
+ * `a` holds int8 rows `strideA` bytes apart (packed int32 words reinterpreted as bytes). 8 codes per vector.
  */
 export function widenRows(a: usize, strideA: i32, M: i32, K: i32, zA: i32, a16: usize, lda: i32, sums: usize): void {
+  const za = i16x8.splat(<i16>zA);
+  const K8 = K & ~7;
+  const tail = maskI16(K & 7);
   for (let m = 0; m < M; m++) {
     const src = a + <usize>(m * strideA);
     const dst = a16 + (<usize>(m * lda) << 1);
-    let s = 0;
-    for (let k = 0; k < K; k++) {
-      const v = <i32>load<i8>(src + <usize>k) - zA;
-      store<i16>(dst + (<usize>k << 1), <i16>v);
-      s += v;
+    let s = i32x4.splat(0);
+    let k = 0;
+    for (; k < K8; k += 8) {
+      const v = i16x8.sub(v128.load8x8_s(src + <usize>k), za);
+      v128.store(dst + (<usize>k << 1), v);
+      s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_s(v));
     }
-    for (let k = K; k < lda; k++) store<i16>(dst + (<usize>k << 1), 0);
-    store<i32>(sums + (<usize>m << 2), s);
+    if (k < K) {
+      const v = v128.and(i16x8.sub(v128.load8x8_s(src + <usize>k), za), tail);
+      v128.store(dst + (<usize>k << 1), v);
+      s = i32x4.add(s, i32x4.extadd_pairwise_i16x8_s(v));
+      k += 8;
+    }
+    for (; k < lda; k += 8) v128.store(dst + (<usize>k << 1), i32x4.splat(0));
+    store<i32>(sums + (<usize>m << 2), hsum(s));
   }
 }
 
-/**
- * Conv2D im2col into widened rows: row (b, oh, ow), column (fh, fw, c) — the order of a [FH, FW, Ci, Co] filter
- * transposed to [Co, FH·FW·Ci]. Out-of-image taps are real 0, i.e. a - zA = 0.
- */
-export function im2colRows(x: usize, pixelStride: i32, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, zA: i32, a16: usize, lda: i32,
-  sums: usize): void {
-  im2colRange(x, pixelStride, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl, dh, dw, zA, a16, lda, sums, 0, B * OH * OW);
-}
-
-/** im2colRows for rows [r0, r1) only (row r at a16 + r·lda·2, its sum at sums + r·4): one thread's share. */
-export function im2colRange(x: usize, pixelStride: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
-  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, dh: i32, dw: i32, zA: i32, a16: usize, lda: i32,
-  sums: usize, r0: i32, r1: i32): void {
-  for (let row = r0; row < r1; row++) {
-    const ow = row % OW;
-    const rest = row / OW;
-    const oh = rest % OH;
-    const b = rest / OH;
-    const dst = a16 + (<usize>(row * lda) << 1);
-    let k = 0, s = 0;
-    for (let fh = 0; fh < FH; fh++) {
-      const ih = oh * sh - pt + fh * dh;
-      for (let fw = 0; fw < FW; fw++) {
-        const iw = ow * sw - pl + fw * dw;
-        if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
-          for (let c = 0; c < C; c++) store<i16>(dst + (<usize>(k + c) << 1), 0);
-        } else {
-          const src = x + <usize>(((b * H + ih) * W + iw) * pixelStride);
-          for (let c = 0; c < C; c++) {
-            const v = <i32>load<i8>(src + <usize>c) - zA;
-            store<i16>(dst + (<usize>(k + c) << 1), <i16>v);
-            s += v;
-          }
-        }
-        k += C;
-      }
-    }
-    for (; k < lda; k++) store<i16>(dst + (<usize>k << 1), 0);
-    store<i32>(sums + (<usize>row << 2), s);
-  }
-}
-
-function hsum(v: v128): i32 {
+@inline function hsum(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-/** Scalar tail of a dot product for k in [k0, K). */
-function tail(ap: usize, wp: usize, k0: i32, K: i32): i32 {
-  let s = 0;
-  for (let k = k0; k < K; k++) s += <i32>load<i16>(ap + (<usize>k << 1)) * <i32>load<i8>(wp + <usize>k);
-  return s;
+/** [Σ c0, Σ c1, Σ c2, Σ c3]: the horizontal sums of four accumulators as one vector. */
+@inline export function reduce4(c0: v128, c1: v128, c2: v128, c3: v128): v128 {
+  const t0 = i32x4.add(i32x4.shuffle(c0, c1, 0, 4, 1, 5), i32x4.shuffle(c0, c1, 2, 6, 3, 7));
+  const t1 = i32x4.add(i32x4.shuffle(c2, c3, 0, 4, 1, 5), i32x4.shuffle(c2, c3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(t0, t1, 0, 1, 4, 5), i32x4.shuffle(t0, t1, 2, 3, 6, 7));
 }
 
+@inline function lane32(p: usize, i: i32, count: i32): i32 {
+  return i < count ? load<i32>(p + (<usize>i << 2)) : 0;
+}
+
+/** 4 consecutive 32-bit values from p (0 where absent: lanes ≥ count, or p = 0). */
+@inline export function lanes4(p: usize, count: i32): v128 {
+  if (p == 0) return i32x4.splat(0);
+  return count == 4 ? v128.load(p) : i32x4(lane32(p, 0, count), lane32(p, 1, count), lane32(p, 2, count), lane32(p, 3, count));
+}
+
+/** Rows (output pixels) per pass of gemmI8 and convI8: their accumulators stay in cache for the epilogue. */
+export const ROWS = 64;
+
+/** 1.5·2^23: adding it rounds a float in [-2^22, 2^22] to an integer (ties to even), which its low bits hold. */
+const ROUNDER: f32 = 12582912.0;
+const ROUNDER_BITS: i32 = 0x4b400000;
+
 /**
- * The epilogue (docs/numerics.md "Requantization"): y = f32(acc - zW[n]·Σa16[m]) · f32(sA · sW[n]) + bias[n],
- * clamped to [lo, hi] (ReLU / ReLU6; ±Infinity for none). oScale = 0: y is stored as float32 at out[m·ldo + n].
- * Otherwise y is requantized to the next layer's int8 grid, q = clamp(nearest(y / oScale), -128 - oZp, 127 - oZp)
- * + oZp (the division the unfused path's QuantizeInt8 does, so both give the same codes), stored as a byte at
- * out + m·ldo + n.
+ * The epilogue (docs/numerics.md "Requantization") of `rows` rows of int32 accumulators, `ldAcc` bytes apart, N
+ * channels: y = clamp(f32(acc) · f32(sA · sW[n]) + bias[n], lo, hi); pmax/pmin are exactly
+ * `if (y < lo) y = lo; if (y > hi) y = hi` (NaN and -0 kept), and an absent bias adds -0, which changes nothing.
+ * Float output (oScale = 0): row i's floats at out + i·ob + 4n.
+ * Int8 output: q = clamp(nearest(y / oScale), -128 - oZp, 127 - oZp) + oZp, NaN → oZp, as src/core/numerics.ts's
+ * quantizeValue, computed as round(clamp(y / oScale, L, H)) + oZp: division by oScale > 0 is monotonic, so
+ * clamp(y, lo, hi) / oScale = clamp(y / oScale, lo / oScale, hi / oScale), and clamping before rounding to integer
+ * bounds gives the same integer, so both clamps are one, to [L, H] = [max(lo/oScale, -128 - oZp),
+ * min(hi/oScale, 127 - oZp)]; within it, adding 1.5·2^23 rounds to nearest, ties to even. Pad lanes (channels
+ * ≥ N) get L = H = -oZp, i.e. the code 0 packed rows are padded with. Row i's bytes at out + i·ob + n.
+ * Channels run in groups of 4, the rows inside, the output kind chosen outside the loop, and few constants, passed
+ * through memory: V8 sinks pure vector constants into loops and recomputes them there, but not loads.
+ * acc: ROWS·ldAcc bytes, then 128 bytes for those constants.
  */
-function finish(acc: i32, m: i32, n: i32, out: usize, ldo: i32, sA: f32, sW: usize, bias: usize, zW: usize,
-  sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
-  if (zW != 0) acc -= load<i32>(zW + (<usize>n << 2)) * load<i32>(sums + (<usize>m << 2));
-  let y = <f32>acc * (sA * load<f32>(sW + (<usize>n << 2)));
-  if (bias != 0) y += load<f32>(bias + (<usize>n << 2));
-  if (y < lo) y = lo;
-  if (y > hi) y = hi;
-  if (oScale == 0) {
-    store<f32>(out + (<usize>(m * ldo + n) << 2), y);
-    return;
+export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW: usize, bias: usize,
+  out: usize, ob: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
+  for (let n0 = 0; n0 < N; n0 += 4) {
+    const count = min(4, N - n0);
+    const nb = <usize>n0 << 2;
+    const sc = f32x4.mul(f32x4.splat(sA), lanes4(sW + nb, count));
+    const bv = bias != 0 ? lanes4(bias + nb, count) : f32x4.splat(-0.0);
+    let a = acc + nb;
+    if (oScale != 0) {
+      const qmin: i32 = -128 - oZp, qmax: i32 = 127 - oZp, zneg: i32 = -oZp;
+      let qlo = max(lo / oScale, <f32>qmin), qhi = min(hi / oScale, <f32>qmax);
+      if (qlo > qhi) qhi = qlo = hi / oScale < <f32>qmin ? <f32>qmin : <f32>qmax;
+      const real = maskI32(count), pad = f32x4.splat(<f32>zneg);
+      // Through memory: loads stay before the loop, so the constants live in registers (see above).
+      const k = acc + <usize>ROWS * ldAcc;
+      v128.store(k, sc);
+      v128.store(k, bv, 16);
+      v128.store(k, v128.bitselect(f32x4.splat(qlo), pad, real), 32);
+      v128.store(k, v128.bitselect(f32x4.splat(qhi), pad, real), 48);
+      v128.store(k, f32x4.splat(oScale), 64);
+      v128.store(k, i32x4.splat(oZp), 80);
+      v128.store(k, f32x4.splat(ROUNDER), 96);
+      v128.store(k, i32x4.splat(ROUNDER_BITS), 112);
+      const scv = v128.load(k), bvv = v128.load(k, 16), lv = v128.load(k, 32), hv = v128.load(k, 48);
+      const sv = v128.load(k, 64), zv = v128.load(k, 80), rounder = v128.load(k, 96), bits = v128.load(k, 112);
+      let d = out + <usize>n0;
+      for (let i = 0; i < rows; i++) {
+        const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
+        const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
+        const q = i32x4.add(v128.and(i32x4.sub(f32x4.add(v, rounder), bits), f32x4.eq(v, v)), zv);
+        const h = i16x8.narrow_i32x4_s(q, q);
+        v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+        a += ldAcc;
+        d += ob;
+      }
+    } else {
+      const k = acc + <usize>ROWS * ldAcc;
+      v128.store(k, sc);
+      v128.store(k, bv, 16);
+      v128.store(k, f32x4.splat(lo), 32);
+      v128.store(k, f32x4.splat(hi), 48);
+      const scv = v128.load(k), bvv = v128.load(k, 16), lov = v128.load(k, 32), hiv = v128.load(k, 48);
+      let d = out + (<usize>n0 << 2);
+      for (let i = 0; i < rows; i++) {
+        const y = f32x4.pmin(f32x4.pmax(f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv), lov), hiv);
+        if (count == 4) {
+          v128.store(d, y);
+        } else {
+          v128.store32_lane(d, y, 0);
+          if (count > 1) v128.store32_lane(d, y, 1, 4);
+          if (count > 2) v128.store32_lane(d, y, 2, 8);
+        }
+        a += ldAcc;
+        d += ob;
+      }
+    }
   }
-  store<i8>(out + <usize>(m * ldo + n), <i8>requant(y, oScale, oZp));
 }
 
 /** clamp(nearest(y / s), -128 - z, 127 - z) + z; NaN → z (docs/numerics.md). */
@@ -107,82 +159,72 @@ export function requant(y: f32, s: f32, z: i32): i32 {
   return <i32>r + z;
 }
 
-/** Zeroes the pad bytes [N, ldo) of every int8 output row (packed rows are padded to whole words with 0). */
-function zeroPads(out: usize, M: i32, N: i32, ldo: i32): void {
-  if (ldo == N) return;
-  for (let m = 0; m < M; m++) memory.fill(out + <usize>(m * ldo + N), 0, <usize>(ldo - N));
-}
-
 /**
- * out[m, n] (float32, or int8 when oScale != 0: see finish) for a16 [M, lda] (int16, zero point removed) and w [N, K] int8 rows `ldw` bytes apart.
- * Register blocks: 4 rows × 2 channels, then 1 row × 4 channels (batch 1 streams 4 weight rows at once).
- * Only the first K & ~7 bytes of a weight row are read with vectors, so no load crosses the row's end.
+ * out[m, n] for a16 [M, lda] (int16, zero point removed, 0 past K) and w [N, K] int8 rows `ldw` bytes apart:
+ * acc = Σ_k a16·w - zW[n]·sums[m], then epilogueRows: float32 out[m·ldo + n] (oScale = 0) or int8 bytes at
+ * out + m·ldo + n (ldo ≥ ceil(N/4)·4; pad bytes of the last word written 0). acc: ROWS·ceil(N/4)·16 + 128 bytes
+ * of scratch. Register blocks: 2 rows × 4 channels, then 1 row × 4 channels. The chunks run over lda, not K: a16 is 0
+ * past K, so the weight bytes read past a row's end (≤ 7) count for nothing and there is no scalar tail. The lanes of
+ * channels past N repeat row N - 1; the epilogue does not store them.
  */
 export function gemmI8(a16: usize, lda: i32, w: usize, ldw: i32, M: i32, N: i32, K: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, zW: usize, sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
-  if (oScale != 0) zeroPads(out, M, N, ldo);
-  const K8 = K & ~7;
+  sA: f32, sW: usize, bias: usize, zW: usize, sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, acc: usize): void {
+  const chunks = lda >> 3;
   const rowA = <usize>lda << 1;
-  let m = 0;
-  for (; m + 4 <= M; m += 4) {
-    const a0 = a16 + <usize>m * rowA, a1 = a0 + rowA, a2 = a1 + rowA, a3 = a2 + rowA;
-    let n = 0;
-    for (; n + 2 <= N; n += 2) {
-      const w0 = w + <usize>(n * ldw), w1 = w0 + <usize>ldw;
-      let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
-      let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
-      for (let k = 0; k < K8; k += 8) {
-        const kw = <usize>k, ka = <usize>k << 1;
-        const v0 = v128.load8x8_s(w0 + kw), v1 = v128.load8x8_s(w1 + kw);
-        const x0 = v128.load(a0 + ka), x1 = v128.load(a1 + ka), x2 = v128.load(a2 + ka), x3 = v128.load(a3 + ka);
-        c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, v0)); c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, v1));
-        c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, v0)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, v1));
-        c20 = i32x4.add(c20, i32x4.dot_i16x8_s(x2, v0)); c21 = i32x4.add(c21, i32x4.dot_i16x8_s(x2, v1));
-        c30 = i32x4.add(c30, i32x4.dot_i16x8_s(x3, v0)); c31 = i32x4.add(c31, i32x4.dot_i16x8_s(x3, v1));
+  const ob = oScale != 0 ? <usize>ldo : <usize>ldo << 2;
+  const ldAcc = <usize>((N + 3) >> 2) << 4;
+  for (let m0 = 0; m0 < M; m0 += ROWS) {
+    const m1 = min(M, m0 + ROWS);
+    for (let n0 = 0; n0 < N; n0 += 4) {
+      const w0 = w + <usize>(n0 * ldw);
+      const w1 = w + <usize>(min(n0 + 1, N - 1) * ldw), w2 = w + <usize>(min(n0 + 2, N - 1) * ldw);
+      const w3 = w + <usize>(min(n0 + 3, N - 1) * ldw);
+      let ap = acc + (<usize>n0 << 2);
+      let m = m0;
+      for (; m + 2 <= m1; m += 2) {
+        const a0 = a16 + <usize>m * rowA, a1 = a0 + rowA;
+        let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c02 = i32x4.splat(0), c03 = i32x4.splat(0);
+        let c10 = i32x4.splat(0), c11 = i32x4.splat(0), c12 = i32x4.splat(0), c13 = i32x4.splat(0);
+        for (let k = 0; k < chunks; k++) {
+          const kw = <usize>k << 3, ka = <usize>k << 4;
+          const x0 = v128.load(a0 + ka), x1 = v128.load(a1 + ka);
+          let v = v128.load8x8_s(w0 + kw);
+          c00 = i32x4.add(c00, i32x4.dot_i16x8_s(x0, v)); c10 = i32x4.add(c10, i32x4.dot_i16x8_s(x1, v));
+          v = v128.load8x8_s(w1 + kw);
+          c01 = i32x4.add(c01, i32x4.dot_i16x8_s(x0, v)); c11 = i32x4.add(c11, i32x4.dot_i16x8_s(x1, v));
+          v = v128.load8x8_s(w2 + kw);
+          c02 = i32x4.add(c02, i32x4.dot_i16x8_s(x0, v)); c12 = i32x4.add(c12, i32x4.dot_i16x8_s(x1, v));
+          v = v128.load8x8_s(w3 + kw);
+          c03 = i32x4.add(c03, i32x4.dot_i16x8_s(x0, v)); c13 = i32x4.add(c13, i32x4.dot_i16x8_s(x1, v));
+        }
+        v128.store(ap, reduce4(c00, c01, c02, c03));
+        v128.store(ap + ldAcc, reduce4(c10, c11, c12, c13));
+        ap += ldAcc << 1;
       }
-      finish(hsum(c00) + tail(a0, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c01) + tail(a0, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c10) + tail(a1, w0, K8, K), m + 1, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c11) + tail(a1, w1, K8, K), m + 1, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c20) + tail(a2, w0, K8, K), m + 2, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c21) + tail(a2, w1, K8, K), m + 2, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c30) + tail(a3, w0, K8, K), m + 3, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-      finish(hsum(c31) + tail(a3, w1, K8, K), m + 3, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+      if (m < m1) {
+        const a0 = a16 + <usize>m * rowA;
+        let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+        for (let k = 0; k < chunks; k++) {
+          const kw = <usize>k << 3;
+          const x = v128.load(a0 + (<usize>k << 4));
+          c0 = i32x4.add(c0, i32x4.dot_i16x8_s(x, v128.load8x8_s(w0 + kw)));
+          c1 = i32x4.add(c1, i32x4.dot_i16x8_s(x, v128.load8x8_s(w1 + kw)));
+          c2 = i32x4.add(c2, i32x4.dot_i16x8_s(x, v128.load8x8_s(w2 + kw)));
+          c3 = i32x4.add(c3, i32x4.dot_i16x8_s(x, v128.load8x8_s(w3 + kw)));
+        }
+        v128.store(ap, reduce4(c0, c1, c2, c3));
+      }
     }
-    for (; n < N; n++) {
-      for (let r = 0; r < 4; r++) gemmRow(a0 + <usize>r * rowA, w, ldw, m + r, n, n + 1, K, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+    if (zW != 0) {
+      for (let n0 = 0; n0 < N; n0 += 4) {
+        const zwv = lanes4(zW + (<usize>n0 << 2), min(4, N - n0));
+        let ap = acc + (<usize>n0 << 2);
+        for (let m = m0; m < m1; m++) {
+          v128.store(ap, i32x4.sub(v128.load(ap), i32x4.mul(zwv, i32x4.splat(load<i32>(sums + (<usize>m << 2))))));
+          ap += ldAcc;
+        }
+      }
     }
-  }
-  for (; m < M; m++) gemmRow(a16 + <usize>m * rowA, w, ldw, m, 0, N, K, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-}
-
-/** One activation row against channels [n0, n1): 4 weight rows per pass, then one at a time. */
-function gemmRow(ap: usize, w: usize, ldw: i32, m: i32, n0: i32, n1: i32, K: i32, out: usize, ldo: i32, sA: f32,
-  sW: usize, bias: usize, zW: usize, sums: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
-  const K8 = K & ~7;
-  let n = n0;
-  for (; n + 4 <= n1; n += 4) {
-    const w0 = w + <usize>(n * ldw), w1 = w0 + <usize>ldw, w2 = w1 + <usize>ldw, w3 = w2 + <usize>ldw;
-    let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
-    for (let k = 0; k < K8; k += 8) {
-      const kw = <usize>k;
-      const x = v128.load(ap + (kw << 1));
-      c0 = i32x4.add(c0, i32x4.dot_i16x8_s(x, v128.load8x8_s(w0 + kw)));
-      c1 = i32x4.add(c1, i32x4.dot_i16x8_s(x, v128.load8x8_s(w1 + kw)));
-      c2 = i32x4.add(c2, i32x4.dot_i16x8_s(x, v128.load8x8_s(w2 + kw)));
-      c3 = i32x4.add(c3, i32x4.dot_i16x8_s(x, v128.load8x8_s(w3 + kw)));
-    }
-    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-    finish(hsum(c1) + tail(ap, w1, K8, K), m, n + 1, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-    finish(hsum(c2) + tail(ap, w2, K8, K), m, n + 2, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-    finish(hsum(c3) + tail(ap, w3, K8, K), m, n + 3, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
-  }
-  for (; n < n1; n++) {
-    const w0 = w + <usize>(n * ldw);
-    let c0 = i32x4.splat(0);
-    for (let k = 0; k < K8; k += 8) {
-      c0 = i32x4.add(c0, i32x4.dot_i16x8_s(v128.load(ap + (<usize>k << 1)), v128.load8x8_s(w0 + <usize>k)));
-    }
-    finish(hsum(c0) + tail(ap, w0, K8, K), m, n, out, ldo, sA, sW, bias, zW, sums, lo, hi, oScale, oZp);
+    epilogueRows(acc, ldAcc, m1 - m0, N, sA, sW, bias, out + <usize>m0 * ob, ob, lo, hi, oScale, oZp);
   }
 }
