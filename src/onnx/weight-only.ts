@@ -61,10 +61,13 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
   const smallerThan = (dims: readonly number[]) => (dims.length <= 1 && options.minElements === undefined ? 4096 : minElements);
   const excluded = new Set<string>();
   let nbits = false;
+  // Collected over every graph first: a weight of the main graph may be read by an excluded node in a branch.
   for (const g of editors) {
     for (const n of g.graph.node!) {
       if (options.exclude?.includes(n.name ?? '')) for (const i of n.input ?? []) excluded.add(i);
     }
+  }
+  for (const g of editors) {
     const names = [...g.graph.initializer!.map((t) => t.name ?? ''), ...g.graph.node!.filter((n) => n.opType === 'Constant').map((n) => n.output![0]!)];
     if (format === 'int4') {
       for (const n of [...g.graph.node!]) {

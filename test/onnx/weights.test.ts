@@ -64,6 +64,23 @@ describe('weight-only storage', () => {
     }
   });
 
+  it('an excluded node inside an If branch keeps the main-graph weight it reads float32', () => {
+    const b = new GraphBuilder('outer');
+    b.input('x', ['N', 4]);
+    const shared = b.initializer('shared_w', [4, 3], randomValues(12, 9));
+    const branch = (name: string) => {
+      const g = new GraphBuilder(name);
+      g.node('MatMul', ['x', shared], { name: `${name}_matmul`, outputs: [`${name}_y`] });
+      g.output(`${name}_y`, ['N', 3]);
+      return g.graph();
+    };
+    const c = b.op('Cast', [b.input('cond', [], 'int64')], { attrs: [attr.int('to', 9)] });
+    b.node('If', [c], { outputs: ['y'], attrs: [attr.graph('then_branch', branch('then')), attr.graph('else_branch', branch('else'))] });
+    b.output('y', ['N', 3]);
+    const { report } = storeWeights(b.model(), { format: 'int8', minElements: 4, exclude: ['then_matmul'] });
+    expect(report.weights.map((w) => [w.weight, w.bits, w.reason])).toEqual([['shared_w', 32, 'excluded']]);
+  });
+
   it.each(['float16', 'uint8', 'int8', 'int4'] as const)('weights:%s: an LSTM read through Unsqueeze in If branches keeps working', async (format) => {
     const float = recurrentModel('LSTM', { input: 64, hidden: 64 });
     const { model } = storeWeights(float, { format: format as WeightFormat });
