@@ -4,7 +4,7 @@ import { makeTensor } from '../formats/onnx/tensor.js';
 import { attr } from './attrs.js';
 import { floatConstant, sharedInitializers } from './constants.js';
 import { node, type GraphEditor } from './graph.js';
-import { quantizeWeights, weightRange } from './quant-weights.js';
+import { keepFloat, quantizeWeights, weightRange } from './quant-weights.js';
 import type { QuantizeReport } from './report.js';
 
 /**
@@ -26,6 +26,8 @@ export function quantizeConv(g: GraphEditor, n: NodeProto, name: string, options
   const [x, wName, bName] = n.input ?? [];
   const w = floatConstant(g, wName ?? '');
   if (!w) return 'its weight input is not a float constant';
+  const small = keepFloat(n, wName!, w.dims);
+  if (small) return `left float: ${small}`;
   const rank = w.dims.length;
   const channels = w.dims[0]!;
   const bias = bName ? floatConstant(g, bName) : undefined;

@@ -1,4 +1,6 @@
 import { ShrinkmlError } from '../core/errors.js';
+import type { NodeProto } from '../formats/onnx/proto.js';
+import { getInt } from './attrs.js';
 import { quantizeValue, qRange, symmetricParams, type QRange } from '../core/numerics.js';
 
 /**
@@ -40,4 +42,19 @@ export function transpose2d<T extends Float32Array | Int32Array>(values: T, rows
   const out = new (values.constructor as new (n: number) => T)(values.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c]!;
   return out;
+}
+
+/**
+ * Depthwise Conv filters of fewer than this many values stay float32 in every mode. They cost next to nothing (a few
+ * hundred bytes) and hold the most error per byte: PP-OCRv4's recognizer, whose reparameterized 3×3 depthwise stem
+ * filters mix one large centre tap with taps 100× smaller, loses output cosine 0.996 → 0.985 from 4 such filters
+ * (2.2 KB) in int8 (bench/results/real-onnx.md).
+ */
+export const DEPTHWISE_FLOAT_BELOW = 1024;
+
+/** Why `weight` stays float32 when `reader` reads it, or undefined. */
+export function keepFloat(reader: NodeProto, weight: string, dims: readonly number[]): string | undefined {
+  if (reader.opType !== 'Conv' || reader.input?.[1] !== weight || getInt(reader, 'group', 1) <= 1 || dims[1] !== 1) return undefined;
+  const n = dims.reduce((a, b) => a * b, 1);
+  return n < DEPTHWISE_FLOAT_BELOW ? `depthwise filter of ${n} values (< ${DEPTHWISE_FLOAT_BELOW}) kept float32` : undefined;
 }

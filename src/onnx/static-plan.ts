@@ -3,6 +3,7 @@ import { DataType } from '../formats/onnx/schema.js';
 import { tensorDims } from '../formats/onnx/tensor.js';
 import { getFloat, getInt } from './attrs.js';
 import { GraphEditor, type Weight } from './graph.js';
+import { keepFloat } from './quant-weights.js';
 import type { SkippedNode } from './report.js';
 
 /**
@@ -65,6 +66,8 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     if (weight.tensor.dataType !== DataType.FLOAT) { skip('its weight is not float32'); continue; }
     const rank = tensorDims(weight.tensor).length;
     if (n.opType !== 'Conv' && rank !== 2) { skip(`its weight has rank ${rank} (only 2-D weights are quantized)`); continue; }
+    const small = keepFloat(n, w!, tensorDims(weight.tensor));
+    if (small) { skip(small); continue; }
     if (g.weight(x ?? '')) { skip('its activation input is a constant'); continue; }
     const axis = n.opType === 'Conv' ? 0 : n.opType === 'Gemm' && getInt(n, 'transB', 0) === 1 ? 0 : 1;
     let bias: Weight | undefined;

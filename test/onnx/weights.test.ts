@@ -64,6 +64,24 @@ describe('weight-only storage', () => {
     }
   });
 
+  it.each([
+    ['weights:int8', 32], ['weights:int4', 32], ['weights:float16', 16], ['dynamic', 32],
+  ] as const)('%s: a small depthwise filter (16×1×3×3) stays float32 in 8/4-bit modes (DEPTHWISE_FLOAT_BELOW), the pointwise one is quantized', async (mode, bits) => {
+    const b = new GraphBuilder('dw');
+    const x = b.input('x', ['N', 16, 8, 8]);
+    const dw = b.op('Conv', [x, b.initializer('dw_w', [16, 1, 3, 3], randomValues(144, 3))], { attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1]), attr.int('group', 16)] });
+    b.node('Conv', [dw, b.initializer('pw_w', [32, 16, 1, 1], randomValues(512, 4))], { outputs: ['y'], attrs: [attr.ints('kernel_shape', [1, 1])] });
+    b.output('y', ['N', 32, 8, 8]);
+    const float = b.model();
+    const r = await ONNX_QUANTIZE_MODES[mode].run(float, {});
+    const init = (name: string) => r.model.graph!.initializer!.find((t) => t.name === name);
+    expect(init('dw_w')?.dataType ?? 10, 'dw_w').toBe(bits === 32 ? 1 : 10);
+    expect(init('pw_w'), 'pw_w').toBeUndefined();
+    if (bits === 32) expect([...r.notes, ...(r.report.quantize?.skipped ?? []).map((k) => k.reason)].join('; ')).toMatch(/depthwise filter of 144 values \(< 1024\) kept float32/);
+    const out = await compareOutputs(float, r.model, { x: floatFeed([2, 16, 8, 8], 5) });
+    expect(out.y!.cosine).toBeGreaterThan(0.999);
+  });
+
   it('an excluded node inside an If branch keeps the main-graph weight it reads float32', () => {
     const b = new GraphBuilder('outer');
     b.input('x', ['N', 4]);
