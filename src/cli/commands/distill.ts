@@ -1,13 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
+import * as path from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { registerKernels } from '../../../kernels/index.js';
 import { ShrinkmlError } from '../../core/errors.js';
 import { loadData } from '../../data/index.js';
 import { DISTILL_DEFAULTS, distill, shrinkWidth, type DistillHistory, type WidthChange } from '../../distill/index.js';
-import { loadLayers, saveLayersModel } from '../../formats/index.js';
+import { loadLayers } from '../../formats/index.js';
 import { toBudget } from '../../measure/index.js';
 import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
-import { buildLineage, LINEAGE_FILE, recordedDataSource } from '../../pipeline/lineage.js';
+import { buildLineage, recordedDataSource } from '../../pipeline/lineage.js';
+import { ModelOutput } from '../../pipeline/output.js';
 import type { CliCommand, CliIo } from '../command.js';
 import { addBackendOption, useBackend } from '../shared/backend.js';
 import { evaluateForCli, type EvaluateFlags } from '../shared/evaluate.js';
@@ -135,6 +137,7 @@ Examples:
       const resolved = (await resolveCliData(teacher, request.data, undefined))!;
       const data = resolved.source;
       let student: tf.LayersModel | undefined;
+      let output: ModelOutput | undefined;
       const controller = new AbortController();
       const onSigint = () => controller.abort();
       process.once('SIGINT', onSigint);
@@ -151,6 +154,11 @@ Examples:
           throw new ShrinkmlError('BAD_INPUT', `${flags.student}: the student takes inputs of shape ${shapeOf(student)}, ` +
             `the teacher ${shapeOf(teacher.model)}; distillation feeds both the same batches`, { subject: '--student' });
         }
+        // The one writer of outputs, as for compress: it locks --out and refuses an existing one before training; the
+        // student is staged, measured there, and appears at --out only once everything succeeded.
+        output = await ModelOutput.open({
+          out: flags.out, force: flags.force, protect: [teacher.descriptorPath, ...teacher.weightFiles, ...built.files],
+        });
         const choice = await useBackend(flags.backend, io);
         await registerKernels(); // conv gradients for wasm (idempotent): a CNN student trains there too
         io.stderr(`student: ${student.countParams().toLocaleString('en-US')} parameters (teacher ${teacher.model.countParams().toLocaleString('en-US')})\n`);
@@ -174,19 +182,23 @@ Examples:
           loaded: teacher, out: flags.out, steps: [{ step: 'distill', options }], seed: flags.seed,
           data: { source: recordedDataSource(data, flags.out), split: 'train', samples: train.count },
         });
-        const saved = await saveLayersModel(student, flags.out, {
-          force: flags.force, protect: [teacher.descriptorPath, ...teacher.weightFiles, ...built.files], extraFiles: { [LINEAGE_FILE]: lineage },
-        });
-        io.stderr(`wrote ${saved.modelJsonPath}\n`);
-        const output = await loadLayers(saved.modelJsonPath);
+        const saved = await output.writeLayers(student, { encodings: {}, clusters: {}, weightBits: {}, shrinkml: {} });
+        await output.writeFiles([{ name: output.lineageName, content: JSON.stringify(lineage, null, 2) + '\n' }]);
+        const modelJsonPath = output.finalPath(path.basename(saved.modelJsonPath));
+        const written = await loadLayers(saved.modelJsonPath);
         try {
           const teacherReport = await evaluateForCli({ loaded: teacher, flags: { ...flags, budget: undefined }, io, data: resolved });
-          const studentReport = await evaluateForCli({ loaded: output, reference: teacher, flags, io, data: resolved });
-          const [t, s] = [teacherReport.measurement, studentReport.measurement];
+          const studentReport = await evaluateForCli({ loaded: written, reference: teacher, flags, io, data: resolved });
+          // Measured where it is staged; reported where the commit puts it.
+          const staged = studentReport.measurement;
+          const s = { ...staged, source: modelJsonPath, size: { ...staged.size, files: staged.size.files.map((f) => ({ ...f, path: output!.finalPath(path.basename(f.path)) })) } };
+          const t = teacherReport.measurement;
+          output.commit(controller.signal);
+          io.stderr(`wrote ${modelJsonPath}\n`);
           if (s.budget && !s.budget.pass) io.setExitCode(1);
           if (flags.json) {
             io.stdout(JSON.stringify({
-              out: saved.modelJsonPath, device: choice.device, history, widths: built.changes ?? null, teacher: t, student: s, lineage,
+              out: modelJsonPath, device: choice.device, history, widths: built.changes ?? null, teacher: t, student: s, lineage,
             }, null, 2) + '\n');
             return;
           }
@@ -198,12 +210,13 @@ Examples:
             ['latency p50 b=1', ms(t.latency?.p50Ms), ms(s.latency?.p50Ms)],
           ]));
           if (s.agreement !== undefined) io.stdout(`agreement with the teacher ${formatPercent(s.agreement)} (top-1)\n`);
-          io.stdout(`${saved.modelJsonPath}\n`);
+          io.stdout(`${modelJsonPath}\n`);
         } finally {
-          output.model.dispose();
+          written.model.dispose();
         }
       } finally {
         process.removeListener('SIGINT', onSigint);
+        output?.discard();
         student?.dispose();
         teacher.model.dispose();
       }
