@@ -252,6 +252,24 @@ describe('each int8 graph op against a float reference (a hand-written conv → 
   });
 });
 
+describe('compress --quantize static --data <image folder> (the CLI, real photos)', () => {
+  it('writes a model that stock tf.loadGraphModel loads after shrinkml/runtime, with every convolution int8 and the step in report.json', async () => {
+    const out = path.join(tmp, 'cli-emotion');
+    const r = await runCli('compress', path.join(FIXTURES, 'emotion/emotion.json'), '--quantize', 'static', '--data', path.join(FIXTURES, 'photos'),
+      '--input-range', '-1,1', '--no-latency', '--backend', 'wasm', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const step = report.steps.find((st: any) => st.step === 'ptq');
+    expect(step.summary.int8Nodes).toHaveLength(13);
+    expect(step.summary.notes).toEqual([]);
+    const model = await tf.loadGraphModel(stock(path.join(out, 'model.json')));
+    const y = model.predict(tf.zeros([1, 64, 64, 1])) as tf.Tensor;
+    expect(y.shape).toEqual([1, 7]);
+    expect(Math.abs(y.sum().dataSync()[0]! - 1)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
+
 describe('bad input', () => {
   it('a convolution the int8 ops cannot run (dilated) stays float with a note naming it; the rest runs int8', async () => {
     const { json, data } = convGraph();
