@@ -4,7 +4,7 @@ import { makeTensor } from '../formats/onnx/tensor.js';
 import { attr } from './attrs.js';
 import { floatConstant, sharedInitializers } from './constants.js';
 import { node, type GraphEditor } from './graph.js';
-import { keepFloat, quantizeWeights, weightRange } from './quant-weights.js';
+import { quantizeWeights, weightRange } from './quant-weights.js';
 import type { QuantizeReport } from './report.js';
 
 /**
@@ -18,7 +18,11 @@ import type { QuantizeReport } from './report.js';
  */
 export type DynamicConvForm = 'weights' | 'integer' | 'float';
 
-export interface ConvOptions { form: Exclude<DynamicConvForm, 'float'>; perChannel: boolean; reduceRange?: boolean }
+export interface ConvOptions {
+  form: Exclude<DynamicConvForm, 'float'>; perChannel: boolean; reduceRange?: boolean;
+  /** Weights that stay float32, with why (./quant-weights.ts floatKept). */
+  keep?: ReadonlyMap<string, string>;
+}
 
 /** Returns why the Conv was left float, or undefined after rewriting it. */
 export function quantizeConv(g: GraphEditor, n: NodeProto, name: string, options: ConvOptions,
@@ -26,7 +30,7 @@ export function quantizeConv(g: GraphEditor, n: NodeProto, name: string, options
   const [x, wName, bName] = n.input ?? [];
   const w = floatConstant(g, wName ?? '');
   if (!w) return 'its weight input is not a float constant';
-  const small = keepFloat(n, wName!, w.dims);
+  const small = options.keep?.get(wName!);
   if (small) return `left float: ${small}`;
   const rank = w.dims.length;
   const channels = w.dims[0]!;

@@ -7,7 +7,7 @@ import { attr, getFloat, getInt } from './attrs.js';
 import { quantizeConv, type DynamicConvForm } from './dynamic-conv.js';
 import { quantizeLstm } from './dynamic-lstm.js';
 import { cloneModel, finishEditors, GraphEditor, graphEditors, importDomain, node } from './graph.js';
-import { quantizeWeights, transpose2d, weightRange } from './quant-weights.js';
+import { floatKept, quantizeWeights, transpose2d, weightRange } from './quant-weights.js';
 import type { QuantizeReport } from './report.js';
 
 /**
@@ -48,6 +48,7 @@ export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptio
   const model = cloneModel(input);
   const editors = graphEditors(model);
   const opset = editors[0]!.opset();
+  const keep = floatKept(model);
   if (opset < DYNAMIC_MIN_OPSET) {
     throw new ShrinkmlError('UNSUPPORTED', `dynamic quantization needs opset ${DYNAMIC_MIN_OPSET} or later (DynamicQuantizeLinear); the model imports opset ${opset}`, {
       suggestion: 'convert the model to a newer opset with onnx.version_converter',
@@ -66,7 +67,7 @@ export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptio
       if (options.exclude?.includes(name)) { report.skipped.push({ node: name, op, reason: 'excluded' }); continue; }
       if (op === 'GRU' || op === 'RNN') { report.skipped.push({ node: name, op, reason: `left float: ${RECURRENT_NOTE}` }); continue; }
       if (op === 'Conv' && convForm === 'float') { report.skipped.push({ node: name, op, reason: 'left float (conv: float)' }); continue; }
-      const reason = op === 'Conv' ? quantizeConv(g, n, name, { form: convForm as 'weights' | 'integer', perChannel: options.perChannel !== false && opset >= 13 || convForm === 'integer', reduceRange: options.reduceRange }, quantizedInputs, report)
+      const reason = op === 'Conv' ? quantizeConv(g, n, name, { form: convForm as 'weights' | 'integer', perChannel: options.perChannel !== false && opset >= 13 || convForm === 'integer', reduceRange: options.reduceRange, keep }, quantizedInputs, report)
         : op === 'LSTM' ? quantizeLstm(g, n, name, options, report)
           : rewrite(g, n, name, options, quantizedInputs, report);
       if (reason) report.skipped.push({ node: name, op, reason });

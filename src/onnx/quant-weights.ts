@@ -1,6 +1,10 @@
 import { ShrinkmlError } from '../core/errors.js';
-import type { NodeProto } from '../formats/onnx/proto.js';
+import type { ModelProto } from '../formats/onnx/proto.js';
+import { DataType } from '../formats/onnx/schema.js';
+import { tensorDims } from '../formats/onnx/tensor.js';
+import { forEachTensor } from '../formats/onnx/walk.js';
 import { getInt } from './attrs.js';
+import { graphEditors } from './graph.js';
 import { quantizeValue, qRange, symmetricParams, type QRange } from '../core/numerics.js';
 
 /**
@@ -45,16 +49,31 @@ export function transpose2d<T extends Float32Array | Int32Array>(values: T, rows
 }
 
 /**
- * Depthwise Conv filters of fewer than this many values stay float32 in every mode. They cost next to nothing (a few
- * hundred bytes) and hold the most error per byte: PP-OCRv4's recognizer, whose reparameterized 3×3 depthwise stem
- * filters mix one large centre tap with taps 100× smaller, loses output cosine 0.996 → 0.985 from 4 such filters
- * (2.2 KB) in int8 (bench/results/real-onnx.md).
+ * Depthwise Conv filters of fewer than this many values stay float32 in the 8/4-bit modes, when all of them together
+ * are at most DEPTHWISE_FLOAT_SHARE of the model's float values: next to nothing in bytes, and they hold the most
+ * error per byte. PP-OCRv4's recognizer, whose reparameterized 3×3 depthwise stem filters mix one large centre tap
+ * with taps 100× smaller, loses output cosine 0.996 → 0.985 from 4 such filters (2.2 KB, 0.03%) in int8; in
+ * PP-OCR's small direction classifier they are a large share and stay quantized (bench/results/real-onnx.md).
  */
 export const DEPTHWISE_FLOAT_BELOW = 1024;
+export const DEPTHWISE_FLOAT_SHARE = 0.01;
 
-/** Why `weight` stays float32 when `reader` reads it, or undefined. */
-export function keepFloat(reader: NodeProto, weight: string, dims: readonly number[]): string | undefined {
-  if (reader.opType !== 'Conv' || reader.input?.[1] !== weight || getInt(reader, 'group', 1) <= 1 || dims[1] !== 1) return undefined;
-  const n = dims.reduce((a, b) => a * b, 1);
-  return n < DEPTHWISE_FLOAT_BELOW ? `depthwise filter of ${n} values (< ${DEPTHWISE_FLOAT_BELOW}) kept float32` : undefined;
+/** Weight name → why it stays float32 (the small depthwise filters above), over every graph of the model. */
+export function floatKept(model: ModelProto): Map<string, string> {
+  const kept = new Map<string, string>();
+  let total = 0;
+  let small = 0;
+  forEachTensor(model.graph!, (site) => { if (site.tensor.dataType === DataType.FLOAT) total += tensorDims(site.tensor).reduce((a, b) => a * b, 1); });
+  for (const g of graphEditors(model)) {
+    for (const n of g.graph.node!) {
+      if (n.opType !== 'Conv' || getInt(n, 'group', 1) <= 1) continue;
+      const w = g.weight(n.input?.[1] ?? '');
+      const dims = w ? tensorDims(w.tensor) : [];
+      const count = dims.reduce((a, b) => a * b, 1);
+      if (!w || dims[1] !== 1 || count >= DEPTHWISE_FLOAT_BELOW || kept.has(w.name)) continue;
+      kept.set(w.name, `depthwise filter of ${count} values (< ${DEPTHWISE_FLOAT_BELOW}) kept float32`);
+      small += count;
+    }
+  }
+  return small <= DEPTHWISE_FLOAT_SHARE * total ? kept : new Map();
 }

@@ -3,7 +3,7 @@ import { DataType } from '../formats/onnx/schema.js';
 import { tensorDims } from '../formats/onnx/tensor.js';
 import { getFloat, getInt } from './attrs.js';
 import { GraphEditor, type Weight } from './graph.js';
-import { keepFloat } from './quant-weights.js';
+import { floatKept } from './quant-weights.js';
 import type { SkippedNode } from './report.js';
 
 /**
@@ -51,6 +51,7 @@ const INTEGER_READERS = new Set(['Conv', 'MatMul', 'Gemm', 'MaxPool', 'AveragePo
  */
 export function planStatic(model: ModelProto, options: { exclude?: readonly string[]; outputs?: boolean } = {}): StaticPlan {
   const g = new GraphEditor(model);
+  const kept = floatKept(model);
   const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
   const seen = new Set<string>();
   const addActivation = (t: string) => { if (!seen.has(t)) { seen.add(t); plan.activations.push(t); } };
@@ -66,7 +67,7 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     if (weight.tensor.dataType !== DataType.FLOAT) { skip('its weight is not float32'); continue; }
     const rank = tensorDims(weight.tensor).length;
     if (n.opType !== 'Conv' && rank !== 2) { skip(`its weight has rank ${rank} (only 2-D weights are quantized)`); continue; }
-    const small = keepFloat(n, w!, tensorDims(weight.tensor));
+    const small = kept.get(weight.name);
     if (small) { skip(small); continue; }
     if (g.weight(x ?? '')) { skip('its activation input is a constant'); continue; }
     const axis = n.opType === 'Conv' ? 0 : n.opType === 'Gemm' && getInt(n, 'transB', 0) === 1 ? 0 : 1;

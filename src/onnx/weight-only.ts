@@ -6,7 +6,7 @@ import { attr, getInt } from './attrs.js';
 import { forEachGraph } from '../formats/onnx/walk.js';
 import { cloneModel, finishEditors, graphEditors, importDomain, node, type GraphEditor } from './graph.js';
 import { toMatMulNBits } from './matmul-nbits.js';
-import { keepFloat, quantizeWeights } from './quant-weights.js';
+import { floatKept, quantizeWeights } from './quant-weights.js';
 
 /**
  * Weight-only storage (`--quantize weights:<format>`): the file is smaller, inputs, outputs and compute stay float32.
@@ -60,6 +60,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
   const minElements = options.minElements ?? 64;
   const smallerThan = (dims: readonly number[]) => (dims.length <= 1 && options.minElements === undefined ? 4096 : minElements);
   const excluded = new Set<string>();
+  const kept = floatKept(input);
   let nbits = false;
   // Collected over every graph first: a weight of the main graph may be read by an excluded node in a branch.
   for (const g of editors) {
@@ -90,7 +91,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       const keep = (reason: string) => report.weights.push({ ...entry, bits: 32, storage: 'float32', reason, bytesAfter: 4 * values.length });
       if (values.length < smallerThan(dims)) { keep(`fewer than ${smallerThan(dims)} values`); continue; }
       if (excluded.has(name)) { keep('excluded'); continue; }
-      const small = format === 'float16' ? undefined : g.consumers(name).map((n) => keepFloat(n, name, dims)).find(Boolean);
+      const small = format === 'float16' ? undefined : kept.get(name);
       if (small) { keep(small); continue; }
       if (format !== 'float16' && opset < 10) { keep(`opset ${opset} has no DequantizeLinear (needs 10)`); continue; }
       const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset);

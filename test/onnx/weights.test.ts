@@ -64,22 +64,32 @@ describe('weight-only storage', () => {
     }
   });
 
-  it.each([
-    ['weights:int8', 32], ['weights:int4', 32], ['weights:float16', 16], ['dynamic', 32],
-  ] as const)('%s: a small depthwise filter (16×1×3×3) stays float32 in 8/4-bit modes (DEPTHWISE_FLOAT_BELOW), the pointwise one is quantized', async (mode, bits) => {
+  /** A 16×1×3×3 depthwise filter (144 values) before a pointwise Conv of `out` × 16 values. */
+  const depthwiseModel = (out: number) => {
     const b = new GraphBuilder('dw');
     const x = b.input('x', ['N', 16, 8, 8]);
     const dw = b.op('Conv', [x, b.initializer('dw_w', [16, 1, 3, 3], randomValues(144, 3))], { attrs: [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1]), attr.int('group', 16)] });
-    b.node('Conv', [dw, b.initializer('pw_w', [32, 16, 1, 1], randomValues(512, 4))], { outputs: ['y'], attrs: [attr.ints('kernel_shape', [1, 1])] });
-    b.output('y', ['N', 32, 8, 8]);
-    const float = b.model();
+    b.node('Conv', [dw, b.initializer('pw_w', [out, 16, 1, 1], randomValues(out * 16, 4, 0.3))], { outputs: ['y'], attrs: [attr.ints('kernel_shape', [1, 1])] });
+    b.output('y', ['N', out, 8, 8]);
+    return b.model();
+  };
+
+  it.each([
+    ['weights:int8', 32], ['weights:int4', 32], ['weights:float16', 16], ['dynamic', 32],
+  ] as const)('%s: a small depthwise filter (144 values, < 1%% of the model) stays float32 in 8/4-bit modes, the pointwise one is quantized', async (mode, bits) => {
+    const float = depthwiseModel(1024);
     const r = await ONNX_QUANTIZE_MODES[mode].run(float, {});
     const init = (name: string) => r.model.graph!.initializer!.find((t) => t.name === name);
     expect(init('dw_w')?.dataType ?? 10, 'dw_w').toBe(bits === 32 ? 1 : 10);
     expect(init('pw_w'), 'pw_w').toBeUndefined();
     if (bits === 32) expect([...r.notes, ...(r.report.quantize?.skipped ?? []).map((k) => k.reason)].join('; ')).toMatch(/depthwise filter of 144 values \(< 1024\) kept float32/);
-    const out = await compareOutputs(float, r.model, { x: floatFeed([2, 16, 8, 8], 5) });
+    const out = await compareOutputs(float, r.model, { x: floatFeed([1, 16, 8, 8], 5) });
     expect(out.y!.cosine).toBeGreaterThan(0.999);
+  });
+
+  it('small depthwise filters that are more than 1% of the model are quantized like the rest', async () => {
+    const r = await ONNX_QUANTIZE_MODES['weights:int8'].run(depthwiseModel(32), {});
+    expect(r.model.graph!.initializer!.find((t) => t.name === 'dw_w')).toBeUndefined();
   });
 
   it('an excluded node inside an If branch keeps the main-graph weight it reads float32', () => {
