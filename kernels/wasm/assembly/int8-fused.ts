@@ -103,48 +103,53 @@ export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C:
 
 /**
  * Max pooling on int8 codes (the quantization is monotonic, so this is the float max pool's codes exactly).
- * Cp: bytes per pixel (pad bytes are 0 and stay 0). Padding taps are skipped. 16 channels per vector.
+ * Cp: bytes per pixel (pad bytes are 0 and stay 0). Padding taps are skipped: each window is clipped to the image
+ * once, then its taps are walked by pointer. 16 channels per vector, then 8 and/or 4 (Cp is whole words).
  */
 export function maxPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW: i32, FH: i32, FW: i32, sh: i32,
   sw: i32, pt: i32, pl: i32, out: usize): void {
   let dst = out;
+  const row = <usize>(W * Cp);
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * sh - pt;
+      const fh0 = max(0, -ih0), fh1 = min(FH, H - ih0);
       for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * sw - pl;
+        const fw0 = max(0, -iw0), fw1 = min(FW, W - iw0);
+        const base = x + <usize>(((b * H + ih0 + fh0) * W + iw0 + fw0) * Cp);
+        const nw = fw1 - fw0;
         let c = 0;
         for (; c + 16 <= Cp; c += 16) {
           let best = i8x16.splat(-128);
-          for (let fh = 0; fh < FH; fh++) {
-            const ih = oh * sh - pt + fh;
-            if (ih < 0 || ih >= H) continue;
-            for (let fw = 0; fw < FW; fw++) {
-              const iw = ow * sw - pl + fw;
-              if (iw < 0 || iw >= W) continue;
-              best = i8x16.max_s(best, v128.load(x + <usize>(((b * H + ih) * W + iw) * Cp + c)));
-            }
+          let r = base + <usize>c;
+          for (let fh = fh0; fh < fh1; fh++) {
+            let p = r;
+            for (let i = 0; i < nw; i++) { best = i8x16.max_s(best, v128.load(p)); p += <usize>Cp; }
+            r += row;
           }
           v128.store(dst + <usize>c, best);
         }
-        // Cp is whole words: the rest is 8 and/or 4 bytes, in the low lanes of a vector.
-        for (; c + 4 <= Cp; c += 4) {
-          const eight = c + 8 <= Cp;
+        if (c + 8 <= Cp) {
           let best = i8x16.splat(-128);
-          for (let fh = 0; fh < FH; fh++) {
-            const ih = oh * sh - pt + fh;
-            if (ih < 0 || ih >= H) continue;
-            for (let fw = 0; fw < FW; fw++) {
-              const iw = ow * sw - pl + fw;
-              if (iw < 0 || iw >= W) continue;
-              const p = x + <usize>(((b * H + ih) * W + iw) * Cp + c);
-              best = i8x16.max_s(best, eight ? v128.load64_zero(p) : v128.load32_zero(p));
-            }
+          let r = base + <usize>c;
+          for (let fh = fh0; fh < fh1; fh++) {
+            let p = r;
+            for (let i = 0; i < nw; i++) { best = i8x16.max_s(best, v128.load64_zero(p)); p += <usize>Cp; }
+            r += row;
           }
-          if (eight) {
-            v128.store64_lane(dst + <usize>c, best, 0);
-            c += 4;
-          } else {
-            v128.store32_lane(dst + <usize>c, best, 0);
+          v128.store64_lane(dst + <usize>c, best, 0);
+          c += 8;
+        }
+        if (c + 4 <= Cp) {
+          let best = i8x16.splat(-128);
+          let r = base + <usize>c;
+          for (let fh = fh0; fh < fh1; fh++) {
+            let p = r;
+            for (let i = 0; i < nw; i++) { best = i8x16.max_s(best, v128.load32_zero(p)); p += <usize>Cp; }
+            r += row;
           }
+          v128.store32_lane(dst + <usize>c, best, 0);
         }
         dst += <usize>Cp;
       }
