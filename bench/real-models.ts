@@ -5,7 +5,7 @@
  * (load time, p50 on wasm) with --timing, which the lead runs alone on an idle machine.
  *
  *   node dist/bench/fetch-real-models.js --cache <cache>
- *   node dist/bench/real-models.js --cache <cache> [--samples 100] [--models a,b] [--timing] [--out bench/results/real-models.md]
+ *   node dist/bench/real-models.js --cache <cache> [--samples 100] [--models a,b] [--modes weights:int8,weights:int4] [--timing] [--out bench/results/real-models.md]
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,8 +62,9 @@ const CASES: Case[] = [
   },
   {
     name: 'human faceres (float16, age/gender/descriptor)', pkg: HUMAN, file: 'models/faceres.json', kind: 'graph', what: 'multi',
-    preprocess: 'RGB 224×224 in [0, 1] (human description.ts)',
-    image: { height: 224, width: 224, channels: 3, layout: 'NHWC', range: [0, 1] },
+    // Human's faceres.ts enhance(): the detector's crop (normalised to 0..1) times 255 — the model takes 0..255.
+    preprocess: 'RGB 224×224, 0..255 (human faceres.ts enhance(): the 0..1 crop × 255)',
+    image: { height: 224, width: 224, channels: 3, layout: 'NHWC', range: [0, 255] },
   },
   {
     name: 'human movenet-lightning (float16, pose)', pkg: HUMAN, file: 'models/movenet-lightning.json', kind: 'graph', what: 'pose',
@@ -386,6 +387,8 @@ async function main(): Promise<void> {
   const cache = path.resolve(arg('--cache', 'bench/.cache')!);
   const samples = Number(arg('--samples', '100'));
   const only = arg('--models')?.split(',');
+  const modes = arg('--modes')?.split(',');
+  if (modes) MODES.splice(0, MODES.length, ...MODES.filter((m) => modes.includes(m.name) || modes.includes(m.name.split(' ')[0]!)));
   const choice = await selectBackend({ backend: (arg('--backend', 'wasm') as 'wasm') });
   const rows: Row[] = [];
   const notes: string[] = [];

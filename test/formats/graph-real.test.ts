@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { promises as fsp, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageFolder } from '../../src/data/images.js';
@@ -64,7 +65,7 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
     model.dispose();
   });
 
-  type Trip = { out: Float32Array; ratio: number; rows: ReturnType<typeof rewriteGraph>['rows'] };
+  type Trip = { out: Float32Array; ratio: number; gzipRatio: number; rows: ReturnType<typeof rewriteGraph>['rows'] };
   const trips = new Map<GraphWeightMode, Promise<Trip>>();
   const roundTrip = (mode: GraphWeightMode) => trips.get(mode) ?? trips.set(mode, write(mode)).get(mode)!;
   async function write(mode: GraphWeightMode, edit?: (g: GraphFiles) => unknown): Promise<Trip> {
@@ -75,7 +76,9 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
     const model = await tf.loadGraphModel(stock(saved.modelJsonPath));
     const out = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     model.dispose();
-    return { out, ratio: (params * 4) / saved.weightBytes, rows: rewritten.rows };
+    // As a web server sends it: model.json and the shard, each gzip -9.
+    const gzipped = [saved.modelJsonPath, ...saved.weightFiles].reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).byteLength, 0);
+    return { out, ratio: (params * 4) / saved.weightBytes, gzipRatio: (params * 4) / gzipped, rows: rewritten.rows };
   }
 
   function agreement(out: Float32Array): number {
@@ -85,17 +88,21 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
     return same / rows;
   }
 
-  // Bounds measured on these 24 crops (int8: cosine 0.9997, PSNR 44 dB); ratio = fp32 params × 4 ÷ weight bytes.
+  // Bounds measured on these 24 crops (wasm). #14's targets: int8 ≥ 99.5% agreement (here 23 of 24 crops: the one
+  // flip is a crop whose top two classes are 0.02 apart; cosine 0.9995, PSNR 42 dB); int4 ≥ 6× gzip (met) with ≥ 99%
+  // agreement (not met data-free: 83%, cosine 0.970 — bench/results/real-models.md "Targets" says why).
   it.each([
-    ['float16', 1.99, 60, 1],
-    ['uint8', 3.99, 28, 0.8],
-    ['int8', 3.89, 38, 0.95],
-    ['int4', 3.6, 14, 0.6],
-  ] as const)('weights:%s loads in stock tfjs: ratio ≥ %s, PSNR ≥ %s dB, top-1 agreement ≥ %s', async (mode, ratio, minPsnr, minAgreement) => {
+    ['float16', 1.99, 0, 60, 1, 0.99999],
+    ['uint8', 3.99, 0, 28, 0.8, 0.99],
+    ['int8', 3.89, 4, 40, 0.95, 0.999],
+    ['int4', 3.6, 6, 22, 0.75, 0.96],
+  ] as const)('weights:%s loads in stock tfjs: ratio ≥ %s, gzip ratio ≥ %s, PSNR ≥ %s dB, top-1 agreement ≥ %s, cosine ≥ %s', async (mode, ratio, gzipRatio, minPsnr, minAgreement, minCosine) => {
     const r = await roundTrip(mode);
     expect(r.ratio).toBeGreaterThanOrEqual(ratio);
+    expect(r.gzipRatio).toBeGreaterThanOrEqual(gzipRatio);
     expect(psnr(reference, r.out)).toBeGreaterThanOrEqual(minPsnr);
     expect(agreement(r.out)).toBeGreaterThanOrEqual(minAgreement);
+    expect(cosine(reference, r.out)).toBeGreaterThanOrEqual(minCosine);
   });
 
   it('per-channel int8 is closer to the original than the converter\'s per-tensor uint8 at the same size', async () => {
@@ -112,12 +119,18 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
     expect(rows.filter((r) => r.role === 'depthwise').length).toBe(4);
   });
 
-  it('int4 gives every kernel 4 bits: depthwise 3×3 as one block per channel, 1×1 convs in blocks along the reduction', async () => {
+  it('int4\'s bit choice: the stem, the head and the 3×3 depthwise kernels go int8 per channel, the 1×1 and 3×3 convs stay int4 blocks', async () => {
     const { rows } = await roundTrip('int4');
     const kernels = rows.filter((r) => r.role !== 'other');
-    expect(kernels.filter((r) => r.bits === 4).length).toBeGreaterThanOrEqual(12);
-    expect(rows.filter((r) => r.role === 'depthwise').every((r) => r.scheme === 'int4-channel')).toBe(true);
-    expect(kernels.some((r) => r.scheme === 'int4-block')).toBe(true);
+    const int8 = kernels.filter((r) => r.bits === 8);
+    expect(int8.every((r) => r.scheme === 'int8-channel' && /bit choice/.test(r.note ?? ''))).toBe(true);
+    expect(int8.map((r) => r.name)).toEqual(expect.arrayContaining(['StatefulPartitionedCall/model_1/conv2d_1/Conv2D_weights', 'unknown_43']));
+    expect(rows.filter((r) => r.role === 'depthwise').every((r) => r.bits === 8)).toBe(true);
+    const int4 = kernels.filter((r) => r.bits === 4);
+    expect(int4.length).toBeGreaterThanOrEqual(6);
+    expect(int4.every((r) => r.scheme === 'int4-block')).toBe(true);
+    // Most of the parameters stay 4-bit: the int8 ones are the small, sensitive kernels.
+    expect(int4.reduce((n, r) => n + r.params, 0) / kernels.reduce((n, r) => n + r.params, 0)).toBeGreaterThan(0.75);
   });
 
   it('magnitude 50% + int8: half the kernel weights are exact zeros after the stock load, and gzip sees them', async () => {
@@ -159,21 +172,25 @@ describe('LayersModel with free input dims (UpscalerJS ESRGAN): the four weight 
     model.dispose();
   });
 
+  // #14's targets for an image output: int8 cosine ≥ 0.999 at ≥ 3.9×, int4 cosine ≥ 0.995 at ≥ 6× gzip (both met).
   it.each([
-    ['float16', false, 70, 1.99],
-    ['uint8', false, 45, 3.97],
-    ['int8', true, 45, 3.97],
-    ['int4', true, 30, 3.7],
-  ] as const)('weights:%s (runtime decoder: %s): PSNR ≥ %s dB, ratio ≥ %s', async (mode, runtime, minPsnr, minRatio) => {
+    ['float16', false, 70, 1.99, 0, 0.99999],
+    ['uint8', false, 45, 3.97, 0, 0.9999],
+    ['int8', true, 45, 3.97, 4, 0.999],
+    ['int4', true, 30, 3.7, 6, 0.995],
+  ] as const)('weights:%s (runtime decoder: %s): PSNR ≥ %s dB, ratio ≥ %s, gzip ratio ≥ %s, cosine ≥ %s', async (mode, runtime, minPsnr, minRatio, minGzip, minCosine) => {
     const out = path.join(tmp, `upscaler-${mode}`);
     const r = await compressLayersWeights({ source: path.join(FIXTURES, 'upscaler'), out, mode });
     expect((r.params * 4) / r.weightBytes).toBeGreaterThanOrEqual(minRatio);
+    const gzipped = [r.modelJsonPath, ...r.weightFiles].reduce((n, f) => n + gzipSync(readFileSync(f), { level: 9 }).byteLength, 0);
+    expect((r.params * 4) / gzipped).toBeGreaterThanOrEqual(minGzip);
     const handler = stock(r.modelJsonPath);
     if (runtime) await expect(tf.loadLayersModel(handler)).rejects.toThrow();
     const model = await tf.loadLayersModel(runtime ? withWeightCodeDecoding(handler) : handler);
     const got = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
     model.dispose();
     expect(psnr(reference, got)).toBeGreaterThanOrEqual(minPsnr);
+    expect(cosine(reference, got)).toBeGreaterThanOrEqual(minCosine);
     expect(await tempLeftovers(tmp)).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { affineQuantize, fromFloat16, toFloat16 } from '../encode.js';
 import { elementCount, type ManifestEntry } from '../manifest.js';
 import type { NodeDef, WeightRole } from './roles.js';
 import { float32Bytes, type GraphWeight } from './weights.js';
+import { quantizeGroups } from './scales.js';
 
 /**
  * How graph weights are stored (docs/graph-models.md has every byte layout):
@@ -126,40 +127,6 @@ function around(shape: number[], axes: number[]): [number, number, number] {
 
 const reduceSize = (shape: number[], role: WeightRole) => around(shape, role.reduceAxes)[1];
 
-/**
- * Symmetric scales, one per group: the clip that minimises the group's squared rounding error among max|w|·r / qmax
- * for r from 1 down to 0.5 (an outlier no longer stretches the grid of the whole group: most of the gain of 4-bit
- * methods that search clipping, at no data cost). Rounded to float16 when every one is a normal float16 (the codes
- * are computed with the rounded scale, so the stored pair is what was measured); float32 otherwise.
- */
-const CLIP_RATIOS = Array.from({ length: 11 }, (_, i) => 1 - i * 0.05);
-
-function chooseScales(values: Float32Array, groupOf: (i: number) => number, groups: number, qmax: number): { scales: Float32Array; float16: boolean } {
-  const maxAbs = new Float64Array(groups);
-  for (let i = 0; i < values.length; i++) {
-    const g = groupOf(i);
-    const a = Math.abs(values[i]!);
-    if (a > maxAbs[g]!) maxAbs[g] = a;
-  }
-  const candidate = (r: number) => Float32Array.from(maxAbs, (m) => (m > 0 ? (m * r) / qmax : 1));
-  const float16 = candidate(CLIP_RATIOS[CLIP_RATIOS.length - 1]!).every((v, g) => maxAbs[g] === 0 || v >= 2 ** -14) && candidate(1).every((v) => v <= 65504);
-  const round = (x: Float32Array) => (float16 ? fromFloat16(toFloat16(x)) : x);
-  const best = round(candidate(1));
-  const bestError = new Float64Array(groups).fill(Infinity);
-  for (const r of CLIP_RATIOS) {
-    const scales = round(candidate(r));
-    const error = new Float64Array(groups);
-    for (let i = 0; i < values.length; i++) {
-      const g = groupOf(i);
-      const s = scales[g]!;
-      const d = values[i]! - Math.max(-qmax, Math.min(qmax, Math.round(values[i]! / s))) * s;
-      error[g] += d * d;
-    }
-    for (let g = 0; g < groups; g++) if (error[g]! < bestError[g]!) { bestError[g] = error[g]!; best[g] = scales[g]!; }
-  }
-  return { scales: best, float16 };
-}
-
 function codesPart(name: string, shape: number[], codes: Int8Array, bits: 4 | 8): EncodedPart {
   const offset = bits === 8 ? 128 : 8;
   return {
@@ -181,16 +148,8 @@ function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
 /** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4 (depthwise with few taps). */
 function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string): EncodedGraphWeight {
   const [, channels, post] = around(w.shape, role.channelAxes);
-  const qmax = bits === 8 ? 127 : 7;
-  const s = chooseScales(values, (i) => Math.floor(i / post) % channels, channels, qmax);
-  const codes = new Int8Array(values.length);
-  const decoded = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const scale = s.scales[Math.floor(i / post) % channels]!;
-    const q = Math.max(-qmax, Math.min(qmax, Math.round(values[i]! / scale)));
-    codes[i] = q;
-    decoded[i] = Math.fround(q * scale);
-  }
+  const s = quantizeGroups({ values, groupOf: (i) => Math.floor(i / post) % channels, groups: channels, qmax: bits === 8 ? 127 : 7, preserveSums: true });
+  const { codes, decoded } = s;
   const scaleShape = w.shape.map((d, axis) => (role.channelAxes.includes(axis) ? d : 1));
   return {
     name: w.name, bits, scheme: bits === 8 ? 'int8-channel' : 'int4-channel', scaleCount: channels,
@@ -216,15 +175,8 @@ function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, bloc
     return (p * blocks + Math.floor(r / block)) * post + q;
   };
   const groups = pre * blocks * post;
-  const s = chooseScales(values, scaleIndex, groups, 7);
-  const codes = new Int8Array(values.length);
-  const decoded = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const scale = s.scales[scaleIndex(i)]!;
-    const q = Math.max(-7, Math.min(7, Math.round(values[i]! / scale)));
-    codes[i] = q;
-    decoded[i] = Math.fround(q * scale);
-  }
+  const s = quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: true });
+  const { codes, decoded } = s;
   const view = [pre, blocks, block, post];
   const scaleShape = [pre, blocks, 1, post];
   const shapeBytes = new Uint8Array(Int32Array.from(w.shape).buffer);

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { fromFloat16, toFloat16 } from '../../src/formats/encode.js';
+import { quantizeGroups } from '../../src/formats/graph/scales.js';
+import { chooseInt8Kernels, edgeKernels, estimatedBytes, type BitChoice } from '../../src/formats/graph/bits.js';
+import { encodeGraphWeight } from '../../src/formats/graph/quantize.js';
+import type { NodeDef, WeightRole } from '../../src/formats/graph/roles.js';
+
+/** Seeded values with a heavy tail, like trained kernels (a few outliers per block). */
+function laplace(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const next = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return Float32Array.from({ length: n }, () => { const u = next() - 0.5; return -Math.sign(u) * Math.log(1 - 2 * Math.abs(u)) * 0.05; });
+}
+
+const blocks = (block: number) => (i: number) => Math.floor(i / block);
+
+describe('quantizeGroups: data-free scale search', () => {
+  it.each([
+    [4, 7, 32], [4, 7, 9], [8, 127, 64], [8, 127, 9],
+  ])('%i-bit (qmax %i), blocks of %i: squared error ≤ max-abs scaling, block by block', (_bits, qmax, block) => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const values = laplace(block * 40, seed);
+      const groups = 40;
+      const searched = quantizeGroups({ values, groupOf: blocks(block), groups, qmax });
+      const naive = quantizeGroups({ values, groupOf: blocks(block), groups, qmax, search: false });
+      for (let g = 0; g < groups; g++) {
+        const se = (d: Float32Array) => { let e = 0; for (let i = g * block; i < (g + 1) * block; i++) e += (d[i]! - values[i]!) ** 2; return e; };
+        expect(se(searched.decoded)).toBeLessThanOrEqual(se(naive.decoded) * (1 + 1e-12));
+      }
+      expect(searched.squaredError).toBeLessThan(naive.squaredError);
+    }
+  });
+
+  it('4-bit blocks: the search lowers the squared error of heavy-tailed blocks by more than 5%', () => {
+    const values = laplace(32 * 200, 7);
+    const searched = quantizeGroups({ values, groupOf: blocks(32), groups: 200, qmax: 7 });
+    const naive = quantizeGroups({ values, groupOf: blocks(32), groups: 200, qmax: 7, search: false });
+    expect(searched.squaredError).toBeLessThan(0.95 * naive.squaredError);
+  });
+
+  it.each([7, 127])('values that are codes × a float16 scale come back exactly (qmax %i)', (qmax) => {
+    const scales = fromFloat16(toFloat16(Float32Array.of(0.013, 0.5, 3.25e-3)));
+    const codes = [[qmax, -3, 0, 2, -qmax + 1, 1], [-qmax, 5 % qmax, 1, -1, 0, 0], [1, 2, 3, -4, qmax, -2]];
+    const values = Float32Array.from(codes.flatMap((row, g) => row.map((c) => Math.fround(c * scales[g]!))));
+    for (const preserveSums of [false, true]) {
+      const q = quantizeGroups({ values, groupOf: blocks(6), groups: 3, qmax, preserveSums });
+      expect(Array.from(q.decoded)).toEqual(Array.from(values));
+      expect(Array.from(q.codes)).toEqual(codes.flat());
+      expect(q.squaredError).toBe(0);
+    }
+  });
+
+  it('sum-preserving rounding keeps every group\'s sum to half a step', () => {
+    const values = laplace(9 * 64, 11);
+    const plain = quantizeGroups({ values, groupOf: blocks(9), groups: 64, qmax: 7 });
+    const kept = quantizeGroups({ values, groupOf: blocks(9), groups: 64, qmax: 7, preserveSums: true });
+    let worstPlain = 0;
+    for (let g = 0; g < 64; g++) {
+      let sum = 0, sumPlain = 0, sumKept = 0;
+      for (let i = g * 9; i < (g + 1) * 9; i++) { sum += values[i]!; sumPlain += plain.decoded[i]!; sumKept += kept.decoded[i]!; }
+      expect(Math.abs(sumKept - sum)).toBeLessThanOrEqual(0.5 * kept.scales[g]! + 1e-6);
+      worstPlain = Math.max(worstPlain, Math.abs(sumPlain - sum) / plain.scales[g]!);
+      for (let i = g * 9; i < (g + 1) * 9; i++) expect(Math.abs(kept.codes[i]! - plain.codes[i]!)).toBeLessThanOrEqual(1);
+    }
+    expect(worstPlain).toBeGreaterThan(0.5);
+  });
+});
+
+describe('int4 bit choice', () => {
+  const conv = (): WeightRole => ({ kind: 'conv', channelAxes: [3], reduceAxes: [0, 1, 2], readers: [] });
+  const weight = (name: string, shape: number[], seed: number) => {
+    const values = laplace(shape.reduce((a, b) => a * b, 1), seed);
+    return { name, shape, dtype: 'float32', stored: 'float32', values, entry: { name, shape, dtype: 'float32' as const }, raw: new Uint8Array(values.buffer) };
+  };
+
+  it('moves kernels to int8 only while the estimated gzip ratio stays above the target, edges first', () => {
+    const ws = [weight('a', [1, 1, 64, 64], 1), weight('b', [1, 1, 64, 64], 2), weight('c', [1, 1, 64, 64], 3)];
+    const choices = new Map<string, BitChoice>(ws.map((w, i) => [w.name, {
+      int4: encodeGraphWeight({ weight: w, role: conv(), mode: 'int4' }), int8: encodeGraphWeight({ weight: w, role: conv(), mode: 'int8' }),
+      values: w.values, edge: i === 2,
+    }]));
+    const fp32Bytes = 3 * 64 * 64 * 4;
+    const int4Bytes = [...choices.values()].reduce((n, c) => n + estimatedBytes(c.int4), 0);
+    const extra = estimatedBytes(choices.get('c')!.int8) - estimatedBytes(choices.get('c')!.int4);
+    // Room for exactly one kernel in int8 at a target just below what one swap costs.
+    const target = fp32Bytes / ((int4Bytes + extra * 1.5) * 1.06);
+    const chosen = chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target });
+    expect([...chosen.keys()]).toEqual(['c']);
+    expect(chosen.get('c')!.int8Error).toBeLessThan(chosen.get('c')!.int4Error / 100);
+    expect(chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target: 100 }).size).toBe(0);
+    expect(chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target: 1 }).size).toBe(3);
+  });
+
+  it('edge kernels: the stem and every head, not the kernels in between', () => {
+    const node = (name: string, op: string, ...input: string[]): NodeDef => ({ name, op, input });
+    const nodes = [
+      node('x', 'Placeholder'), node('c1', 'Conv2D', 'x', 'k1'), node('r1', 'Relu', 'c1'), node('c2', 'Conv2D', 'r1', 'k2'),
+      node('c3', 'Conv2D', 'c2', 'k3'), node('h1', 'MatMul', 'c3', 'k4'), node('h2', 'MatMul', 'c3', 'k5'),
+    ];
+    const readers = new Map([['k1', ['c1']], ['k2', ['c2']], ['k3', ['c3']], ['k4', ['h1']], ['k5', ['h2']]]);
+    expect([...edgeKernels(nodes, readers)].sort()).toEqual(['k1', 'k4', 'k5']);
+  });
+});
