@@ -61,8 +61,10 @@ const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32'
   name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: dims(shape) } }, dtype: { type: dtype } }, ...(device ? { device } : {}),
 });
 
-export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef }): EncodedGraphWeight {
+/** `scaleSearch: false` keeps max-abs scales (static int8, see rewrite.ts); the default searches them (scales.ts). */
+export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean }): EncodedGraphWeight {
   const { weight: w, role, mode } = o;
+  const search = o.scaleSearch ?? true;
   const unchanged = (): EncodedGraphWeight => ({
     name: w.name, bits: storedBits(w), scheme: 'unchanged', parts: [{ entry: { ...w.entry }, bytes: w.raw }], nodes: [],
     values: w.values instanceof Float32Array ? w.values : undefined,
@@ -85,14 +87,14 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   const device = o.node?.device;
   if (mode === 'int4') {
     const size = reduceSize(w.shape, role);
-    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device);
+    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device, search);
     const block = blockSize(size);
-    if (block) return int4Blocks(w, values, role, block, device);
-    const out = perChannel(w, values, role, 8, device);
+    if (block) return int4Blocks(w, values, role, block, device, search);
+    const out = perChannel(w, values, role, 8, device, search);
     out.note = `reduction of ${size} has no block size from ${MIN_BLOCK} to ${INT4_BLOCK}: int8 per channel`;
     return out;
   }
-  return perChannel(w, values, role, 8, device);
+  return perChannel(w, values, role, 8, device, search);
 }
 
 function plain(name: string, shape: number[], values: Float32Array): EncodedGraphWeight {
@@ -146,9 +148,9 @@ function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
 }
 
 /** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4 (depthwise with few taps). */
-function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string): EncodedGraphWeight {
+function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string, search = true): EncodedGraphWeight {
   const [, channels, post] = around(w.shape, role.channelAxes);
-  const s = quantizeGroups({ values, groupOf: (i) => Math.floor(i / post) % channels, groups: channels, qmax: bits === 8 ? 127 : 7, preserveSums: true });
+  const s = quantizeGroups({ values, groupOf: (i) => Math.floor(i / post) % channels, groups: channels, qmax: bits === 8 ? 127 : 7, preserveSums: true, search });
   const { codes, decoded } = s;
   const scaleShape = w.shape.map((d, axis) => (role.channelAxes.includes(axis) ? d : 1));
   return {
@@ -164,7 +166,7 @@ function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits
 }
 
 /** Blocks of `block` consecutive values along the reduction (block divides it), one scale each. */
-function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string): EncodedGraphWeight {
+function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string, search = true): EncodedGraphWeight {
   const [pre, size, post] = around(w.shape, role.reduceAxes);
   const blocks = size / block;
   // Element (p, r, q) of the [pre, size, post] view is at (p·size + r)·post + q; its block b = r / 32.
@@ -175,7 +177,7 @@ function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, bloc
     return (p * blocks + Math.floor(r / block)) * post + q;
   };
   const groups = pre * blocks * post;
-  const s = quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: true });
+  const s = quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: true, search });
   const { codes, decoded } = s;
   const view = [pre, blocks, block, post];
   const scaleShape = [pre, blocks, 1, post];
