@@ -22,6 +22,8 @@ const SEARCH = [...FAST, '--prune', 'magnitude:0.97:global', '--budget', 'drop<=
 // Short, so the killed worker's trial moves on within seconds; the worker process only talks to Redis (trials run
 // in its child), so even a loaded CI box renews a 3 s lock in time.
 const LOCK = ['--lock-timeout', '3'];
+// Whole searches with worker processes: seconds on an idle box, but several times that beside the full suite.
+const SLOW = 300_000;
 
 interface Report {
   trials: { id: number; seconds: number; steps: { seconds: number }[]; weightsHash?: string }[];
@@ -41,7 +43,7 @@ function startWorker(url: string, name: string): Worker {
   return { child, log: () => log, exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }
 
-async function until(what: string, test: () => boolean, ms = 60_000): Promise<void> {
+async function until(what: string, test: () => boolean, ms = 120_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!test()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -94,7 +96,7 @@ describe.skipIf(!REDIS_SERVER)('compress --queue with shrinkml worker processes 
     expect([0, 1], r.stderr).toContain(r.code);
     local = report(path.join(dir, 'local'));
     expect(local.trials.length).toBeGreaterThanOrEqual(2);
-  });
+  }, SLOW);
   afterAll(async () => {
     for (const w of workers) w.child.kill('SIGKILL');
     await redis?.stop();
@@ -130,7 +132,7 @@ describe.skipIf(!REDIS_SERVER)('compress --queue with shrinkml worker processes 
     expect(completed).toHaveLength(local.trials.length);
     expect(counts).toMatchObject({ waiting: 0, active: 0, failed: 0, delayed: 0 });
     expect(completed.filter((j) => j.attemptsStarted > 1).length).toBeGreaterThanOrEqual(1);
-  });
+  }, SLOW);
 
   it('Ctrl-C on the searcher removes its queued trials', async () => {
     const url = redis.url(1); // no worker listens here: the trial stays queued
@@ -141,7 +143,7 @@ describe.skipIf(!REDIS_SERVER)('compress --queue with shrinkml worker processes 
     expect(r.stderr).toContain(`removed ${queued} queued trial${queued === 1 ? '' : 's'} from`);
     expect(existsSync(out)).toBe(false);
     expect((await jobsOf(url)).counts).toMatchObject({ waiting: 0, active: 0, completed: 0 });
-  });
+  }, SLOW);
 
   it('--resume continues an interrupted queued search: recorded trials replayed, a trial finished on its worker taken from the queue', async () => {
     const url = redis.url(2);
@@ -160,7 +162,7 @@ describe.skipIf(!REDIS_SERVER)('compress --queue with shrinkml worker processes 
     expect(report(out).output.weightsHash).toBe(local.output.weightsHash);
     // Every trial ran once on the queue: the recorded ones before the interruption, the others once each.
     expect((await jobsOf(url)).completed).toHaveLength(local.trials.length);
-  });
+  }, SLOW);
 
   it('a worker stops on Ctrl-C after its running trial', async () => {
     const w = workers.at(-1)!;
