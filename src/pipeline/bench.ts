@@ -16,7 +16,7 @@ import { DataProvider } from './data.js';
 import { measureWritten } from './measure.js';
 import { writeModel } from './output.js';
 import { getPreset } from './presets.js';
-import { disposeModel, runPipeline } from './run.js';
+import { disposeModel, runPipeline, type PipelineRun } from './run.js';
 import { Journal } from './search/journal.js';
 import { DEFAULT_ACCURACY_MARGIN } from './search/margin.js';
 import { searchBudget } from './search/search.js';
@@ -159,7 +159,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
             maxTrials: o.search?.maxTrials ?? 6, timeoutSeconds: o.search?.timeoutSeconds ?? 1800, accuracyMargin: o.search?.accuracyMargin, signal: o.signal, onProgress: o.onProgress, onWarn: o.onWarn,
             onTrial: (t) => o.onLog?.(`  trial ${t.id}: gzip ${t.metrics.gzipBytes} B, drop ${t.metrics.drop?.toFixed(2)} pt on validation${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}, ${t.pass ? 'pass' : 'fail'}`),
           });
-          run = result.run;
+          run = result.run as PipelineRun;
         } else {
           // 'yardstick' never gets here (handled above).
           run = await runPipeline({ model: o.input.model, config: config as PipelineConfig, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });

@@ -22,7 +22,7 @@ import { buildLineage, hashModelFiles, hashWeights, recordedDataSource, type Lin
 import { measureWritten, summarize } from './measure.js';
 import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
-import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type PipelineRun } from './run.js';
+import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type AdapterPipelineRun, type PipelineRun } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
 import { openQueueExecutor } from './search/queue/executor.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
@@ -49,8 +49,13 @@ export interface CompressOptions {
    * the chosen trial is rebuilt here. Default: local.
    */
   queue?: string;
-  /** Search limits (each overrides config.search); `accuracyMargin`: z of a drop limit's margin, 0 = the raw drop. */
+  /**
+   * Search limits (each overrides config.search); `timeoutSeconds` bounds the whole run from `startedAt`;
+   * `accuracyMargin`: z of a drop limit's margin, 0 = the raw drop.
+   */
   search?: { maxTrials: number; timeoutSeconds: number; accuracyMargin?: number; resume?: boolean };
+  /** When the run started (ms since the epoch; default: when compressModel was called), for the timeout. */
+  startedAt?: number;
   onProgress?: ProgressFn;
   onWarn?: WarnFn;
   /** One line per event worth a person's attention (trials, verdicts). */
@@ -81,10 +86,12 @@ export interface CompressResult {
 }
 
 /**
- * Default search bounds: a budget search on the bundled MNIST models stays under 10 minutes on two cores. A drop
- * limit must hold by one standard error of the paired accuracy difference (see search/margin.ts).
+ * Default search bounds: the whole compress run stops within 30 minutes (the timeout covers it all), which a
+ * search without a written pipeline needs on two cores for the bundled MNIST models; 24 trials leave room for the
+ * cheap one-shot trials and a handful of fine-tuned ones. A drop limit must hold by one standard error of the
+ * paired accuracy difference (see search/margin.ts).
  */
-export const SEARCH_DEFAULTS = { maxTrials: 8, timeoutSeconds: 420, accuracyMargin: DEFAULT_ACCURACY_MARGIN } as const;
+export const SEARCH_DEFAULTS = { maxTrials: 24, timeoutSeconds: 1800, accuracyMargin: DEFAULT_ACCURACY_MARGIN } as const;
 
 function describeMiss(c: CriterionResult): string {
   if (c.measured === null || c.margin === null) return `${c.criterion} ${c.reason ?? 'not measured'}`;
@@ -105,9 +112,13 @@ function verdictMessage(check: NonNullable<Measurement['budget']>, split: string
   const misses = check.criteria.filter((c) => !c.pass).map(describeMiss).join('; ');
   // The trial's drop as the search judged it on validation, so a validation/test gap is visible in one line.
   const onValidation = chosen?.accuracyMargin ? ` (on validation: ${chosen.accuracyMargin.verdict})` : '';
+  if (check.pass && search && !search.chosen) {
+    return `met on the ${split} split by trial ${chosen!.id}, the closest candidate, although no candidate met it on the validation split ` +
+      `(validation and ${split} disagree; stopped: ${search.stopReason})${onValidation}`;
+  }
   if (check.pass) return `met on the ${split} split${search ? ` by trial ${chosen!.id} of ${search.trials.length}${onValidation}` : ''}`;
   if (!search) return `not met on the ${split} split: ${misses}`;
-  if (search.chosen) return `trial ${search.chosen.id} met the budget on the validation split${onValidation} but not on the ${split} split: ${misses}`;
+  if (search.chosen) return `trial ${search.chosen.id} met the budget on the validation split${onValidation} but not on the ${split} split (validation and ${split} disagree): ${misses}`;
   return `no candidate met the budget in ${search.trials.length} trial${search.trials.length === 1 ? '' : 's'} (stopped: ${search.stopReason}); ` +
     `the output is the closest candidate, trial ${search.closest.id}: ${misses}${onValidation}`;
 }
@@ -118,6 +129,7 @@ function verdictMessage(check: NonNullable<Measurement['budget']>, split: string
  * split, and write report.json/md/html beside it. Never prints; never exits.
  */
 export async function compressModel(o: CompressOptions): Promise<CompressResult> {
+  o = { ...o, startedAt: o.startedAt ?? Date.now() };
   let checked: Checked;
   try {
     checkSupported(o.config, o.input.kind);
@@ -169,48 +181,24 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
   let run: PipelineRun | undefined;
   try {
     const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
-    let search: SearchResult | undefined;
-    let journal: Journal | undefined;
-    let resumed = 0;
     await o.onPhase?.('pipeline');
-    if (o.budget && o.config.steps.length > 0) {
-      const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
-      const accuracyMargin = o.search?.accuracyMargin ?? o.config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin;
-      const opened = Journal.open({
-        file: journalPath(o.out), resume: !!o.search?.resume,
-        key: {
-          sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget),
-          data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: tf.getBackend(),
-          accuracyMargin: hasDropLimit(o.budget) ? accuracyMargin : undefined,
-        },
-      });
-      journal = opened.journal;
-      if (!o.search?.resume && existsSync(journal.file)) {
-        o.onLog?.(`note: ${journal.file} holds trials of an earlier, interrupted search; starting afresh (--resume continues it instead)`);
-      }
-      resumed = opened.resumed;
-      if (resumed) o.onLog?.(`resuming: ${resumed} trial${resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
-      search = await searchBudget({
-        source: o.input, config: o.config, budget: o.budget, data: provider, journal, maxTrials: limits.maxTrials,
-        timeoutSeconds: limits.timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
-        batchSize: o.data?.batchSize, inputs: o.inputs, executor: trialExecutor(o, journal), onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
-        onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
-          `accuracy ${t.metrics.accuracy === undefined ? '–' : (100 * t.metrics.accuracy).toFixed(2) + '%'}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
-          `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
-      });
-      run = search.run;
-    } else {
-      run = await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
-    }
+    const searched = wantsSearch(o) ? await runSearch(o, provider) : undefined;
+    const search = searched?.search;
+    const journal = searched?.journal;
+    const resumed = searched?.resumed ?? 0;
+    run = search ? (search.run as PipelineRun & { kind: 'layers' })
+      : await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
     const chosen = search ? (search.chosen ?? search.closest) : undefined;
     const levels = chosen?.levels ?? {};
+    // Without a written pipeline the search wrote one: the output's lineage records the pipeline that made it.
+    const pipeline = chosen?.config ?? o.config;
     checkAborted(o.signal);
     await o.onPhase?.('write');
     const lineage = buildLineage({
       loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
       steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
       data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
-      config: o.config, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
+      config: pipeline, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
       versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: tf.getBackend() },
       weightsHash: await hashWeights(run.model),
       budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
@@ -251,19 +239,15 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
       input: { path: lineage.source, hash: lineage.sourceHash, metrics: inputMetrics },
       output: { path: o.absolutePaths ? modelJsonPath : path.basename(modelJsonPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
       evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
-      pipeline: o.config, levels, steps: run.steps,
+      pipeline, levels, steps: run.steps,
       budget: o.budget && measurement.budget ? {
         text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
         message: verdictMessage(measurement.budget, split, search, chosen),
       } : undefined,
-      search: search ? {
-        stopReason: search.stopReason, seconds: search.seconds, maxTrials: { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search }.maxTrials,
-        timeoutSeconds: { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search }.timeoutSeconds, chosen: chosen!.id,
-        sensitivity: search.sensitivity, resumedTrials: resumed,
-      } : undefined,
+      search: search ? searchSummary(o, search, chosen!, resumed) : undefined,
       trials: search?.trials ?? [],
-      // With a search every compressible layer has a level (0 unless relaxed); without one, none.
-      layers: layerRows(measurement.layers, search ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
+      // A search that relaxed a written pipeline gives every compressible layer a level (0 unless relaxed).
+      layers: layerRows(measurement.layers, search && o.config.steps.length ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
       notes,
     };
     const { reports } = await output.writeRecords({ lineage, report });
@@ -277,6 +261,60 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     if (run) disposeModel(run.model);
   }
 }
+
+/**
+ * A budget searches when there is something to search: a written pipeline to relax, or (no steps) data to judge
+ * candidates on. Without either the input is copied and judged, as a size-only check.
+ */
+function wantsSearch(o: CompressOptions): boolean {
+  return !!o.budget && (o.config.steps.length > 0 || !!o.data);
+}
+
+/**
+ * The budget search with its journal. The timeout covers the whole run: the search gets what is left of it after
+ * what the run has spent, less a share kept for writing and measuring the output on the evaluation split.
+ */
+async function runSearch(o: CompressOptions, provider: DataProvider): Promise<{ search: SearchResult; journal: Journal; resumed: number }> {
+  const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
+  const accuracyMargin = o.search?.accuracyMargin ?? o.config.search?.accuracyMargin ?? SEARCH_DEFAULTS.accuracyMargin;
+  const opened = Journal.open({
+    file: journalPath(o.out), resume: !!o.search?.resume,
+    key: {
+      sourceHash: hashModelFiles(o.input), config: o.config, budget: budgetToString(o.budget!),
+      data: JSON.stringify({ source: o.data?.source ?? null, ...o.config.data }), backend: o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(),
+      accuracyMargin: hasDropLimit(o.budget!) ? accuracyMargin : undefined,
+    },
+  });
+  const journal = opened.journal;
+  if (!o.search?.resume && existsSync(journal.file)) {
+    o.onLog?.(`note: ${journal.file} holds trials of an earlier, interrupted search; starting afresh (--resume continues it instead)`);
+  }
+  if (opened.resumed) o.onLog?.(`resuming: ${opened.resumed} trial${opened.resumed === 1 ? '' : 's'} recorded in ${journal.file}`);
+  const spent = (Date.now() - (o.startedAt ?? Date.now())) / 1000;
+  const timeoutSeconds = Math.max(1, (limits.timeoutSeconds - spent) * (1 - FINAL_SHARE));
+  const search = await searchBudget({
+    source: o.input, config: o.config, budget: o.budget!, data: provider, journal, maxTrials: limits.maxTrials,
+    timeoutSeconds, accuracyMargin, latency: o.latency || undefined, sensitivitySamples: o.config.search?.sensitivitySamples,
+    batchSize: o.data?.batchSize, inputs: o.inputs, executor: trialExecutor(o, journal), onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+    onTrial: (t, wasResumed) => o.onLog?.(`trial ${t.id}${wasResumed ? ' (recorded)' : ''}: gzip ${formatValue('bytes', t.metrics.gzipBytes)}, ` +
+      `${t.metrics.accuracy === undefined ? `agreement ${t.metrics.agreement === undefined ? '–' : (100 * t.metrics.agreement).toFixed(2) + '%'}` : `accuracy ${(100 * t.metrics.accuracy).toFixed(2)}%`}${t.metrics.drop === undefined ? '' : ` (drop ${t.metrics.drop.toFixed(2)} pt)`} ` +
+      `on validation — ${t.pass ? `PASS${t.accuracyMargin ? ` (${t.accuracyMargin.verdict})` : ''}` : `FAIL: ${describeTrialMisses(t)}`} [${t.reason}]`),
+  });
+  return { search, journal, resumed: opened.resumed };
+}
+
+/** report.json's `search`: limits, why it stopped, the Pareto front, the probes. */
+function searchSummary(o: CompressOptions, search: SearchResult, chosen: TrialRecord, resumed: number): NonNullable<CompressReport['search']> {
+  const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
+  return {
+    mode: o.config.steps.length ? 'relax the written pipeline' : 'search the pipeline', stopReason: search.stopReason, seconds: search.seconds,
+    maxTrials: limits.maxTrials, timeoutSeconds: limits.timeoutSeconds, chosen: chosen.id, pareto: search.pareto,
+    sensitivity: search.sensitivity, ...(search.probes ? { probes: search.probes } : {}), resumedTrials: resumed,
+  };
+}
+
+/** The share of --timeout kept for writing the output and measuring it (and the input) on the evaluation split. */
+const FINAL_SHARE = 0.08;
 
 /**
  * Where the search's trials run: this process, or a queue's workers (`queue`). The search id on the queue is one
@@ -306,20 +344,26 @@ function formatVersions(kind: LoadedModel['kind']): Record<string, string | unde
 
 /**
  * compress for every format but tfjs Layers, over its format adapter: the same config, lineage, report, budget
- * verdict and one writer (ModelOutput: staged, measured there, committed together). The budget search relaxes tfjs
- * layers, so here the pipeline as written is judged (the report says so).
+ * verdict and one writer (ModelOutput: staged, measured there, committed together). Without steps a budget searches
+ * over the weight-only steps the format supports (search/search.ts); a written pipeline is judged as written (the
+ * report says so: relaxing a written pipeline per layer is tfjs Layers only).
  */
 async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, LoadedLayersModel> }): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
   const adapter = formatOf(o.input);
   const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
-  let run: Awaited<ReturnType<typeof runAdapterPipeline>> | undefined;
+  let run: AdapterPipelineRun | undefined;
   try {
     const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
     await o.onPhase?.('pipeline');
-    run = await runAdapterPipeline({
+    // Without steps a budget searches over the weight-only steps the format supports; a written pipeline is judged as written.
+    const searched = o.config.steps.length === 0 && wantsSearch(o) ? await runSearch(o, provider) : undefined;
+    const search = searched?.search;
+    run = search ? (search.run as AdapterPipelineRun & { kind: 'adapter' }) : await runAdapterPipeline({
       model: o.input, config: o.config, data: provider, inputs: o.inputs, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
     });
+    const chosen = search ? (search.chosen ?? search.closest) : undefined;
+    const pipeline = chosen?.config ?? o.config;
     const backend = o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend();
     checkAborted(o.signal);
     await o.onPhase?.('write');
@@ -327,10 +371,10 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
       loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
       steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
       data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
-      config: o.config, levels: {}, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
+      config: pipeline, levels: {}, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
       versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend, ...formatVersions(o.input.kind) },
       weightsHash: await adapter.hash(run.model as never),
-      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: false } : undefined,
+      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
     });
     const name = output.modelFileName(o.input.kind === 'onnx' ? 'onnx' : 'tfjs');
     // The model carries its lineage where the format can (ONNX metadata_props); staged, then read back as a user would.
@@ -383,18 +427,20 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
       input: { path: lineage.source, hash: lineage.sourceHash, metrics: { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples } },
       output: { path: o.absolutePaths ? modelPath : path.basename(modelPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
       evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
-      pipeline: o.config, levels: {}, steps: run.steps,
+      pipeline, levels: {}, steps: run.steps,
       budget: o.budget && measurement.budget ? {
-        text: budgetToString(o.budget), check: measurement.budget, pass, closest: false,
-        message: verdictMessage(measurement.budget, split, undefined, undefined),
+        text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
+        message: verdictMessage(measurement.budget, split, search, chosen),
       } : undefined,
-      trials: [],
+      search: search ? searchSummary(o, search, chosen!, searched!.resumed) : undefined,
+      trials: search?.trials ?? [],
       layers: layerRows(measurement.layers, {}),
       notes,
     };
     const { reports } = await output.writeRecords({ lineage, report });
     await o.onPhase?.('commit');
     output.commit(o.signal);
+    await searched?.journal.remove();
     return { report, measurement, lineage, modelJsonPath: modelPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
   } finally {
     output.discard();

@@ -23,7 +23,7 @@ export type { OpenOutputOptions, WriteModelOptions } from './output.js';
 export { measureWritten, summarize as summarizeMeasurement } from './measure.js';
 export type { MeasureWrittenOptions, MetricsSummary } from './measure.js';
 export { ZeroHold } from './hold-zeros.js';
-export { searchBudget, searchJobContext } from './search/search.js';
+export { searchBudget, searchJobContext, trialFront } from './search/search.js';
 export { localExecutor } from './search/executor.js';
 export type { SearchJobContext, TrialExecutor, TrialSpec } from './search/executor.js';
 export { openTrialRuntime, executeTrial } from './search/trial.js';
@@ -31,7 +31,8 @@ export type { TrialRuntime } from './search/trial.js';
 export type { SearchOptions, SearchResult } from './search/search.js';
 export { checkJournal, Journal, journalPath } from './search/journal.js';
 export type { JournalData } from './search/journal.js';
-export { failing, shortfall, isCost, COST_METRICS } from './search/score.js';
+export { better, checkMeasurable, failing, shortfall, isCost, COST_METRICS } from './search/score.js';
+
 export { probeSensitivity } from './search/sensitivity.js';
 export type { SensitivityRow } from './search/sensitivity.js';
 export type { TrialRecord } from './search/types.js';

@@ -11,6 +11,11 @@ export interface PruningCallbackOptions {
   scope?: 'layer' | 'global';
   exclude?: LayerMatcher[];
   overrides?: SparsityOverride[];
+  /**
+   * The schedule's final sparsity: given, per-layer overrides ramp with the schedule (each reaches its own
+   * sparsity when the schedule reaches this one) instead of applying in full at the first prune.
+   */
+  finalSparsity?: number;
   criterion?: string;
   seed?: number;
   /** Step count at the start of fit (resume a run); 0 by default. */
@@ -67,6 +72,13 @@ export class PruningCallback extends tf.Callback {
     await this.begin();
   }
 
+  private rampedOverrides(sparsity: number): SparsityOverride[] | undefined {
+    const { overrides, finalSparsity } = this.options;
+    if (!overrides || !finalSparsity) return overrides;
+    const ramp = Math.min(1, sparsity / finalSparsity);
+    return overrides.map((o) => ({ ...o, sparsity: o.sparsity * ramp }));
+  }
+
   /** Recompute masks from the current weights at `sparsity` and apply them. */
   async updateMasks(sparsity: number): Promise<void> {
     if (!this.model) throw new ShrinkmlError('INTERNAL', 'pruningCallback: no model set (pass it to model.fit or call setModel)');
@@ -75,7 +87,7 @@ export class PruningCallback extends tf.Callback {
     const masks = await (nm
       ? computeNMMasks({ weights: this.targets, n: nm.n, m: nm.m, criterion, seed })
       : computeMagnitudeMasks({
-        weights: this.targets, sparsity, scope: this.options.scope, overrides: this.options.overrides, criterion, seed,
+        weights: this.targets, sparsity, scope: this.options.scope, overrides: this.rampedOverrides(sparsity), criterion, seed,
       }));
     this.setMasks(masks);
     this.lastSparsity = sparsity;

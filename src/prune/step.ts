@@ -85,6 +85,7 @@ export async function runPruneStep(options: PruneStepOptions): Promise<PruneStep
       const callback = pruningCallback(schedule, {
         scope: spec.kind === 'magnitude' ? spec.scope : undefined, criterion: spec.criterion, exclude: options.exclude,
         overrides: options.overrides, seed: options.seed, nm: spec.kind === 'nm' ? { n: spec.n, m: spec.m } : undefined,
+        finalSparsity: gradual && spec.kind === 'magnitude' ? spec.sparsity : undefined,
       });
       try {
         history = await finetune(pruned, options.finetune, callback, options.onProgress);

@@ -57,10 +57,13 @@ export function renderHtml(r: CompressReport): string {
     l.name, l.class, l.params.toLocaleString('en-US'), l.nonzeroParams.toLocaleString('en-US'), l.params ? pct(l.sparsity, 1) : '–', l.weightBits ?? '–', l.level ?? '–',
   ]), [0, 1]);
   const trials = r.trials.length ? `<h2>Search</h2><p>${r.trials.length} trials in ${r.search!.seconds.toFixed(0)} s; stopped: ${esc(r.search!.stopReason)}. ` +
-    'Trials are measured on the validation split.</p>' + table(['trial', 'levels', 'gzip', 'accuracy', 'drop', 'verdict', 'why'], r.trials.map((t) => [
-      `${t.id}${t.id === r.search!.chosen ? ' ◀ output' : ''}`, Object.entries(t.levels).filter(([, l]) => l > 0).map(([n, l]) => `${n}:${l}`).join(', ') || 'all 0',
-      formatBytes(t.metrics.gzipBytes), pct(t.metrics.accuracy), pt(t.metrics.drop), t.pass ? 'pass' : `fail (${t.shortfall.toFixed(2)})`, t.reason,
-    ]), [0, 1, 5, 6]) : '';
+    'Trials are measured on the validation split. ★ on the Pareto front (gzip × validation accuracy × p50: no other trial is at least as good on all three and better on one).</p>' +
+    table(['trial', 'levels', 'gzip', 'accuracy', 'agreement', 'drop', 'p50', 'verdict', 'why'], r.trials.map((t) => [
+      `${t.id}${t.id === r.search!.chosen ? ' ◀ output' : ''}${r.search!.pareto?.includes(t.id) ? ' ★' : ''}`,
+      Object.entries(t.levels).filter(([, l]) => l > 0).map(([n, l]) => `${n}:${l}`).join(', ') || (r.pipeline.steps.length && !r.search!.mode?.startsWith('search') ? 'all 0' : '–'),
+      formatBytes(t.metrics.gzipBytes), pct(t.metrics.accuracy), pct(t.metrics.agreement), pt(t.metrics.drop), t.metrics.p50Ms === undefined ? '–' : `${t.metrics.p50Ms.toFixed(3)} ms`,
+      t.pass ? 'pass' : `fail (${t.shortfall.toFixed(2)})`, t.reason,
+    ]), [0, 1, 7, 8]) : '';
   const steps = `<h2>Pipeline</h2><ol>${r.steps.map((s) => `<li><b>${esc(s.step)}</b> <code>${esc(JSON.stringify(s.options))}</code> <span class="muted">${s.seconds.toFixed(1)} s, seed ${s.seed}</span></li>`).join('')}</ol>`;
   const notes = r.notes.length ? `<h2>Notes</h2><ul>${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '';
   return page('shrinkml compress report', `<h1>shrinkml compress report</h1>` +

@@ -9,7 +9,7 @@ export { renderMarkdown } from './markdown.js';
 export { renderHtml, page, plots, STYLE } from './html.js';
 export { paretoSvg } from './svg.js';
 export type { PlotOptions } from './svg.js';
-export { paretoFront } from './pareto.js';
+export { paretoFront, paretoFrontOf } from './pareto.js';
 export type { PlotPoint } from './pareto.js';
 export { compressPoints } from './points.js';
 export { reportPaths, writeFileAtomically } from './write.js';

@@ -37,11 +37,13 @@ export function renderMarkdown(r: CompressReport): string {
   out.push('');
   if (r.search) {
     out.push(`## Search (${r.trials.length} trials, ${r.search.seconds.toFixed(0)} s, stopped: ${r.search.stopReason})`, '');
-    out.push('Trials are measured on the validation split; the output above on the evaluation split.', '');
-    out.push(row(['trial', 'levels', 'gzip', 'accuracy', 'drop', 'verdict', 'why']), row(['---:', '---', '---:', '---:', '---:', '---', '---']));
+    out.push('Trials are measured on the validation split; the output above on the evaluation split. ◀ the output; ★ on the Pareto front ' +
+      '(gzip × validation accuracy × p50: no other trial is at least as good on all three and better on one).', '');
+    out.push(row(['trial', 'levels', 'gzip', 'accuracy', 'agreement', 'drop', 'p50', 'verdict', 'why']), row(['---:', '---', '---:', '---:', '---:', '---:', '---:', '---', '---']));
     for (const t of r.trials) {
-      const levels = Object.entries(t.levels).filter(([, l]) => l > 0).map(([n, l]) => `${n}:${l}`).join(', ') || 'all 0';
-      out.push(row([`${t.id}${t.id === r.search.chosen ? ' ◀' : ''}`, levels, formatBytes(t.metrics.gzipBytes), pct(t.metrics.accuracy), pt(t.metrics.drop), t.pass ? 'pass' : `fail (${t.shortfall.toFixed(2)})`, t.reason]));
+      const levels = Object.entries(t.levels).filter(([, l]) => l > 0).map(([n, l]) => `${n}:${l}`).join(', ') || (r.pipeline.steps.length && !r.search.mode?.startsWith('search') ? 'all 0' : '–');
+      out.push(row([`${t.id}${t.id === r.search.chosen ? ' ◀' : ''}${r.search.pareto?.includes(t.id) ? ' ★' : ''}`, levels, formatBytes(t.metrics.gzipBytes), pct(t.metrics.accuracy), pct(t.metrics.agreement),
+        pt(t.metrics.drop), t.metrics.p50Ms === undefined ? '–' : `${t.metrics.p50Ms.toFixed(3)} ms`, t.pass ? 'pass' : `fail (${t.shortfall.toFixed(2)})`, t.reason]));
     }
     out.push('');
   }

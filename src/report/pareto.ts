@@ -26,3 +26,12 @@ export function paretoFront<T>(points: readonly T[], x: (p: T) => number, y: (p:
   }
   return front;
 }
+
+/**
+ * The Pareto front over any number of objectives, each "smaller is better" (negate one where higher is better): a
+ * point is on it when no other point is at least as good on every objective and strictly better on one. In input order.
+ */
+export function paretoFrontOf<T>(points: readonly T[], objectives: readonly ((p: T) => number)[]): T[] {
+  const dominates = (a: T, b: T) => objectives.every((f) => f(a) <= f(b)) && objectives.some((f) => f(a) < f(b));
+  return points.filter((p) => !points.some((q) => q !== p && dominates(q, p)));
+}

@@ -4,6 +4,7 @@ import type { MetricsSummary } from '../pipeline/measure.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import type { StepRecord } from '../pipeline/run.js';
 import type { SensitivityRow } from '../pipeline/search/sensitivity.js';
+import type { UnitSensitivity } from '../pipeline/search/allocate.js';
 import type { TrialRecord } from '../pipeline/search/types.js';
 import type { LayerLevels } from '../pipeline/steps/types.js';
 
@@ -48,13 +49,19 @@ export interface CompressReport {
     message: string;
   };
   search?: {
+    /** 'search the pipeline' (no steps given) or 'relax the written pipeline'. */
+    mode?: string;
     stopReason: string;
     seconds: number;
     maxTrials: number;
     timeoutSeconds: number;
     /** Trial id of the output. */
     chosen: number;
+    /** Ids of the trials on the Pareto front of gzip size × validation quality × p50 (no trial beats them on all three). */
+    pareto?: number[];
     sensitivity: SensitivityRow[];
+    /** Fine-tuning-free probes of a search without a written pipeline: each unit's output distortion at one choice. */
+    probes?: UnitSensitivity[];
     resumedTrials: number;
   };
   /** Every candidate the search measured (config levels + metrics + verdict), in order. Empty without a search. */

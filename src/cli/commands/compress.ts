@@ -5,7 +5,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { loadData, planLayout } from '../../data/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import {
-  checkJournal, checkSupported, compress, supportedKinds, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
+  checkJournal, checkMeasurable, checkSupported, compress, supportedKinds, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
 } from '../../pipeline/index.js';
 import { formatRecipe, parsePruneSpec, planStructured, PRUNE_SPEC_HELP, type StructuredRecipe } from '../../prune/index.js';
 import { OBSERVER_NAMES } from '../../quantize/index.js';
@@ -86,18 +86,28 @@ ${dataHelp({ feeding: true })}
         options: { clusters: 16, storage: uint8 }
 Flags given with --preset/--config change the matching step (or add it).
 
-Budget search (with --budget and at least one step): starts from the pipeline as written (most aggressive), and
-while accuracy-type criteria fail, relaxes the layer whose compression alone hurts the output most (half the
-pruning, twice the centroids, then float), up to --max-trials candidates or --timeout seconds (defaults
-${SEARCH_DEFAULTS.maxTrials} and ${SEARCH_DEFAULTS.timeoutSeconds} s: the bundled MNIST models finish in under 10 minutes on two cores).
-Trials are judged on the validation split, the output on --split. Every trial is in report.json trials[].
+Budget search (with --budget, and --data or steps): finds the smallest gzip size that meets every criterion
+(or the lowest p50 when a latency criterion binds); trials are judged on the validation split, the output on --split.
+  Without steps, the search writes the pipeline: one cheap trial per whole-model storage choice the format
+  supports (weights float16/int8/int4, static int8 with data), then per-layer allocations of magnitude sparsity
+  and shared codes, ordered by fine-tuning-free probes (each layer compressed alone, measured on validation)
+  and bisected: a quality miss moves to larger candidates, a size miss to smaller ones, several layers at once.
+  One-shot trials first; fine-tuned trials (tfjs Layers with data) only where they can beat the best one-shot one.
+  tfjs graph and ONNX models search weight-only steps (no fine-tuning).
+  With steps, the pipeline as written is the starting point: each layer's fallback levels (it keeps twice the
+  weights, gets twice the codes, then stays float) are probed and bisected the same way (tfjs Layers; other
+  formats judge the pipeline as written).
+Limits: --max-trials candidates and --timeout seconds for the whole run (defaults ${SEARCH_DEFAULTS.maxTrials} and
+${SEARCH_DEFAULTS.timeoutSeconds} s); a trial still running at the deadline is stopped and the best so far is written.
+Every trial is in report.json trials[], with the Pareto front of size × accuracy × p50 (search.pareto).
 A drop limit must hold with a margin for the validation sample's noise: a trial passes only if
 drop + z×SE <= limit, SE being the paired standard error of the accuracy difference on the same samples
 (McNemar: b = input right/candidate wrong, c = the reverse, SE = sqrt(b + c - (b - c)^2/n)/n), z set by
 --accuracy-margin (default ${SEARCH_DEFAULTS.accuracyMargin}: a one-sided ~84% bound; 1.645: ~95%; 0: the raw drop, as before).
 Fewer validation samples mean a wider margin. Each trial records drop, SE and bound (trials[].accuracyMargin).
 If no candidate meets the budget, the closest is still written (marked in report and lineage) and the exit
-code is 1. Trials are recorded in <out>.trials.json as they finish; after Ctrl-C, --resume continues.
+code is 1; the verdict says when validation and the evaluation split disagree. Trials are recorded in
+<out>.trials.json as they finish; after Ctrl-C, --resume continues.
 With --queue redis://host:port the trials run on \`shrinkml worker\` processes (any number, any machine that sees
 the model and data at the same paths); the search, its report and the chosen model are the same as a local run's.
 
@@ -106,7 +116,7 @@ report.json/md/html (Pareto plot, per-layer table, verdict) in --out; <name>.lin
 <name>.report.* beside a single-file output (.json, or .onnx, whose lineage also goes in metadata_props).
 
 Examples:
-  $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-copy --data mnist --budget "drop<=0.5%"
+  $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-searched --data mnist --budget "drop<=0.3%"
   $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-small --data mnist --preset edge --budget "gzip<=40KB,drop<=0.5%"
   $ shrinkml compress mnist-lenet-300-100 --out /tmp/lenet-p90 --data mnist --prune magnitude:0.9:global --finetune-epochs 2 --quantize weights:uint8`;
 
@@ -157,7 +167,7 @@ export const compressCommand: CliCommand = {
       .option('--train-limit <n>', 'training samples used by fine-tuning, distillation and QAT (first n of the train split)', positiveInt)
       .option('--validation-limit <n>', 'validation samples used to judge search trials', positiveInt)
       .option('--max-trials <n>', `budget search: most candidates to build and measure (default ${SEARCH_DEFAULTS.maxTrials})`, positiveInt)
-      .option('--timeout <seconds>', `budget search: stop starting trials after this long (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
+      .option('--timeout <seconds>', `budget search: seconds for the whole run; a trial running at the deadline is stopped (default ${SEARCH_DEFAULTS.timeoutSeconds})`, positiveInt)
       .option('--accuracy-margin <z>', `budget search: a drop limit must hold by z standard errors of the paired accuracy difference, 0 = the raw drop (default ${SEARCH_DEFAULTS.accuracyMargin})`, marginZ)
       .option('--resume', 'continue a search from the trials recorded in <out>.trials.json')
       .option('--queue <url>', 'budget search: run the trials as jobs on a Redis/BullMQ queue, redis://host:port, taken by `shrinkml worker --queue <url>` processes (see `shrinkml worker --help`)')
@@ -253,7 +263,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
       }
       io.stdout(JSON.stringify({
         input: input.descriptorPath, out, config, budget: flags.budget ?? null, recipe,
-        search: budget && config.steps.length ? { ...search, journal: journalPath(out), queue: flags.queue ?? null } : null,
+        search: budget && (config.steps.length || data) ? { ...search, mode: config.steps.length ? 'relax the written pipeline' : 'search the pipeline', journal: journalPath(out), queue: flags.queue ?? null } : null,
         data: data ? { source: data, split: flags.split, limit: flags.limit ?? null } : null, inputs: inputs ?? null,
         steps: config.steps.map((s) => ({ step: s.step, options: s.options })),
       }, null, 2) + '\n');
@@ -268,11 +278,13 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
     const output = await ModelOutput.open({ out: flags.out, force: flags.force, protect: [input.descriptorPath, ...input.weightFiles] });
     let choice: { device: string };
     try {
-      if (flags.resume && budget && config.steps.length) checkJournal(journalPath(out));
+      if (flags.resume && budget && (config.steps.length || data)) checkJournal(journalPath(out));
       if (data) {
         // Samples that cannot feed the model fail here too, not after minutes of training (ONNX and --input-shape:
         // compress plans every input from the graph before running anything).
         const dataset = await loadData({ source: data, split: flags.split, limit: flags.limit, feed: resolved?.feed });
+        // A criterion the data cannot measure is refused before any trial.
+        if (budget) checkMeasurable(budget, { data, labelled: !!dataset.labels, latency: flags.latency !== false });
         if (input.kind === 'layers' && !inputs) planLayout(dataset, input.model.inputs[0]?.shape ?? []);
       }
       // ONNX runs in onnxruntime-node: no tfjs backend is probed for it.

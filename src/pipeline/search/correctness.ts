@@ -53,14 +53,15 @@ export async function writtenCorrectness(o: { modelJsonPath: string; data: Datas
 }
 
 /**
- * The same for a model of any format, through its adapter's runner with feeds planned from its declared inputs
- * (the first output is the class scores), batched as measureModel batches a dataset.
+ * The first output of a model of any format on the first `data.count` samples, through its adapter's runner with
+ * feeds planned from its declared inputs, batched as measureModel batches a dataset.
  */
-export async function adapterCorrectness(o: { loaded: LoadedModel; data: Dataset; inputs?: InputOptions; batchSize?: number }): Promise<Uint8Array> {
+export async function modelOutputs(o: { loaded: LoadedModel; data: Dataset; inputs?: InputOptions; batchSize?: number }): Promise<{ data: Float32Array; rows: number; cols: number }> {
   const adapter = formatOf(o.loaded);
   const plan = await planFeeds(o.loaded.source, adapter.inputs(o.loaded), o.inputs);
   const runner = await adapter.runner(o.loaded);
-  const into = new Uint8Array(o.data.count);
+  const parts: Float32Array[] = [];
+  let rows = 0;
   try {
     const step = plan.fixedBatch ?? o.batchSize ?? 256;
     const count = plan.fixedBatch ? o.data.count - (o.data.count % plan.fixedBatch) : o.data.count;
@@ -68,13 +69,22 @@ export async function adapterCorrectness(o: { loaded: LoadedModel; data: Dataset
       const end = Math.min(start + step, count);
       const { outputs } = await runner.run(datasetFeeds(plan, o.data, { start, end }));
       const t = outputs[runner.outputs[0]!.name]!;
-      const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number);
-      const rows = end - start;
-      const cols = data.length / rows;
-      for (let i = 0; i < rows; i++) into[start + i] = argmax(data, i, cols) === o.data.labels![start + i] ? 1 : 0;
+      parts.push(t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number));
+      rows += end - start;
     }
   } finally {
     await runner.dispose();
   }
+  const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) { data.set(p, at); at += p.length; }
+  return { data, rows, cols: rows ? data.length / rows : 0 };
+}
+
+/** Per-sample top-1 correctness of a model of any format (its first output is the class scores). */
+export async function adapterCorrectness(o: { loaded: LoadedModel; data: Dataset; inputs?: InputOptions; batchSize?: number }): Promise<Uint8Array> {
+  const out = await modelOutputs(o);
+  const into = new Uint8Array(o.data.count);
+  for (let i = 0; i < out.rows; i++) into[i] = argmax(out.data, i, out.cols) === o.data.labels![i] ? 1 : 0;
   return into;
 }

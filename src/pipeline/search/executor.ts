@@ -4,7 +4,8 @@ import type { LatencyOptions } from '../../measure/index.js';
 import type { PipelineConfig } from '../config.js';
 import type { PipelineDataOptions } from '../data.js';
 import type { LayerLevels } from '../steps/types.js';
-import { executeTrial, type TrialRuntime } from './trial.js';
+import { better } from './score.js';
+import { buildTrial, disposeCandidate, type CandidateRun, type TrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
 /**
@@ -59,20 +60,45 @@ export interface SearchJobContext {
 export interface TrialExecutor {
   /** Records in spec order (one per spec, matched by id). */
   runBatch(specs: TrialSpec[], signal?: AbortSignal): Promise<TrialRecord[]>;
+  /**
+   * The built model of trial `id` if this executor kept it in memory (the local one keeps the best trial so far),
+   * handed over to the caller; otherwise undefined and the searcher rebuilds it.
+   */
+  take?(id: number): CandidateRun | undefined;
   close(): Promise<void>;
 }
 
-/** Runs every trial in this process, one after another, on an open runtime (which it does not close). */
+/**
+ * Runs every trial in this process, one after another, on an open runtime (which it does not close). It keeps the
+ * best trial's model (see score.ts `better`), so the searcher need not build its choice twice.
+ */
 export function localExecutor(rt: TrialRuntime): TrialExecutor {
+  let kept: { trial: TrialRecord; run: CandidateRun } | undefined;
   return {
     async runBatch(specs, signal) {
       const out: TrialRecord[] = [];
       for (const spec of specs) {
         if (signal?.aborted || rt.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'budget search interrupted');
-        out.push(await executeTrial(rt, spec));
+        const built = await buildTrial(rt, spec);
+        if (better(built.trial, kept?.trial)) {
+          if (kept) disposeCandidate(kept.run);
+          kept = built;
+        } else {
+          disposeCandidate(built.run);
+        }
+        out.push(built.trial);
       }
       return out;
     },
-    close: async () => {},
+    take(id) {
+      if (kept?.trial.id !== id) return undefined;
+      const run = kept.run;
+      kept = undefined;
+      return run;
+    },
+    close: async () => {
+      if (kept) disposeCandidate(kept.run);
+      kept = undefined;
+    },
   };
 }

@@ -1,3 +1,4 @@
+import { ShrinkmlError } from '../../core/errors.js';
 import type { BudgetCheck, BudgetMetric, CriterionResult } from '../../measure/index.js';
 
 /**
@@ -31,4 +32,31 @@ export function shortfall(check: BudgetCheck): number {
     total += Math.abs(c.margin) / Math.max(Math.abs(c.target), FLOOR[c.metric] ?? 1e-9);
   }
   return total;
+}
+
+/** Trial order: passing first, then the smallest shortfall, then the smallest gzip size. */
+export function better(a: { pass: boolean; shortfall: number; metrics: { gzipBytes: number } }, b: typeof a | undefined): boolean {
+  if (!b) return true;
+  if (a.pass !== b.pass) return a.pass;
+  if (a.shortfall !== b.shortfall) return a.shortfall < b.shortfall;
+  return a.metrics.gzipBytes < b.metrics.gzipBytes;
+}
+
+/**
+ * Refuses, before any trial, a budget whose criteria the run cannot measure: label metrics on unlabelled data,
+ * latency with latency measurement off. One BUDGET error naming the criteria and the data.
+ */
+export function checkMeasurable(budget: { criteria: readonly { metric: BudgetMetric; text: string }[] }, o: { data?: string; labelled: boolean; latency: boolean }): void {
+  const labels = budget.criteria.filter((c) => (c.metric === 'acc' || c.metric === 'drop') && !o.labelled);
+  if (labels.length) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${labels.map((c) => c.text).join(', ')} need labels, and ${o.data ?? 'the data'} has none`, {
+      subject: '--budget', suggestion: 'use agreement, kl or cosine against the input model instead, or labelled data',
+    });
+  }
+  const latency = budget.criteria.filter((c) => (c.metric === 'p50' || c.metric === 'p95') && !o.latency);
+  if (latency.length) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${latency.map((c) => c.text).join(', ')} need latency, which is turned off`, {
+      subject: '--budget', suggestion: 'drop --no-latency, or the latency criteria',
+    });
+  }
 }

@@ -1,34 +1,38 @@
 import * as tf from '@tensorflow/tfjs';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
-import { ShrinkmlError } from '../../core/errors.js';
+import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { InputOptions } from '../../data/feeds.js';
-import type { LoadedLayersModel, LoadedModel } from '../../formats/types.js';
+import type { LoadedModel } from '../../formats/types.js';
 import { budgetToString, type Budget, type LatencyOptions } from '../../measure/index.js';
-import type { Dataset } from '../../data/types.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
 import type { DataProvider } from '../data.js';
-import type { PipelineRun } from '../run.js';
 import { MAX_LEVEL, type LayerLevels } from '../steps/types.js';
+import { allocationPath, probeUnits, type PathPoint, type UnitSensitivity } from './allocate.js';
 import { localExecutor, type SearchJobContext, type TrialExecutor, type TrialSpec } from './executor.js';
 import type { Journal } from './journal.js';
 import { DEFAULT_ACCURACY_MARGIN } from './margin.js';
-import { failing } from './score.js';
+import { paretoFrontOf } from '../../report/pareto.js';
+import { better, checkMeasurable, failing } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
-import { buildCandidate, openTrialRuntime } from './trial.js';
+import { allocationConfig, searchSpace, searchUnits, unitTables, type UnitTable } from './space.js';
+import { buildCandidate, openTrialRuntime, type CandidateRun, type TrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
 export interface SearchOptions {
-  /** The input model: the starting point of every trial and the reference for drop/agreement. */
-  source: LoadedLayersModel;
-  /** The most aggressive candidate: the pipeline as written, every layer at level 0. */
+  /** The input model (any format with an adapter): the starting point of every trial and the reference. */
+  source: LoadedModel;
+  /**
+   * The written pipeline: its steps as written are the most aggressive candidate, and the search relaxes them per
+   * layer. With no steps the search builds the pipeline itself from the steps the format supports.
+   */
   config: PipelineConfig;
   budget: Budget;
   data: DataProvider;
   journal: Journal;
-  /** Bounds; the search also stops before a trial it expects to overrun the timeout. */
+  /** Bounds: trials built and measured, and seconds for the whole search (a trial running past it is stopped). */
   maxTrials: number;
   timeoutSeconds: number;
   /** Latency settings for budgets with p50/p95 (ignored otherwise). */
@@ -45,7 +49,7 @@ export interface SearchOptions {
   inputs?: InputOptions;
   /**
    * Where trials run: default this process. A factory gets the search's job context (what a worker needs, as JSON).
-   * The chosen trial is rebuilt here from its config and seed either way.
+   * The chosen trial is rebuilt here from its config and seed unless the executor kept it.
    */
   executor?: TrialExecutor | ((ctx: SearchJobContext) => TrialExecutor | Promise<TrialExecutor>);
   /** Each trial as it finishes (for a log line). */
@@ -57,121 +61,273 @@ export interface SearchOptions {
 
 export interface SearchResult {
   trials: TrialRecord[];
+  /** Layer probes of a written pipeline (per fallback level). */
   sensitivity: SensitivityRow[];
-  /** The passing candidate (the most compressed that met the budget on the validation split), if any. */
+  /** Unit probes of a search without a written pipeline (output distortion per unit at one choice). */
+  probes?: UnitSensitivity[];
+  /** The passing candidate (the smallest gzip that met the budget on the validation split), if any. */
   chosen?: TrialRecord;
   /** The candidate nearest the budget (the chosen one when one passed). */
   closest: TrialRecord;
-  /** The closest candidate's model, rebuilt in this process from its config and seed; the caller disposes it. */
-  run: PipelineRun;
+  /** Ids of the trials on the Pareto front of gzip size × validation quality × p50 (see pareto.ts). */
+  pareto: number[];
+  /** The closest candidate's model, in memory; the caller disposes it (disposeCandidate). */
+  run: CandidateRun;
   stopReason: string;
   seconds: number;
-}
-
-const levelsKey = (levels: LayerLevels, layers: string[]) => layers.map((l) => levels[l] ?? 0).join(',');
-
-/** Passing first, then the smallest shortfall, then the smallest gzip size. */
-function better(a: TrialRecord, b: TrialRecord | undefined): boolean {
-  if (!b) return true;
-  if (a.pass !== b.pass) return a.pass;
-  if (a.shortfall !== b.shortfall) return a.shortfall < b.shortfall;
-  return a.metrics.gzipBytes < b.metrics.gzipBytes;
 }
 
 /** The JSON a worker needs to run this search's trials (see executor.ts). */
 export function searchJobContext(o: Pick<SearchOptions, 'source' | 'config' | 'budget' | 'data' | 'latency' | 'accuracyMargin' | 'batchSize' | 'inputs'>): SearchJobContext {
   return {
     searchId: randomUUID(), modelPath: path.resolve(o.source.source), data: o.data.options, split: 'validation', budget: budgetToString(o.budget),
-    backend: (o.source as LoadedModel).kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(), inputs: o.inputs, batchSize: o.batchSize,
-    accuracyMargin: o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN, latency: o.latency ?? false, seed: o.config.seed,
+    backend: o.source.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(), inputs: o.inputs, batchSize: o.batchSize,
+    accuracyMargin: o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN, seed: o.config.seed,
+    // A latency criterion turns latency on with the defaults unless settings were given.
+    latency: o.latency ?? (o.budget.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95') ? {} : false),
   };
 }
 
+type Candidate = Omit<TrialSpec, 'id' | 'of'>;
+
+const trialKey = (t: { config: PipelineConfig; levels: LayerLevels; fineTune?: boolean; fineTuned?: boolean }) =>
+  JSON.stringify([t.config, t.levels, t.fineTune ?? t.fineTuned ?? true]);
+
+/** Runs candidates through the executor within the limits, replaying the journal and keeping score. */
+class Trials {
+  readonly all: TrialRecord[] = [];
+  best: TrialRecord | undefined;
+  stop = '';
+  private readonly durations = { tuned: [] as number[], oneShot: [] as number[] };
+
+  constructor(private readonly o: SearchOptions, private readonly executor: TrialExecutor, private readonly started: number, private readonly signal: AbortSignal) {}
+
+  get chosen(): TrialRecord | undefined {
+    return this.best?.pass ? this.best : undefined;
+  }
+
+  /** Records in candidate order; undefined where a limit stopped it (then `stop` says which). */
+  async run(candidates: Candidate[]): Promise<(TrialRecord | undefined)[]> {
+    const out: (TrialRecord | undefined)[] = candidates.map(() => undefined);
+    const fresh: { at: number; spec: TrialSpec }[] = [];
+    const journal = this.o.journal.data;
+    for (const [at, c] of candidates.entries()) {
+      if (this.stop) break;
+      const recorded = journal.trials.find((t) => trialKey(t) === trialKey(c));
+      if (recorded) {
+        this.record(recorded, true);
+        out[at] = recorded;
+        continue;
+      }
+      if (this.all.length + fresh.length >= this.o.maxTrials) { this.stop = `max-trials (${this.o.maxTrials}) reached`; break; }
+      const kind = c.fineTune === false || !c.config.steps.length ? 'oneShot' : 'tuned';
+      const expected = Math.max(0, ...this.durations[kind]) * (fresh.length + 1);
+      if ((Date.now() - this.started) / 1000 + expected > this.o.timeoutSeconds) {
+        this.stop = `timeout (${this.o.timeoutSeconds} s): the next trial would not finish in time`;
+        break;
+      }
+      fresh.push({ at, spec: { ...c, id: journal.trials.length + fresh.length, of: this.o.maxTrials } });
+    }
+    if (!fresh.length) return out;
+    const t0 = Date.now();
+    const records = await this.executor.runBatch(fresh.map((f) => f.spec), this.signal);
+    const each = (Date.now() - t0) / 1000 / fresh.length;
+    for (const [i, f] of fresh.entries()) {
+      const trial = records[i]!;
+      this.durations[f.spec.fineTune === false || !f.spec.config.steps.length ? 'oneShot' : 'tuned'].push(each);
+      journal.trials.push(trial);
+      this.record(trial, false);
+      out[f.at] = trial;
+    }
+    await this.o.journal.save();
+    return out;
+  }
+
+  private record(trial: TrialRecord, resumed: boolean): void {
+    if (this.all.some((t) => t.id === trial.id)) return;
+    this.all.push(trial);
+    this.o.onTrial?.(trial, resumed);
+    if (better(trial, this.best)) this.best = trial;
+  }
+}
+
 /**
- * Accuracy-aware search against the whole budget. Starts from the most aggressive candidate; while quality
- * criteria fail, relaxes the layer whose compression alone hurts the output most (sensitivity, probed without
- * training) by one level — the layer keeps twice the weights, gets twice the centroids, then stays float — and
- * tries again. Cost criteria (size, gzip, latency) only get worse with relaxing, so a cost failure ends the search.
- * A drop limit must hold with a margin for the validation sample's noise (drop + z·SE, see margin.ts), or the
- * search would keep a candidate that was merely lucky on validation. Deterministic, so a resumed search replays
- * recorded trials and continues where it stopped.
+ * Accuracy-aware search for the smallest model that meets the whole budget.
+ *
+ * Without a written pipeline: one cheap trial per whole-model storage choice the format supports (float16, int8,
+ * int4 weights; static int8 with calibration data), then the per-layer allocation path (allocate.ts: magnitude
+ * sparsity × shared codes per layer, from fine-tuning-free probes) bisected with one-shot trials, then — where the
+ * format trains — bisected again with fine-tuned trials, only on the part of the path more aggressive than the
+ * best one-shot candidate. With a written pipeline: its per-layer fallback levels (0 as written … MAX_LEVEL
+ * untouched), probed per layer and level, form the path, bisected from the pipeline as written.
+ *
+ * A quality miss moves toward larger candidates, a size/latency miss toward smaller ones, so a candidate that
+ * passes on size with room left and fails on accuracy is followed by one that spends the room. A drop limit must
+ * hold with a margin for the validation sample's noise (drop + z·SE, see margin.ts). The timeout covers the whole
+ * search: a trial still running at the deadline is stopped and the best candidate so far is the result.
+ * Deterministic, so a resumed search replays recorded trials and continues where it stopped.
  */
 export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
   const started = Date.now();
-  const layers = layersModelTargets(o.source.model).map((t) => t.layer).filter((l, i, all) => all.indexOf(l) === i);
+  const timer = new AbortController();
+  const clock = setTimeout(() => timer.abort(), Math.max(1, o.timeoutSeconds * 1000));
+  const signal = o.signal ? AbortSignal.any([o.signal, timer.signal]) : timer.signal;
   const ctx = searchJobContext(o);
-  const rt = await openTrialRuntime(ctx, { source: o.source, data: o.data, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
-  const executor = typeof o.executor === 'function' ? await o.executor(ctx) : (o.executor ?? localExecutor(rt));
-  const validation = rt.validation;
-  const journal = o.journal.data;
-  let levels: LayerLevels = {};
-  let reason = 'most aggressive candidate (the pipeline as written)';
-  let best: TrialRecord | undefined;
-  let chosen: TrialRecord | undefined;
-  let stopReason = '';
-  const trials: TrialRecord[] = [];
-  const durations: number[] = [];
+  const rt = await openTrialRuntime(ctx, { source: o.source, data: o.data, onProgress: o.onProgress, onWarn: o.onWarn, signal });
+  let executor: TrialExecutor | undefined;
   try {
-    for (;;) {
-      if (o.signal?.aborted) throw new ShrinkmlError('INTERRUPTED', 'budget search interrupted');
-      const key = levelsKey(levels, layers);
-      let trial = journal.trials.find((t) => levelsKey(t.levels, layers) === key);
-      const resumed = !!trial;
-      if (!trial) {
-        if (trials.length >= o.maxTrials) { stopReason = `max-trials (${o.maxTrials}) reached`; break; }
-        const elapsed = (Date.now() - started) / 1000;
-        const expected = durations.length ? Math.max(...durations) : 0;
-        if (trials.length > 0 && elapsed + expected > o.timeoutSeconds) {
-          stopReason = `timeout (${o.timeoutSeconds} s) reached: the next trial would not finish in time`;
-          break;
-        }
-        const t0 = Date.now();
-        const spec: TrialSpec = { id: journal.trials.length, config: o.config, levels: { ...levels }, reason, of: o.maxTrials };
-        [trial] = await executor.runBatch([spec], o.signal);
-        durations.push((Date.now() - t0) / 1000);
-        journal.trials.push(trial!);
-        await o.journal.save();
-      }
-      trials.push(trial!);
-      o.onTrial?.(trial!, resumed);
-      if (better(trial!, best)) best = trial;
-      if (trial!.pass) { chosen = trial; stopReason = 'budget met'; break; }
-      const fails = failing(trial!.budget);
-      if (fails.cost.length) {
-        stopReason = `${fails.cost.map((c) => c.criterion).join(', ')} failed; relaxing layers only makes the model larger or slower`;
-        break;
-      }
-      const next = await pickRelaxation(o, layers, levels, validation);
-      if (!next) { stopReason = 'every layer is already left uncompressed'; break; }
-      levels = { ...levels, [next.layer]: next.level };
-      reason = `relax ${next.layer} to level ${next.level}/${MAX_LEVEL}: most sensitive (mean KL ${next.meanKl.toExponential(2)} when compressed alone)`;
+    checkMeasurable(o.budget, { data: o.data.options?.source, labelled: !!rt.validation.labels, latency: ctx.latency !== false });
+    executor = typeof o.executor === 'function' ? await o.executor(ctx) : (o.executor ?? localExecutor(rt));
+    const trials = new Trials(o, executor, started, signal);
+    let probes: UnitSensitivity[] | undefined;
+    try {
+      if (o.config.steps.length === 0) probes = await autoSearch(o, rt, trials);
+      else await writtenSearch(o, rt, trials);
+    } catch (e) {
+      // The deadline stops the trial in flight; what finished stands.
+      if (!(timer.signal.aborted && !o.signal?.aborted && isShrinkmlError(e) && e.code === 'INTERRUPTED')) throw e;
+      trials.stop = `timeout (${o.timeoutSeconds} s) reached during a trial; it was stopped`;
     }
-    if (!best) throw new ShrinkmlError('BUDGET', `no trial could run (max-trials ${o.maxTrials})`, { subject: '--max-trials' });
-    // Trials may have run elsewhere (or in an earlier session): the output is rebuilt here; same seed → same weights.
-    const run = await buildCandidate(rt, { config: best.config, levels: best.levels });
-    return { trials, sensitivity: journal.sensitivity, chosen, closest: best, run: run as PipelineRun, stopReason, seconds: (Date.now() - started) / 1000 };
+    if (timer.signal.aborted && !trials.stop) trials.stop = `timeout (${o.timeoutSeconds} s) reached`;
+    const best = trials.best;
+    if (!best) throw new ShrinkmlError('BUDGET', `no trial finished (max-trials ${o.maxTrials}, timeout ${o.timeoutSeconds} s)`, { subject: '--timeout', suggestion: 'raise --timeout or --max-trials' });
+    rt.signal = o.signal;
+    const run = executor.take?.(best.id) ?? await buildCandidate(rt, { config: best.config, levels: best.levels, quick: best.fineTuned === false });
+    return {
+      trials: trials.all, sensitivity: o.journal.data.sensitivity, probes, chosen: trials.chosen, closest: best,
+      pareto: trialFront(trials.all), run, stopReason: trials.stop || (trials.chosen ? 'budget met' : 'no candidate left to try'),
+      seconds: (Date.now() - started) / 1000,
+    };
   } finally {
-    await executor.close();
+    clearTimeout(clock);
+    await executor?.close();
     await rt.close();
   }
 }
 
-/** The layer to relax next: the one whose compression alone (at its current level) moves the output most. */
-async function pickRelaxation(o: SearchOptions, layers: string[], levels: LayerLevels, validation: Dataset): Promise<SensitivityRow | undefined> {
-  const journal = o.journal.data;
-  const samples = { ...validation, count: Math.min(validation.count, o.sensitivitySamples ?? 1000) };
-  let pick: SensitivityRow | undefined;
-  for (const layer of layers) {
-    const level = levels[layer] ?? 0;
-    if (level >= MAX_LEVEL) continue;
-    let row = journal.sensitivity.find((r) => r.layer === layer && r.level === level);
-    if (!row) {
-      row = await probeSensitivity({ source: o.source.model, config: o.config, data: o.data, layers, layer, level, samples, signal: o.signal });
-      journal.sensitivity.push(row);
-      await o.journal.save();
-    }
-    if (!pick || row.meanKl > pick.meanKl) pick = row;
+/**
+ * Bisection along a path whose index orders candidates from smallest to largest: a pass moves down (smaller), a
+ * quality miss up, a cost miss down. `first` is tried first (default: the geometric middle of the predicted
+ * distortion). Returns the smallest passing index found and the smallest index whose cost failed.
+ */
+async function bisect(
+  trials: Trials, path: PathPoint[], candidate: (i: number) => Candidate, range: { lo: number; hi: number; first?: number },
+): Promise<{ pass?: number; costCap?: number }> {
+  let { lo, hi } = range;
+  let next = range.first;
+  let pass: number | undefined;
+  let costCap: number | undefined;
+  while (lo <= hi && !trials.stop) {
+    const i = next ?? middle(path, lo, hi);
+    next = undefined;
+    const [t] = await trials.run([candidate(i)]);
+    if (!t) break;
+    if (t.pass) { pass = i; hi = i - 1; continue; }
+    const f = failing(t.budget);
+    if (f.cost.length && !f.quality.length) { costCap = Math.min(costCap ?? i, i); hi = i - 1; continue; }
+    if (f.quality.length && !f.cost.length) { lo = i + 1; continue; }
+    // Both kinds fail: nothing on this path meets the budget near here.
+    break;
   }
-  return pick && { ...pick, level: pick.level + 1 };
+  return { pass, costCap };
 }
 
+/** The index in [lo, hi] whose predicted distortion is nearest the geometric mean of the ends'. */
+function middle(path: PathPoint[], lo: number, hi: number): number {
+  if (hi - lo < 2) return lo;
+  const log = (i: number) => Math.log(Math.max(path[i]!.distortion, 1e-12));
+  const target = (log(lo) + log(hi)) / 2;
+  let best = lo + 1;
+  for (let i = lo + 1; i < hi; i++) if (Math.abs(log(i) - target) < Math.abs(log(best) - target)) best = i;
+  return best;
+}
+
+function describe(table: UnitTable[], point: PathPoint): string {
+  return table.map((t, u) => {
+    const c = t.choices[point.picks[u]!]!;
+    return `${t.unit.name} ${c.sparsity ? `${+(100 * c.sparsity).toFixed(1)}%` : 'dense'}${c.clusters ? `/${c.clusters}` : ''}`;
+  }).join(', ');
+}
+
+/**
+ * Ids of the trials on the Pareto front of gzip size (smaller), validation quality (accuracy, or top-1 agreement
+ * where the data has no labels; higher) and p50 (lower, where measured).
+ */
+export function trialFront(trials: readonly TrialRecord[]): number[] {
+  return paretoFrontOf(trials, [
+    (t) => t.metrics.gzipBytes, (t) => -(t.metrics.accuracy ?? t.metrics.agreement ?? -Infinity), (t) => t.metrics.p50Ms ?? 0,
+  ]).map((t) => t.id);
+}
+
+/** The share of the timeout that probing every choice of every layer may take (else one probe per layer). */
+const PROBE_SHARE = 0.1;
+
+/** The search without a written pipeline (see searchBudget). */
+async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): Promise<UnitSensitivity[]> {
+  const space = searchSpace({ kind: o.source.kind, hasTrainData: o.data.available, hasCalibration: o.data.available });
+  const base = { version: 1 as const, seed: o.config.seed, ...(o.config.data ? { data: o.config.data } : {}) };
+  await trials.run(space.screens.map((s) => ({ config: { ...base, steps: s.steps }, levels: {}, reason: `whole model: ${s.name}`, fineTune: space.trains ? false : undefined })));
+  if (trials.stop) return [];
+  const units = await searchUnits(o.source);
+  if (!units.length) { trials.stop = 'no layer to allocate'; return []; }
+  const tables = await unitTables(o.source, units, space);
+  const samples = { ...rt.validation, count: Math.min(rt.validation.count, o.sensitivitySamples ?? 500) };
+  const probes = await probeUnits({ source: o.source, tables, samples, inputs: o.inputs, signal: rt.signal, budgetSeconds: o.timeoutSeconds * PROBE_SHARE });
+  const path = allocationPath(tables, probes.distortion);
+  const candidate = (fineTune: boolean | undefined) => (i: number): Candidate => ({
+    // A one-shot candidate's config has no training in it, so its lineage reproduces what was built.
+    config: allocationConfig({ kind: o.source.kind, seed: o.config.seed, data: o.config.data, trains: space.trains && fineTune !== false, units: units.map((u) => u.name), picks: path[i]!.picks.map((c) => space.choices[c]!) }),
+    levels: {}, fineTune,
+    reason: `allocation ${i + 1}/${path.length}${fineTune === false ? ', one-shot' : space.trains ? ', fine-tuned' : ''} (predicted distortion ${path[i]!.distortion.toExponential(2)}): ${describe(tables, path[i]!)}`,
+  });
+  const oneShot = await bisect(trials, path, candidate(space.trains ? false : undefined), { lo: 0, hi: path.length - 1, first: 0 });
+  if (!space.trains || trials.stop) return probes.rows;
+  // Fine-tuning only helps quality and leaves size alone: only the part smaller than the best one-shot pass and
+  // below any size miss is worth training.
+  const hi = Math.min(oneShot.pass ?? path.length, oneShot.costCap ?? path.length) - 1;
+  await bisect(trials, path, candidate(true), { lo: 0, hi });
+  return probes.rows;
+}
+
+/** The search from a written pipeline (tfjs Layers): its per-layer fallback levels as the path (see searchBudget). */
+async function writtenSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): Promise<void> {
+  const written: Candidate = { config: o.config, levels: {}, reason: 'most aggressive candidate (the pipeline as written)' };
+  if (o.source.kind !== 'layers') {
+    await trials.run([written]);
+    return;
+  }
+  const source = o.source;
+  const layers = layersModelTargets(source.model).map((t) => t.layer).filter((l, i, all) => all.indexOf(l) === i);
+  const [first] = await trials.run([written]);
+  if (!first || first.pass || trials.stop) return;
+  if (failing(first.budget).cost.length) { trials.stop = `${failing(first.budget).cost.map((c) => c.criterion).join(', ')} failed; relaxing layers only makes the model larger or slower`; return; }
+  const journal = o.journal.data;
+  const samples = { ...rt.validation, count: Math.min(rt.validation.count, o.sensitivitySamples ?? 1000) };
+  const params = new Map<string, number>();
+  for (const t of layersModelTargets(source.model)) params.set(t.layer, (params.get(t.layer) ?? 0) + t.shape.reduce((a, b) => a * b, 1));
+  const tables: UnitTable[] = [];
+  for (const layer of layers) {
+    const error: number[] = [];
+    for (let level = 0; level < MAX_LEVEL; level++) {
+      let row = journal.sensitivity.find((r) => r.layer === layer && r.level === level);
+      if (!row) {
+        row = await probeSensitivity({ source: source.model, config: o.config, data: o.data, layers, layer, level, samples, signal: rt.signal });
+        journal.sensitivity.push(row);
+        await o.journal.save();
+      }
+      error.push(row.meanKl);
+    }
+    error.push(0);
+    // Each level keeps about twice what the one below keeps; untouched is float32 and dense.
+    const bits = error.map((_, level) => params.get(layer)! * 2 ** (level === MAX_LEVEL ? MAX_LEVEL + 2 : level));
+    tables.push({ unit: { name: layer, weights: [], params: params.get(layer)! }, choices: [], error, bits });
+  }
+  // Probe distortions are measured, not modelled: scale 1.
+  const path = allocationPath(tables, tables.map((t) => t.error)).filter((p) => p.picks.some((l) => l > 0));
+  if (!path.length) return;
+  const levelsOf = (p: PathPoint): LayerLevels => Object.fromEntries(layers.map((l, u) => [l, p.picks[u]!]).filter(([, v]) => (v as number) > 0));
+  await bisect(trials, path, (i) => ({
+    config: o.config, levels: levelsOf(path[i]!),
+    reason: `relax ${Object.entries(levelsOf(path[i]!)).map(([l, v]) => `${l} to level ${v}/${MAX_LEVEL}`).join(', ')} (point ${i + 1}/${path.length} of the sensitivity-ordered allocation, predicted mean KL ${path[i]!.distortion.toExponential(2)})`,
+  }), { lo: 0, hi: path.length - 1 });
+}

@@ -5,7 +5,7 @@ import { affineQuantize } from '../../formats/encode.js';
 import { cloneModel } from '../../prune/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import { trainSeeded } from '../../train/index.js';
-import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, checkLayerValues, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { onnxCluster } from './onnx.js';
 import { MAX_LEVEL, type OutputPlan, type PipelineStep } from './types.js';
 import { graphCluster } from './graph.js';
@@ -35,10 +35,12 @@ export const clusterStep: PipelineStep = {
       storage: { type: 'string', enum: ['codebook', 'uint8'], description: 'codebook + packed indices (shrinkml loader) or a stock-loadable uint8 manifest' },
       restEncoding: { type: 'string', enum: ['float32', 'float16'], description: 'how the weights left unclustered (biases, excluded layers) are stored; default float16' },
       exclude: LAYER_LIST,
+      layers: layerValues('codes'),
     },
   },
   check(options, path) {
     toMatchers(options.exclude, `${path}.exclude`);
+    checkLayerValues(options.layers, `${path}.layers`, { min: MIN_CLUSTERS, max: MAX_CLUSTERS, integer: true });
   },
   formats: {
     layers: {
@@ -48,7 +50,8 @@ export const clusterStep: PipelineStep = {
         const storage = options.storage === 'uint8' ? 'uint8' : 'codebook';
         const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
         const overrides: ClusterOverride[] = layersAt(ctx.levels, (l) => l > 0 && l < MAX_LEVEL)
-          .map((layer) => ({ match: layer, clusters: relaxedClusters(clusters, ctx.levels[layer]!) }));
+          .map((layer) => ({ match: layer, clusters: relaxedClusters(layerMap(options)[layer] ?? clusters, ctx.levels[layer]!) }));
+        for (const [layer, k] of Object.entries(layerMap(options))) if (!overrides.some((o) => o.match === layer)) overrides.push({ match: layer, clusters: k });
         const model = await cloneModel(ctx.model);
         try {
           const weights = await clusterModel({ model, clusters, overrides, exclude, onWarn: ctx.onWarn });

@@ -8,7 +8,7 @@ import type { LoadedGraphModel } from '../../formats/types.js';
 import { pruneGraphWeights } from '../../prune/graph-weights.js';
 import { parsePruneSpec } from '../../prune/index.js';
 import { matchesAny } from '../../prune/targets.js';
-import { num, offLayers, toMatchers } from './shared.js';
+import { layerMap, num, offLayers, toMatchers } from './shared.js';
 import type { AdapterStepContext, AdapterStepResult, StepImpl } from './types.js';
 
 /**
@@ -47,14 +47,23 @@ export const graphPrune: Impl = {
 export const graphCluster: Impl = {
   refuse(options) {
     if (num(options, 'finetuneEpochs', 0) > 0) return NO_TRAINING;
-    if (options.storage === 'codebook') return 'graph models keep shared values as float (gzip shrinks them) or under a weight mode; leave storage out';
+    if (options.storage === 'codebook') return 'graph models keep shared values as float (gzip shrinks them) or as uint8 codes (storage "uint8"); no codebook storage';
     return undefined;
   },
   async run(options, ctx) {
     const { weights, roles } = targets(options, ctx);
     const clusters = num(options, 'clusters', 16);
-    const distinct = clusterGraphWeights({ weights, roles, clusters });
-    return { model: ctx.model, summary: { clusters, weights: distinct.size, storage: ctx.model.storage ?? 'as stored (shared values)' } };
+    const per = layerMap(options);
+    const byCount = new Map<number, typeof weights>();
+    for (const w of weights) {
+      const k = per[w.name] ?? clusters;
+      byCount.set(k, [...(byCount.get(k) ?? []), w]);
+    }
+    let distinct = 0;
+    for (const [k, group] of byCount) distinct += clusterGraphWeights({ weights: group, roles, clusters: k }).size;
+    // uint8: per-tensor affine codes, stock-loadable; k shared values take at most k codes, so gzip sees ~log2(k) bits each.
+    const model = options.storage === 'uint8' ? { ...ctx.model, storage: 'uint8' as const } : ctx.model;
+    return { model, summary: { clusters, layers: Object.keys(per).length ? per : undefined, weights: distinct, storage: model.storage ?? 'as stored (shared values)' } };
   },
 };
 

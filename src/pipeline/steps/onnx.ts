@@ -10,7 +10,7 @@ import { pruneOnnx } from '../../onnx/prune.js';
 import { parsePruneSpec } from '../../prune/index.js';
 import { matchesAny } from '../../prune/targets.js';
 import type { ObserverName } from '../../quantize/index.js';
-import { num, offLayers, toMatchers } from './shared.js';
+import { layerMap, num, offLayers, toMatchers } from './shared.js';
 import type { AdapterStepContext, AdapterStepResult, StepImpl } from './types.js';
 
 /**
@@ -126,7 +126,7 @@ export const onnxCluster: Impl = {
     const shared: string[] = [];
     for (const w of ctx.adapter.weights(ctx.model)) {
       if (w.role !== 'kernel' || matchesAny(w.node, exclude) || w.shape.reduce((a, b) => a * b, 1) < clusters * 4) continue;
-      const c = clusterValues({ name: w.name, shape: w.shape, values: await w.read(), clusters });
+      const c = clusterValues({ name: w.name, shape: w.shape, values: await w.read(), clusters: layerMap(options)[w.node] ?? clusters });
       w.write(expandClustered(c));
       ctx.output.weightBits[w.name] = c.bits;
       shared.push(w.name);

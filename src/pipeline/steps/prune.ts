@@ -3,7 +3,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { computeMagnitudeMasks, layersModelTargets, maskSparsity, parsePruneSpec, PolynomialDecay, runPruneStep, type LayerMatcher, type PruneSpec } from '../../prune/index.js';
 import type { SparsityOverride } from '../../prune/magnitude.js';
 import { trainSeeded } from '../../train/index.js';
-import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, checkLayerValues, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { onnxPrune } from './onnx.js';
 import { MAX_LEVEL, type LayerLevels, type PipelineStep } from './types.js';
 import { graphPrune } from './graph.js';
@@ -35,6 +35,12 @@ async function overridesFor(spec: PruneSpec, levels: LayerLevels, model: tf.Laye
     .map((t) => ({ match: t.layer, sparsity: relaxedSparsity(maskSparsity(masks.get(t.name)!), levels[t.layer] ?? 0) }));
 }
 
+/** The `layers` option: exact per-layer sparsities (magnitude methods), ahead of the level overrides (first match wins). */
+function perLayer(spec: PruneSpec, options: Record<string, unknown>): SparsityOverride[] {
+  if (spec.kind !== 'magnitude') return [];
+  return Object.entries(layerMap(options)).map(([layer, sparsity]) => ({ match: layer, sparsity }));
+}
+
 export const pruneStep: PipelineStep = {
   name: 'prune',
   phase: 'train',
@@ -49,9 +55,11 @@ export const pruneStep: PipelineStep = {
       schedule: { type: 'string', enum: ['oneshot', 'polynomial'], description: 'prune before fine-tuning, or gradually during it (TFMOT polynomial decay)' },
       lrSchedule: LR_SCHEDULE,
       exclude: LAYER_LIST,
+      layers: layerValues('sparsity (magnitude methods)'),
     },
   },
   check(options, path) {
+    checkLayerValues(options.layers, `${path}.layers`, { min: 0, max: 0.999 });
     try {
       parsePruneSpec(String(options.method));
     } catch (e) {
@@ -75,7 +83,7 @@ export const pruneStep: PipelineStep = {
         const steps = train ? Math.ceil(train.count / batchSize) * epochs : 0;
         const learningRate = num(options, 'learningRate', 1e-3);
         const result = await runPruneStep({
-          model: ctx.model, spec, exclude, overrides: await overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed), seed: ctx.seed,
+          model: ctx.model, spec, exclude, overrides: [...perLayer(spec, options), ...await overridesFor(spec, ctx.levels, ctx.model, userExclude, ctx.seed)], seed: ctx.seed,
           // Gradual: reach the target after two thirds of the steps, then train at it (TFMOT's usual recipe).
           schedule: gradual ? new PolynomialDecay({
             initialSparsity: 0, finalSparsity: spec.sparsity, beginStep: 0, endStep: Math.max(1, Math.floor((steps * 2) / 3)),

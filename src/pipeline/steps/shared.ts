@@ -52,3 +52,23 @@ export function num(options: Record<string, unknown>, key: string, fallback: num
   const v = options[key];
   return typeof v === 'number' ? v : fallback;
 }
+
+/** Per-layer settings by exact layer name (the search writes its per-layer allocation here). */
+export function layerValues(what: string): Schema {
+  return { type: 'object', properties: {}, additional: true, description: `per-layer ${what} by layer name (graph models: weight name; ONNX: node name), overriding the step's own` };
+}
+
+/** Checks a `layers` map: every value a number in [min, max] (integers where asked). */
+export function checkLayerValues(value: unknown, path: string, o: { min: number; max: number; integer?: boolean }): void {
+  if (value === undefined) return;
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < o.min || v > o.max || (o.integer && !Number.isInteger(v))) {
+      throw new ShrinkmlError('BAD_INPUT', `${path}.${name} must be ${o.integer ? 'a whole number' : 'a number'} from ${o.min} to ${o.max}, got ${JSON.stringify(v)}`, { subject: `${path}.${name}` });
+    }
+  }
+}
+
+/** The `layers` map of a step's options (checked at parse time). */
+export function layerMap(options: Record<string, unknown>): Record<string, number> {
+  return (options.layers as Record<string, number> | undefined) ?? {};
+}

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compress, reproduceLineage, trialFront, type TrialRecord } from '../../src/pipeline/index.js';
+import { runCli } from '../cli/run.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+import { writeNpy } from '../data/fixtures.js';
+import { saveTinyMnistModel } from './helpers.js';
+
+const quality = (t: TrialRecord) => t.metrics.accuracy ?? t.metrics.agreement ?? -Infinity;
+/** a is at least as small and as good as b, and better on one (no p50 in these runs). */
+const dominates = (a: TrialRecord, b: TrialRecord) =>
+  a.metrics.gzipBytes <= b.metrics.gzipBytes && quality(a) >= quality(b) && (a.metrics.gzipBytes < b.metrics.gzipBytes || quality(a) > quality(b));
+
+describe('the budget search without a written pipeline', () => {
+  let dir: string;
+  let model: string;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    dir = await makeTmpDir('shrinkml-auto-');
+    model = await saveTinyMnistModel(dir);
+  });
+  afterAll(() => removeTmpDir(dir));
+
+  const tiny = { version: 1 as const, seed: 1, steps: [], data: { trainLimit: 256, validationLimit: 300, calibrationSamples: 64 } };
+
+  it('builds the pipeline itself: a much smaller model meeting the budget, every trial on a Pareto front or dominated', async () => {
+    const out = path.join(dir, 'auto');
+    const r = await compress(model, out, { config: tiny, data: { source: 'mnist', limit: 300 }, budget: 'drop<=2%', search: { maxTrials: 9, timeoutSeconds: 600 } });
+    const { report, lineage } = r;
+    expect(report.search).toMatchObject({ mode: 'search the pipeline' });
+    const chosen = report.trials.find((t) => t.id === report.search!.chosen)!;
+    expect(chosen.pass).toBe(true);
+    // The smallest passing trial was chosen, and it is far smaller than the input (float16 alone halves it).
+    expect(chosen.metrics.gzipBytes).toBe(Math.min(...report.trials.filter((t) => t.pass).map((t) => t.metrics.gzipBytes)));
+    expect(report.output.metrics.gzipBytes).toBeLessThan(report.input.metrics.gzipBytes / 4);
+    expect(report.trials.some((t) => /^allocation \d+\/\d+/.test(t.reason))).toBe(true);
+    expect(report.trials.filter((t) => /^whole model: weight-format/.test(t.reason)).length).toBe(3);
+    // Pareto front: no member dominated; every other trial dominated by a member.
+    const front = report.trials.filter((t) => report.search!.pareto!.includes(t.id));
+    expect(report.search!.pareto).toEqual(trialFront(report.trials));
+    for (const t of front) expect(report.trials.some((u) => dominates(u, t))).toBe(false);
+    for (const t of report.trials.filter((x) => !front.includes(x))) expect(front.some((u) => dominates(u, t))).toBe(true);
+    // The output's lineage records the pipeline the search wrote, and rebuilding it gives the same weights.
+    expect(lineage.config).toEqual(chosen.config);
+    expect(lineage.weightsHash).toBe(chosen.weightsHash);
+    expect(r.exitCode).toBe(report.budget!.pass ? 0 : 1);
+    expect(readFileSync(path.join(out, 'report.md'), 'utf8')).toMatch(/★/);
+    const again = await reproduceLineage(path.join(out, 'lineage.json'));
+    expect(again.matches).toBe(true);
+  });
+
+  it('--timeout bounds the whole run: a trial still running at the deadline is stopped and the best so far written', async () => {
+    const out = path.join(dir, 'timeout');
+    const started = Date.now();
+    const timeoutSeconds = 6;
+    const r = await compress(model, out, {
+      config: { ...tiny, data: { ...tiny.data, trainLimit: 2000 } }, data: { source: 'mnist', limit: 300 }, budget: 'drop<=0.01%',
+      search: { maxTrials: 50, timeoutSeconds },
+    });
+    const seconds = (Date.now() - started) / 1000;
+    expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)/);
+    expect(r.report.trials.length).toBeGreaterThanOrEqual(1);
+    // The search gets the timeout less a share for writing and measuring; the whole run stays near the limit.
+    expect(r.report.search!.seconds).toBeLessThanOrEqual(timeoutSeconds + 1);
+    expect(seconds).toBeLessThan(timeoutSeconds + 6);
+  });
+
+  it('refuses, before any trial, an accuracy criterion on unlabelled data (exit 2, one line)', async () => {
+    const xs = writeNpy(path.join(dir, 'x.npy'), [8, 784], Array(8 * 784).fill(3), '|u1');
+    const out = path.join(dir, 'never');
+    const r = await runCli('compress', model, '--out', out, '--data', xs, '--backend', 'cpu', '--no-latency', '--budget', 'acc>=0.9');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/budget criteria acc>=0\.9 need labels, and .*x\.npy has none/);
+  });
+
+  it('searches an ONNX model through its adapter (weight-only steps, one-shot)', async () => {
+    const out = path.join(dir, 'lenet5.onnx');
+    const r = await compress('models/onnx/mnist-lenet5.onnx', out, {
+      config: { version: 1, seed: 1, steps: [], data: { validationLimit: 200, calibrationSamples: 64 } }, data: { source: 'mnist', limit: 200 },
+      budget: 'cosine>=0.99', search: { maxTrials: 8, timeoutSeconds: 600 },
+    });
+    const { report } = r;
+    expect(report.search).toMatchObject({ mode: 'search the pipeline' });
+    expect(report.trials.length).toBeGreaterThan(3);
+    expect(report.trials.every((t) => t.metrics.gzipBytes > 0 && t.split === 'validation')).toBe(true);
+    const chosen = report.trials.find((t) => t.id === report.search!.chosen)!;
+    expect(chosen.pass).toBe(true);
+    // Smaller than int8 weights alone would be (the int8 screen is one of the trials).
+    const int8 = report.trials.find((t) => t.reason === 'whole model: weight-format int8')!;
+    expect(chosen.metrics.gzipBytes).toBeLessThanOrEqual(int8.metrics.gzipBytes);
+    expect(report.output.metrics.gzipBytes).toBeLessThan(report.input.metrics.gzipBytes / 3);
+    expect(r.exitCode).toBe(report.budget!.pass ? 0 : 1);
+  });
+});
