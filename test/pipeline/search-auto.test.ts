@@ -62,9 +62,10 @@ describe('the budget search without a written pipeline', () => {
     const seconds = (Date.now() - started) / 1000;
     expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)/);
     expect(r.report.trials.length).toBeGreaterThanOrEqual(1);
-    // The search gets the timeout less a share for writing and measuring; the whole run stays near the limit.
-    expect(r.report.search!.seconds).toBeLessThanOrEqual(timeoutSeconds + 1);
-    expect(seconds).toBeLessThan(timeoutSeconds + 6);
+    // The search gets the timeout less a share for writing and measuring, and stops the trial in flight at the next
+    // batch or step; the whole run stays near the limit (slack for a loaded machine).
+    expect(r.report.search!.seconds).toBeLessThanOrEqual(timeoutSeconds + 3);
+    expect(seconds).toBeLessThan(timeoutSeconds + 8);
   });
 
   it('refuses, before any trial, an accuracy criterion on unlabelled data (exit 2, one line)', async () => {
