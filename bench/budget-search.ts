@@ -73,9 +73,21 @@ function report(): void {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows.map((r) => `| ${r.model} | ≥ ${r.target}×, ≤ 0.3 pt, ≤ 30 min | ${kb(r.inputGzip)} → ${kb(r.outputGzip)} | ${r.ratio.toFixed(1)}× | ${r.testDrop.toFixed(2)} pt | ` +
       `${r.trials} (${r.oneShot} / ${r.fineTuned}) | ${(r.seconds / 60).toFixed(1)} min | ${r.load.start[0]!.toFixed(1)} → ${r.load.end[0]!.toFixed(1)} | ` +
-      `${r.ratio >= r.target && r.testDrop <= 0.3 && r.seconds <= 1800 ? 'PASS' : 'FAIL'}: ${r.message} |`),
+      `${r.ratio >= r.target && r.testDrop <= 0.3 && r.seconds <= 1800 ? 'PASS' : `FAIL (${[r.ratio < r.target ? `${r.ratio.toFixed(1)}× < ${r.target}×` : '', r.testDrop > 0.3 ? 'drop > 0.3 pt' : '', r.seconds > 1800 ? 'over 30 min' : ''].filter(Boolean).join(', ')})`} |`),
     '',
-    ...rows.flatMap((r) => [`- ${r.model}: chosen ${r.chosen}; stopped: ${r.stopReason}.`]),
+    ...rows.flatMap((r) => [`- ${r.model}: budget ${r.pass ? 'met' : 'NOT met'}: ${r.message}. Output: ${r.chosen}; stopped: ${r.stopReason}.`]),
+    '',
+    '## Why the ratio targets are missed',
+    '',
+    'Every trial is in `budget-search-<model>.json`. The one-shot phase (whole-model storage screens, then the per-layer',
+    'allocation path bisected without training) costs about 20–40 s a trial here; a fine-tuned trial (3 epochs of gradual',
+    'pruning + 1 epoch of weight-sharing fine-tuning on all 55,000 training images) took 6–7 min for LeNet-300-100 and',
+    '18 min for LeNet-5 at a load average near 20 on the two cores, so only 2 and 1 fine-tuned trials fit in the 30 minutes.',
+    'LeNet-300-100 got its 30.8× from the first fine-tuned point (fc1 90%, fc2 80%, 8 codes); the next bisection point',
+    '(fc1 98.5%) lost 1.4 pt and the timeout stopped the search before the points between them. LeNet-5\'s one fine-tuned',
+    'trial was at 99% sparsity in the dense layers and lost 1.7 pt, so its output is the best one-shot candidate (8.5×).',
+    'On an idle machine (the earlier bench measured 9 fine-tuning epochs in 424 s at load 3–4) several times as many fine-tuned trials fit; rerun with',
+    '`node dist/bench/budget-search.js --model <model>` alone, then `--report`.',
     '',
   ];
   writeFileSync(path.join(RESULTS, 'budget-search.md'), lines.join('\n'));

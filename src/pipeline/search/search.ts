@@ -123,7 +123,7 @@ class Trials {
       const kind = c.fineTune === false || !c.config.steps.length ? 'oneShot' : 'tuned';
       const expected = Math.max(0, ...this.durations[kind]) * (fresh.length + 1);
       if ((Date.now() - this.started) / 1000 + expected > this.o.timeoutSeconds) {
-        this.stop = `timeout (${this.o.timeoutSeconds} s): the next trial would not finish in time`;
+        this.stop = `timeout (${Math.round(this.o.timeoutSeconds)} s): the next trial would not finish in time`;
         break;
       }
       fresh.push({ at, spec: { ...c, id: journal.trials.length + fresh.length, of: this.o.maxTrials } });
@@ -186,9 +186,9 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
     } catch (e) {
       // The deadline stops the trial in flight; what finished stands.
       if (!(timer.signal.aborted && !o.signal?.aborted && isShrinkmlError(e) && e.code === 'INTERRUPTED')) throw e;
-      trials.stop = `timeout (${o.timeoutSeconds} s) reached during a trial; it was stopped`;
+      trials.stop = `timeout (${Math.round(o.timeoutSeconds)} s) reached during a trial; it was stopped`;
     }
-    if (timer.signal.aborted && !trials.stop) trials.stop = `timeout (${o.timeoutSeconds} s) reached`;
+    if (timer.signal.aborted && !trials.stop) trials.stop = `timeout (${Math.round(o.timeoutSeconds)} s) reached`;
     const best = trials.best;
     if (!best) throw new ShrinkmlError('BUDGET', `no trial finished (max-trials ${o.maxTrials}, timeout ${o.timeoutSeconds} s)`, { subject: '--timeout', suggestion: 'raise --timeout or --max-trials' });
     rt.signal = o.signal;
