@@ -131,7 +131,9 @@ export async function resolveDataFeed(o: { model: string; inputs: readonly Value
   }
   const names = entries.filter((e) => e.name).map((e) => e.name!);
   if (new Set(names).size !== names.length) throw new ShrinkmlError('BAD_INPUT', `--data names an input twice (${names.join(', ')})`, { subject: '--data' });
-  const inputs: InputOptions = { ...o.feeding, ...(names.length ? { dataInputs: names } : {}) };
+  // Naming a one-input model's only input says nothing more (and tfjs renames Layers inputs on every load).
+  const redundant = o.inputs.length === 1 && names.length === 1 && names[0] === o.inputs[0]!.name;
+  const inputs: InputOptions = { ...o.feeding, ...(names.length && !redundant ? { dataInputs: names } : {}) };
   const shapes = { ...inputs.shapes };
   if (shapes[''] && o.inputs.length === 1) { shapes[o.inputs[0]!.name] = shapes['']!; delete shapes['']; }
   const values = inputs.values ?? {};
