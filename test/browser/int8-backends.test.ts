@@ -200,7 +200,8 @@ describe.skipIf(skip)('int8 Layers and Graph models on webgl and webgpu match cp
     })));
   }, 300_000);
 
-  // Measured here: static int8 max |Δ| 3.1e-4 on webgl and webgpu (the composite's float32 rounding), weights:int8 4e-7.
+  // Measured here: static int8 max |Δ| 3.1e-4 on webgl and webgpu (the composite of tfjs ops against the fused int8
+  // kernels cpu runs), weights:int8 4e-7 on webgl.
   it('runs static int8 and weights:int8 Graph models on webgl and webgpu with cpu top-1 on every crop, outputs within 1e-3', async () => {
     await inChromium(GRAPH_MODES.map((mode) => ({
       mode, classes: GRAPH_CLASSES,
