@@ -60,7 +60,9 @@ describe('the budget search without a written pipeline', () => {
       search: { maxTrials: 50, timeoutSeconds },
     });
     const seconds = (Date.now() - started) / 1000;
-    expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)/);
+    // On a loaded machine the deadline stops the search; on a quiet one a float16 screen can meet the budget first
+    // (seen on a clean CI run): either way the whole run must stay within the limit below.
+    expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)|^budget met$/);
     expect(r.report.trials.length).toBeGreaterThanOrEqual(1);
     // The search gets the timeout less a share for writing and measuring, and stops the trial in flight at the next
     // batch or step; the whole run stays near the limit (slack for a loaded machine).
