@@ -1,37 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { distillCommand } from '../../src/cli/commands/distill.js';
-import type { CliIo } from '../../src/cli/command.js';
-import { formatError } from '../../src/cli/main.js';
 import { saveLayersModel } from '../../src/formats/index.js';
 import { writeNpy } from '../data/fixtures.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+import { runDistillCli } from './cli-harness.js';
 import { toyData, toyTeacher } from './toy.js';
 
 let dir = '';
 let teacherDir = '';
 let dataArg = '';
 
-/** The distill command alone in a program, run in-process (the lead lists it in commands/index.ts). */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const io: CliIo = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, setExitCode: (c) => { code = c; } };
-  const program = new Command('shrinkml').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  distillCommand.register(program, io);
-  program.commands.forEach((c) => c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
-  try {
-    await program.parseAsync(['node', 'shrinkml', ...args]);
-  } catch (e) {
-    stderr += formatError(e);
-    code = 2;
-  }
-  return { code, stdout, stderr };
-}
+const cli = runDistillCli;
 
 beforeAll(async () => {
   dir = await makeTmpDir('shrinkml-distill-');

@@ -1,15 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { Command } from 'commander';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { distillCommand } from '../../src/cli/commands/distill.js';
-import type { CliIo } from '../../src/cli/command.js';
-import { formatError } from '../../src/cli/main.js';
 import { ShrinkmlError } from '../../src/core/errors.js';
 import { saveLayersModel } from '../../src/formats/index.js';
 import { writeNpy } from '../data/fixtures.js';
 import { makeTmpDir, removeTmpDir, tempLeftovers } from '../fixtures/tmp.js';
+import { runDistillCli } from './cli-harness.js';
 import { toyData } from './toy.js';
 
 /**
@@ -34,22 +31,7 @@ let dir = '';
 let teacherDir = '';
 let dataArg = '';
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const io: CliIo = { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, setExitCode: (c) => { code = c; } };
-  const program = new Command('shrinkml').exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  distillCommand.register(program, io);
-  program.commands.forEach((c) => c.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
-  try {
-    await program.parseAsync(['node', 'shrinkml', ...args]);
-  } catch (e) {
-    stderr += formatError(e);
-    code = 2;
-  }
-  return { code, stdout, stderr };
-}
+const cli = runDistillCli;
 
 const distillTo = (out: string, ...extra: string[]) => cli('distill', '--teacher', teacherDir, '--student-width', '0.5',
   '--data', dataArg, '--epochs', '1', '--train-batch-size', '32', '--backend', 'cpu', '--no-latency', '--out', out, ...extra);
