@@ -22,7 +22,7 @@ import { buildLineage, hashModelFiles, hashWeights, recordedDataSource, type Lin
 import { measureWritten, summarize } from './measure.js';
 import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
-import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type AdapterPipelineRun, type PipelineRun } from './run.js';
+import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type AdapterPipelineRun, type PipelineRun, type StepRecord } from './run.js';
 import { Journal, journalPath } from './search/journal.js';
 import { openQueueExecutor } from './search/queue/executor.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
@@ -174,6 +174,26 @@ async function preflight(o: CompressOptions): Promise<Partial<Checked>> {
   }
 }
 
+/**
+ * The lineage of a compress run, for every format: what was read, which steps ran with which seeds, and the pipeline
+ * that made the output (the one the search wrote when there were no steps). The budget verdict is filled in after
+ * the measurement.
+ */
+function runLineage(o: Checked, r: {
+  output: ModelOutput; split: Split; provider: DataProvider; run: { steps: StepRecord[] }; pipeline: PipelineConfig;
+  levels: Lineage['levels']; search: SearchResult | undefined; versions: { backend: string } & Record<string, string | undefined>; weightsHash: string;
+}): Lineage {
+  return buildLineage({
+    loaded: o.input, out: r.output.dir, absolutePaths: o.absolutePaths,
+    steps: r.run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
+    data: o.data ? { source: recordedDataSource(o.data.source, r.output.dir, o.absolutePaths), split: r.split, splits: r.provider.describe()?.splits } : undefined,
+    config: r.pipeline, levels: r.levels, seeds: { pipeline: o.config.seed, steps: r.run.steps.map((s) => s.seed) },
+    versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, ...r.versions },
+    weightsHash: r.weightsHash,
+    budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!r.search && !r.search.chosen } : undefined,
+  });
+}
+
 async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
   // Lock and check the destination before any work: a second writer or an existing --out fails in a second.
@@ -194,15 +214,8 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     const pipeline = chosen?.config ?? o.config;
     checkAborted(o.signal);
     await o.onPhase?.('write');
-    const lineage = buildLineage({
-      loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
-      steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
-      data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
-      config: pipeline, levels, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
-      versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend: tf.getBackend() },
-      weightsHash: await hashWeights(run.model),
-      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
-    });
+    const lineage = runLineage(o, { output, split, provider, run, pipeline, levels, search,
+      versions: { backend: tf.getBackend() }, weightsHash: await hashWeights(run.model) });
     // The model itself says it is a best effort, so the mark travels with model.json wherever it is copied.
     if (search && !search.chosen && o.budget) {
       run.output.shrinkml.closestCandidate = { budget: budgetToString(o.budget), trial: search.closest.id, note: 'no candidate met the budget; see the report' };
@@ -367,15 +380,8 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     const backend = o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend();
     checkAborted(o.signal);
     await o.onPhase?.('write');
-    const lineage = buildLineage({
-      loaded: o.input, out: output.dir, absolutePaths: o.absolutePaths,
-      steps: run.steps.map((s) => ({ step: s.step, options: s.options })), seed: o.config.seed,
-      data: o.data ? { source: recordedDataSource(o.data.source, output.dir, o.absolutePaths), split, splits: provider.describe()?.splits } : undefined,
-      config: pipeline, levels: {}, seeds: { pipeline: o.config.seed, steps: run.steps.map((s) => s.seed) },
-      versions: { shrinkml: VERSION, tfjs: tf.version.tfjs, node: process.versions.node, backend, ...formatVersions(o.input.kind) },
-      weightsHash: await adapter.hash(run.model as never),
-      budget: o.budget ? { text: budgetToString(o.budget), pass: false, closest: !!search && !search.chosen } : undefined,
-    });
+    const lineage = runLineage(o, { output, split, provider, run, pipeline, levels: {}, search,
+      versions: { backend, ...formatVersions(o.input.kind) }, weightsHash: await adapter.hash(run.model as never) });
     const name = output.modelFileName(o.input.kind === 'onnx' ? 'onnx' : 'tfjs');
     // The model carries its lineage where the format can (ONNX metadata_props); staged, then read back as a user would.
     const stage = (l: typeof lineage) => adapter.write(run!.model as never, output.finalPath(name), { stage: output.stage, lineage: l });
