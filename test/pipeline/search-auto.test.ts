@@ -56,13 +56,15 @@ describe('the budget search without a written pipeline', () => {
     const started = Date.now();
     const timeoutSeconds = 6;
     const r = await compress(model, out, {
-      config: { ...tiny, data: { ...tiny.data, trainLimit: 2000 } }, data: { source: 'mnist', limit: 300 }, budget: 'drop<=0.01%',
+      config: { ...tiny, data: { ...tiny.data, trainLimit: 55000 } }, data: { source: 'mnist', limit: 300 }, budget: 'drop<=0.01%,gzip<=4KB',
+      // ~18× smaller than the tiny model with no accuracy lost: only pruned, clustered and fine-tuned candidates come
+      // near it, and fine-tuning on all 55,000 training samples is slow, so the search is still fine-tuning at the deadline however
+      // fast the machine (with 'drop<=0.01%' alone and 2,000 samples
+      // a float16 screen met the budget, or every candidate was tried, before 6 s on a quiet box).
       search: { maxTrials: 50, timeoutSeconds },
     });
     const seconds = (Date.now() - started) / 1000;
-    // On a loaded machine the deadline stops the search; on a quiet one a float16 screen can meet the budget first
-    // (seen on a clean CI run): either way the whole run must stay within the limit below.
-    expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)|^budget met$/);
+    expect(r.report.search!.stopReason).toMatch(/timeout \(\d+(\.\d+)? s\)/);
     expect(r.report.trials.length).toBeGreaterThanOrEqual(1);
     // The search gets the timeout less a share for writing and measuring, and stops the trial in flight at the next
     // batch or step; the whole run stays near the limit (slack for a loaded machine).
