@@ -8,6 +8,7 @@ import type { ModelRunner } from '../formats/registry.js';
 import type { HostTensor, LoadedModel } from '../formats/types.js';
 import { checkBudget } from './budget/check.js';
 import { toBudget } from './budget/parse.js';
+import { hasLatencyCriterion } from './budget/metrics.js';
 import type { Budget } from './budget/types.js';
 import { measureLatency, type BatchLatency, type LatencyOptions, type LatencyResult } from './latency.js';
 import { countParams, type ParamStats } from './params.js';
@@ -154,7 +155,7 @@ export async function measureModel(options: MeasureModelOptions): Promise<Measur
     params: p.params, nonzeroParams: p.nonzeroParams, sparsity: p.sparsity, layers: p.layers,
     size: await measureSize({ loaded }),
   };
-  const budgetNeedsLatency = !!budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+  const budgetNeedsLatency = hasLatencyCriterion(budget);
   const latency = options.latency ?? budgetNeedsLatency;
   const useRunner = loaded.kind === 'onnx' || options.reference?.kind === 'onnx' || (!!options.dataset && !options.batches);
   const sessions: Session[] = [];

@@ -14,7 +14,7 @@ import { forgetLoadedSource } from '../formats/protect.js';
 import type { LoadedLayersModel, LoadedModel } from '../formats/types.js';
 import { onnxPackageVersions } from '../onnx/lineage.js';
 import { getStep, stepNeeds } from './steps/index.js';
-import { budgetToString, checkBudget, findBudgetMetric, formatValue, measureModel, measureSize, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
+import { budgetToString, checkBudget, findBudgetMetric, hasLatencyCriterion, formatValue, measureModel, measureSize, type Budget, type CriterionResult, type LatencyOptions, type Measurement } from '../measure/index.js';
 import { layerRows, type CompressReport } from '../report/index.js';
 import type { PipelineConfig } from './config.js';
 import { DataProvider } from './data.js';
@@ -167,11 +167,25 @@ async function preflight(o: CompressOptions): Promise<Partial<Checked>> {
     return { ...fed, notes: [...resolved?.notes.map((n) => `Input ${n}.`) ?? [], ...o.data || o.latency ? plan.notes.map((n) => `Input ${n}.`) : []] };
   } catch (e) {
     if (!isShapeNeeded(e)) throw e;
-    const latencyBudget = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+    const latencyBudget = hasLatencyCriterion(o.budget);
     const feeds = !!o.data || latencyBudget || o.config.steps.some((s) => stepNeeds(getStep(s.step), o.input.kind, s.options) !== 'none');
     if (feeds) throw e;
     return { latency: false, notes: [`Latency not measured: ${(e as Error).message}.`] };
   }
+}
+
+/** The report's budget verdict: judged on the evaluation split, with what the search found on validation. */
+function reportBudget(o: Checked, measurement: Measurement, split: string, search: SearchResult | undefined, chosen: TrialRecord | undefined): CompressReport['budget'] {
+  if (!o.budget || !measurement.budget) return undefined;
+  return {
+    text: budgetToString(o.budget), check: measurement.budget, pass: measurement.budget.pass, closest: !!search && !search.chosen,
+    message: verdictMessage(measurement.budget, split, search, chosen),
+  };
+}
+
+/** Latency settings of the final measurement: on unless turned off, and always on for a budget that judges it. */
+function evaluationLatency(o: Checked): false | Omit<LatencyOptions, 'model' | 'onProgress'> {
+  return o.latency === false && !hasLatencyCriterion(o.budget) ? false : (o.latency || {});
 }
 
 /**
@@ -226,8 +240,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     await o.onPhase?.('measure');
     let evalData: Dataset | undefined;
     if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed });
-    const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
-    const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
+    const latency = evaluationLatency(o);
     // Measured where it is staged: the same bytes the commit puts at --out.
     const measurement = await measureWritten({
       modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, inputs: o.inputs, onProgress: o.onProgress,
@@ -253,10 +266,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
       output: { path: o.absolutePaths ? modelJsonPath : path.basename(modelJsonPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
       evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
       pipeline, levels, steps: run.steps,
-      budget: o.budget && measurement.budget ? {
-        text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
-        message: verdictMessage(measurement.budget, split, search, chosen),
-      } : undefined,
+      budget: reportBudget(o, measurement, split, search, chosen),
       search: search ? searchSummary(o, search, chosen!, resumed) : undefined,
       trials: search?.trials ?? [],
       // A search that relaxed a written pipeline gives every compressible layer a level (0 unless relaxed).
@@ -390,8 +400,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     checkAborted(o.signal);
     await o.onPhase?.('measure');
     const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed }) : undefined;
-    const needsLatency = !!o.budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
-    const latency = o.latency === false && !needsLatency ? false : (o.latency || {});
+    const latency = evaluationLatency(o);
     const written = await loadModel(staged, { allowNonFinite: true });
     let measurement: Measurement;
     try {
@@ -434,10 +443,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
       output: { path: o.absolutePaths ? modelPath : path.basename(modelPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
       evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
       pipeline, levels: {}, steps: run.steps,
-      budget: o.budget && measurement.budget ? {
-        text: budgetToString(o.budget), check: measurement.budget, pass, closest: !!search && !search.chosen,
-        message: verdictMessage(measurement.budget, split, search, chosen),
-      } : undefined,
+      budget: reportBudget(o, measurement, split, search, chosen),
       search: search ? searchSummary(o, search, chosen!, searched!.resumed) : undefined,
       trials: search?.trials ?? [],
       layers: layerRows(measurement.layers, {}),

@@ -43,3 +43,8 @@ export function findBudgetMetric(name: string): BudgetMetricDef | undefined {
 export function budgetMetricDef(name: BudgetMetric): BudgetMetricDef {
   return BUDGET_METRICS.find((m) => m.name === name)!;
 }
+
+/** Whether a budget judges latency (p50/p95): such a budget needs timing runs, which are skipped otherwise. */
+export function hasLatencyCriterion(budget: { criteria: { metric: BudgetMetric }[] } | undefined): boolean {
+  return !!budget?.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+}

@@ -5,7 +5,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { InputOptions } from '../../data/feeds.js';
 import type { LoadedModel } from '../../formats/types.js';
-import { budgetToString, type Budget, type LatencyOptions } from '../../measure/index.js';
+import { budgetToString, hasLatencyCriterion, type Budget, type LatencyOptions } from '../../measure/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
 import type { DataProvider } from '../data.js';
@@ -84,7 +84,7 @@ export function searchJobContext(o: Pick<SearchOptions, 'source' | 'config' | 'b
     backend: o.source.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(), inputs: o.inputs, batchSize: o.batchSize,
     accuracyMargin: o.accuracyMargin ?? DEFAULT_ACCURACY_MARGIN, seed: o.config.seed,
     // A latency criterion turns latency on with the defaults unless settings were given.
-    latency: o.latency ?? (o.budget.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95') ? {} : false),
+    latency: o.latency ?? (hasLatencyCriterion(o.budget) ? {} : false),
   };
 }
 

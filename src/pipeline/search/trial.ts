@@ -7,7 +7,7 @@ import { tempFolders } from '../../formats/cleanup.js';
 import { disposeLoaded, formatOf, loadModel } from '../../formats/index.js';
 import { forgetLoadedSource } from '../../formats/protect.js';
 import type { LoadedModel } from '../../formats/types.js';
-import { measureModel, toBudget, type Budget, type BudgetCheck, type Measurement } from '../../measure/index.js';
+import { hasLatencyCriterion, measureModel, toBudget, type Budget, type BudgetCheck, type Measurement } from '../../measure/index.js';
 import { DataProvider } from '../data.js';
 import { hashWeights } from '../lineage.js';
 import { measureWritten, summarize } from '../measure.js';
@@ -127,7 +127,7 @@ export async function buildTrial(rt: TrialRuntime, spec: TrialSpec): Promise<{ t
 }
 
 function latencyFor(rt: TrialRuntime) {
-  const needs = rt.budget.criteria.some((c) => c.metric === 'p50' || c.metric === 'p95');
+  const needs = hasLatencyCriterion(rt.budget);
   return needs && rt.ctx.latency !== false ? (rt.ctx.latency ?? {}) : false;
 }
 
