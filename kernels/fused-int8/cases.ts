@@ -112,9 +112,15 @@ export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
 ], 1900);
 
 export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
-  ['3x3 same, c 19 (8-lane blocks + tail)', [2, 6, 5, 19], [3, 3, 19, 1], 1, 'same', 7],
+  ['3x3 same, c 19 (a whole 16-channel block, then 3)', [2, 6, 5, 19], [3, 3, 19, 1], 1, 'same', 7],
   ['3x3 stride 2 same, c 32', [1, 9, 9, 32], [3, 3, 32, 1], 2, 'same', -128],
   ['multiplier 2 valid', [1, 5, 6, 3], [3, 2, 3, 2], 1, 'valid', -9],
+  // The M = 1 vector path: channel blocks of 16 ending 4 / 8 / 12 bytes into the pixel (c 36, 24, 44), a block
+  // with no whole word of pad (c 6), 5x5 valid, and a stride that skips the frame's last row (even H, stride 2).
+  ['5x5 valid, c 36', [1, 7, 6, 36], [5, 5, 36, 1], 1, 'valid', -60],
+  ['3x3 stride 2 same, even h, c 24', [2, 8, 6, 24], [3, 3, 24, 1], 2, 'same', 20],
+  ['3x3 same, c 44, batch 3', [3, 4, 3, 44], [3, 3, 44, 1], 1, 'same', -1],
+  ['2x2 stride 2 valid, c 6', [1, 5, 5, 6], [2, 2, 6, 1], 2, 'valid', 127],
 ], 2000);
 
 /** [name, xShape (packed words), filterSize, strides, pad]. */

@@ -163,7 +163,18 @@ const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
     g: convGeometryOf(x!, at, false), aScale: at.aScale, aZeroPoint: at.aZeroPoint, e: at });
 }) as unknown as KernelFunc;
 
-/** Direct depthwise conv (Co·4 bytes of scratch for the accumulators). */
+/**
+ * Scratch of kernels/wasm/assembly/int8-depthwise.ts: M = 1, 128 bytes of constants, four f32 per channel, the
+ * int16 filter and one int16 image in its zero frame (Cs = ceil(C/16)·16 channels); any other M, Co·4 bytes.
+ */
+export function depthwiseScratchBytes(g: ConvGeometry): number {
+  if (g.M !== 1) return g.Co * 4;
+  const cs = Math.ceil(g.Ci / 16) * 16;
+  const hp = Math.max(g.pt + g.H, (g.OH - 1) * g.sh + g.FH), wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
+  return 128 + cs * 16 + (g.FH * g.FW + hp * wp) * cs * 2;
+}
+
+/** Direct depthwise conv, the epilogue writing the output in place. */
 const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const b = backend as unknown as WasmBackend;
   const { x, w, wScale, bias } = inputs as Inputs;
@@ -172,10 +183,10 @@ const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const o = outputOf([g.B, g.OH, g.OW], g.Co, at);
   const out = b.makeOutput(o.shape, o.dtype);
   const mod = kernelsFor(b);
-  withScratch(b, [g.Co * 4], (acc) => {
+  withScratch(b, [depthwiseScratchBytes(g)], (scratch) => {
     mod.depthwiseI8(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, g.M, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
       at.aZeroPoint, ptr(b, w!), words(g.Co) * 4, ptr(b, out), quantOut(at) ? words(g.Co) * 4 : g.Co, at.aScale,
-      ptr(b, wScale!), bias ? ptr(b, bias) : 0, ...epilogueArgs(at), acc!);
+      ptr(b, wScale!), bias ? ptr(b, bias) : 0, ...epilogueArgs(at), scratch!);
   });
   return out;
 }) as unknown as KernelFunc;

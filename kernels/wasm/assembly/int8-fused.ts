@@ -1,8 +1,7 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
-// The rest of the fused int8 path (docs/numerics.md "Requantization"): quantize on entry, depthwise conv with the
-// requantizing epilogue, int8 max / average pooling. Activations are packed int8 NHWC: each pixel's C codes are
+// The rest of the fused int8 path (docs/numerics.md "Requantization"): quantize on entry, int8 max / average
+// pooling (the depthwise conv is int8-depthwise.ts). Activations are packed int8 NHWC: each pixel's C codes are
 // followed by 0 pad bytes up to a whole word (pixel stride Cp = ceil(C/4)·4 bytes).
-import { requant } from './int8';
 
 /**
  * out[r, k] = clamp(nearest(x[r, k] / s), qmin - z, qmax - z) + z (NaN → z), rows of K floats to rows of `ldo`
@@ -41,63 +40,6 @@ export function quantizeRows(x: usize, rows: i32, K: i32, s: f32, z: i32, qmin: 
       store<i8>(dst + <usize>k, <i8>(q + z));
     }
     for (; k < ldo; k++) store<i8>(dst + <usize>k, 0);
-  }
-}
-
-/**
- * Depthwise conv, direct: out channel o = c·M + m reads input channel c. w is tfjs's [FH, FW, C, M] filter as int8
- * rows of `ldw` bytes per tap (FH·FW rows of C·M codes, symmetric, zero point 0). acc: Co·4 bytes of scratch.
- * Padding taps are real 0 (x - zA = 0) and are skipped. Epilogue as gemmI8's (oScale = 0: float32 output).
- */
-export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
-  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, acc: usize): void {
-  const Co = C * M;
-  const C8 = M == 1 ? C & ~7 : 0;
-  const za = i16x8.splat(<i16>zA);
-  let pix = 0;
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        memory.fill(acc, 0, <usize>Co << 2);
-        for (let fh = 0; fh < FH; fh++) {
-          const ih = oh * sh - pt + fh;
-          if (ih < 0 || ih >= H) continue;
-          for (let fw = 0; fw < FW; fw++) {
-            const iw = ow * sw - pl + fw;
-            if (iw < 0 || iw >= W) continue;
-            const xp = x + <usize>(((b * H + ih) * W + iw) * pixStride);
-            const wp = w + <usize>((fh * FW + fw) * ldw);
-            let c = 0;
-            for (; c < C8; c += 8) {
-              const xv = i16x8.sub(v128.load8x8_s(xp + <usize>c), za);
-              const wv = v128.load8x8_s(wp + <usize>c);
-              const ap = acc + (<usize>c << 2);
-              v128.store(ap, i32x4.add(v128.load(ap), i32x4.extmul_low_i16x8_s(xv, wv)));
-              v128.store(ap, i32x4.add(v128.load(ap, 16), i32x4.extmul_high_i16x8_s(xv, wv)), 16);
-            }
-            for (; c < C; c++) {
-              const xv = <i32>load<i8>(xp + <usize>c) - zA;
-              for (let m = 0; m < M; m++) {
-                const o = c * M + m;
-                const ap = acc + (<usize>o << 2);
-                store<i32>(ap, load<i32>(ap) + xv * <i32>load<i8>(wp + <usize>o));
-              }
-            }
-          }
-        }
-        for (let o = 0; o < Co; o++) {
-          let y = <f32>load<i32>(acc + (<usize>o << 2)) * (sA * load<f32>(sW + (<usize>o << 2)));
-          if (bias != 0) y += load<f32>(bias + (<usize>o << 2));
-          if (y < lo) y = lo;
-          if (y > hi) y = hi;
-          if (oScale == 0) store<f32>(out + (<usize>(pix * ldo + o) << 2), y);
-          else store<i8>(out + <usize>(pix * ldo + o), <i8>requant(y, oScale, oZp));
-        }
-        if (oScale != 0) for (let o = Co; o < ldo; o++) store<i8>(out + <usize>(pix * ldo + o), 0);
-        pix++;
-      }
-    }
   }
 }
 

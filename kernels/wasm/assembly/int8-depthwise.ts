@@ -1,0 +1,216 @@
+// @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
+// Depthwise int8 conv with the requantizing epilogue (docs/numerics.md "Requantization"). Activations are packed
+// int8 NHWC: each pixel's C codes are followed by 0 pad bytes up to a whole word (pixel stride `pixStride` bytes).
+import { requant } from './int8';
+
+/** 1.5·2^23: adding it rounds a float in [-2^22, 2^22] to an integer (ties to even), which its low bits hold. */
+const ROUNDER: f32 = 12582912.0;
+const ROUNDER_BITS: i32 = 0x4b400000;
+
+/**
+ * Depthwise conv: out channel o = c·M + m reads input channel c. w is tfjs's [FH, FW, C, M] filter as int8 rows of
+ * `ldw` bytes per tap (FH·FW rows of C·M codes, symmetric, zero point 0). Epilogue as gemmI8's (oScale = 0: float32
+ * output, ldo floats a pixel; else ldo bytes a pixel, pad bytes 0). M = 1 (MobileNet's) takes the vector path, any
+ * other multiplier the scalar one. scratch: depthwiseScratchBytes (kernels/fused-int8/kernels.ts) bytes.
+ */
+export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
+  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize): void {
+  if (M == 1) {
+    depthwiseVec(x, pixStride, B, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo, hi,
+      oScale, oZp, scratch);
+  } else {
+    depthwiseScalar(x, pixStride, B, H, W, C, M, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo,
+      hi, oScale, oZp, scratch);
+  }
+}
+
+/**
+ * M = 1. Each image is first widened to int16 with its zero point removed inside a zero frame (Hp × Wp pixels of
+ * Cs = ceil(C/16)·16 channels, the frame and channels ≥ C are 0 = real 0), and the filter to int16 rows of Cs, so
+ * every output pixel reads all FH·FW taps with no bounds test and every channel block is whole. Per output pixel
+ * and 16 channels: four i32x4 accumulators in registers over the taps (exact: |x - zA| ≤ 255, |w| ≤ 127, FH·FW
+ * products), then epilogueRows' epilogue on the four vectors. Lanes ≥ C get the clamp [-oZp, -oZp] (code 0, the
+ * pad byte) and are not stored past the pixel's ldo.
+ * Scratch: 128 bytes of constants, then per channel (Cs each) f32 sA·sW, bias, low and high clamp, then the int16
+ * filter (FH·FW·Cs) and image (Hp·Wp·Cs).
+ */
+function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize): void {
+  const Cs = (C + 15) & ~15;
+  const Hp = max(pt + H, (OH - 1) * sh + FH), Wp = max(pl + W, (OW - 1) * sw + FW);
+  const k = scratch;
+  const scv = k + 128, biv = scv + (<usize>Cs << 2), qlo = biv + (<usize>Cs << 2), qhi = qlo + (<usize>Cs << 2);
+  const w16 = qhi + (<usize>Cs << 2);
+  const xw = w16 + (<usize>(FH * FW * Cs) << 1);
+  const quant = oScale != 0;
+  // Per-channel epilogue terms: exactly epilogueRows' (int8.ts).
+  let lq = lo, hq = hi;
+  if (quant) {
+    const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
+    lq = max(lo / oScale, qmin);
+    hq = min(hi / oScale, qmax);
+    if (lq > hq) hq = lq = hi / oScale < qmin ? qmin : qmax;
+  }
+  for (let c = 0; c < Cs; c++) {
+    const real = c < C;
+    const o = <usize>c << 2;
+    store<f32>(scv + o, real ? sA * load<f32>(sW + o) : 0);
+    store<f32>(biv + o, real && bias != 0 ? load<f32>(bias + o) : -0.0);
+    store<f32>(qlo + o, real || !quant ? lq : <f32>-oZp);
+    store<f32>(qhi + o, real || !quant ? hq : <f32>-oZp);
+  }
+  for (let t = 0; t < FH * FW; t++) {
+    for (let c = 0; c < Cs; c++) store<i16>(w16 + (<usize>(t * Cs + c) << 1), c < C ? <i16>load<i8>(w + <usize>(t * ldw + c)) : 0);
+  }
+  v128.store(k, f32x4.splat(oScale));
+  v128.store(k, i32x4.splat(oZp), 16);
+  v128.store(k, f32x4.splat(ROUNDER), 32);
+  v128.store(k, i32x4.splat(ROUNDER_BITS), 48);
+  const ob = quant ? <usize>ldo : <usize>ldo << 2;
+  const xrow = <usize>(Wp * Cs) << 1, xpix = <usize>Cs << 1;
+  let dst = out;
+  for (let b = 0; b < B; b++) {
+    widenImage(x + <usize>(b * H * W * pixStride), pixStride, H, W, C, Cs, Hp, Wp, pt, pl, zA, xw);
+    const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48);
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const px = xw + <usize>(oh * sh) * xrow + <usize>(ow * sw) * xpix;
+        for (let c = 0; c < Cs; c += 16) {
+          let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+          let xr = px + (<usize>c << 1), wp = w16 + (<usize>c << 1);
+          for (let fh = 0; fh < FH; fh++) {
+            let xp = xr;
+            for (let fw = 0; fw < FW; fw++) {
+              const xl = v128.load(xp), xh = v128.load(xp, 16), wl = v128.load(wp), wh = v128.load(wp, 16);
+              a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
+              a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
+              a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(xh, wh));
+              a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(xh, wh));
+              xp += xpix;
+              wp += xpix;
+            }
+            xr += xrow;
+          }
+          const cb = <usize>c << 2;
+          const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(scv + cb)), v128.load(biv + cb));
+          const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(scv + cb, 16)), v128.load(biv + cb, 16));
+          const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
+          const y3 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a3), v128.load(scv + cb, 48)), v128.load(biv + cb, 48));
+          if (quant) {
+            const q0 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
+            const q1 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
+            const q2 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
+            const q3 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
+            const v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
+            const d = dst + <usize>c;
+            const n = ldo - c;
+            if (n >= 16) v128.store(d, v);
+            else {
+              // The last block of a pixel: ldo - c is whole words (pad lanes hold code 0).
+              if (n >= 8) v128.store64_lane(d, v, 0);
+              if (n == 4) v128.store32_lane(d, v, 0);
+              else if (n == 12) v128.store32_lane(d, v, 2, 8);
+            }
+          } else {
+            const lv = v128.load(qlo + cb), hv = v128.load(qhi + cb);
+            storeF32(dst + cb, f32x4.pmin(f32x4.pmax(y0, lv), hv), C - c);
+            storeF32(dst + cb + 16, f32x4.pmin(f32x4.pmax(y1, lv), hv), C - c - 4);
+            storeF32(dst + cb + 32, f32x4.pmin(f32x4.pmax(y2, lv), hv), C - c - 8);
+            storeF32(dst + cb + 48, f32x4.pmin(f32x4.pmax(y3, lv), hv), C - c - 12);
+          }
+        }
+        dst += ob;
+      }
+    }
+  }
+}
+
+/** round(v) + zOut, NaN → zOut, for v already clamped into [-128 - zOut, 127 - zOut] (epilogueRows' rounding). */
+@inline function code(v: v128, rounder: v128, bits: v128, zv: v128): v128 {
+  return i32x4.add(v128.and(i32x4.sub(f32x4.add(v, rounder), bits), f32x4.eq(v, v)), zv);
+}
+
+/** The first `count` (≤ 4 stored, < 1 none) lanes of y at p. */
+@inline function storeF32(p: usize, y: v128, count: i32): void {
+  if (count >= 4) v128.store(p, y);
+  else if (count > 0) {
+    v128.store32_lane(p, y, 0);
+    if (count > 1) v128.store32_lane(p, y, 1, 4);
+    if (count > 2) v128.store32_lane(p, y, 2, 8);
+  }
+}
+
+/**
+ * One image's int8 codes (H × W pixels `pixStride` bytes apart) as int16 x - zA at (pt, pl) inside an Hp × Wp
+ * frame of 0, Cs channels a pixel (channels ≥ C: 0). Reads no byte past a pixel's own C codes.
+ */
+function widenImage(x: usize, pixStride: i32, H: i32, W: i32, C: i32, Cs: i32, Hp: i32, Wp: i32, pt: i32, pl: i32,
+  zA: i32, xw: usize): void {
+  const za = i16x8.splat(<i16>zA);
+  const C16 = C & ~15;
+  const pix = <usize>Cs << 1;
+  let d = xw;
+  for (let ih = -pt; ih < Hp - pt; ih++) {
+    for (let iw = -pl; iw < Wp - pl; iw++) {
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+        memory.fill(d, 0, pix);
+      } else {
+        const s = x + <usize>((ih * W + iw) * pixStride);
+        let c = 0;
+        for (; c < C16; c += 16) {
+          const v = v128.load(s + <usize>c);
+          v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_low_i8x16_s(v), za));
+          v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_high_i8x16_s(v), za), 16);
+        }
+        for (; c < C; c++) store<i16>(d + (<usize>c << 1), <i16>(<i32>load<i8>(s + <usize>c) - zA));
+        for (; c < Cs; c++) store<i16>(d + (<usize>c << 1), 0);
+      }
+      d += pix;
+    }
+  }
+}
+
+/** Any multiplier: accumulators in scratch (Co·4 bytes), padding taps skipped, the scalar epilogue. */
+function depthwiseScalar(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
+  FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, acc: usize): void {
+  const Co = C * M;
+  let pix = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        memory.fill(acc, 0, <usize>Co << 2);
+        for (let fh = 0; fh < FH; fh++) {
+          const ih = oh * sh - pt + fh;
+          if (ih < 0 || ih >= H) continue;
+          for (let fw = 0; fw < FW; fw++) {
+            const iw = ow * sw - pl + fw;
+            if (iw < 0 || iw >= W) continue;
+            const xp = x + <usize>(((b * H + ih) * W + iw) * pixStride);
+            const wp = w + <usize>((fh * FW + fw) * ldw);
+            for (let c = 0; c < C; c++) {
+              const xv = <i32>load<i8>(xp + <usize>c) - zA;
+              for (let m = 0; m < M; m++) {
+                const o = c * M + m;
+                const ap = acc + (<usize>o << 2);
+                store<i32>(ap, load<i32>(ap) + xv * <i32>load<i8>(wp + <usize>o));
+              }
+            }
+          }
+        }
+        for (let o = 0; o < Co; o++) {
+          let y = <f32>load<i32>(acc + (<usize>o << 2)) * (sA * load<f32>(sW + (<usize>o << 2)));
+          if (bias != 0) y += load<f32>(bias + (<usize>o << 2));
+          if (y < lo) y = lo;
+          if (y > hi) y = hi;
+          if (oScale == 0) store<f32>(out + (<usize>(pix * ldo + o) << 2), y);
+          else store<i8>(out + <usize>(pix * ldo + o), <i8>requant(y, oScale, oZp));
+        }
+        if (oScale != 0) for (let o = Co; o < ldo; o++) store<i8>(out + <usize>(pix * ldo + o), 0);
+        pix++;
+      }
+    }
+  }
+}
