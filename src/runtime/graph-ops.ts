@@ -12,9 +12,13 @@ import { ACTIVATION_RANGE } from './quantize-input.js';
 /**
  * The custom ops of static int8 GraphModels (names and attrs: ./graph-format.ts), registered with tf.registerOp by
  * `import 'shrinkml/runtime'`. On wasm and cpu they run the fused int8 kernels (kernels/fused-int8) with int8
- * activations flowing between them as packed codes; on other backends a composite of tfjs ops computes the same
- * quantization in float (codes × scales as the filter, activations rounded to their int8 grid): close, not bit-exact.
- * Each op reads its input's form (int32 = packed codes, float32 = values) so a graph never mixes the two.
+ * activations flowing between them as packed codes; on other backends (webgl, webgpu) a composite of tfjs ops runs
+ * the same integer arithmetic in float32 (docs/numerics.md "Requantization"): the input's codes recovered from its
+ * grid values, an integer-valued convolution of codes by codes (exact while no partial sum passes 2^24, split in
+ * two digits otherwise), then the kernels' rescale, clamp and requantization, op for op. So on backends whose
+ * float32 is IEEE (cpu, SwiftShader WebGL) it equals the fused path bit for bit; WGSL's and GLSL's division may
+ * move a tie by one step. Each op reads its input's form (int32 = packed codes, float32 = values) so a graph never
+ * mixes the two.
  */
 
 /** Compute-op attrs, plus the quantize op's scale / zero_point. */
@@ -49,11 +53,16 @@ function epilogueOf(a: Attrs): Int8Epilogue {
   return { activation: activationOf(a), ...(outScale !== undefined ? { outScale, outZeroPoint: numberAttr(a, 'out_zero_point', false) ?? 0 } : {}) };
 }
 
-/** Codes on the grid (scale, zeroPoint), dequantized: what the int8 kernels see, in float. */
+/**
+ * quantizeValue then dequantizeValue (src/core/numerics.ts) in tfjs ops: f32(x / scale) rounded half to even (tf.round
+ * on every backend), clamped to the codes' range, NaN → the zero point; the value is f32((q - zeroPoint) · scale).
+ */
 function fakeQuant(x: tf.Tensor, scale: number, zeroPoint: number): tf.Tensor {
   return tf.tidy(() => {
-    const q = tf.clipByValue(tf.add(tf.round(tf.div(x, scale)), zeroPoint), ACTIVATION_RANGE.qmin, ACTIVATION_RANGE.qmax);
-    return tf.mul(tf.sub(q, zeroPoint), scale);
+    const t = tf.round(tf.div(x, scale));
+    // NaN before the clamp: clipByValue keeps NaN on cpu and webgl but gives the lower bound on wasm.
+    const q = tf.clipByValue(tf.where(tf.isNaN(t), tf.zerosLike(t), t), ACTIVATION_RANGE.qmin - zeroPoint, ACTIVATION_RANGE.qmax - zeroPoint);
+    return tf.mul(q, scale);
   });
 }
 
@@ -103,14 +112,27 @@ function packedCodes(kind: GraphInt8OpKind, codes: tf.Tensor, transposeB: boolea
   }) as tf.Tensor2D;
 }
 
-/** codes × scales in the stored layout: the composite path's float filter. */
-function floatFilter(kind: GraphInt8OpKind, codes: tf.Tensor, scales: tf.Tensor, transposeB: boolean): tf.Tensor {
-  return cached(floatFilters, codes, () => {
-    const s = kind === 'depthwise' ? tf.reshape(scales, codes.shape.slice(2))
-      : kind === 'matmul' && transposeB ? tf.reshape(scales, [-1, 1]) : scales;
-    return tf.mul(codes, s);
-  });
+/** The codes as a float32 filter in the stored layout: the composite path's integer-valued filter. */
+function floatCodes(codes: tf.Tensor): tf.Tensor {
+  return cached(floatFilters, codes, () => tf.cast(codes, 'float32'));
 }
+
+const filterL1 = new WeakMap<tf.Tensor, number>();
+
+/** max over output channels of Σ|code|: with |a - zA| ≤ m, every partial sum of an accumulator is at most m · this. */
+function maxChannelL1(kind: GraphInt8OpKind, codes: tf.Tensor, transposeB: boolean): number {
+  let l1 = filterL1.get(codes);
+  if (l1 === undefined) {
+    const r = codes.rank;
+    const axes = kind === 'depthwise' ? [0, 1] : kind === 'matmul' && transposeB ? [1] : [...Array(r - 1).keys()];
+    l1 = tf.tidy(() => tf.max(tf.sum(tf.abs(codes), axes)).dataSync()[0]!);
+    filterL1.set(codes, l1);
+  }
+  return l1;
+}
+
+/** Integers up to 2^24 are exact in float32, so are sums that never leave that range. */
+const EXACT = 2 ** 24;
 
 // ---- the ops ---------------------------------------------------------------------------------------------------
 
@@ -151,23 +173,54 @@ function computeOp(kind: GraphInt8OpKind) {
       const o = { x: x as tf.Tensor4D, w, wScale, bias: b, filterShape, ...geometry(a), aScale, aZeroPoint, ...e };
       return kind === 'conv' ? fusedConv2dInt8(o) : depthwiseConv2dInt8(o);
     }
-    // Composite: the input is already on its int8 grid (values); the filter is codes × scales.
-    return tf.tidy(() => {
-      const filter = floatFilter(kind, codes, scales, transposeB);
-      let y: tf.Tensor;
-      if (kind === 'matmul') y = tf.matMul(x as tf.Tensor2D, filter as tf.Tensor2D, false, transposeB);
-      else {
-        const g = geometry(a);
-        y = kind === 'conv' ? tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad)
-          : tf.depthwiseConv2d(x as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad);
-      }
-      if (bias) y = tf.add(y, bias);
-      if (e.activation === 'relu') y = tf.relu(y);
-      else if (e.activation === 'relu6') y = tf.clipByValue(y, 0, 6);
-      return e.outScale !== undefined ? fakeQuant(y, e.outScale, e.outZeroPoint ?? 0) : y;
-    });
+    return tf.tidy(() => composite(kind, { x, codes, scales, bias, aScale, aZeroPoint, transposeB, a, e }));
   };
 }
+
+/**
+ * The fused kernels' arithmetic in float32 tfjs ops. The input holds values f32((q - zA) · sA) of its grid, so
+ * round(x / sA) gives q - zA back exactly (|q - zA| ≤ 255: the quotient is off by far less than 0.5). The
+ * accumulator Σ (q - zA) · w is then a convolution of integers, exact while every partial sum stays within 2^24
+ * (bounded by max|q - zA| · max over channels of Σ|w|, in any summation order). Past that the input is split into
+ * digits, q - zA = 16 · hi + lo with hi in [-16, 15] and lo in [0, 15], each convolution exact, and
+ * 16 · acc_hi + acc_lo is one rounding of the exact sum: f32(acc), as the kernels (exact while 16 · Σ|w| ≤ 2^24,
+ * so for any filter with fewer than 8257 taps per channel; past that the sums round: close, not exact).
+ * Summing in float instead (grid values × codes·scales, the path before this one) rounds y differently, and a y
+ * within an ulp of a half-step of the output grid flips a code: up to 6.5e-3 in a probability of a real model.
+ */
+function composite(kind: GraphInt8OpKind, o: {
+  x: tf.Tensor; codes: tf.Tensor; scales: tf.Tensor; bias?: tf.Tensor; aScale: number; aZeroPoint: number;
+  transposeB: boolean; a: Attrs; e: Int8Epilogue;
+}): tf.Tensor {
+  const filter = floatCodes(o.codes);
+  const accOf = (c: tf.Tensor): tf.Tensor => {
+    if (kind === 'matmul') return tf.matMul(c as tf.Tensor2D, filter as tf.Tensor2D, false, o.transposeB);
+    const g = geometry(o.a);
+    return kind === 'conv' ? tf.conv2d(c as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad)
+      : tf.depthwiseConv2d(c as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad);
+  };
+  const c = tf.round(tf.div(o.x, o.aScale));
+  const m = Math.max(ACTIVATION_RANGE.qmax - o.aZeroPoint, o.aZeroPoint - ACTIVATION_RANGE.qmin);
+  const l1 = maxChannelL1(kind, o.codes, o.transposeB);
+  let acc: tf.Tensor;
+  if (m * l1 <= EXACT) acc = accOf(c);
+  else {
+    const hi = tf.floor(tf.div(c, 16));
+    acc = tf.add(tf.mul(accOf(hi), 16), accOf(tf.sub(c, tf.mul(hi, 16))));
+  }
+  // f32(sA · sW[n]) once per channel, then f32(f32(acc) · s) + bias: two roundings, as the kernels (output channels
+  // are the last axis for every kind).
+  let y = tf.mul(acc, tf.mul(o.scales, o.aScale));
+  if (o.bias) y = tf.add(y, o.bias);
+  if (o.e.activation === 'relu') y = tf.relu(y);
+  else if (o.e.activation === 'relu6') y = tf.clipByValue(y, 0, 6);
+  return o.e.outScale !== undefined ? fakeQuant(y, o.e.outScale, o.e.outZeroPoint ?? 0) : y;
+}
+
+/** Each int8 graph op's executor by its GRAPH_INT8_OPS key: what registerGraphInt8Ops registers (tests call them). */
+export const GRAPH_INT8_EXECUTORS: Record<keyof typeof GRAPH_INT8_OPS, (node: tf.GraphNode) => tf.Tensor> = {
+  quantize: quantizeOp, conv: computeOp('conv'), depthwise: computeOp('depthwise'), matmul: computeOp('matmul'),
+};
 
 let registered = false;
 
@@ -175,8 +228,5 @@ let registered = false;
 export function registerGraphInt8Ops(): void {
   if (registered) return;
   registered = true;
-  tf.registerOp(GRAPH_INT8_OPS.quantize, quantizeOp);
-  tf.registerOp(GRAPH_INT8_OPS.conv, computeOp('conv'));
-  tf.registerOp(GRAPH_INT8_OPS.depthwise, computeOp('depthwise'));
-  tf.registerOp(GRAPH_INT8_OPS.matmul, computeOp('matmul'));
+  for (const [key, op] of Object.entries(GRAPH_INT8_EXECUTORS)) tf.registerOp(GRAPH_INT8_OPS[key as keyof typeof GRAPH_INT8_OPS], op);
 }
