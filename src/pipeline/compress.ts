@@ -26,6 +26,7 @@ import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type Ada
 import { Journal, journalPath } from './search/journal.js';
 import { openQueueExecutor } from './search/queue/executor.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
+import { objectiveOf } from './search/score.js';
 import { searchBudget, type SearchOptions, type SearchResult } from './search/search.js';
 import type { TrialRecord } from './search/types.js';
 
@@ -330,7 +331,7 @@ async function runSearch(o: CompressOptions, provider: DataProvider): Promise<{ 
 function searchSummary(o: CompressOptions, search: SearchResult, chosen: TrialRecord, resumed: number): NonNullable<CompressReport['search']> {
   const limits = { ...SEARCH_DEFAULTS, ...o.config.search, ...o.search };
   return {
-    mode: o.config.steps.length ? 'relax the written pipeline' : 'search the pipeline', stopReason: search.stopReason, seconds: search.seconds,
+    mode: o.config.steps.length ? 'relax the written pipeline' : 'search the pipeline', objective: objectiveOf(o.budget), stopReason: search.stopReason, seconds: search.seconds,
     maxTrials: limits.maxTrials, timeoutSeconds: limits.timeoutSeconds, chosen: chosen.id, pareto: search.pareto,
     sensitivity: search.sensitivity, ...(search.probes ? { probes: search.probes } : {}), resumedTrials: resumed,
   };

@@ -31,7 +31,7 @@ export type { TrialRuntime } from './search/trial.js';
 export type { SearchOptions, SearchResult } from './search/search.js';
 export { checkJournal, Journal, journalPath } from './search/journal.js';
 export type { JournalData } from './search/journal.js';
-export { better, checkMeasurable, failing, shortfall, isCost, COST_METRICS } from './search/score.js';
+export { better, checkMeasurable, failing, objectiveOf, shortfall, isCost, COST_METRICS } from './search/score.js';
 
 export { probeSensitivity } from './search/sensitivity.js';
 export type { SensitivityRow } from './search/sensitivity.js';

@@ -51,6 +51,8 @@ export interface CompressReport {
   search?: {
     /** 'search the pipeline' (no steps given) or 'relax the written pipeline'. */
     mode?: string;
+    /** What the search minimised among passing candidates: 'p50' for a latency-bound budget, else 'gzip'. */
+    objective?: 'gzip' | 'p50';
     stopReason: string;
     seconds: number;
     maxTrials: number;

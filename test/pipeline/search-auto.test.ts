@@ -91,6 +91,8 @@ describe('the budget search without a written pipeline', () => {
     expect(report.search).toMatchObject({ mode: 'search the pipeline' });
     expect(report.trials.length).toBeGreaterThan(3);
     expect(report.trials.every((t) => t.metrics.gzipBytes > 0 && t.split === 'validation')).toBe(true);
+    // ONNX has no QAT, no distillation and no channel pruning here: the search never proposes them.
+    expect(report.trials.flatMap((t) => t.config.steps).some((s) => s.step === 'qat' || s.step === 'distill' || /structured/.test(String(s.options.method)))).toBe(false);
     const chosen = report.trials.find((t) => t.id === report.search!.chosen)!;
     expect(chosen.pass).toBe(true);
     // Smaller than int8 weights alone would be (the int8 screen is one of the trials).

@@ -87,13 +87,18 @@ ${dataHelp({ feeding: true })}
 Flags given with --preset/--config change the matching step (or add it).
 
 Budget search (with --budget, and --data or steps): finds the smallest gzip size that meets every criterion
-(or the lowest p50 when a latency criterion binds); trials are judged on the validation split, the output on --split.
+(or the lowest p50 when the budget limits p50/p95 and not size); trials are judged on the validation split, the
+output on --split.
   Without steps, the search writes the pipeline: one cheap trial per whole-model storage choice the format
   supports (weights float16/int8/int4, static int8 with data), then per-layer allocations of magnitude sparsity
   and shared codes, ordered by fine-tuning-free probes (each layer compressed alone, measured on validation)
   and bisected: a quality miss moves to larger candidates, a size miss to smaller ones, several layers at once.
-  One-shot trials first; fine-tuned trials (tfjs Layers with data) only where they can beat the best one-shot one.
-  tfjs graph and ONNX models search weight-only steps (no fine-tuning).
+  One-shot trials first; then short screening fine-tunes (a fifth of the train split) where they can beat the
+  best one-shot one, and the full fine-tune only for the smallest screened pass and just below it. Then QAT and
+  narrower networks (channel-pruned and fine-tuned, or distilled into), as static int8, where their one-shot
+  estimate's cost can win. A latency budget searches static int8 and the narrower networks only.
+  QAT, fine-tuning, distillation and channel pruning need tfjs Layers with data; tfjs graph and ONNX models
+  search weight-only steps.
   With steps, the pipeline as written is the starting point: each layer's fallback levels (it keeps twice the
   weights, gets twice the codes, then stays float) are probed and bisected the same way (tfjs Layers; other
   formats judge the pipeline as written).

@@ -34,11 +34,34 @@ export function shortfall(check: BudgetCheck): number {
   return total;
 }
 
-/** Trial order: passing first, then the smallest shortfall, then the smallest gzip size. */
-export function better(a: { pass: boolean; shortfall: number; metrics: { gzipBytes: number } }, b: typeof a | undefined): boolean {
+/** Criteria that bound the stored size; a budget without any of them is judged on latency when it names one. */
+const SIZE_METRICS: readonly BudgetMetric[] = ['size', 'gzip', 'params', 'nonzero', 'sparsity'];
+
+/**
+ * What the search minimises among passing candidates: the gzip size, or p50 where the latency criterion is the
+ * binding one — the budget limits p50/p95 and says nothing about size, so a smaller file buys nothing and a
+ * faster model (static int8, a narrower network) is what the user asked for.
+ */
+export function objectiveOf(budget: { criteria: readonly { metric: BudgetMetric }[] } | undefined): 'gzip' | 'p50' {
+  const c = budget?.criteria ?? [];
+  return c.some((x) => x.metric === 'p50' || x.metric === 'p95') && !c.some((x) => SIZE_METRICS.includes(x.metric)) ? 'p50' : 'gzip';
+}
+
+/** A trial's value of the search's objective (smaller is better; Infinity where it was not measured). */
+export function objectiveValue(t: { metrics: { gzipBytes: number; p50Ms?: number } }, objective: 'gzip' | 'p50'): number {
+  return objective === 'p50' ? (t.metrics.p50Ms ?? Infinity) : t.metrics.gzipBytes;
+}
+
+/**
+ * Trial order: passing first, then the smallest shortfall, then the objective of the trial's budget (objectiveOf:
+ * p50 for a latency-bound budget, gzip size otherwise), then the smallest gzip size.
+ */
+export function better(a: { pass: boolean; shortfall: number; metrics: { gzipBytes: number; p50Ms?: number }; budget?: { criteria: readonly { metric: BudgetMetric }[] } }, b: typeof a | undefined): boolean {
   if (!b) return true;
   if (a.pass !== b.pass) return a.pass;
   if (a.shortfall !== b.shortfall) return a.shortfall < b.shortfall;
+  const objective = objectiveOf(a.budget);
+  if (objective === 'p50' && objectiveValue(a, 'p50') !== objectiveValue(b, 'p50')) return objectiveValue(a, 'p50') < objectiveValue(b, 'p50');
   return a.metrics.gzipBytes < b.metrics.gzipBytes;
 }
 

@@ -15,9 +15,9 @@ import { localExecutor, type SearchJobContext, type TrialExecutor, type TrialSpe
 import type { Journal } from './journal.js';
 import { DEFAULT_ACCURACY_MARGIN } from './margin.js';
 import { paretoFrontOf } from '../../report/pareto.js';
-import { better, checkMeasurable, failing } from './score.js';
+import { better, checkMeasurable, failing, objectiveOf, objectiveValue } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
-import { allocationConfig, searchSpace, searchUnits, unitTables, type UnitTable } from './space.js';
+import { allocationConfig, searchSpace, searchUnits, unitTables, type FineTune, type Screen, type TrainedCandidate, type UnitTable } from './space.js';
 import { buildCandidate, openTrialRuntime, type CandidateRun, type TrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
@@ -93,12 +93,18 @@ type Candidate = Omit<TrialSpec, 'id' | 'of'>;
 const trialKey = (t: { config: PipelineConfig; levels: LayerLevels; fineTune?: boolean; fineTuned?: boolean }) =>
   JSON.stringify([t.config, t.levels, t.fineTune ?? t.fineTuned ?? true]);
 
+/** Which kind of trial `c` is, for predicting whether the next one finishes before the deadline. */
+function durationKind(c: Candidate): 'oneShot' | 'screen' | 'tuned' {
+  if (c.fineTune === false || !c.config.steps.length) return 'oneShot';
+  return c.config.steps.some((s) => s.options.trainSamples !== undefined) ? 'screen' : 'tuned';
+}
+
 /** Runs candidates through the executor within the limits, replaying the journal and keeping score. */
 class Trials {
   readonly all: TrialRecord[] = [];
   best: TrialRecord | undefined;
   stop = '';
-  private readonly durations = { tuned: [] as number[], oneShot: [] as number[] };
+  private readonly durations = { tuned: [] as number[], screen: [] as number[], oneShot: [] as number[] };
 
   constructor(private readonly o: SearchOptions, private readonly executor: TrialExecutor, private readonly started: number, private readonly signal: AbortSignal) {}
 
@@ -120,8 +126,10 @@ class Trials {
         continue;
       }
       if (this.all.length + fresh.length >= this.o.maxTrials) { this.stop = `max-trials (${this.o.maxTrials}) reached`; break; }
-      const kind = c.fineTune === false || !c.config.steps.length ? 'oneShot' : 'tuned';
-      const expected = Math.max(0, ...this.durations[kind]) * (fresh.length + 1);
+      const kind = durationKind(c);
+      // Before the first full fine-tune has a time of its own, a screen's (on a fifth of the data) stands in, × 4.
+      const seen = this.durations[kind].length ? this.durations[kind] : kind === 'tuned' ? this.durations.screen.map((d) => d * 4) : [];
+      const expected = Math.max(0, ...seen) * (fresh.length + 1);
       if ((Date.now() - this.started) / 1000 + expected > this.o.timeoutSeconds) {
         this.stop = `timeout (${Math.round(this.o.timeoutSeconds)} s): the next trial would not finish in time`;
         break;
@@ -134,7 +142,7 @@ class Trials {
     const each = (Date.now() - t0) / 1000 / fresh.length;
     for (const [i, f] of fresh.entries()) {
       const trial = records[i]!;
-      this.durations[f.spec.fineTune === false || !f.spec.config.steps.length ? 'oneShot' : 'tuned'].push(each);
+      this.durations[durationKind(f.spec)].push(each);
       journal.trials.push(trial);
       this.record(trial, false);
       out[f.at] = trial;
@@ -154,11 +162,16 @@ class Trials {
 /**
  * Accuracy-aware search for the smallest model that meets the whole budget.
  *
- * Without a written pipeline: one cheap trial per whole-model storage choice the format supports (float16, int8,
- * int4 weights; static int8 with calibration data), then the per-layer allocation path (allocate.ts: magnitude
- * sparsity × shared codes per layer, from fine-tuning-free probes) bisected with one-shot trials, then — where the
- * format trains — bisected again with fine-tuned trials, only on the part of the path more aggressive than the
- * best one-shot candidate. With a written pipeline: its per-layer fallback levels (0 as written … MAX_LEVEL
+ * Without a written pipeline (objective: the smallest gzip size, or the lowest p50 when the budget limits latency
+ * and not size, see score.ts objectiveOf): one cheap trial per whole-model storage choice the format supports
+ * (float16, int8, int4 weights; static int8 with calibration data), then the per-layer allocation path (allocate.ts:
+ * magnitude sparsity × shared codes per layer, from fine-tuning-free probes) bisected with one-shot trials, then —
+ * where the format trains — bisected again with short screening fine-tunes on a subset of the train split, and
+ * the full fine-tune only for the smallest screened pass and the few points just below it. Last, the trained
+ * whole-model candidates (QAT; a narrower network, fine-tuned or distilled into, as static int8), each only where
+ * its one-shot estimate's cost beats the best so far. A latency-bound budget searches only what makes the model
+ * faster: static int8 and the narrower networks, with storage formats as the fallback.
+ * With a written pipeline: its per-layer fallback levels (0 as written … MAX_LEVEL
  * untouched), probed per layer and level, form the path, bisected from the pipeline as written.
  *
  * A quality miss moves toward larger candidates, a size/latency miss toward smaller ones, so a candidate that
@@ -265,8 +278,26 @@ const PROBE_SHARE = 0.1;
 /** The search without a written pipeline (see searchBudget). */
 async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): Promise<UnitSensitivity[]> {
   const space = searchSpace({ kind: o.source.kind, hasTrainData: o.data.available, hasCalibration: o.data.available });
+  const objective = objectiveOf(o.budget);
   const base = { version: 1 as const, seed: o.config.seed, ...(o.config.data ? { data: o.config.data } : {}) };
-  await trials.run(space.screens.map((s) => ({ config: { ...base, steps: s.steps }, levels: {}, reason: `whole model: ${s.name}`, fineTune: space.trains ? false : undefined })));
+  const estimates = new Map<string, TrialRecord | undefined>();
+  const screen = async (list: Screen[]) => {
+    const records = await trials.run(list.map((s) => ({ config: { ...base, steps: s.steps }, levels: {}, reason: `whole model: ${s.name}`, fineTune: space.trains ? false : undefined })));
+    list.forEach((s, i) => estimates.set(s.name, records[i]));
+  };
+  const narrow = space.screens.filter((s) => s.steps.some((x) => x.step === 'prune'));
+  // Latency-bound: static int8 and narrower networks are the levers. Storage formats and the allocation path
+  // (sparsity, shared codes) only shrink the file, the model runs dense float32 after loading: a storage format is
+  // the fallback when no lever passes, and the allocation path is not searched.
+  if (objective === 'p50') {
+    await screen(space.screens.filter((s) => s.latency));
+    await trainedCandidates(trials, space.trained, estimates, base, objective);
+    if (!trials.chosen && !trials.stop) await screen(space.screens.filter((s) => !s.latency));
+    return [];
+  }
+  // Size-bound: the narrower networks are screened last, as the estimates of their trained forms, which rarely beat
+  // pruning and shared codes on size.
+  await screen(space.screens.filter((s) => !narrow.includes(s)));
   if (trials.stop) return [];
   const units = await searchUnits(o.source);
   if (!units.length) { trials.stop = 'no layer to allocate'; return []; }
@@ -274,19 +305,56 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
   const samples = { ...rt.validation, count: Math.min(rt.validation.count, o.sensitivitySamples ?? 500) };
   const probes = await probeUnits({ source: o.source, tables, samples, inputs: o.inputs, signal: rt.signal, budgetSeconds: o.timeoutSeconds * PROBE_SHARE });
   const path = allocationPath(tables, probes.distortion);
-  const candidate = (fineTune: boolean | undefined) => (i: number): Candidate => ({
+  const candidate = (tune: FineTune | false) => (i: number): Candidate => ({
     // A one-shot candidate's config has no training in it, so its lineage reproduces what was built.
-    config: allocationConfig({ kind: o.source.kind, seed: o.config.seed, data: o.config.data, trains: space.trains && fineTune !== false, units: units.map((u) => u.name), picks: path[i]!.picks.map((c) => space.choices[c]!) }),
-    levels: {}, fineTune,
-    reason: `allocation ${i + 1}/${path.length}${fineTune === false ? ', one-shot' : space.trains ? ', fine-tuned' : ''} (predicted distortion ${path[i]!.distortion.toExponential(2)}): ${describe(tables, path[i]!)}`,
+    config: allocationConfig({ kind: o.source.kind, seed: o.config.seed, data: o.config.data, trains: space.trains && tune, units: units.map((u) => u.name), picks: path[i]!.picks.map((c) => space.choices[c]!) }),
+    levels: {}, fineTune: space.trains ? tune !== false : undefined,
+    reason: `allocation ${i + 1}/${path.length}${!space.trains ? '' : tune === false ? ', one-shot' : tune === 'screen' ? ', screening fine-tune' : ', fine-tuned'} (predicted distortion ${path[i]!.distortion.toExponential(2)}): ${describe(tables, path[i]!)}`,
   });
-  const oneShot = await bisect(trials, path, candidate(space.trains ? false : undefined), { lo: 0, hi: path.length - 1, first: 0 });
-  if (!space.trains || trials.stop) return probes.rows;
-  // Fine-tuning only helps quality and leaves size alone: only the part smaller than the best one-shot pass and
-  // below any size miss is worth training.
-  const hi = Math.min(oneShot.pass ?? path.length, oneShot.costCap ?? path.length) - 1;
-  await bisect(trials, path, candidate(true), { lo: 0, hi });
+  const oneShot = await bisect(trials, path, candidate(space.trains ? false : 'full'), { lo: 0, hi: path.length - 1, first: 0 });
+  if (space.trains && !trials.stop) {
+    // Fine-tuning only helps quality and leaves size alone: only the part smaller than the best one-shot pass and
+    // below any size miss is worth training. Short screening fine-tunes bisect it; the full fine-tune goes to the
+    // smallest screened pass, then (screens under-train, so they err toward larger models) to the few points just
+    // below it, where the full recipe may still pass.
+    const hi = Math.min(oneShot.pass ?? path.length, oneShot.costCap ?? path.length) - 1;
+    const screen = await bisect(trials, path, candidate('screen'), { lo: 0, hi });
+    if (!trials.stop) {
+      const from = screen.pass ?? hi + 1;
+      const [full] = from <= hi ? await trials.run([candidate('full')(from)]) : [undefined];
+      if (full && !full.pass && !failing(full.budget).cost.length) await bisect(trials, path, candidate('full'), { lo: from + 1, hi });
+      else if (!trials.stop) await bisect(trials, path, candidate('full'), { lo: Math.max(0, from - FULL_BELOW_SCREEN), hi: Math.min(from, hi + 1) - 1 });
+    }
+  }
+  if (!trials.stop) await screen(narrow);
+  if (!trials.stop) await trainedCandidates(trials, space.trained, estimates, base, objective);
   return probes.rows;
+}
+
+/** How many path points below the smallest screened pass the full fine-tune may still try. */
+const FULL_BELOW_SCREEN = 4;
+
+/**
+ * The trained whole-model candidates (QAT, fine-tuned and distilled narrower networks), cheapest estimated cost
+ * first. Training buys quality, not cost, so a candidate is trained only when its one-shot estimate failed on
+ * quality alone and its cost beats the best passing candidate so far on the search's objective.
+ */
+async function trainedCandidates(
+  trials: Trials, candidates: TrainedCandidate[], estimates: Map<string, TrialRecord | undefined>, base: Omit<PipelineConfig, 'steps'>, objective: 'gzip' | 'p50',
+): Promise<void> {
+  const ranked = candidates.map((c) => ({ c, est: estimates.get(c.estimate) }))
+    .filter((x): x is { c: TrainedCandidate; est: TrialRecord } => !!x.est && !x.est.pass && !failing(x.est.budget).cost.length)
+    .sort((a, b) => objectiveValue(a.est, objective) - objectiveValue(b.est, objective));
+  for (const { c, est } of ranked) {
+    if (trials.stop) return;
+    const best = trials.chosen;
+    if (best && objectiveValue(est, objective) >= objectiveValue(best, objective)) continue;
+    await trials.run([{ config: { ...base, steps: c.steps }, levels: {}, reason: `whole model: ${c.name} (one-shot estimate: ${c.estimate}, ${describeCost(est, objective)})` }]);
+  }
+}
+
+function describeCost(t: TrialRecord, objective: 'gzip' | 'p50'): string {
+  return objective === 'p50' ? `p50 ${t.metrics.p50Ms?.toFixed(3) ?? '?'} ms` : `gzip ${t.metrics.gzipBytes} B`;
 }
 
 /** The search from a written pipeline (tfjs Layers): its per-layer fallback levels as the path (see searchBudget). */

@@ -28,19 +28,39 @@ export interface Unit {
 /** A unit's choices with their relative weight error ‖W − Ŵ‖²/‖W‖² and estimated stored bits (all its weights). */
 export interface UnitTable { unit: Unit; choices: LayerChoice[]; error: number[]; bits: number[] }
 
+/**
+ * A whole-model candidate that trains (QAT, a fine-tuned narrower network, a distilled student). Training changes
+ * quality, not cost, so the one-shot screen named by `estimate` measures what it will cost (size, p50) before any
+ * training: it is tried only where that cost can beat the best candidate so far (see search.ts).
+ */
+export interface TrainedCandidate { name: string; steps: StepConfig[]; estimate: string }
+
+/**
+ * A one-shot whole-model candidate. `latency`: it makes the model faster (int8 kernels, fewer channels); storage
+ * formats only shrink the file, the model runs in float32 after loading.
+ */
+export interface Screen { name: string; steps: StepConfig[]; latency?: true }
+
 /** What the search may do with a format: trained steps only where the format trains and train data exists. */
 export interface Space {
   kind: ModelKind;
   /** Fine-tuning (prune, cluster, QAT) is possible: tfjs Layers with data. */
   trains: boolean;
   choices: LayerChoice[];
-  /** The one-shot, whole-model candidates worth one cheap trial each (storage formats, static int8). */
-  screens: { name: string; steps: StepConfig[] }[];
+  /**
+   * The one-shot, whole-model candidates worth one cheap trial each (storage formats, static int8, and where the
+   * format trains, narrower networks as the cost estimate of their fine-tuned and distilled forms).
+   */
+  screens: Screen[];
+  /** Trained whole-model candidates, each behind its one-shot estimate. */
+  trained: TrainedCandidate[];
 }
 
 const SPARSITY_TRAINED = [0, 0.5, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99];
 const CLUSTERS_TRAINED = [64, 32, 16, 8];
 const CLUSTERS_ONESHOT = [64, 32, 16, 8];
+/** Hidden widths kept by the structured (channel) candidates: half and a quarter of every prunable layer. */
+const WIDTHS = [0.5, 0.25];
 
 /** Whether `step` with `options` runs on `kind` (its declared support and the format's own refusals). */
 function supports(kind: ModelKind, step: StepConfig): boolean {
@@ -60,11 +80,23 @@ export function searchSpace(o: { kind: ModelKind; hasTrainData: boolean; hasCali
   const choices: LayerChoice[] = [{ sparsity: 0, clusters: null }];
   for (const s of sparsities) for (const k of clusters) choices.push({ sparsity: s, clusters: k });
   if (trains) for (const s of sparsities.filter((x) => x > 0)) choices.push({ sparsity: s, clusters: null });
-  const screens = [
+  const int8 = { step: 'ptq' as const, options: { mode: 'static' } };
+  const runs = (steps: StepConfig[]) => steps.every((s) => supports(o.kind, s));
+  const screens: Screen[] = [
     ...(['float16', 'int8', 'int4'] as const).map((encoding) => ({ name: `weight-format ${encoding}`, steps: [{ step: 'weight-format' as const, options: { encoding } }] })),
-    ...(o.hasCalibration ? [{ name: 'ptq static', steps: [{ step: 'ptq' as const, options: { mode: 'static' } }] }] : []),
-  ].filter((c) => c.steps.every((s) => supports(o.kind, s)));
-  return { kind: o.kind, trains, choices, screens };
+    ...(o.hasCalibration ? [{ name: 'ptq static', steps: [int8], latency: true as const }] : []),
+    // A narrower network stored as static int8: fewer multiply-adds and int8 kernels, the latency lever. One-shot
+    // it is usually poor; it is here for its cost, which its fine-tuned and distilled forms share.
+    ...(trains ? WIDTHS.map((w) => ({ name: `width ${w}`, steps: [{ step: 'prune' as const, options: { method: `structured:${1 - w}` } }, int8], latency: true as const })) : []),
+  ].filter((c) => runs(c.steps));
+  const trained: TrainedCandidate[] = !trains ? [] : [
+    { name: 'qat int8', steps: [{ step: 'qat' as const, options: { epochs: AUTO_RECIPE.qatEpochs } }], estimate: 'ptq static' },
+    ...WIDTHS.flatMap((w) => [
+      { name: `width ${w}, fine-tuned`, steps: [{ step: 'prune' as const, options: { method: `structured:${1 - w}`, finetuneEpochs: AUTO_RECIPE.widthEpochs, learningRate: AUTO_RECIPE.pruneLearningRate } }, int8], estimate: `width ${w}` },
+      { name: `distilled into width ${w}`, steps: [{ step: 'distill' as const, options: { studentWidth: w, epochs: AUTO_RECIPE.distillEpochs } }, int8], estimate: `width ${w}` },
+    ]),
+  ].filter((c) => runs(c.steps) && screens.some((s) => s.name === c.estimate));
+  return { kind: o.kind, trains, choices, screens, trained };
 }
 
 /** The kernels the main family acts on, grouped into units named as the steps' `layers` and `exclude` options name them. */
@@ -154,21 +186,35 @@ export async function unitTables(model: LoadedModel, units: Unit[], space: Space
   return tables;
 }
 
-/** The recipe of the main family's trained steps (fine-tuning sized for a 30-minute search on two cores). */
-export const AUTO_RECIPE = { pruneEpochs: 3, pruneLearningRate: 1e-3, pruneSchedule: 'polynomial', clusterEpochs: 1, clusterLearningRate: 2e-4 } as const;
+/**
+ * The recipes of the trained candidates, sized for a 30-minute search on two cores. The allocation path is screened
+ * with short fine-tunes on a fifth of the train split (`screen`): they rank candidates for a fraction of the cost,
+ * and err on the safe side (less training, less recovery), so only the candidates the screens point to get the
+ * full fine-tune (`full`).
+ */
+export const AUTO_RECIPE = {
+  full: { pruneEpochs: 4, clusterEpochs: 1 },
+  screen: { pruneEpochs: 2, clusterEpochs: 1, trainSamples: 11_000 },
+  pruneLearningRate: 1e-3, pruneSchedule: 'polynomial', clusterLearningRate: 2e-4,
+  qatEpochs: 1, widthEpochs: 2, distillEpochs: 3,
+} as const;
+
+export type FineTune = 'screen' | 'full';
 
 /**
  * The pipeline an allocation stands for: magnitude pruning with each unit's sparsity, then weight sharing with
  * each unit's codes (codebook storage for tfjs Layers; uint8 codes for graph models; shared floats for ONNX).
  */
-export function allocationConfig(o: { kind: ModelKind; seed: number; data?: PipelineConfig['data']; trains: boolean; units: string[]; picks: LayerChoice[] }): PipelineConfig {
+export function allocationConfig(o: { kind: ModelKind; seed: number; data?: PipelineConfig['data']; trains: FineTune | false; units: string[]; picks: LayerChoice[] }): PipelineConfig {
   const steps: StepConfig[] = [];
+  const recipe = o.trains ? AUTO_RECIPE[o.trains] : undefined;
+  const subset = recipe && 'trainSamples' in recipe ? { trainSamples: recipe.trainSamples } : {};
   const sparsity = Object.fromEntries(o.units.map((u, i) => [u, o.picks[i]!.sparsity]).filter(([, s]) => (s as number) > 0));
   if (Object.keys(sparsity).length) {
     steps.push({ step: 'prune', options: {
       method: `magnitude:${Math.max(...Object.values(sparsity) as number[])}`, layers: sparsity,
       // Gradual (polynomial) pruning recovers far better than one-shot at the sparsities the search reaches.
-      ...(o.trains ? { finetuneEpochs: AUTO_RECIPE.pruneEpochs, learningRate: AUTO_RECIPE.pruneLearningRate, schedule: AUTO_RECIPE.pruneSchedule } : {}),
+      ...(recipe ? { finetuneEpochs: recipe.pruneEpochs, learningRate: AUTO_RECIPE.pruneLearningRate, schedule: AUTO_RECIPE.pruneSchedule, ...subset } : {}),
       // Units at 0 are named too: the method's own sparsity applies only to layers outside the allocation.
       exclude: o.units.filter((u, i) => o.picks[i]!.sparsity === 0),
     } });
@@ -177,7 +223,7 @@ export function allocationConfig(o: { kind: ModelKind; seed: number; data?: Pipe
   if (Object.keys(codes).length) {
     steps.push({ step: 'cluster', options: {
       clusters: 16, layers: codes, exclude: o.units.filter((u, i) => o.picks[i]!.clusters === null),
-      ...(o.kind === 'layers' ? { storage: 'codebook', ...(o.trains ? { finetuneEpochs: AUTO_RECIPE.clusterEpochs, learningRate: AUTO_RECIPE.clusterLearningRate } : {}) } : {}),
+      ...(o.kind === 'layers' ? { storage: 'codebook', ...(recipe ? { finetuneEpochs: recipe.clusterEpochs, learningRate: AUTO_RECIPE.clusterLearningRate, ...subset } : {}) } : {}),
       ...(o.kind === 'graph' ? { storage: 'uint8' } : {}),
     } });
   } else if (o.kind === 'layers') {
