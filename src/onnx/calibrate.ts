@@ -7,7 +7,7 @@ import type { ModelProto } from '../formats/onnx/proto.js';
 import type { OnnxValueInfo } from '../formats/types.js';
 import { createObserver } from '../quantize/observers/index.js';
 import type { Observer, ObserverName, ObserverOptions, Range } from '../quantize/observers/types.js';
-import { batchSamples, datasetBatches, knownTotal, type CalibrationBatches } from './calibration-batches.js';
+import { batchSamples, datasetBatches, knownTotal, type CalibrationBatches, type Feeds } from './calibration-batches.js';
 import { defaultOnnxRuntime } from './default-runtime.js';
 import { encodeModel } from './encode.js';
 import { cloneModel } from './graph.js';
@@ -42,6 +42,8 @@ export interface CalibrateOnnxOptions {
   runtime?: OnnxRuntime;
   /** Called after every batch with the samples done so far. */
   onProgress?: ProgressFn;
+  /** The first `hold` batches are returned in `held` (the float fallback measures on them; see ./static-sensitivity.ts). */
+  hold?: number;
 }
 
 /** What calibration measured: the range of each observed tensor, by the observer named, over `samples` samples. */
@@ -51,6 +53,8 @@ export interface Calibration {
   dims: Record<string, number[]>;
   observer: ObserverName;
   samples: number;
+  /** The first `hold` batches fed. */
+  held: Feeds[];
 }
 
 /**
@@ -62,7 +66,7 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const tensors = [...(options.tensors ?? planStatic(options.model, { exclude: options.exclude }).activations)];
   const observerName = options.observer ?? 'minmax';
   // Nothing to observe (no quantizable node): onnxruntime refuses a run with no outputs asked for.
-  if (tensors.length === 0) return { ranges: {}, dims: {}, observer: observerName, samples: 0 };
+  if (tensors.length === 0) return { ranges: {}, dims: {}, observer: observerName, samples: 0, held: [] };
   const observers = new Map<string, Observer>(tensors.map((t) => [t, createObserver(observerName, options.observerOptions)]));
   const exposed = cloneModel(options.model);
   const outputs = new Set((exposed.graph!.output ?? []).map((o) => o.name));
@@ -72,8 +76,10 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   const session = await runtime.createSession(encodeModel(exposed), { label: 'calibration model' });
   let done = 0;
   const dims: Record<string, number[]> = {};
+  const held: Feeds[] = [];
   try {
     for await (const feeds of batches) {
+      if (held.length < (options.hold ?? 0)) held.push(feeds);
       const result = await session.run(feeds, tensors);
       for (const t of tensors) { await observe(observers.get(t)!, t, result[t]!); dims[t] = [...result[t]!.dims]; }
       done += batchSamples(feeds);
@@ -85,7 +91,7 @@ export async function calibrateOnnx(options: CalibrateOnnxOptions): Promise<Cali
   if (done === 0) throw new ShrinkmlError('BAD_INPUT', 'calibration got no samples', { subject: 'dataset' });
   const ranges: Record<string, Range> = {};
   for (const [t, o] of observers) ranges[t] = o.compute();
-  return { ranges, dims, observer: observerName, samples: done };
+  return { ranges, dims, observer: observerName, samples: done, held };
 }
 
 function calibrationSource(options: CalibrateOnnxOptions): { batches: CalibrationBatches; total: number } {

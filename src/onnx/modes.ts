@@ -26,6 +26,8 @@ export interface OnnxQuantizeOptions {
   file?: string;
   /** static: the runtime the Q/DQ form is for ('cpu' default; 'webgpu', see ./static.ts WEBGPU_QDQ). */
   target?: 'cpu' | 'webgpu';
+  /** static: activation pairs left float by measured sensitivity (./static-sensitivity.ts); `false` quantizes all. */
+  fallback?: CalibrateAndQuantizeOptions['fallback'];
   /** static: calibration data, observer and runtime. */
   calibration?: CalibrateAndQuantizeOptions['calibration'];
   onWarn?: WarnFn;
@@ -114,16 +116,20 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
       if (!o.calibration) throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data' });
       const notes: string[] = [];
       const input = atOpset(model, ONNX_QUANTIZE_MODES.static, o, notes);
-      const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, target: o.target, onWarn: o.onWarn });
       // Weights static QDQ does not reach (If/Loop branches, whose tensors calibration cannot observe; LSTM/GRU;
-      // Gather tables; ops it does not plan) are stored int8 weight-only, so the file is smaller either way.
-      const rest = storeWeights(r.model, { format: 'int8', exclude: o.exclude });
-      const stored = rest.report.weights.filter((w) => w.bits === 8);
-      if (stored.length) notes.push(`${stored.length} weights static QDQ does not reach (subgraphs, recurrent, unplanned ops) stored int8 weight-only`);
-      return {
-        model: stored.length ? rest.model : r.model, report: { quantize: r.report, weights: stored.length ? rest.report : undefined, foldedBatchNorms: r.folded },
-        notes: [...notes, ...(r.report.notes ?? [])],
+      // Gather tables; ops it does not plan) are stored int8 weight-only, so the file is smaller either way; before
+      // the float fallback measures, so it measures the file written.
+      let rest: WeightOnlyReport | undefined;
+      const finish = (m: ModelProto) => {
+        const s = storeWeights(m, { format: 'int8', exclude: o.exclude });
+        if (!s.report.weights.some((w) => w.bits === 8)) return m;
+        rest = s.report;
+        return s.model;
       };
+      const r = await calibrateAndQuantizeStatic(input, { calibration: o.calibration, perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, target: o.target, fallback: o.fallback, finish, onWarn: o.onWarn });
+      const stored = rest?.weights.filter((w) => w.bits === 8) ?? [];
+      if (stored.length) notes.push(`${stored.length} weights static QDQ does not reach (subgraphs, recurrent, unplanned ops) stored int8 weight-only`);
+      return { model: r.model, report: { quantize: r.report, weights: rest, foldedBatchNorms: r.folded }, notes: [...notes, ...(r.report.notes ?? [])] };
     },
   },
   'weights:float16': weights('float16'),

@@ -1,3 +1,5 @@
+import type { FloatFallbackReport } from './static-sensitivity.js';
+
 /** What a compression pass did, node by node, for the CLI report and --json. */
 export interface QuantizedNode {
   node: string;
@@ -19,6 +21,8 @@ export interface QuantizeReport {
   activations?: { tensor: string; scale: number; zeroPoint: number; min: number; max: number }[];
   /** Static only: where the activation ranges came from (observer name and calibration sample count). */
   calibration?: { observer: string; samples: number };
+  /** Static only: the sensitivity-driven float fallback (./static-sensitivity.ts), when it ran. */
+  fallback?: FloatFallbackReport;
   /** For a person reading the report: what was left float by design rather than by failure, and why. */
   notes?: string[];
 }

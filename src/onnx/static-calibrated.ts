@@ -1,8 +1,10 @@
 import type { WarnFn } from '../core/progress.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
 import { calibrateOnnx, type CalibrateOnnxOptions } from './calibrate.js';
+import { defaultOnnxRuntime } from './default-runtime.js';
 import { foldBatchNorms } from './fold.js';
 import type { QuantizeReport } from './report.js';
+import { FALLBACK_DEFAULTS, floatFallback, type FloatFallbackOptions } from './static-sensitivity.js';
 import { quantizeStatic, type StaticQuantizeOptions } from './static.js';
 
 /**
@@ -19,6 +21,13 @@ export interface CalibrateAndQuantizeOptions {
   exclude?: readonly string[];
   /** The runtime the Q/DQ form is for: 'cpu' (default, fused by onnxruntime) or 'webgpu' (see ./static.ts). */
   target?: StaticQuantizeOptions['target'];
+  /**
+   * Activation pairs whose quantization costs the most output fidelity stay float, measured on the first calibration
+   * batches (./static-sensitivity.ts); on by default, `false` quantizes every planned pair.
+   */
+  fallback?: FloatFallbackOptions | false;
+  /** Applied to the QDQ model before the fallback measures it (the caller's later passes), so it measures what is written. */
+  finish?: (model: ModelProto) => ModelProto;
   onWarn?: WarnFn;
 }
 
@@ -36,10 +45,21 @@ export interface CalibratedStaticModel {
  */
 export async function calibrateAndQuantizeStatic(input: ModelProto, options: CalibrateAndQuantizeOptions): Promise<CalibratedStaticModel> {
   const { model: folded, folded: foldedNodes } = foldBatchNorms(input);
-  const calibration = await calibrateOnnx({ ...options.calibration, model: folded, exclude: options.exclude });
-  const { model, report } = quantizeStatic(folded, {
+  const fallback = options.fallback === false ? undefined : options.fallback ?? {};
+  const calibration = await calibrateOnnx({ ...options.calibration, model: folded, exclude: options.exclude, hold: fallback ? fallback.batches ?? FALLBACK_DEFAULTS.batches : 0 });
+  const { model: quantized, report } = quantizeStatic(folded, {
     ranges: calibration.ranges, dims: calibration.dims, target: options.target, perChannel: options.perChannel, reduceRange: options.reduceRange, exclude: options.exclude,
     onWarn: options.onWarn, calibration: { observer: calibration.observer, samples: calibration.samples },
   });
-  return { model, report, folded: foldedNodes };
+  const finished = options.finish?.(quantized) ?? quantized;
+  if (!fallback || !calibration.held.length || !report.activations?.length) return { model: finished, report, folded: foldedNodes };
+  const runtime = options.calibration.runtime ?? await defaultOnnxRuntime();
+  const f = await floatFallback({ float: folded, quantized: finished, pairs: report.activations.map((a) => a.tensor), batches: calibration.held, runtime, options: fallback });
+  report.fallback = f.report;
+  if (f.report.float.length) {
+    const kept = new Set(f.report.float.map((x) => x.tensor));
+    report.activations = report.activations.filter((a) => !kept.has(a.tensor));
+    (report.notes ??= []).push(`${kept.size} activation pairs left float by sensitivity (calibration cosine ${f.report.before.toFixed(4)} → ${f.report.after.toFixed(4)}): ${[...kept].join(', ')}`);
+  }
+  return { model: f.model, report, folded: foldedNodes };
 }

@@ -104,9 +104,11 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
     report.activations!.push({ tensor: t, ...p, ...r });
   }
   // Outputs first (they rename tensors the inputs then find), then each node's input and weights.
-  for (const [t, p] of act) insertQdq(g, t, p, activationType);
+  const scaleNames = new Map<string, string>();
+  for (const [t, p] of act) scaleNames.set(t, insertQdq(g, t, p, activationType));
   for (const p of plan.nodes) {
-    quantizeWeightInputs(g, p, act.get(p.input), perChannel, { reduceRange: options.reduceRange, webgpu });
+    const x = act.get(p.input);
+    quantizeWeightInputs(g, p, x && { ...x, scaleName: scaleNames.get(p.input)! }, perChannel, { reduceRange: options.reduceRange, webgpu });
     report.quantized.push({ node: p.name, op: p.node.opType!, weight: p.weight.name, shape: tensorDims(p.weight.tensor), weightSource: p.weight.source, perChannel });
   }
   g.removeUnusedWeights();
@@ -118,7 +120,7 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
  * t → Q → DQ, keeping the name `t` for the dequantized tensor so every reader (nodes, graph outputs, subgraphs)
  * sees it; the producer's output is renamed. Graph inputs keep their name and their readers are rewired instead.
  */
-function insertQdq(g: GraphEditor, t: string, p: QParams & { repeat?: { axis: number; count: number } }, activationType: 'uint8' | 'int8'): void {
+function insertQdq(g: GraphEditor, t: string, p: QParams & { repeat?: { axis: number; count: number } }, activationType: 'uint8' | 'int8'): string {
   const n = p.repeat?.count ?? 1;
   const dims = p.repeat ? [n] : [];
   const scale = g.addInitializer(makeTensor({ name: g.unique(`${t}_scale`), dims, dtype: 'float32', values: new Array<number>(n).fill(p.scale) }));
@@ -139,9 +141,10 @@ function insertQdq(g: GraphEditor, t: string, p: QParams & { repeat?: { axis: nu
     for (const n of g.graph.node!) n.input = (n.input ?? []).map((i) => (i === t ? target : i));
     g.insertAfterProducer(t, nodes(t, target));
   }
+  return scale;
 }
 
-function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: QParams | undefined, perChannel: boolean, o: { reduceRange?: boolean; webgpu: boolean }): void {
+function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: (QParams & { scaleName: string }) | undefined, perChannel: boolean, o: { reduceRange?: boolean; webgpu: boolean }): void {
   const dims = tensorDims(p.weight.tensor);
   const { q, scales } = quantizeWeights(tensorToFloat32(p.weight.tensor), dims, { axis: perChannel ? p.axis : undefined, range: weightRange(o.reduceRange) });
   // WebGPU: a one-entry scale is repeated along an axis of more than one entry (see WEBGPU_QDQ).
@@ -151,10 +154,13 @@ function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: QParams | undef
   const base = p.weight.name;
   const wq = g.addInitializer(makeTensor({ name: g.unique(`${base}_int8`), dims, dtype: 'int8', values: q }));
   const ws = g.addInitializer(makeTensor({ name: g.unique(`${base}_scale`), dims: channelDims, dtype: 'float32', values: stored }));
-  const wzp = g.addInitializer(makeTensor({ name: g.unique(`${base}_zero_point`), dims: channelDims, dtype: 'int8', values: new Int32Array(stored.length) }));
+  // Symmetric: the zero point is 0, which an absent input means (of x's type, int8), a byte per channel less.
+  // onnxruntime 1.30.0 still fuses a Conv without it into QLinearConv, but not a Gemm/MatMul into QGemm
+  // (test/onnx/static-fusion.test.ts); WebGPU keeps it explicit, the form its DequantizeLinear was checked with.
+  const wzp = o.webgpu || p.node.opType !== 'Conv' ? [g.addInitializer(makeTensor({ name: g.unique(`${base}_zero_point`), dims: channelDims, dtype: 'int8', values: new Int32Array(stored.length) }))] : [];
   const axisAttr = axis === undefined ? [] : [attr.int('axis', axis)];
   const wdq = g.unique(`${base}_dequantized`);
-  const dqs: NodeProto[] = [node('DequantizeLinear', [wq, ws, wzp], [wdq], g.unique(`${base}_DequantizeLinear`), axisAttr)];
+  const dqs: NodeProto[] = [node('DequantizeLinear', [wq, ws, ...wzp], [wdq], g.unique(`${base}_DequantizeLinear`), axisAttr)];
   const inputs = [...p.node.input!];
   inputs[1] = wdq;
   // A float activation (the WebGPU target found no axis for its scale) leaves the bias float: its int32 scale is s_x · s_w.
@@ -166,7 +172,13 @@ function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: QParams | undef
     const bq = Int32Array.from(values, (v, i) => quantizeValue(v, { scale: bScales[perChannel ? i : 0]!, zeroPoint: 0 }, int32));
     const bname = p.bias.name;
     const bqName = g.addInitializer(makeTensor({ name: g.unique(`${bname}_int32`), dims: [values.length], dtype: 'int32', values: bq }));
-    const bsName = g.addInitializer(makeTensor({ name: g.unique(`${bname}_scale`), dims: channelDims, dtype: 'float32', values: perChannel ? bScales : [bScales[0]!] }));
+    // The bias scale s_x · s_w is computed from the two scales the file already holds (a Mul onnxruntime folds at
+    // load, before its QDQ fusion) instead of stored: in a small depthwise net the stored copy was a tenth of the
+    // bytes. Float32 Mul gives exactly the Math.fround product the int32 values were rounded with. The WebGPU
+    // target's activation scale is repeated along a tensor axis, not the channel axis, so it stores the scale.
+    const bsName = g.unique(`${bname}_scale`);
+    if (o.webgpu) g.addInitializer(makeTensor({ name: bsName, dims: channelDims, dtype: 'float32', values: perChannel ? bScales : [bScales[0]!] }));
+    else dqs.push(node('Mul', [x.scaleName, ws], [bsName], g.unique(`${bname}_scale_Mul`)));
     // No zero point input: it defaults to 0, and a smaller file.
     const bdq = g.unique(`${bname}_dequantized`);
     dqs.push(node('DequantizeLinear', [bqName, bsName], [bdq], g.unique(`${bname}_DequantizeLinear`), perChannel ? [attr.int('axis', 0)] : []));
@@ -176,3 +188,4 @@ function quantizeWeightInputs(g: GraphEditor, p: PlannedNode, x: QParams | undef
   const at = g.graph.node!.indexOf(p.node);
   g.graph.node!.splice(at, 0, ...dqs);
 }
+

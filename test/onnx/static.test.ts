@@ -68,9 +68,16 @@ describe('static INT8 QDQ', () => {
     const view = (t: ReturnType<typeof init>) => new Float32Array(t.rawData!.slice().buffer);
     const sx = report.activations!.find((a) => a.tensor === 'x')!.scale;
     const sw = view(init('conv1_w_scale'));
-    const sb = view(init('conv1_b_scale'));
     expect(sw.length).toBe(4);
-    sb.forEach((s, i) => expect(s).toBe(Math.fround(sx * sw[i]!)));
+    // The bias scale is not stored: a Mul of the two scales the file holds computes it (exactly fround(s_x · s_w)).
+    expect(model.graph!.initializer!.some((t) => t.name === 'conv1_b_scale')).toBe(false);
+    const bdq = model.graph!.node!.find((n) => n.name === 'conv1_b_DequantizeLinear')!;
+    const mul = model.graph!.node!.find((n) => n.output![0] === bdq.input![1])!;
+    expect([mul.opType, ...mul.input!]).toEqual(['Mul', 'x_scale', 'conv1_w_scale']);
+    expect(view(init('x_scale'))[0]).toBe(Math.fround(sx));
+    const bias = new Int32Array(init('conv1_b_int32').rawData!.slice().buffer);
+    const fb = view(float.graph!.initializer!.find((t) => t.name === 'conv1_b')!);
+    bias.forEach((q, i) => expect(q * Math.fround(sx * sw[i]!)).toBeCloseTo(fb[i]!, 4));
     // Relu outputs are observed instead of the Conv outputs before them: their zero point is 0.
     const relu = report.activations!.filter((a) => a.tensor.startsWith('relu'));
     expect(relu.length).toBe(2);
