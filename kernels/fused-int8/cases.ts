@@ -4,10 +4,10 @@ import { poolGeometry } from '../max-pool-grad/geometry.js';
 import { randomFloat, randomInt, seeded } from '../testing-data.js';
 import type { KernelCase, KernelSuite, TensorData } from '../types.js';
 import {
-  AvgPoolInt8, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
+  AddInt8, AvgPoolInt8, type AddInt8Attrs, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
   type FusedConv2DInt8Attrs, type FusedMatMulInt8Attrs, type Int8Epilogue, type PoolInt8Attrs,
 } from './index.js';
-import { convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
+import { addInt8Ref, convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
 
 const int32 = (shape: number[], values: Int32Array): TensorData => ({ shape, dtype: 'int32', values });
 const attrs = (a: object) => a as unknown as KernelCase['attrs'];
@@ -150,3 +150,30 @@ function poolSuite(kernelName: string, max: boolean, seed: number): KernelSuite 
 
 export const maxPoolInt8Suite = poolSuite(MaxPoolInt8, true, 2100);
 export const avgPoolInt8Suite = poolSuite(AvgPoolInt8, false, 2200);
+
+/** [name, shape with the true channel count last]: rows without pad bytes (one flat run, 16-code tail), with pads. */
+const ADDS: Array<[string, number[]]> = [
+  ['mobilenet residual, c 24 (no pad bytes)', [2, 3, 5, 24]],
+  ['c 19 (pad bytes, a 16-code block and a tail)', [3, 2, 19]],
+  ['c 6, 7 rows', [7, 6]],
+];
+
+export const addInt8Suite: KernelSuite = {
+  kernelName: AddInt8,
+  tolerance: 0,
+  cases: () => ADDS.flatMap(([name, shape], i) => EPILOGUES.map(([ename, e], j): KernelCase => {
+    const rand = seeded(2300 + 10 * i + j);
+    const c = shape[shape.length - 1]!;
+    const rows = shape.reduce((p, d) => p * d, 1) / c;
+    const packedShape = [...shape.slice(0, -1), Math.ceil(c / 4)];
+    const codes = () => int32(packedShape, packInt8(randomInt([rows, c], rand, -128, 127), { rowLength: c }));
+    // Input grids near the output's, so that values land inside, on and past the clamps.
+    return { name: `${name}, ${ename}`, inputs: { a: codes(), b: codes() },
+      attrs: attrs({ channels: c, aScale: 0.043, aZeroPoint: -7, bScale: 0.029, bZeroPoint: 12, ...e } satisfies AddInt8Attrs) };
+  })),
+  reference: (c) => {
+    const at = c.attrs as unknown as AddInt8Attrs;
+    const shape = c.inputs.a!.shape;
+    return outData(shape.slice(0, -1), at.channels, at, addInt8Ref({ a: c.inputs.a!.values, b: c.inputs.b!.values, at }));
+  },
+};

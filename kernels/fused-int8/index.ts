@@ -14,6 +14,7 @@ export const FusedConv2DInt8 = 'FusedConv2DInt8';
 export const DepthwiseConv2DInt8 = 'DepthwiseConv2DInt8';
 export const MaxPoolInt8 = 'MaxPoolInt8';
 export const AvgPoolInt8 = 'AvgPoolInt8';
+export const AddInt8 = 'AddInt8';
 
 /** The activations an epilogue can clamp to; any other runs as a float op after a float output. */
 export type EpilogueActivation = 'linear' | 'relu' | 'relu6';
@@ -119,3 +120,30 @@ export function avgPoolInt8(x: tf.Tensor4D, a: PoolInt8Attrs): tf.Tensor4D {
   return tf.engine().runKernel(AvgPoolInt8, { x }, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
+
+/**
+ * Attrs of AddInt8: the true channel count (rows of `channels` codes, packed to ceil(channels/4) words), each
+ * input's quantization, and the epilogue's clamp and output quantization (absent: float32 [..., channels] out).
+ */
+export interface AddInt8Attrs extends Int8Epilogue {
+  channels: number;
+  aScale: number;
+  aZeroPoint: number;
+  bScale: number;
+  bZeroPoint: number;
+}
+
+/**
+ * a + b of two packed int8 tensors of one shape, each on its own grid: dequantize both, add in float32, clamp,
+ * quantize onto the output grid (docs/numerics.md "Add"), bit for bit, without leaving int8.
+ */
+export function addInt8(o: { a: tf.Tensor; b: tf.Tensor } & AddInt8Attrs): tf.Tensor {
+  const words = packed(o.channels);
+  if (o.a.dtype !== 'int32' || o.b.dtype !== 'int32' || o.a.shape[o.a.rank - 1] !== words || !tf.util.arraysEqual(o.a.shape, o.b.shape)) {
+    throw new ShrinkmlError('BAD_INPUT', `kernels/fused-int8: AddInt8 takes two packed int8 tensors of one shape [..., ${words}] ` +
+      `(got ${o.a.dtype} [${o.a.shape}] and ${o.b.dtype} [${o.b.shape}])`);
+  }
+  if (!(o.aScale > 0 && o.bScale > 0)) throw new ShrinkmlError('BAD_INPUT', `kernels/fused-int8: AddInt8 input scales ${o.aScale}, ${o.bScale} are not > 0`);
+  const attrs = { channels: o.channels, aScale: o.aScale, aZeroPoint: o.aZeroPoint, bScale: o.bScale, bZeroPoint: o.bZeroPoint, ...epilogueAttrs(o) };
+  return tf.engine().runKernel(AddInt8, { a: o.a, b: o.b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

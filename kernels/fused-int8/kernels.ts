@@ -6,10 +6,10 @@ import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/load
 import { kernelPool, TASK_CONV, TASK_DENSE, type KernelPool } from '../wasm/threads.js';
 import { hostOutput, type HostBackend } from '../webgpu/host.js';
 import {
-  AvgPoolInt8, clampOf, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
+  AddInt8, AvgPoolInt8, clampOf, type AddInt8Attrs, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
   type FusedConv2DInt8Attrs, type FusedMatMulInt8Attrs, type Int8Epilogue, type PoolInt8Attrs,
 } from './index.js';
-import { convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
+import { addInt8Ref, convAccRef, epilogueRef, matMulAccRef, poolInt8Ref } from './reference.js';
 
 type Inputs = Record<string, TensorInfo | undefined>;
 export type WasmBackend = WasmBackendLike & { makeOutput(s: number[], d: string): TensorInfo };
@@ -75,6 +75,19 @@ function poolCpu(max: boolean): KernelFunc {
     return hostOutput(b, [g.B, g.OH, g.OW, g.C], 'int32', poolInt8Ref({ x: b.readSync(x.dataId), g, max }));
   }) as unknown as KernelFunc;
 }
+
+/** AddInt8's output: packed like its inputs, or float32 [..., channels]. */
+function addOutput(a: TensorInfo, at: AddInt8Attrs): { shape: number[]; dtype: 'float32' | 'int32' } {
+  return outputOf(a.shape.slice(0, -1), at.channels, at);
+}
+
+const addCpu = (({ inputs, backend, attrs }: KernelArgs) => {
+  const b = backend as HostBackend;
+  const { a, b: y } = inputs as Inputs;
+  const at = attrs as unknown as AddInt8Attrs;
+  const o = addOutput(a!, at);
+  return hostOutput(b, o.shape, o.dtype, addInt8Ref({ a: b.readSync(a!.dataId), b: b.readSync(y!.dataId), at }));
+}) as unknown as KernelFunc;
 
 // ---- wasm: kernels/wasm/assembly, zero-copy on the backend's memory --------------------------------------------
 
@@ -203,6 +216,20 @@ function poolWasm(max: boolean): KernelFunc {
   }) as unknown as KernelFunc;
 }
 
+/** kernels/wasm/assembly/int8-fused.ts's addI8; rows without pad bytes (channels a multiple of 4) run as one. */
+const addWasm = (({ inputs, backend, attrs }: KernelArgs) => {
+  const b = backend as unknown as WasmBackend;
+  const { a, b: y } = inputs as Inputs;
+  const at = attrs as unknown as AddInt8Attrs;
+  const o = addOutput(a!, at);
+  const out = b.makeOutput(o.shape, o.dtype);
+  const cp = words(at.channels) * 4;
+  const rows = a!.shape.reduce((p, d) => p * d, 1) / words(at.channels);
+  const flat = cp === at.channels;
+  kernelsFor(b).addI8(ptr(b, a!), ptr(b, y!), flat ? 1 : rows, flat ? rows * cp : at.channels, flat ? rows * cp : cp, at.aScale,
+    at.aZeroPoint, at.bScale, at.bZeroPoint, ...epilogueArgs(at), ptr(b, out));
+  return out;
+}) as unknown as KernelFunc;
 
 // ---- threads (kernels/wasm/threads.ts): rows split across the pool, on its shared memory --------------------------
 
@@ -242,4 +269,5 @@ export const FUSED_INT8_KERNELS: KernelSpec[] = [
   spec(DepthwiseConv2DInt8, 'cpu', convCpu(true)), spec(DepthwiseConv2DInt8, 'wasm', depthwiseWasm),
   spec(MaxPoolInt8, 'cpu', poolCpu(true)), spec(MaxPoolInt8, 'wasm', poolWasm(true)),
   spec(AvgPoolInt8, 'cpu', poolCpu(false)), spec(AvgPoolInt8, 'wasm', poolWasm(false)),
+  spec(AddInt8, 'cpu', addCpu), spec(AddInt8, 'wasm', addWasm),
 ];

@@ -1,7 +1,7 @@
 import { packInt8, quantizeValue, roundHalfEven, unpackInt8 } from '../../src/core/numerics.js';
 import type { ConvGeometry } from '../conv-geometry.js';
 import type { PoolGeometry } from '../max-pool-grad/geometry.js';
-import { clampOf, type Int8Epilogue } from './index.js';
+import { clampOf, type AddInt8Attrs, type Int8Epilogue } from './index.js';
 
 /** Pure-TS references of the fused int8 kernels: the single source of truth (docs/numerics.md "Requantization"). */
 
@@ -118,4 +118,26 @@ export function poolInt8Ref(o: { x: ArrayLike<number>; g: PoolGeometry; max: boo
     }
   }
   return packInt8(out, { rowLength: Cp });
+}
+
+/**
+ * AddInt8 over packed rows of `channels` codes: y = f32(f32((a - zA)·sA) + f32((b - zB)·sB)), clamped, then float32
+ * [rows, channels] or packed int8 by quantizeValue: exactly the dequantize → add → quantize of the float path.
+ */
+export function addInt8Ref(o: { a: ArrayLike<number>; b: ArrayLike<number>; at: AddInt8Attrs }): Float32Array | Int32Array {
+  const { channels, aScale, aZeroPoint, bScale, bZeroPoint } = o.at;
+  const [lo, hi] = clampOf(o.at.activation);
+  const a = unpackInt8(o.a, { rowLength: channels });
+  const b = unpackInt8(o.b, { rowLength: channels });
+  const sa = f32(aScale), sb = f32(bScale);
+  const y = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) {
+    let v = f32(f32((a[i]! - aZeroPoint) * sa) + f32((b[i]! - bZeroPoint) * sb));
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    y[i] = v;
+  }
+  if (o.at.outScale === undefined) return y;
+  const p = { scale: f32(o.at.outScale), zeroPoint: o.at.outZeroPoint ?? 0 };
+  return packInt8(Array.from(y, (v) => quantizeValue(v, p, INT8)), { rowLength: channels });
 }

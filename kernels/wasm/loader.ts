@@ -23,6 +23,8 @@ export interface KernelExports {
   depthwiseI8(x: number, pixStride: number, ...rest: number[]): void;
   maxPoolI8(x: number, ...rest: number[]): void;
   avgPoolI8(x: number, ...rest: number[]): void;
+  addI8(a: number, b: number, rows: number, c: number, cp: number, sA: number, zA: number, sB: number, zB: number, lo: number,
+    hi: number, oScale: number, oZp: number, out: number): void;
   fakeQuant(x: number, y: number, n: number, c: number, scales: number, zps: number, qmin: number, qmax: number): void;
   padChannels(src: number, rows: number, c: number, dst: number, cp: number): void;
   unpadChannels(src: number, rows: number, cp: number, dst: number, c: number): void;

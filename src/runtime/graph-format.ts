@@ -16,10 +16,15 @@ export const GRAPH_INT8_OPS = {
   depthwise: 'ShrinkmlDepthwiseConv2DInt8',
   /** Inputs [x (int8) [M, K], codes [K, N] ([N, K] with transpose_b), scales [N], bias [N]?]. */
   matmul: 'ShrinkmlMatMulInt8',
+  /**
+   * Inputs [a (int8), b (int8)] of one shape; attrs channels (i), a_scale / a_zero_point, b_scale / b_zero_point,
+   * activation, out_scale / out_zero_point when the sum stays int8 (else float32 out).
+   */
+  add: 'ShrinkmlAddInt8',
 } as const;
 
-/** The int8 compute ops (conv, depthwise, matmul): every GRAPH_INT8_OPS entry but the input quantization. */
-export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize'>;
+/** The int8 ops with a filter (conv, depthwise, matmul). */
+export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize' | 'add'>;
 
 /**
  * Attrs of the compute ops (TF AttrValue JSON in model.json): strides (list i, NHWC [1, sh, sw, 1]), padding
@@ -36,4 +41,8 @@ export interface GraphInt8Attrs {
   out_scale?: number;
   out_zero_point?: number;
   transpose_b?: boolean;
+  /** The add: its second input's codes, and the true channel count of both (packed rows of ceil(channels/4) words). */
+  b_scale?: number;
+  b_zero_point?: number;
+  channels?: number;
 }

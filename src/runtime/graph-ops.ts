@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  depthwiseConv2dInt8, fusedConv2dInt8, fusedMatMulInt8, type EpilogueActivation, type Int8Epilogue,
+  addInt8, depthwiseConv2dInt8, fusedConv2dInt8, fusedMatMulInt8, type EpilogueActivation, type Int8Epilogue,
 } from '../../kernels/fused-int8/index.js';
+import { dequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
 import { quantizeInt8 } from '../../kernels/quantize-int8/index.js';
 import { ShrinkmlError } from '../core/errors.js';
 import { packInt8 } from '../core/numerics.js';
@@ -21,7 +22,7 @@ import { ACTIVATION_RANGE } from './quantize-input.js';
  * mixes the two.
  */
 
-/** Compute-op attrs, plus the quantize op's scale / zero_point. */
+/** Compute-op and add attrs, plus the quantize op's scale / zero_point. */
 type Attrs = Partial<GraphInt8Attrs & { scale: number; zero_point: number }>;
 
 function attrsOf(node: tf.GraphNode): Attrs {
@@ -217,9 +218,36 @@ function composite(kind: GraphInt8OpKind, o: {
   return o.e.outScale !== undefined ? fakeQuant(y, o.e.outScale, o.e.outZeroPoint ?? 0) : y;
 }
 
+/**
+ * The int8 Add: AddInt8 on codes of one shape; codes of two shapes (a broadcast) go through float and come back;
+ * the composite path adds the values (already on their grids) and rounds the sum onto its grid.
+ */
+function addOp(node: tf.GraphNode): tf.Tensor {
+  const a = attrsOf(node);
+  const [x, y] = node.inputs as [tf.Tensor, tf.Tensor];
+  const channels = numberAttr(a, 'channels', true)!;
+  const q = { aScale: numberAttr(a, 'a_scale', true)!, aZeroPoint: numberAttr(a, 'a_zero_point', false) ?? 0,
+    bScale: numberAttr(a, 'b_scale', true)!, bZeroPoint: numberAttr(a, 'b_zero_point', false) ?? 0 };
+  const e = epilogueOf(a);
+  if (x.dtype !== y.dtype) bad(`${GRAPH_INT8_OPS.add}: inputs are ${x.dtype} and ${y.dtype}, not both codes or both values`);
+  if (x.dtype === 'int32' && tf.util.arraysEqual(x.shape, y.shape)) return addInt8({ a: x, b: y, channels, ...q, ...e });
+  return tf.tidy(() => {
+    const [u, v] = x.dtype === 'int32'
+      ? [dequantizeInt8({ q: x, k: channels, scale: q.aScale, zeroPoint: q.aZeroPoint }), dequantizeInt8({ q: y, k: channels, scale: q.bScale, zeroPoint: q.bZeroPoint })]
+      : [x, y];
+    let sum = tf.add(u, v);
+    if (e.activation === 'relu') sum = tf.relu(sum);
+    else if (e.activation === 'relu6') sum = tf.clipByValue(sum, 0, 6);
+    if (e.outScale === undefined) return sum;
+    return x.dtype === 'int32'
+      ? quantizeInt8({ x: sum, scale: e.outScale, zeroPoint: e.outZeroPoint ?? 0, qmin: ACTIVATION_RANGE.qmin, qmax: ACTIVATION_RANGE.qmax })
+      : fakeQuant(sum, e.outScale, e.outZeroPoint ?? 0);
+  });
+}
+
 /** Each int8 graph op's executor by its GRAPH_INT8_OPS key: what registerGraphInt8Ops registers (tests call them). */
 export const GRAPH_INT8_EXECUTORS: Record<keyof typeof GRAPH_INT8_OPS, (node: tf.GraphNode) => tf.Tensor> = {
-  quantize: quantizeOp, conv: computeOp('conv'), depthwise: computeOp('depthwise'), matmul: computeOp('matmul'),
+  quantize: quantizeOp, conv: computeOp('conv'), depthwise: computeOp('depthwise'), matmul: computeOp('matmul'), add: addOp,
 };
 
 let registered = false;

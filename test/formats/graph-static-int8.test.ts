@@ -252,6 +252,110 @@ describe('each int8 graph op against a float reference (a hand-written conv → 
   });
 });
 
+/**
+ * Residual blocks: x [1, 6, 6, 3] → c1 3×3 (Relu6) → c2 1×1; a1 = c1 + c2 → c3 1×1 (Relu); a2 = a1 + c3;
+ * m = Mean(a2) (keep dims) → c4 1×1; a3 = a2 + c4 (a broadcast: [1, 6, 6, 8] + [1, 1, 1, 8]).
+ */
+function residualGraph(seed = 3): { json: any; data: Float32Array } {
+  let s = seed;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const weights: [string, number[]][] = [['c1/w', [3, 3, 3, 8]], ['c1/b', [8]], ['c2/w', [1, 1, 8, 8]], ['c2/b', [8]], ['c3/w', [1, 1, 8, 8]],
+    ['c3/b', [8]], ['c4/w', [1, 1, 8, 8]], ['c4/b', [8]], ['axes', [2]]];
+  const values = weights.map(([n, shape]) => (n === 'axes' ? [1, 2] : Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * (n.endsWith('/b') ? 0.3 : 0.5))));
+  const floatT = { type: 'DT_FLOAT' };
+  const c = (name: string, shape: number[], dtype = 'DT_FLOAT') => ({ name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: dims(shape) } }, dtype: { type: dtype } } });
+  const conv = (name: string, input: string, act?: string) => ({ name, op: '_FusedConv2D', input: [input, `${name}/w`, `${name}/b`], attr: {
+    strides: ints([1, 1, 1, 1]), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: ints([1, 1, 1, 1]), T: floatT,
+    num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd'), ...(act ? [b64(act)] : [])] } } } });
+  const add = (name: string, a: string, b: string) => ({ name, op: 'AddV2', input: [a, b], attr: { T: floatT } });
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: floatT, shape: { shape: dims([-1, 6, 6, 3]) } } },
+        ...weights.map(([n, shape]) => c(n, shape, n === 'axes' ? 'DT_INT32' : 'DT_FLOAT')),
+        conv('c1', 'x', 'Relu6'), conv('c2', 'c1'), add('a1', 'c1', 'c2'), conv('c3', 'a1', 'Relu'), add('a2', 'a1', 'c3'),
+        { name: 'm', op: 'Mean', input: ['a2', 'axes'], attr: { T: floatT, Tidx: { type: 'DT_INT32' }, keep_dims: { b: true } } },
+        conv('c4', 'm'), add('a3', 'a2', 'c4'),
+        { name: 'Identity', op: 'Identity', input: ['a3'], attr: { T: floatT } },
+      ],
+      versions: { producer: 1 },
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: weights.map(([name, shape]) => ({ name, shape, dtype: name === 'axes' ? 'int32' : 'float32' })) }],
+  };
+  const data = new Float32Array(values.flat().length);
+  let at = 0;
+  values.forEach((v, k) => { if (weights[k]![0] === 'axes') new Int32Array(data.buffer, at * 4, 2).set(v); else data.set(v, at); at += v.length; });
+  return { json, data };
+}
+
+describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three Adds)', () => {
+  const { json, data } = residualGraph();
+  let graph: GraphFiles;
+  let staticInt8: StaticInt8;
+  const x = () => tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.cos(i * 0.37) * 1.2), [2, 6, 6, 3]);
+  beforeAll(async () => {
+    graph = graphOf(json, data);
+    staticInt8 = (await calibrateGraphInt8({ graph, batches: [{ feed: { x: x() }, samples: 2 }] })).staticInt8;
+  });
+
+  it('plans the three Adds; a1 hands int8 on, a2 (read by the float Mean) and a3 (the output) give float; quantize only x, a2 and m', () => {
+    expect(staticInt8.plan.adds).toEqual([
+      { node: 'a1', inputs: ['c1', 'c2'], channels: 8 }, { node: 'a2', inputs: ['a1', 'c3'], channels: 8 }, { node: 'a3', inputs: ['a2', 'c4'], channels: 8 },
+    ]);
+    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+    const nodes = new Map((g.json.modelTopology as any).node.map((n: any) => [n.name, n]));
+    expect(['a1', 'a2', 'a3'].map((n) => (nodes.get(n) as any).op)).toEqual(['ShrinkmlAddInt8', 'ShrinkmlAddInt8', 'ShrinkmlAddInt8']);
+    expect(['c1', 'c2', 'a1', 'c3', 'a2', 'c4', 'a3'].map((n) => Boolean((nodes.get(n) as any).attr.out_scale))).toEqual([true, true, true, true, false, true, false]);
+    expect([...nodes.keys()].filter((n) => n.endsWith('/shrinkml_quantize'))).toEqual(['x/shrinkml_quantize', 'm/shrinkml_quantize', 'a2/shrinkml_quantize']);
+    expect((nodes.get('a3') as any).input).toEqual(['a2/shrinkml_quantize', 'c4']);
+  });
+
+  /** In float: every int8 tensor rounded to its calibrated grid, sums of values on their grids, the written (float16) biases. */
+  function reference(g: ReturnType<typeof rewriteGraph>, input: tf.Tensor4D): tf.Tensor {
+    return tf.tidy(() => {
+      const grid = (t: tf.Tensor, name: string) => {
+        const p = affineParams({ ...staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
+        return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(t, p.scale)), p.zeroPoint), -128, 127), p.zeroPoint), p.scale);
+      };
+      const conv = (y: tf.Tensor, n: string, shape: number[]) => tf.add(tf.conv2d(y as tf.Tensor4D, tf.tensor(g.values.get(`${n}/w`)!, shape) as tf.Tensor4D, 1, 'same'),
+        tf.tensor1d(g.values.get(`${n}/b`)!));
+      const c1 = grid(tf.clipByValue(conv(grid(input, 'x'), 'c1', [3, 3, 3, 8]), 0, 6), 'c1');
+      const c2 = grid(conv(c1, 'c2', [1, 1, 8, 8]), 'c2');
+      const a1 = grid(tf.add(c1, c2), 'a1');
+      const c3 = grid(tf.relu(conv(a1, 'c3', [1, 1, 8, 8])), 'c3');
+      const a2 = tf.add(a1, c3);
+      const c4 = grid(conv(grid(tf.mean(a2, [1, 2], true), 'm'), 'c4', [1, 1, 8, 8]), 'c4');
+      return tf.add(grid(a2, 'a2'), c4);
+    });
+  }
+
+  const outputs = new Map<string, Float32Array>();
+  it.each(['cpu', 'wasm', 'composite'] as const)('%s: equals the float reference within 1e-4 (wasm = cpu bit for bit) and the float model within 0.05', async (how) => {
+    await selectBackend({ backend: how === 'cpu' ? 'cpu' : 'wasm' });
+    if (how === 'composite') setInt8Execution('emulate');
+    try {
+      const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+      const model = loadSync(g);
+      const input = x();
+      const got = (model.predict(input) as tf.Tensor).dataSync();
+      expect(got.length).toBe(2 * 6 * 6 * 8);
+      const want = reference(g, input).dataSync();
+      expect(maxDiff(got, want)).toBeLessThan(1e-4);
+      outputs.set(how, got as Float32Array);
+      if (how === 'wasm') expect(maxDiff(got, outputs.get('cpu')!)).toBe(0);
+      const float = loadSync(rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, mode: 'float32' }));
+      expect(maxDiff(got, (float.predict(input) as tf.Tensor).dataSync())).toBeLessThan(0.05);
+      model.dispose();
+      float.dispose();
+      input.dispose();
+    } finally {
+      setInt8Execution('auto');
+      await selectBackend({ backend: 'wasm' });
+    }
+  });
+});
+
 describe('compress --quantize static --data <image folder> (the CLI, real photos)', () => {
   it('writes a model that stock tf.loadGraphModel loads after shrinkml/runtime, with every convolution int8 and the step in report.json', async () => {
     const out = path.join(tmp, 'cli-emotion');

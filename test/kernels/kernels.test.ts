@@ -10,7 +10,7 @@ import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
 import { fakeQuantSuite } from '../../kernels/fake-quant/cases.js';
-import { avgPoolInt8Suite, depthwiseConv2dInt8Suite, fusedConv2dInt8Suite, fusedMatMulInt8Suite, maxPoolInt8Suite } from '../../kernels/fused-int8/cases.js';
+import { addInt8Suite, avgPoolInt8Suite, depthwiseConv2dInt8Suite, fusedConv2dInt8Suite, fusedMatMulInt8Suite, maxPoolInt8Suite } from '../../kernels/fused-int8/cases.js';
 import { quantizeInt8Suite } from '../../kernels/quantize-int8/cases.js';
 import { histogramSuite } from '../../kernels/histogram/cases.js';
 import { registerKernels, setKernelThreads } from '../../kernels/index.js';
@@ -21,7 +21,7 @@ import type { KernelCase, KernelSuite, TensorData } from '../../kernels/types.js
 const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
-  fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, batchNormGradSuite,
+  fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, addInt8Suite, batchNormGradSuite,
   batchMatMulSuite,
 ];
 const BACKENDS = ['cpu', 'wasm'];

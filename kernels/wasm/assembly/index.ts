@@ -5,7 +5,7 @@ export { widenRows, gemmI8 } from './int8';
 export { packConvI8, convI8 } from './int8-conv';
 export { fakeQuant, histogram } from './quant';
 export { maxPoolGrad } from './pool';
-export { quantizeRows, maxPoolI8, avgPoolI8 } from './int8-fused';
+export { quantizeRows, maxPoolI8, avgPoolI8, addI8 } from './int8-fused';
 export { depthwiseI8 } from './int8-depthwise';
 export { batchNormGrad } from './batchnorm';
 export { matmulTN } from './matmul';

@@ -2,6 +2,7 @@
 // The rest of the fused int8 path (docs/numerics.md "Requantization"): quantize on entry, int8 max / average
 // pooling (the depthwise conv is int8-depthwise.ts). Activations are packed int8 NHWC: each pixel's C codes are
 // followed by 0 pad bytes up to a whole word (pixel stride Cp = ceil(C/4)·4 bytes).
+import { requant } from './int8';
 
 /**
  * out[r, k] = clamp(nearest(x[r, k] / s), qmin - z, qmax - z) + z (NaN → z), rows of K floats to rows of `ldo`
@@ -127,4 +128,67 @@ export function avgPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW
       }
     }
   }
+}
+
+/**
+ * Int8 Add (docs/numerics.md "Requantization", "Add"): y = f32(f32((a - zA)·sA) + f32((b - zB)·sB)) clamped to
+ * [lo, hi], then q = clamp(nearest(y / oScale), -128 - oZp, 127 - oZp) + oZp, NaN → oZp: dequantize both, add,
+ * quantize, bit for bit. `rows` rows of C codes `Cp` bytes apart in a, b and (int8 output) out, whose pad bytes are
+ * written 0; oScale = 0: float32 output, C floats a row. 16 codes per vector; the clamp before the division is
+ * folded into one clamp after it as in int8.ts's epilogueRows (division by oScale > 0 is monotonic).
+ */
+export function addI8(a: usize, b: usize, rows: i32, C: i32, Cp: i32, sA: f32, zA: i32, sB: f32, zB: i32, lo: f32,
+  hi: f32, oScale: f32, oZp: i32, out: usize): void {
+  const quant = oScale != 0;
+  let lq = lo, hq = hi;
+  if (quant) {
+    const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
+    lq = max(lo / oScale, qmin);
+    hq = min(hi / oScale, qmax);
+    if (lq > hq) hq = lq = hi / oScale < qmin ? qmin : qmax;
+  }
+  const sa = f32x4.splat(sA), sb = f32x4.splat(sB), za = i32x4.splat(zA), zb = i32x4.splat(zB);
+  const sv = f32x4.splat(oScale), zv = i32x4.splat(oZp), lv = f32x4.splat(lq), hv = f32x4.splat(hq);
+  const C16 = C & ~15;
+  for (let r = 0; r < rows; r++) {
+    const pa = a + <usize>(r * Cp), pb = b + <usize>(r * Cp);
+    const d = quant ? out + <usize>(r * Cp) : out + (<usize>(r * C) << 2);
+    let c = 0;
+    for (; c < C16; c += 16) {
+      const va = v128.load(pa + <usize>c), vb = v128.load(pb + <usize>c);
+      const al = i16x8.extend_low_i8x16_s(va), ah = i16x8.extend_high_i8x16_s(va);
+      const bl = i16x8.extend_low_i8x16_s(vb), bh = i16x8.extend_high_i8x16_s(vb);
+      const y0 = sum(i32x4.extend_low_i16x8_s(al), i32x4.extend_low_i16x8_s(bl), za, zb, sa, sb);
+      const y1 = sum(i32x4.extend_high_i16x8_s(al), i32x4.extend_high_i16x8_s(bl), za, zb, sa, sb);
+      const y2 = sum(i32x4.extend_low_i16x8_s(ah), i32x4.extend_low_i16x8_s(bh), za, zb, sa, sb);
+      const y3 = sum(i32x4.extend_high_i16x8_s(ah), i32x4.extend_high_i16x8_s(bh), za, zb, sa, sb);
+      if (quant) {
+        const q0 = code(y0, sv, lv, hv, zv), q1 = code(y1, sv, lv, hv, zv), q2 = code(y2, sv, lv, hv, zv), q3 = code(y3, sv, lv, hv, zv);
+        v128.store(d + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+      } else {
+        const p = d + (<usize>c << 2);
+        v128.store(p, f32x4.pmin(f32x4.pmax(y0, lv), hv));
+        v128.store(p, f32x4.pmin(f32x4.pmax(y1, lv), hv), 16);
+        v128.store(p, f32x4.pmin(f32x4.pmax(y2, lv), hv), 32);
+        v128.store(p, f32x4.pmin(f32x4.pmax(y3, lv), hv), 48);
+      }
+    }
+    for (; c < C; c++) {
+      let y = <f32>(<i32>load<i8>(pa + <usize>c) - zA) * sA + <f32>(<i32>load<i8>(pb + <usize>c) - zB) * sB;
+      if (y < lo) y = lo;
+      if (y > hi) y = hi;
+      if (quant) store<i8>(d + <usize>c, <i8>requant(y, oScale, oZp));
+      else store<f32>(d + (<usize>c << 2), y);
+    }
+    if (quant) for (; c < Cp; c++) store<i8>(d + <usize>c, 0);
+  }
+}
+
+@inline function sum(a: v128, b: v128, za: v128, zb: v128, sa: v128, sb: v128): v128 {
+  return f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(a, za)), sa), f32x4.mul(f32x4.convert_i32x4_s(i32x4.sub(b, zb)), sb));
+}
+
+/** nearest(clamp(y / s, L, H)) + z; NaN → z (trunc_sat maps NaN to 0). */
+@inline function code(y: v128, sv: v128, lv: v128, hv: v128, zv: v128): v128 {
+  return i32x4.add(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv))), zv);
 }

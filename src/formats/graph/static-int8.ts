@@ -13,7 +13,9 @@ import type { GraphWeight } from './weights.js';
  * Relu/Relu6) whose filter is a Const become shrinkml's int8 graph ops (src/runtime/graph-format.ts), with the
  * filter as per-channel int8 codes (the bytes of weights:int8) and the input's calibrated int8 grid as attrs. An
  * op whose consumers are all int8 ops hands them int8 codes (requantized in its epilogue); every other int8 input
- * gets one quantize node. Anything else stays float, with a note for each convolution/matmul that could not run int8.
+ * gets one quantize node. An Add/AddV2 of two outputs of int8 ops (or of such Adds) with one channel count runs as an
+ * int8 Add, so residual blocks stay int8 end to end. Anything else stays float, with a note for each
+ * convolution/matmul that could not run int8.
  */
 
 /** One node to run in int8. */
@@ -25,11 +27,23 @@ export interface Int8OpPlan {
   weight: string;
   bias?: string;
   activation: 'linear' | 'relu' | 'relu6';
+  /** Output channels (the last axis of the output). */
+  channels: number;
+}
+
+/** An Add/AddV2 run as the int8 Add: both inputs on their own int8 grids, the sum requantized. */
+export interface Int8AddPlan {
+  node: string;
+  /** The two input tensors ('name' or 'name:1'), each the output of an int8 op or of another planned Add. */
+  inputs: [string, string];
+  /** Channels of both inputs and of the sum. */
+  channels: number;
 }
 
 export interface StaticInt8Plan {
   ops: Int8OpPlan[];
-  /** The tensors whose range calibration must observe: every int8 op's input. */
+  adds: Int8AddPlan[];
+  /** The tensors whose range calibration must observe: every int8 op's and int8 Add's input. */
   tensors: string[];
   /** Convolutions/matmuls that stay float, and why (`node (op): reason`). */
   notes: string[];
@@ -91,7 +105,7 @@ function planNode(n: NodeDef, weights: Map<string, GraphWeight>, roles: Map<stri
     bias = b.name;
   } else if (inputs.length !== 2) return `${inputs.length} inputs`;
   const activation = fused[1] === 'Relu' ? 'relu' : fused[1] === 'Relu6' ? 'relu6' : 'linear';
-  return { node: n.name, kind, input: tensorName(inputs[0]!), weight: w.name, bias, activation };
+  return { node: n.name, kind, input: tensorName(inputs[0]!), weight: w.name, bias, activation, channels };
 }
 
 /**
@@ -125,7 +139,35 @@ export function planStaticInt8(o: {
       subject: o.file, suggestion: 'use --quantize weights:int8 (weight-only, any graph)',
     });
   }
-  return { ops, tensors: [...new Set(ops.map((p) => p.input))], notes };
+  const adds = planAdds(main, ops, o.exclude);
+  return { ops, adds, tensors: [...new Set([...ops.map((p) => p.input), ...adds.flatMap((a) => a.inputs)])], notes };
+}
+
+const ADD_OPS = new Set(['Add', 'AddV2']);
+
+/**
+ * The Adds that run int8: float, two inputs, each the output of a planned op or of an Add planned before (repeated
+ * until none is added, so chains of residual Adds in any node order), with one channel count. An Add of anything
+ * else (a float op's output, a Const) stays the float Add it was.
+ */
+function planAdds(main: NodeDef[], ops: Int8OpPlan[], exclude?: (node: string) => boolean): Int8AddPlan[] {
+  const channels = new Map(ops.map((p) => [p.node, p.channels]));
+  const adds: Int8AddPlan[] = [];
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const n of main) {
+      if (!ADD_OPS.has(n.op) || channels.has(n.name) || exclude?.(n.name)) continue;
+      const t = n.attr?.T?.type;
+      const inputs = (n.input ?? []).filter((i) => !i.startsWith('^')).map(tensorName);
+      if ((t && t !== 'DT_FLOAT') || inputs.length !== 2) continue;
+      const [a, b] = inputs.map((i) => channels.get(i));
+      if (a === undefined || a !== b) continue;
+      channels.set(n.name, a);
+      adds.push({ node: n.name, inputs: [inputs[0]!, inputs[1]!], channels: a });
+      grew = true;
+    }
+  }
+  return adds;
 }
 
 const f = (v: number) => ({ f: v });
@@ -153,6 +195,7 @@ export function rewriteInt8Ops(o: {
   const { plan, ranges } = o.staticInt8;
   const names = new Set(o.main.map((n) => n.name));
   const byNode = new Map(plan.ops.map((p) => [p.node, p]));
+  const addByNode = new Map((plan.adds ?? []).map((a) => [a.node, a]));
   const consumers = new Map<string, { node: NodeDef; index: number }[]>();
   for (const n of o.main) {
     (n.input ?? []).forEach((input, index) => {
@@ -162,10 +205,12 @@ export function rewriteInt8Ops(o: {
     });
   }
   const signatureOutputs = new Set(Object.values((o.json as any).signature?.outputs ?? {}).map((v: any) => tensorName(String(v.name))));
-  // An op hands int8 codes on when every reader is an int8 op taking it as its activation input.
-  const int8Out = (p: Int8OpPlan) => {
-    const readers = consumers.get(p.node) ?? [];
-    return readers.length > 0 && !signatureOutputs.has(p.node) && readers.every((r) => r.index === 0 && byNode.has(r.node.name));
+  // A planned node hands int8 codes on when every reader takes it as an int8 activation input (an op's input 0, an
+  // int8 Add's inputs 0 and 1).
+  const int8Out = (node: string) => {
+    const readers = consumers.get(node) ?? [];
+    return readers.length > 0 && !signatureOutputs.has(node) &&
+      readers.every((r) => (r.index === 0 && byNode.has(r.node.name)) || (r.index <= 1 && addByNode.has(r.node.name)));
   };
 
   for (const p of plan.ops) {
@@ -182,34 +227,50 @@ export function rewriteInt8Ops(o: {
 
   const out = new Map<string, NodeDef[]>();
   const quantizers = new Map<string, string>();
+  /** The int8 form of `input` for node n: the producer's codes, or one quantize node per tensor (in `before`). */
+  const int8Input = (n: NodeDef, input: string, before: NodeDef[]) => {
+    if ((byNode.has(input) || addByNode.has(input)) && int8Out(input)) return input;
+    let q = quantizers.get(input);
+    if (!q) {
+      const a = paramsOf(ranges, input, o.file);
+      q = `${input.replace(/:(\d+)$/, '_$1')}/shrinkml_quantize`;
+      if (names.has(q)) throw new ShrinkmlError('UNSUPPORTED', `${o.file}: node '${n.name}' cannot be rewritten: the graph already has a node '${q}'`, { subject: n.name });
+      quantizers.set(input, q);
+      before.push({ name: q, op: GRAPH_INT8_OPS.quantize, input: [input], attr: { scale: f(a.scale), zero_point: i(a.zeroPoint) }, ...(n.device ? { device: n.device } : {}) });
+    }
+    return q;
+  };
+  /** out_scale / out_zero_point when the node hands int8 on. */
+  const outAttrs = (node: string) => {
+    if (!int8Out(node)) return {};
+    const q = paramsOf(ranges, node, o.file);
+    return { out_scale: f(q.scale), out_zero_point: i(q.zeroPoint) };
+  };
   for (const n of o.main) {
+    const add = addByNode.get(n.name);
+    if (add) {
+      const before: NodeDef[] = [];
+      const [pa, pb] = add.inputs.map((t) => paramsOf(ranges, t, o.file));
+      const inputs = add.inputs.map((t) => int8Input(n, t, before));
+      out.set(n.name, [...before, {
+        name: n.name, op: GRAPH_INT8_OPS.add, input: [...inputs, ...(n.input ?? []).filter((v) => v.startsWith('^'))],
+        attr: { activation: s('linear'), channels: i(add.channels), a_scale: f(pa!.scale), a_zero_point: i(pa!.zeroPoint),
+          b_scale: f(pb!.scale), b_zero_point: i(pb!.zeroPoint), ...outAttrs(n.name) },
+        ...(n.device ? { device: n.device } : {}),
+      }]);
+      continue;
+    }
     const p = byNode.get(n.name);
     if (!p) continue;
     const a = paramsOf(ranges, p.input, o.file);
-    const producer = byNode.get(p.input);
     const before: NodeDef[] = [];
-    let x = p.input;
-    if (!producer || !int8Out(producer)) {
-      let q = quantizers.get(p.input);
-      if (!q) {
-        q = `${p.input.replace(/:(\d+)$/, '_$1')}/shrinkml_quantize`;
-        if (names.has(q)) throw new ShrinkmlError('UNSUPPORTED', `${o.file}: node '${p.node}' cannot be rewritten: the graph already has a node '${q}'`, { subject: p.node });
-        quantizers.set(p.input, q);
-        before.push({ name: q, op: GRAPH_INT8_OPS.quantize, input: [p.input], attr: { scale: f(a.scale), zero_point: i(a.zeroPoint) }, ...(n.device ? { device: n.device } : {}) });
-      }
-      x = q;
-    }
-    const attr: Record<string, unknown> = { activation: s(p.activation), a_scale: f(a.scale), a_zero_point: i(a.zeroPoint) };
+    const x = int8Input(n, p.input, before);
+    const attr: Record<string, unknown> = { activation: s(p.activation), a_scale: f(a.scale), a_zero_point: i(a.zeroPoint), ...outAttrs(p.node) };
     if (p.kind === 'matmul') {
       if (n.attr?.transpose_b?.b) attr.transpose_b = { b: true };
     } else {
       attr.strides = n.attr!.strides;
       attr.padding = n.attr!.padding;
-    }
-    if (int8Out(p)) {
-      const q = paramsOf(ranges, p.node, o.file);
-      attr.out_scale = f(q.scale);
-      attr.out_zero_point = i(q.zeroPoint);
     }
     const control = (n.input ?? []).filter((v) => v.startsWith('^'));
     out.set(n.name, [...before, {
