@@ -126,6 +126,35 @@ describe.each(BACKENDS)('int8 graph ops on %s: the composite path equals the fus
     }
   });
 
+  it.each([
+    ['same shape [2, 5, 3, 19], linear, int8 out', [2, 5, 3, 19], [2, 5, 3, 19], 'linear', true],
+    ['same shape [16, 24], relu6, int8 out', [16, 24], [16, 24], 'relu6', true],
+    ['same shape [3, 4, 4, 8], relu, float out', [3, 4, 4, 8], [3, 4, 4, 8], 'relu', false],
+    ['broadcast [2, 4, 4, 12] + [2, 1, 1, 12], int8 out', [2, 4, 4, 12], [2, 1, 1, 12], 'linear', true],
+  ] as const)('ShrinkmlAddInt8 %s: the composite path equals the fused kernel bit for bit', async (_, sa, sb, activation, int8Out) => {
+    await selectBackend({ backend });
+    const rand = mulberry32(17);
+    const channels = sa[sa.length - 1]!;
+    const codes = (shape: readonly number[]) => Array.from({ length: shape.reduce((a, b) => a * b) }, () => Math.floor(rand() * 256) - 128);
+    const [qa, qb] = [codes(sa), codes(sb)];
+    const a = { scale: f32(0.031), zeroPoint: -9 }, b = { scale: f32(0.017), zeroPoint: 40 };
+    const out = { scale: f32(0.04), zeroPoint: 5 };
+    const attrs = { activation, channels, a_scale: a.scale, a_zero_point: a.zeroPoint, b_scale: b.scale, b_zero_point: b.zeroPoint,
+      ...(int8Out ? { out_scale: out.scale, out_zero_point: out.zeroPoint } : {}) };
+    const values = (path: 'fused' | 'composite') => tf.tidy(() => {
+      const input = (q: number[], shape: readonly number[], g: { scale: number; zeroPoint: number }) => (path === 'fused'
+        ? tf.tensor(packInt8(q, { rowLength: channels }), [...shape.slice(0, -1), Math.ceil(channels / 4)], 'int32')
+        : tf.tensor(q.map((v) => f32((v - g.zeroPoint) * g.scale)), [...shape], 'float32'));
+      const y = GRAPH_INT8_EXECUTORS.add({ inputs: [input(qa, sa, a), input(qb, sb, b)], attrs } as unknown as tf.GraphNode);
+      if (path === 'composite' || !int8Out) return y.dataSync() as Float32Array;
+      return Float32Array.from(unpackInt8(y.dataSync(), { rowLength: channels }), (q) => f32((q - out.zeroPoint) * out.scale));
+    });
+    const want = values('fused');
+    expect(want.length).toBe(qa.length);
+    expect(mismatches(values('composite'), want)).toEqual({ length: want.length, count: 0 });
+    if (int8Out) expect(new Set(want).size, 'distinct output codes').toBeGreaterThan(50);
+  });
+
   it('ShrinkmlQuantizeInt8: same codes on both paths, ties to even, NaN to the zero point, ±Infinity clamped', async () => {
     await selectBackend({ backend });
     const rand = mulberry32(11);
