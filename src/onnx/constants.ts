@@ -17,7 +17,10 @@ export interface FloatConstant {
   dims: number[];
   tensor: TensorProto;
   source: 'initializer' | 'constant';
-  /** The graph whose scope holds it: quantized copies go there, once, so every branch reading it shares them. */
+  /**
+   * The graph whose scope holds it (for one computed by Slice/Concat/Unsqueeze, the scope of its sources): quantized
+   * copies go there, once, so every branch reading it shares them.
+   */
   owner: GraphEditor;
 }
 
@@ -51,7 +54,10 @@ export function floatConstant(g: GraphEditor, name: string): FloatConstant | und
       values.set(x!.values.subarray(o * chunk, (o + 1) * chunk), at);
       at += chunk;
     }
-    return { ...parts[0]!, name, values, dims, owner };
+    // The quantized copy goes where its sources live (see FloatConstant.owner): two nested graphs that reorder one
+    // outer weight the same way then share it.
+    const same = parts.every((x) => x!.owner === parts[0]!.owner);
+    return { ...parts[0]!, name, values, dims, owner: same ? parts[0]!.owner : owner };
   }
   if (p.opType === 'Slice') {
     const inner = floatConstant(owner, p.input![0] ?? '');
@@ -75,7 +81,7 @@ export function floatConstant(g: GraphEditor, name: string): FloatConstant | und
       for (let d = rank - 1; d >= 0; d--) { const c = rest % dims[d]!; rest = Math.floor(rest / dims[d]!); src += (c + lo[d]!) * strides[d]!; }
       values[k] = inner.values[src]!;
     }
-    return { ...inner, name, values, dims, owner };
+    return { ...inner, name, values, dims };
   }
   if (p.opType !== 'Unsqueeze') return undefined;
   const inner = floatConstant(owner, p.input![0] ?? '');
@@ -86,7 +92,7 @@ export function floatConstant(g: GraphEditor, name: string): FloatConstant | und
   const norm = axes.map((x) => (x < 0 ? x + rank : x));
   const dims: number[] = [];
   for (let i = 0, j = 0; i < rank; i++) dims.push(norm.includes(i) ? 1 : inner.dims[j++]!);
-  return { ...inner, name, dims, owner };
+  return { ...inner, name, dims };
 }
 
 /** The editor of the graph (this one or an enclosing one) whose node produces `name`. */
@@ -103,8 +109,19 @@ function ownerOf(g: GraphEditor, name: string): GraphEditor | undefined {
  * scope: two If branches reading one float weight then read one quantized copy.
  */
 export function sharedInitializers(c: FloatConstant, kind: string, make: (owner: GraphEditor) => string[]): string[] {
-  const key = `${kind}\u0000${c.name}`;
+  // Keyed by content, not by the name read: PyTorch's LSTM export repeats the same Slice/Concat gate reordering of
+  // one weight for every call of the module (Silero VAD v5's decoder runs its LSTM twice per branch), and one
+  // quantized copy serves them all (the copies were a third of the dynamic file).
+  const key = `${kind}\u0000${c.tensor.name}\u0000${c.dims.join('x')}\u0000${contentHash(c.values)}`;
   let names = c.owner.made.get(key);
   if (!names) { names = make(c.owner); c.owner.made.set(key, names); }
   return names;
+}
+
+/** Two 32-bit FNV-1a hashes (different offsets) over the float bits: equal keys mean equal values in practice. */
+function contentHash(values: Float32Array): string {
+  const words = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  let a = 0x811c9dc5; let b = 0x01000193 ^ values.length;
+  for (let i = 0; i < words.length; i++) { a = Math.imul(a ^ words[i]!, 0x01000193); b = Math.imul(b ^ words[i]!, 0x5bd1e995) ^ (b >>> 15); }
+  return `${(a >>> 0).toString(16)}${(b >>> 0).toString(16)}`;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeOnnx } from '../../src/formats/onnx/index.js';
-import { forEachGraph } from '../../src/formats/onnx/walk.js';
+import { DataType } from '../../src/formats/onnx/schema.js';
+import { forEachGraph, forEachTensor } from '../../src/formats/onnx/walk.js';
 import { quantizeDynamic } from '../../src/onnx/dynamic.js';
 import { floatFeed } from './fixtures.js';
 import { compareOutputs, convOnlyModel, opsOf, recurrentFeeds, recurrentModel } from './quant-fixtures.js';
@@ -80,6 +81,20 @@ describe('dynamic INT8: recurrent nodes inside If branches', () => {
     expect(opsOf(model).filter((o) => ['Slice', 'Concat', 'Unsqueeze'].includes(o))).toEqual([]);
     const out = await compareOutputs(float, model, recurrentFeeds('LSTM'));
     for (const name of ['hn', 'cn']) expect(out[name]!.cosine, name).toBeGreaterThan(0.999);
+  });
+
+  it('one int8 copy of W and R when each branch repeats the gate reorder of the outer weight (Silero VAD v5: 2.58× → 3.8×)', async () => {
+    const float = recurrentModel('LSTM', { reorder: true, inBranches: true });
+    const { model } = quantizeDynamic(float);
+    const int8: string[] = [];
+    forEachTensor(model.graph!, ({ tensor }) => { if (tensor.dataType === DataType.INT8 && tensor.name!.endsWith('_int8')) int8.push(tensor.name!); });
+    // W and R once each, in the outer graph where their float source lives, read by both branches' LSTMs.
+    expect(int8.length).toBe(2);
+    expect(model.graph!.initializer!.filter((t) => t.name!.endsWith('_int8')).map((t) => t.dims!.map(Number))).toEqual([[1, 24, 128], [1, 32, 128]]);
+    for (const cond of [1, 0]) {
+      const out = await compareOutputs(float, model, recurrentFeeds('LSTM', 3, cond));
+      for (const name of ['hn', 'cn']) expect(out[name]!.cosine, name).toBeGreaterThan(0.999);
+    }
   });
 
   it('GRU stays float with a note (onnxruntime has no integer GRU) and still runs', async () => {

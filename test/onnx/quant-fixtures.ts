@@ -29,7 +29,7 @@ export function convOnlyModel(options: { weights?: 'initializer' | 'constant' } 
  * PyTorch's recurrent export inside an If, as Silero VAD has it: W and R are Unsqueeze(Constant) in the outer
  * graph, read by an LSTM (or GRU) in a branch; state inputs h/c; outputs Y_h (and Y_c).
  */
-export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hidden?: number; reorder?: boolean } = {}): ModelProto {
+export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hidden?: number; reorder?: boolean; inBranches?: boolean } = {}): ModelProto {
   const input = options.input ?? 24;
   const hidden = options.hidden ?? 32;
   const gates = op === 'LSTM' ? 4 : 3;
@@ -39,19 +39,22 @@ export function recurrentModel(op: 'LSTM' | 'GRU', options: { input?: number; hi
   const c = op === 'LSTM' ? b.input('c', [1, 'N', hidden]) : '';
   const cond = b.input('cond', [], 'int64');
   const axes = b.initializer('axes', [1], [0], 'int64');
-  let wc = b.constant('w', [gates * hidden, input], randomValues(gates * hidden * input, 11, 0.3));
-  if (options.reorder) {
-    // PyTorch's gate reorder: rows [H, gates·H) then [0, H), by constant Slice and Concat.
-    const i64 = (name: string, v: number) => b.initializer(name, [1], [v], 'int64');
-    const tail = b.op('Slice', [wc, i64('s1', hidden), i64('e1', gates * hidden), i64('a1', 0)]);
-    const head = b.op('Slice', [wc, i64('s0', 0), i64('e0', hidden), i64('a0', 0)]);
-    wc = b.op('Concat', [tail, head], { attrs: [attr.int('axis', 0)] });
-  }
-  const w = b.op('Unsqueeze', [wc, axes]);
-  const r = b.op('Unsqueeze', [b.constant('r', [gates * hidden, hidden], randomValues(gates * hidden * hidden, 12, 0.3)), axes]);
+  const i64 = (name: string, v: number) => b.initializer(name, [1], [v], 'int64');
+  const [s1, e1, s0, e0, a0] = options.reorder ? [i64('s1', hidden), i64('e1', gates * hidden), i64('s0', 0), i64('e0', hidden), i64('a0', 0)] : [];
+  const wRaw = b.constant('w', [gates * hidden, input], randomValues(gates * hidden * input, 11, 0.3));
+  const rRaw = b.constant('r', [gates * hidden, hidden], randomValues(gates * hidden * hidden, 12, 0.3));
+  // PyTorch's gate reorder: rows [H, gates·H) then [0, H), by constant Slice and Concat; then Unsqueeze to 3-D. In
+  // the outer graph, or (inBranches, as Silero VAD v5's export has it) repeated inside each branch.
+  const weights = (g: GraphBuilder): [string, string] => {
+    let wc = wRaw;
+    if (options.reorder) wc = g.op('Concat', [g.op('Slice', [wc, s1!, e1!, a0!]), g.op('Slice', [wc, s0!, e0!, a0!])], { attrs: [attr.int('axis', 0)] });
+    return [g.op('Unsqueeze', [wc, axes]), g.op('Unsqueeze', [rRaw, axes])];
+  };
+  const outer = options.inBranches ? undefined : weights(b);
   const bias = b.constant('bias', [1, 2 * gates * hidden], randomValues(2 * gates * hidden, 13, 0.1));
   const branch = (name: string, scale: number) => {
     const g = new GraphBuilder(name);
+    const [w, r] = outer ?? weights(g);
     const xs = g.op('Mul', [x, g.constant(`${name}_scale`, [], [scale])]);
     const outs = op === 'LSTM' ? ['', `${name}_h`, `${name}_c`] : ['', `${name}_h`];
     g.node(op, [xs, w, r, bias, '', h, ...(c ? [c] : [])], { outputs: outs, attrs: [attr.int('hidden_size', hidden)] });
