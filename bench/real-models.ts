@@ -23,14 +23,17 @@ import { compressLayersWeights } from '../src/quantize/layers-weights.js';
 import { hasWeightCodes, withWeightCodeDecoding } from '../src/formats/weight-codes.js';
 import { sentences, tokenizeUse } from './real-models-text.js';
 import '../src/runtime/index.js';
-import { calibrateGraphInt8 } from '../src/quantize/graph-static.js';
+import { calibrateGraphInt8, calibrateGraphWeights } from '../src/quantize/graph-static.js';
 
-interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean }
+interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean; calibrated?: boolean }
 const MODES: Mode[] = [
   { name: 'weights:uint8 (converter)', weights: 'uint8' },
   { name: 'weights:float16', weights: 'float16' },
   { name: 'weights:int8', weights: 'int8' },
   { name: 'weights:int4', weights: 'int4' },
+  // GPTQ rounding + bias correction from calibration data (docs/graph-models.md "Calibrated weight modes").
+  { name: 'calibrated weights:int8', weights: 'int8', calibrated: true },
+  { name: 'calibrated weights:int4', weights: 'int4', calibrated: true },
   { name: 'int8 + magnitude 50%', weights: 'int8', prune: 0.5 },
   // int8 compute (docs/graph-models.md "Static int8 compute"): loads with `import 'shrinkml/runtime'` (imported above).
   { name: 'static int8', weights: 'int8', static: true },
@@ -116,10 +119,11 @@ async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Ru
 }
 
 /** Inputs of a case, as a list of feeds (one per batch). */
-async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles, seed = 1): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
+async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles, seed = 1, heldOutText = false): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
   if (c.text) {
     const vocab = JSON.parse(readFileSync(path.join(dirOf(cache, c.pkg), 'dist', 'vocab.json'), 'utf8')) as [string, number][];
-    const texts = sentences(samples);
+    // heldOutText: the sentences after the compared ones (calibration of the weight modes).
+    const texts = heldOutText ? sentences(2 * samples).slice(samples) : sentences(samples);
     const feeds: tf.NamedTensorMap[] = [];
     for (let at = 0; at < texts.length; at += 10) {
       const ids = texts.slice(at, at + 10).map((t) => tokenizeUse(t, vocab));
@@ -259,12 +263,12 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
   try {
     const inputBytes = folderBytes(path.dirname(jsonPath));
     for (const mode of MODES) {
-      const out = path.join(tmp, mode.weights + (mode.prune ? '-p' : '') + (mode.static ? '-static' : ''));
+      const out = path.join(tmp, mode.weights + (mode.prune ? '-p' : '') + (mode.static ? '-static' : '') + (mode.calibrated ? '-cal' : ''));
       let written: string;
       let bits = '';
       let paramCount = params;
       let layersNote: string | undefined;
-      if (mode.static && !graph) {
+      if ((mode.static || mode.calibrated) && !graph) {
         const row: Row = { model: c.name, mode: mode.name, bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'LayersModel: static int8 is the Layers int8 format (bench/quantize.ts)' };
         rows.push(row);
         console.log(JSON.stringify(row));
@@ -289,7 +293,17 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
             continue;
           }
         }
-        const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8 });
+        let calibration;
+        if (mode.calibrated) {
+          // Other crops (seed 2) / sentences than the ones compared (seed 1).
+          const calib = await inputsOf(c, cache, samples, graph, 2, true);
+          const r = await calibrateGraphWeights({ graph, batches: calib.map((f) => ({ feed: f as tf.NamedTensorMap, samples: f instanceof tf.Tensor ? f.shape[0]! : 1 })), gptq: true });
+          calibration = r.calibration;
+          const stats = Object.values(r.calibration.kernels);
+          staticNote = `GPTQ on ${stats.filter((k) => k.gram).length} of ${stats.length} calibrated kernels, bias correction on all; calibrated on ${samples} ${c.text ? 'other sentences' : 'other crops (seed 2)'}`;
+        }
+        const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });
+        if (g.correction) staticNote += `; ${g.correction.corrected} biases corrected (${g.correction.fused} new), ${g.correction.skipped.length} skipped`;
         written = (await writeGraphFolder({ out, graph: g, force: true })).modelJsonPath;
         const counts = new Map<string, number>();
         for (const r of g.rows) if (r.role !== 'other') counts.set(`${r.bits}`, (counts.get(`${r.bits}`) ?? 0) + r.params);
@@ -330,7 +344,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       }
       if (mode.weights === 'int4' && !mode.prune && graph) {
         const p = packedInt4(written);
-        row.note = `packed nibbles (shrinkml/runtime): ${(paramCount! * 4 / p.raw).toFixed(2)}× raw, ${(paramCount! * 4 / p.gzip).toFixed(2)}× gzip`;
+        row.note = [`packed nibbles (shrinkml/runtime): ${(paramCount! * 4 / p.raw).toFixed(2)}× raw, ${(paramCount! * 4 / p.gzip).toFixed(2)}× gzip`, row.note].filter(Boolean).join('; ');
       }
       rows.push(row);
       console.log(JSON.stringify(row));

@@ -34,7 +34,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   outputs: (loaded) => loaded.model.outputs.map((t) => tfjsValueInfo(t.name, t.dtype, t.shape)),
   async runner(loaded) {
     // The graph as it would be written now (edited weights, storage applied), so measurement sees what is shipped.
-    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file, staticInt8: loaded.staticInt8 });
+    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file, staticInt8: loaded.staticInt8, calibration: loaded.calibration });
     // Static int8 graphs hold shrinkml's int8 ops: registered as `import 'shrinkml/runtime'` would.
     if (loaded.staticInt8) registerGraphInt8Ops();
     const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(written.json as unknown as tf.io.ModelJSON, written.json.weightsManifest[0]!.weights, written.data.slice().buffer) }) as unknown as tf.GraphModel;
@@ -45,7 +45,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   write: (loaded, out, options = {}) => {
     const graph = rewriteGraph({
       json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file,
-      shrinkml: options.shrinkml, staticInt8: loaded.staticInt8,
+      shrinkml: options.shrinkml, staticInt8: loaded.staticInt8, calibration: loaded.calibration,
     });
     return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles, stage: options.stage });
   },

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { GraphFiles } from './graph/io.js';
 import type { GraphWeightMode } from './graph/quantize.js';
 import type { StaticInt8 } from './graph/static-int8.js';
+import type { GraphCalibration } from './graph/correction.js';
 import type { ModelProto as OnnxModelProto } from './onnx/proto.js';
 
 /**
@@ -40,6 +41,8 @@ export interface LoadedGraphModel extends LoadedModelBase {
   storage?: GraphWeightMode;
   /** Static int8 compute (`--quantize static`): the int8 ops and calibrated ranges the writer applies. */
   staticInt8?: StaticInt8;
+  /** weights:int8/int4 with `--data`: kernel input statistics for bias correction and GPTQ (graph/correction.ts). */
+  calibration?: GraphCalibration;
 }
 
 /** A dimension as a graph declares it: a fixed size, a symbolic name ('batch', 'N'), or null when free/unknown. */

@@ -14,7 +14,7 @@ export { OBSERVERS, OBSERVER_NAMES, createObserver, isObserverName, StreamingHis
 export type { Observer, ObserverFactory, ObserverName, ObserverOptions, Range } from './observers/index.js';
 export { calibrate } from './calibrate.js';
 export { calibrateTensors } from './calibrate-tensors.js';
-export { calibrateGraphInt8 } from './graph-static.js';
+export { calibrateGraphInt8, calibrateGraphWeights } from './graph-static.js';
 export type { CalibrateOptions, CalibrationResult } from './calibrate.js';
 
 export {

@@ -25,6 +25,11 @@ export interface BitChoice {
   /** The weight's values before quantization. */
   values: Float32Array;
   edge: boolean;
+  /**
+   * The relative error of decoded values as the layer's output sees it (calibrated: ‖(Ŵ − W)ᵀx‖² / ‖Wᵀx‖² over the
+   * calibration inputs, correction.ts); without it, the relative squared weight error.
+   */
+  error?: (decoded: Float32Array) => number;
 }
 
 /** Estimated gzip bytes of an encoded weight (its parts). */
@@ -61,8 +66,9 @@ function relativeError(values: Float32Array, decoded: Float32Array): number {
 export function chooseInt8Kernels(o: { choices: Map<string, BitChoice>; fixedBytes: number; fp32Bytes: number; target?: number }): Map<string, { int4Error: number; int8Error: number }> {
   const budget = o.fp32Bytes / ((o.target ?? INT4_GZIP_TARGET) * ESTIMATE_MARGIN);
   const rows = [...o.choices].map(([name, c]) => {
-    const int4Error = relativeError(c.values, c.int4.values!);
-    const int8Error = relativeError(c.values, c.int8.values!);
+    const error = c.error ?? ((d: Float32Array) => relativeError(c.values, d));
+    const int4Error = error(c.int4.values!);
+    const int8Error = error(c.int8.values!);
     const size4 = estimatedBytes(c.int4);
     const extra = Math.max(1, estimatedBytes(c.int8) - size4);
     return { name, int4Error, int8Error, size4, extra, gain: ((int4Error - int8Error) * (c.edge ? EDGE_WEIGHT : 1)) / extra };

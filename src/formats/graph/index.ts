@@ -4,3 +4,5 @@ export { encodeGraphWeight, GRAPH_WEIGHT_MODES, INT4_BLOCK, packNibbles, type En
 export { graphWeightBits, isGeneratedName, rewriteGraph, type GraphWeightRow, type RewrittenGraph } from './rewrite.js';
 export { GRAPH_SHARD_BYTES, graphFilesOf, readGraphFiles, writeGraphFolder, type GraphFiles } from './io.js';
 export { planStaticInt8, rewriteInt8Ops, tensorName, type ActivationRange, type Int8OpPlan, type StaticInt8, type StaticInt8Plan } from './static-int8.js';
+export { correctBiases, outputShift, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
+export { gptqCodes } from './gptq.js';

@@ -4,6 +4,7 @@ import { elementCount, type ManifestEntry } from '../manifest.js';
 import type { NodeDef, WeightRole } from './roles.js';
 import { float32Bytes, type GraphWeight } from './weights.js';
 import { quantizeGroups } from './scales.js';
+import { gptqCodes } from './gptq.js';
 
 /**
  * How graph weights are stored (docs/graph-models.md has every byte layout):
@@ -53,18 +54,24 @@ const Q_SUFFIX = '/shrinkml_q';
 const SCALE_SUFFIX = '/shrinkml_scale';
 const DQ_SUFFIX = '/shrinkml_dq';
 const SHAPE_SUFFIX = '/shrinkml_shape';
-// '/shrinkml_quantize': static int8's activation quantizers (static-int8.ts).
-export const GENERATED_SUFFIXES = [Q_SUFFIX, SCALE_SUFFIX, DQ_SUFFIX, SHAPE_SUFFIX, '/shrinkml_quantize'];
+// '/shrinkml_quantize': static int8's activation quantizers (static-int8.ts); '/shrinkml_bias': bias correction's
+// new biases (correction.ts).
+export const GENERATED_SUFFIXES = [Q_SUFFIX, SCALE_SUFFIX, DQ_SUFFIX, SHAPE_SUFFIX, '/shrinkml_quantize', '/shrinkml_bias'];
 
 const dims = (shape: number[]) => ({ dim: shape.map((s) => ({ size: String(s) })) });
 const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32', device?: string): NodeDef => ({
   name, op: 'Const', attr: { value: { tensor: { dtype, tensorShape: dims(shape) } }, dtype: { type: dtype } }, ...(device ? { device } : {}),
 });
 
-/** `scaleSearch: false` keeps max-abs scales (static int8, see rewrite.ts); the default searches them (scales.ts). */
-export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean }): EncodedGraphWeight {
+/**
+ * `scaleSearch: false` keeps max-abs scales (static int8, see rewrite.ts); the default searches them (scales.ts).
+ * `hessian` (the kernel's E[x xᵀ] from calibration, see correction.ts) rounds int8/int4 kernels by GPTQ (gptq.ts)
+ * with the same scales: a channel's H over the reduction, by the channel's [pre, post] index around reduceAxes.
+ */
+export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean; hessian?: Hessian }): EncodedGraphWeight {
   const { weight: w, role, mode } = o;
   const search = o.scaleSearch ?? true;
+  const gptq = o.hessian ? { hessian: o.hessian, view: around(w.shape, role.reduceAxes) } : undefined;
   const unchanged = (): EncodedGraphWeight => ({
     name: w.name, bits: storedBits(w), scheme: 'unchanged', parts: [{ entry: { ...w.entry }, bytes: w.raw }], nodes: [],
     values: w.values instanceof Float32Array ? w.values : undefined,
@@ -87,14 +94,29 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   const device = o.node?.device;
   if (mode === 'int4') {
     const size = reduceSize(w.shape, role);
-    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device, search);
+    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device, search, gptq);
     const block = blockSize(size);
-    if (block) return int4Blocks(w, values, role, block, device, search);
-    const out = perChannel(w, values, role, 8, device, search);
+    if (block) return int4Blocks(w, values, role, block, device, search, gptq);
+    const out = perChannel(w, values, role, 8, device, search, gptq);
     out.note = `reduction of ${size} has no block size from ${MIN_BLOCK} to ${INT4_BLOCK}: int8 per channel`;
     return out;
   }
-  return perChannel(w, values, role, 8, device, search);
+  return perChannel(w, values, role, 8, device, search, gptq);
+}
+
+/** A channel's E[x xᵀ] over the reduction, by its index (pre, post) in the [pre, reduction, post] view. */
+export type Hessian = (p: number, q: number) => Float64Array;
+type Gptq = { hessian: Hessian; view: [number, number, number] };
+
+/** GPTQ's codes for the group scales `s` chose (same scales, same layout), replacing round-to-nearest's. */
+function withGptq(s: ReturnType<typeof quantizeGroups>, values: Float32Array, groupOf: (i: number) => number, qmax: number, g: Gptq | undefined) {
+  if (!g) return s;
+  const [pre, size, post] = g.view;
+  const codes = gptqCodes({ values, pre, size, post, qmax, scaleOf: (i) => s.scales[groupOf(i)]!, hessian: g.hessian });
+  const decoded = Float32Array.from(codes, (c, i) => Math.fround(c * s.scales[groupOf(i)]!));
+  let squaredError = 0;
+  for (let i = 0; i < values.length; i++) squaredError += (decoded[i]! - values[i]!) ** 2;
+  return { ...s, codes, decoded, squaredError };
 }
 
 function plain(name: string, shape: number[], values: Float32Array): EncodedGraphWeight {
@@ -128,6 +150,8 @@ function around(shape: number[], axes: number[]): [number, number, number] {
 }
 
 const reduceSize = (shape: number[], role: WeightRole) => around(shape, role.reduceAxes)[1];
+/** [pre, reduction, post]: the view GPTQ and the calibrated error measures work in. */
+export const aroundReduction = (shape: number[], reduceAxes: number[]) => around(shape, reduceAxes);
 
 function codesPart(name: string, shape: number[], codes: Int8Array, bits: 4 | 8): EncodedPart {
   const offset = bits === 8 ? 128 : 8;
@@ -148,9 +172,11 @@ function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
 }
 
 /** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4 (depthwise with few taps). */
-function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string, search = true): EncodedGraphWeight {
+function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [, channels, post] = around(w.shape, role.channelAxes);
-  const s = quantizeGroups({ values, groupOf: (i) => Math.floor(i / post) % channels, groups: channels, qmax: bits === 8 ? 127 : 7, preserveSums: true, search });
+  const groupOf = (i: number) => Math.floor(i / post) % channels;
+  const qmax = bits === 8 ? 127 : 7;
+  const s = withGptq(quantizeGroups({ values, groupOf, groups: channels, qmax, preserveSums: !gptq, search }), values, groupOf, qmax, gptq);
   const { codes, decoded } = s;
   const scaleShape = w.shape.map((d, axis) => (role.channelAxes.includes(axis) ? d : 1));
   return {
@@ -166,7 +192,7 @@ function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits
 }
 
 /** Blocks of `block` consecutive values along the reduction (block divides it), one scale each. */
-function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string, search = true): EncodedGraphWeight {
+function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [pre, size, post] = around(w.shape, role.reduceAxes);
   const blocks = size / block;
   // Element (p, r, q) of the [pre, size, post] view is at (p·size + r)·post + q; its block b = r / 32.
@@ -177,7 +203,7 @@ function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, bloc
     return (p * blocks + Math.floor(r / block)) * post + q;
   };
   const groups = pre * blocks * post;
-  const s = quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: true, search });
+  const s = withGptq(quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: !gptq, search }), values, scaleIndex, 7, gptq);
   const { codes, decoded } = s;
   const view = [pre, blocks, block, post];
   const scaleShape = [pre, blocks, 1, post];

@@ -1,6 +1,7 @@
 import { ShrinkmlError } from '../../core/errors.js';
 import { elementCount, type ModelJson } from '../manifest.js';
-import { encodeGraphWeight, GENERATED_SUFFIXES, type EncodedGraphWeight, type GraphWeightMode } from './quantize.js';
+import { aroundReduction, encodeGraphWeight, GENERATED_SUFFIXES, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
+import { correctBiases, outputError, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
 import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
 import { rewriteInt8Ops, type StaticInt8 } from './static-int8.js';
 import type { GraphWeight } from './weights.js';
@@ -29,6 +30,21 @@ export interface RewrittenGraph {
   rows: GraphWeightRow[];
   /** The dequantized values of every float weight, by name: what the written model computes with. */
   values: Map<string, Float32Array>;
+  /** What bias correction did (weights:int8/int4 with calibration). */
+  correction?: CorrectionReport;
+}
+
+const OTHER: WeightRole = { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] };
+
+/** The GPTQ Hessian of a kernel from its calibration statistics: shared, or per input channel for depthwise. */
+function hessianOf(stats: KernelStats | undefined, role: WeightRole, shape: number[]): Hessian | undefined {
+  const gram = stats?.gram;
+  if (!gram || role.kind === 'other' || role.kind === 'embedding') return undefined;
+  if (role.kind !== 'depthwise') return () => gram;
+  const taps = shape[0]! * shape[1]!;
+  const mult = shape[3]!;
+  const slices = Array.from({ length: shape[2]! }, (_, c) => gram.subarray(c * taps * taps, (c + 1) * taps * taps));
+  return (_p, q) => slices[Math.floor(q / mult)]!;
 }
 
 /**
@@ -42,18 +58,42 @@ export function rewriteGraph(o: {
   shrinkml?: Record<string, unknown>;
   /** Static int8 compute: the planned nodes become int8 graph ops; every other weight is stored as for int8. */
   staticInt8?: StaticInt8;
+  /** weights:int8/int4: kernel input statistics for GPTQ rounding and bias correction (correction.ts). */
+  calibration?: GraphCalibration;
 }): RewrittenGraph {
   const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
   const { main } = graphNodes(topology);
   const byName = new Map(main.map((n, i) => [n.name, i]));
+  const calibrated = Boolean(o.calibration) && !o.staticInt8 && (o.mode === 'int8' || o.mode === 'int4');
   const encode = (weight: GraphWeight, mode: GraphWeightMode) => {
     const index = byName.get(weight.name);
     // Static int8 keeps max-abs filter scales: with searched ones, graph-static-int8.test's exact int8-vs-float
     // comparison moved by one output grid step (not yet looked into; weight-only modes search).
-    return encodeGraphWeight({ weight, role: o.roles.get(weight.name)!, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8 });
+    const role = o.roles.get(weight.name) ?? OTHER;
+    const hessian = calibrated && (mode === 'int8' || mode === 'int4') ? hessianOf(o.calibration!.kernels[weight.name], role, weight.shape) : undefined;
+    return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8, hessian });
   };
   const encoded = o.weights.map((weight) => encode(weight, o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight)));
-  if (o.mode === 'int4' && !o.staticInt8) chooseBits(o.weights, encoded, o.roles, main, encode, JSON.stringify(topology).length);
+  if (o.mode === 'int4' && !o.staticInt8) {
+    const errorOf = (w: GraphWeight) => {
+      const role = o.roles.get(w.name)!;
+      const hessian = calibrated ? hessianOf(o.calibration!.kernels[w.name], role, w.shape) : undefined;
+      if (!hessian) return undefined;
+      const view = aroundReduction(w.shape, role.reduceAxes);
+      return (decoded: Float32Array) => outputError({ values: w.values as Float32Array, decoded, view, hessian });
+    };
+    chooseBits(o.weights, encoded, o.roles, main, encode, JSON.stringify(topology).length, errorOf);
+  }
+  let edits = new Map<string, NodeDef[]>();
+  let correction: CorrectionReport | undefined;
+  const weights = [...o.weights];
+  if (calibrated) {
+    const signatureOutputs = new Set(Object.values((o.json as any).signature?.outputs ?? {}).map((v: any) => String(v.name).split(':')[0]!));
+    const c = correctBiases({ main, weights: o.weights, encoded, roles: o.roles, calibration: o.calibration!, signatureOutputs, encode, mode: o.mode! });
+    edits = c.edits;
+    correction = c.report;
+    for (const a of c.added) { weights.push(a.weight); encoded.push(a.encoded); }
+  }
   const ops = o.staticInt8
     ? rewriteInt8Ops({ json: o.json, main, encoded: new Map(encoded.map((e) => [e.name, e])), staticInt8: o.staticInt8, file: o.file })
     : new Map<string, NodeDef[]>();
@@ -69,7 +109,7 @@ export function rewriteGraph(o: {
     if (index === undefined) throw new ShrinkmlError('INTERNAL', `${o.file}: no main-graph node '${e.name}' to rewrite`, { subject: e.name });
     replacements.set(index, e.nodes);
   }
-  topology.node = main.flatMap((node, i) => replacements.get(i) ?? ops.get(node.name) ?? [node]);
+  topology.node = main.flatMap((node, i) => replacements.get(i) ?? ops.get(node.name) ?? edits.get(node.name) ?? [node]);
 
   // Entries grouped by storage (int4 codes, int8 codes, float16, the rest): deflate adapts its Huffman tables per
   // block, and a block mixing 15-symbol int4 codes with int8 codes or float bytes codes both worse (≈ 6% of the gzip
@@ -80,12 +120,12 @@ export function rewriteGraph(o: {
   for (const p of parts) { data.set(p.bytes, at); at += p.bytes.byteLength; }
 
   const rows = encoded.map((e, i): GraphWeightRow => {
-    const w = o.weights[i]!;
+    const w = weights[i]!;
     const values = e.values;
     let zeros = 0;
     if (values) for (const v of values) if (v === 0) zeros++;
     return {
-      name: e.name, shape: w.shape, role: o.roles.get(w.name)!.kind, bits: e.bits, scheme: e.scheme, params: elementCount(w.shape),
+      name: e.name, shape: w.shape, role: (o.roles.get(w.name) ?? OTHER).kind, bits: e.bits, scheme: e.scheme, params: elementCount(w.shape),
       bytes: e.parts.reduce((n, p) => n + p.bytes.byteLength, 0), sparsity: values && values.length ? zeros / values.length : 0,
       ...(e.note ? { note: e.note } : {}),
     };
@@ -98,14 +138,14 @@ export function rewriteGraph(o: {
     weightsManifest: [{ paths: [], weights: parts.map((p) => p.entry) }],
   };
   if (o.shrinkml) json.shrinkml = o.shrinkml;
-  return { json, data, rows, values };
+  return { json, data, rows, values, ...(correction ? { correction } : {}) };
 }
 
 /**
  * weights:int4's sensitivity-driven bit choice (bits.ts): the kernels whose int4 error costs most become int8 per
  * channel, in place in `encoded`, while the estimated gzip ratio stays ≥ 6×.
  */
-function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles: Map<string, WeightRole>, main: NodeDef[], encode: (w: GraphWeight, mode: GraphWeightMode) => EncodedGraphWeight, jsonChars: number): void {
+function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles: Map<string, WeightRole>, main: NodeDef[], encode: (w: GraphWeight, mode: GraphWeightMode) => EncodedGraphWeight, jsonChars: number, errorOf: (w: GraphWeight) => BitChoice['error']): void {
   const isInt4 = (e: EncodedGraphWeight) => e.scheme === 'int4-block' || e.scheme === 'int4-channel';
   const readers = new Map<string, string[]>();
   encoded.forEach((e) => { if (isInt4(e)) readers.set(e.name, roles.get(e.name)!.readers.map((r) => r.slice(r.indexOf(':') + 1))); });
@@ -118,14 +158,15 @@ function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles
     const w = weights[i]!;
     if (w.dtype === 'float32') fp32Bytes += elementCount(w.shape) * 4;
     if (!isInt4(e)) { fixedBytes += estimatedBytes(e); return; }
-    choices.set(e.name, { int4: e, int8: encode(w, 'int8'), values: w.values as Float32Array, edge: edges.has(e.name) });
+    const error = errorOf(w);
+    choices.set(e.name, { int4: e, int8: encode(w, 'int8'), values: w.values as Float32Array, edge: edges.has(e.name), ...(error ? { error } : {}) });
   });
   const chosen = chooseInt8Kernels({ choices, fixedBytes, fp32Bytes });
   encoded.forEach((e, i) => {
     const c = chosen.get(e.name);
     if (!c) return;
     const int8 = choices.get(e.name)!.int8;
-    int8.note = `int8 per channel by the bit choice: relative squared error ${c.int4Error.toExponential(1)} in int4, ${c.int8Error.toExponential(1)} in int8${edges.has(e.name) ? ' (first/last kernel)' : ''}`;
+    int8.note = `int8 per channel by the bit choice: relative ${choices.get(e.name)!.error ? 'output' : 'squared'} error ${c.int4Error.toExponential(1)} in int4, ${c.int8Error.toExponential(1)} in int8${edges.has(e.name) ? ' (first/last kernel)' : ''}`;
     encoded[i] = int8;
   });
 }

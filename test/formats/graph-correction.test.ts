@@ -1,0 +1,251 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backends/index.js';
+import { loadImageFolder } from '../../src/data/images.js';
+import { gptqCodes, inverseUpperFactor } from '../../src/formats/graph/gptq.js';
+import { outputShift } from '../../src/formats/graph/correction.js';
+import { readGraphFiles, rewriteGraph, writeGraphFolder, type GraphCalibration, type GraphFiles, type GraphWeightMode, type WeightRole } from '../../src/formats/graph/index.js';
+import { KernelStatsCollector, type KernelPlan } from '../../src/quantize/graph-kernel-stats.js';
+import { calibrateGraphWeights } from '../../src/quantize/graph-static.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+import { runCli } from '../cli/run.js';
+
+/**
+ * weights:int8/int4 with calibration data (docs/graph-models.md "Calibrated weight modes"): bias correction and GPTQ
+ * rounding, each against a brute-force reference, then on the real emotion GraphModel through stock tf.loadGraphModel.
+ */
+let tmp: string;
+beforeAll(async () => {
+  await selectBackend({ backend: 'wasm' });
+  tmp = await makeTmpDir();
+});
+afterAll(async () => removeTmpDir(tmp));
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+}
+
+describe('GPTQ rounding against the direct sequential solve', () => {
+  /** Damped H as gptq.ts damps it. */
+  function damped(h: Float64Array, n: number): Float64Array {
+    const a = Float64Array.from(h);
+    let mean = 0;
+    for (let k = 0; k < n; k++) mean += a[k * n + k]! / n;
+    for (let k = 0; k < n; k++) a[k * n + k]! += 0.01 * mean;
+    return a;
+  }
+  /** Solves A x = b by Gaussian elimination (small dense systems). */
+  function solve(a: number[][], b: number[]): number[] {
+    const n = b.length;
+    const m = a.map((row, i) => [...row, b[i]!]);
+    for (let c = 0; c < n; c++) {
+      let p = c;
+      for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+      [m[c], m[p]] = [m[p]!, m[c]!];
+      for (let r = 0; r < n; r++) {
+        if (r === c) continue;
+        const f = m[r]![c]! / m[c]![c]!;
+        for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+      }
+    }
+    return m.map((row, i) => row[n]! / row[i]!);
+  }
+  /**
+   * The definition: round the inputs in order of decreasing E[x²] (act-order); after each, move the not-yet-rounded
+   * values to the minimiser of (x − w)ᵀ H (x − w) with every rounded value fixed (x_R = w_R − H_RR⁻¹ H_RF (x_F − w_F)).
+   */
+  function reference(w: number[], h: Float64Array, s: number, qmax: number): number[] {
+    const n = w.length;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => h[b * n + b]! - h[a * n + a]! || a - b);
+    const x = [...w];
+    const codes = new Array<number>(n);
+    const done: number[] = [];
+    for (const k of order) {
+      codes[k] = Math.max(-qmax, Math.min(qmax, Math.round(x[k]! / s))) + 0;
+      done.push(k);
+      const rest = order.filter((i) => !done.includes(i));
+      if (!rest.length) break;
+      const hrr = rest.map((i) => rest.map((j) => h[i * n + j]!));
+      const rhs = rest.map((i) => done.reduce((acc, j) => acc + h[i * n + j]! * (codes[j]! * s - w[j]!), 0));
+      const d = solve(hrr, rhs);
+      rest.forEach((i, r) => { x[i] = w[i]! - d[r]!; });
+    }
+    return codes;
+  }
+
+  it.each([[6, 7], [12, 7], [10, 127]])('K=%i, qmax %i: the same codes on 5 random correlated layers of 4 channels', (k, qmax) => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = rng(seed);
+      // Correlated inputs with a positive mean, like post-ReLU6 activations.
+      const rows = 64;
+      const mix = Array.from({ length: k * k }, () => r() - 0.3);
+      const xs = Array.from({ length: rows }, () => { const z = Array.from({ length: k }, () => r()); return Array.from({ length: k }, (_, i) => z.reduce((a, v, j) => a + v * mix[i * k + j]!, 0.5)); });
+      const h = new Float64Array(k * k);
+      for (const x of xs) for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) h[i * k + j]! += (x[i]! * x[j]!) / rows;
+      const n = 4;
+      const values = Float32Array.from({ length: k * n }, () => (r() - 0.5) * 0.4);
+      const s = 0.4 / (2 * qmax) * 1.3;
+      const codes = gptqCodes({ values, pre: 1, size: k, post: n, qmax, scaleOf: () => s, hessian: () => h });
+      const hd = damped(h, k);
+      for (let c = 0; c < n; c++) {
+        const w = Array.from({ length: k }, (_, i) => values[i * n + c]!);
+        expect(Array.from({ length: k }, (_, i) => codes[i * n + c])).toEqual(reference(w, hd, s, qmax));
+      }
+    }
+  });
+
+  it('U is the upper factor of the damped H⁻¹ (UᵀU H = I)', () => {
+    const n = 7;
+    const r = rng(3);
+    const a = Array.from({ length: n * n }, () => r() - 0.5);
+    const h = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) h[i * n + j]! += a[i * n + k]! * a[j * n + k]!;
+    const u = inverseUpperFactor(h, n);
+    const hd = damped(h, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) expect(u[i * n + j]).toBe(0);
+      for (let j = 0; j < n; j++) {
+        let v = 0;
+        for (let k = 0; k < n; k++) for (let m = 0; m < n; m++) v += u[m * n + i]! * u[m * n + k]! * hd[k * n + j]!;
+        expect(v).toBeCloseTo(i === j ? 1 : 0, 9);
+      }
+    }
+  });
+});
+
+describe('bias correction: the collected patch means predict the mean output error exactly', () => {
+  const conv = (kind: 'conv' | 'depthwise', stride: number, padding: 'SAME' | 'VALID'): KernelPlan => ({
+    weight: 'w', node: 'n', input: 'x', kind, size: kind === 'conv' ? 3 * 3 * 4 : 9,
+    conv: { kh: 3, kw: 3, cin: 4, strides: [stride, stride], dilations: [1, 1], padding },
+  });
+  it.each([
+    ['conv', 1, 'SAME'], ['conv', 2, 'SAME'], ['conv', 2, 'VALID'], ['depthwise', 1, 'SAME'], ['depthwise', 2, 'SAME'],
+  ] as const)('%s stride %i %s: Σ e·E[patch] = mean over N, H, W of conv(x, Ŵ) − conv(x, W)', async (kind, stride, padding) => {
+    const r = rng(stride * 7 + (kind === 'conv' ? 1 : 2));
+    const shape = kind === 'conv' ? [3, 3, 4, 5] : [3, 3, 4, 2];
+    const n = shape.reduce((a, b) => a * b, 1);
+    const values = Float32Array.from({ length: n }, () => r() - 0.5);
+    const decoded = Float32Array.from(values, (v) => v + (r() - 0.3) * 0.05);
+    const batches = [0, 1].map(() => tf.tensor4d(Float32Array.from({ length: 2 * 9 * 7 * 4 }, () => Math.min(6, Math.max(0, r() * 4 - 0.5))), [2, 9, 7, 4]));
+    const collector = new KernelStatsCollector(conv(kind, stride, padding), false);
+    for (const b of batches) await collector.collect(b);
+    const role: WeightRole = kind === 'conv'
+      ? { kind: 'conv', channelAxes: [3], reduceAxes: [0, 1, 2], readers: [] }
+      : { kind: 'depthwise', channelAxes: [2, 3], reduceAxes: [0, 1], readers: [] };
+    const predicted = outputShift({ shape, role, values, decoded, mean: collector.compute().mean });
+    const pad = padding.toLowerCase() as 'same' | 'valid';
+    const run = (w: Float32Array, x: tf.Tensor4D) => (kind === 'conv'
+      ? tf.conv2d(x, tf.tensor4d(w, shape as [number, number, number, number]), stride, pad)
+      : tf.depthwiseConv2d(x, tf.tensor4d(w, shape as [number, number, number, number]), stride, pad));
+    const measured = tf.tidy(() => tf.concat(batches.map((x) => run(decoded, x).sub(run(values, x)))).mean([0, 1, 2]).dataSync());
+    expect(predicted.length).toBe(measured.length);
+    predicted.forEach((p, c) => expect(p).toBeCloseTo(measured[c]!, 5));
+    tf.dispose(batches);
+  });
+});
+
+// ---- the real depthwise GraphModel ------------------------------------------------------------------------------
+
+const FIXTURES = path.resolve('test/fixtures/real');
+
+function stock(jsonPath: string): tf.io.IOHandler {
+  return {
+    load: async () => tf.io.getModelArtifactsForJSON(JSON.parse(readFileSync(jsonPath, 'utf8')), async (manifest) => {
+      const parts = manifest.flatMap((g) => g.paths.map((p) => new Uint8Array(readFileSync(path.join(path.dirname(jsonPath), p)))));
+      return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(parts.map((p) => p.slice().buffer))];
+    }),
+  };
+}
+
+/** Mean KL(ref ‖ got), mean cosine and top-1 agreement over rows of 7 class probabilities. */
+function compare(ref: Float32Array, got: Float32Array, classes = 7) {
+  let kl = 0, cos = 0, same = 0;
+  const rows = ref.length / classes;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0, a = 0, b = 0, best = 0, bestGot = 0;
+    for (let j = 0; j < classes; j++) {
+      const p = ref[r * classes + j]!, q = got[r * classes + j]!;
+      kl += p > 0 ? (p * Math.log(p / Math.max(q, 1e-12))) / rows : 0;
+      dot += p * q; a += p * p; b += q * q;
+      if (p > ref[r * classes + best]!) best = j;
+      if (q > got[r * classes + bestGot]!) bestGot = j;
+    }
+    cos += dot / Math.sqrt(a * b) / rows;
+    same += Number(best === bestGot);
+  }
+  return { kl, cos, agreement: same / rows };
+}
+
+describe('human emotion (real depthwise GraphModel): calibrated weights:int8/int4 through stock tf.loadGraphModel', () => {
+  let graph: GraphFiles;
+  let x: tf.Tensor4D;
+  let reference: Float32Array;
+  let calibration: GraphCalibration;
+  beforeAll(async () => {
+    graph = await readGraphFiles(path.join(FIXTURES, 'emotion/emotion.json'));
+    const image = { dir: path.join(FIXTURES, 'photos'), height: 64, width: 64, channels: 1, layout: 'NHWC' as const, range: [-1, 1] as [number, number] };
+    // Calibrated on other crops (seed 5) than the ones compared (seed 3).
+    const calib = await loadImageFolder({ ...image, seed: 5, cropsPerImage: 16 });
+    const data = await loadImageFolder({ ...image, seed: 3, cropsPerImage: 20 });
+    x = tf.tensor4d(data.x, [data.count, 64, 64, 1]);
+    const model = await tf.loadGraphModel(stock(graph.descriptorPath));
+    reference = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
+    model.dispose();
+    const batches = [0, 16].map((at) => ({ feed: { input_1: tf.tensor4d(calib.x.subarray(at * 4096, (at + 16) * 4096), [16, 64, 64, 1]) }, samples: 16 }));
+    calibration = (await calibrateGraphWeights({ graph, batches, gptq: true })).calibration;
+  });
+  afterAll(() => x.dispose());
+
+  const written = async (mode: GraphWeightMode, c: GraphCalibration | undefined, name: string) => {
+    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, mode, file: graph.file, calibration: c });
+    const jsonPath = (await writeGraphFolder({ out: path.join(tmp, name), graph: g })).modelJsonPath;
+    const model = await tf.loadGraphModel(stock(jsonPath));
+    const y = model.predict(x) as tf.Tensor;
+    const out = y.dataSync() as Float32Array;
+    y.dispose();
+    model.dispose();
+    return { out, g };
+  };
+  /** Statistics without E[x xᵀ]: bias correction only. */
+  const meansOnly = () => ({ ...calibration, kernels: Object.fromEntries(Object.entries(calibration.kernels).map(([k, s]) => [k, { ...s, gram: undefined }])) });
+
+  it('int8: bias correction lowers KL and raises cosine against the float model on other crops; agreement not worse', async () => {
+    const free = compare(reference, (await written('int8', undefined, 'int8-free')).out);
+    const { out, g } = await written('int8', meansOnly(), 'int8-bc');
+    const corrected = compare(reference, out);
+    expect(g.correction!.corrected).toBe(13);
+    expect(corrected.kl).toBeLessThan(free.kl * 0.8);
+    expect(1 - corrected.cos).toBeLessThan(1 - free.cos);
+    expect(corrected.agreement).toBeGreaterThanOrEqual(free.agreement);
+  });
+
+  it('int4: GPTQ rounding + bias correction lower KL well below data-free int4; agreement not worse', async () => {
+    const free = compare(reference, (await written('int4', undefined, 'int4-free')).out);
+    const bc = compare(reference, (await written('int4', meansOnly(), 'int4-bc')).out);
+    const { out } = await written('int4', calibration, 'int4-gptq');
+    const gptq = compare(reference, out);
+    expect(gptq.kl).toBeLessThan(free.kl * 0.5);
+    expect(gptq.agreement).toBeGreaterThanOrEqual(free.agreement);
+  });
+});
+
+describe('compress --quantize weights:int4 --data <photos> (the CLI)', () => {
+  it('calibrates, says so in report.json, and writes a model stock tf.loadGraphModel loads; without --data no calibration', async () => {
+    const args = (out: string, ...more: string[]) => ['compress', path.join(FIXTURES, 'emotion/emotion.json'), '--quantize', 'weights:int4', ...more, '--no-latency', '--backend', 'wasm', '--out', out];
+    const out = path.join(tmp, 'cli-int4');
+    const r = await runCli(...args(out, '--data', path.join(FIXTURES, 'photos'), '--input-range', '-1,1'));
+    expect(r.code, r.stderr).toBe(0);
+    const step = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')).steps.find((st: any) => st.step === 'weight-format');
+    expect(step.summary.calibration).toMatchObject({ samples: 2, biasCorrection: 13, gptq: 12 });
+    const model = await tf.loadGraphModel(stock(path.join(out, 'model.json')));
+    const y = model.predict(tf.zeros([1, 64, 64, 1])) as tf.Tensor;
+    expect(Math.abs(y.sum().dataSync()[0]! - 1)).toBeLessThan(1e-4);
+    model.dispose();
+    const free = path.join(tmp, 'cli-int4-free');
+    expect((await runCli(...args(free))).code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(free, 'report.json'), 'utf8')).steps.find((st: any) => st.step === 'weight-format').summary.calibration).toBeUndefined();
+  });
+});
