@@ -17,7 +17,7 @@ import { DEFAULT_ACCURACY_MARGIN } from './margin.js';
 import { paretoFrontOf } from '../../report/pareto.js';
 import { better, checkMeasurable, failing, objectiveOf, objectiveValue } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
-import { allocationConfig, searchSpace, searchUnits, unitTables, type FineTune, type Screen, type TrainedCandidate, type UnitTable } from './space.js';
+import { AUTO_RECIPE, allocationConfig, searchSpace, searchUnits, unitTables, type FineTune, type Screen, type TrainedCandidate, type UnitTable } from './space.js';
 import { buildCandidate, openTrialRuntime, type CandidateRun, type TrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
@@ -93,6 +93,10 @@ type Candidate = Omit<TrialSpec, 'id' | 'of'>;
 const trialKey = (t: { config: PipelineConfig; levels: LayerLevels; fineTune?: boolean; fineTuned?: boolean }) =>
   JSON.stringify([t.config, t.levels, t.fineTune ?? t.fineTuned ?? true]);
 
+/** Training samples of a full fine-tune over a screening one, for a 55,000-sample train split (the trainSamples cut). */
+const FULL_OVER_SCREEN = ((AUTO_RECIPE.full.pruneEpochs + AUTO_RECIPE.full.clusterEpochs) * 55_000) /
+  ((AUTO_RECIPE.screen.pruneEpochs + AUTO_RECIPE.screen.clusterEpochs) * AUTO_RECIPE.screen.trainSamples);
+
 /** Which kind of trial `c` is, for predicting whether the next one finishes before the deadline. */
 function durationKind(c: Candidate): 'oneShot' | 'screen' | 'tuned' {
   if (c.fineTune === false || !c.config.steps.length) return 'oneShot';
@@ -127,8 +131,8 @@ class Trials {
       }
       if (this.all.length + fresh.length >= this.o.maxTrials) { this.stop = `max-trials (${this.o.maxTrials}) reached`; break; }
       const kind = durationKind(c);
-      // Before the first full fine-tune has a time of its own, a screen's (on a fifth of the data) stands in, × 4.
-      const seen = this.durations[kind].length ? this.durations[kind] : kind === 'tuned' ? this.durations.screen.map((d) => d * 4) : [];
+      // Before the first full fine-tune has a time of its own, a screen's stands in, scaled by the work (MNIST-sized).
+      const seen = this.durations[kind].length ? this.durations[kind] : kind === 'tuned' ? this.durations.screen.map((d) => d * FULL_OVER_SCREEN) : [];
       const expected = Math.max(0, ...seen) * (fresh.length + 1);
       if ((Date.now() - this.started) / 1000 + expected > this.o.timeoutSeconds) {
         this.stop = `timeout (${Math.round(this.o.timeoutSeconds)} s): the next trial would not finish in time`;
@@ -332,7 +336,7 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
 }
 
 /** How many path points below the smallest screened pass the full fine-tune may still try. */
-const FULL_BELOW_SCREEN = 4;
+const FULL_BELOW_SCREEN = 6;
 
 /**
  * The trained whole-model candidates (QAT, fine-tuned and distilled narrower networks), cheapest estimated cost

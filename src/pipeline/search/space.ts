@@ -193,7 +193,7 @@ export async function unitTables(model: LoadedModel, units: Unit[], space: Space
  * full fine-tune (`full`).
  */
 export const AUTO_RECIPE = {
-  full: { pruneEpochs: 4, clusterEpochs: 1 },
+  full: { pruneEpochs: 5, clusterEpochs: 2 },
   screen: { pruneEpochs: 2, clusterEpochs: 1, trainSamples: 11_000 },
   pruneLearningRate: 1e-3, pruneSchedule: 'polynomial', clusterLearningRate: 2e-4,
   qatEpochs: 1, widthEpochs: 2, distillEpochs: 3,
