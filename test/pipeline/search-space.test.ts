@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compress, type TrialRecord } from '../../src/pipeline/index.js';
+import { loadModel } from '../../src/formats/index.js';
+import type { LoadedLayersModel } from '../../src/formats/types.js';
+import { compress, DataProvider, Journal, searchBudget, type TrialRecord, type TrialSpec } from '../../src/pipeline/index.js';
 import { better, objectiveOf } from '../../src/pipeline/search/score.js';
 import { allocationConfig, searchSpace, type Space } from '../../src/pipeline/search/space.js';
 import { parseBudget } from '../../src/measure/index.js';
@@ -38,14 +40,19 @@ describe('the search space: each step kind only where the format supports it', (
     expect(names(space).includes('ptq static')).toBe(data);
   });
 
-  it('screening fine-tunes train on a subset for fewer epochs; the full fine-tune on every sample', () => {
+  it('screening fine-tunes are shorter and gentler than the full fine-tune; one-shot candidates do not train', () => {
     const o = { kind: 'layers' as const, seed: 1, units: ['fc1', 'fc2'], picks: [{ sparsity: 0.9, clusters: 16 }, { sparsity: 0, clusters: 32 }] };
     const screen = allocationConfig({ ...o, trains: 'screen' });
     const full = allocationConfig({ ...o, trains: 'full' });
-    expect(screen.steps.map((s) => s.options.trainSamples)).toEqual([11_000, 11_000]);
-    expect(full.steps.map((s) => s.options.trainSamples)).toEqual([undefined, undefined]);
-    expect(Number(screen.steps[0]!.options.finetuneEpochs)).toBeLessThan(Number(full.steps[0]!.options.finetuneEpochs));
-    expect(full.steps[0]!.options.layers).toEqual({ fc1: 0.9 });
+    const epochs = (c: typeof full) => c.steps.reduce((a, s) => a + Number(s.options.finetuneEpochs), 0);
+    expect(epochs(screen)).toBeLessThanOrEqual(epochs(full) / 3);
+    expect(Number(screen.steps[0]!.options.learningRate)).toBeLessThan(Number(full.steps[0]!.options.learningRate));
+    // Same candidate otherwise: the per-layer choices do not depend on the recipe.
+    for (const c of [screen, full]) {
+      expect(c.steps.map((s) => s.step)).toEqual(['prune', 'cluster']);
+      expect(c.steps[0]!.options.layers).toEqual({ fc1: 0.9 });
+      expect(c.steps[1]!.options.layers).toEqual({ fc1: 16, fc2: 32 });
+    }
     expect(allocationConfig({ ...o, trains: false }).steps.every((s) => s.options.finetuneEpochs === undefined)).toBe(true);
   });
 });
@@ -96,5 +103,70 @@ describe('a latency-bound search (tiny model, tiny limits)', () => {
     expect(r.exitCode).toBe(0);
     // QAT is only worth its training when static int8 fails on accuracy alone; here it passed.
     expect(reasons.some((x) => /qat/.test(x))).toBe(false);
+  });
+});
+
+/**
+ * The search's decisions against a synthetic world (a fake executor; the probes and the rebuild of the chosen trial
+ * run for real on the tiny model): along the allocation path, a one-shot candidate keeps the accuracy from 80% of
+ * the path up, a screening fine-tune from 50%, the full fine-tune from 35%. Size grows along the path.
+ */
+describe('cheap before expensive (synthetic trial outcomes)', () => {
+  let dir: string;
+  let source: LoadedLayersModel;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    dir = await makeTmpDir('shrinkml-world-');
+    source = await loadModel(await saveTinyMnistModel(dir)) as LoadedLayersModel;
+  });
+  afterAll(async () => {
+    source.model.dispose();
+    await removeTmpDir(dir);
+  });
+
+  const world = (spec: TrialSpec): TrialRecord => {
+    const m = /^allocation (\d+)\/(\d+), (one-shot|screening fine-tune|fine-tuned)/.exec(spec.reason);
+    const at = m ? (Number(m[1]) - 1) / (Number(m[2]) - 1) : undefined;
+    const from = !m ? 1 : m[3] === 'one-shot' ? 0.8 : m[3] === 'fine-tuned' ? 0.35 : 0.5;
+    // Whole-model storage formats pass at a large size; narrower networks lose too much to pass.
+    const drop = at === undefined ? (/width/.test(spec.reason) ? 5 : 0) : at >= from ? 0.1 : 2;
+    const gzipBytes = at === undefined ? 500_000 : 10_000 + 100_000 * at;
+    const pass = drop <= 0.3;
+    const criteria = [{ criterion: 'drop<=0.3%', metric: 'drop' as const, op: '<=' as const, target: 0.3, measured: drop, pass, margin: 0.3 - drop }];
+    return {
+      id: spec.id, config: spec.config, levels: spec.levels, reason: spec.reason, metrics: { params: 1, nonzeroParams: 1, sparsity: 0, bytes: gzipBytes, gzipBytes, drop },
+      budget: { pass, criteria }, pass, shortfall: pass ? 0 : drop / 0.3 - 1, split: 'validation', seconds: 1, steps: [], ...(spec.fineTune === false ? { fineTuned: false } : {}),
+    };
+  };
+
+  it('screens bisect the path, the full fine-tune starts at the smallest screened pass and goes below it, and wins', async () => {
+    const config = { version: 1 as const, seed: 1, steps: [], data: { trainLimit: 64, validationLimit: 100 } };
+    const journal = Journal.open({ file: path.join(dir, 'w.trials.json'), resume: false, key: { sourceHash: '', config, budget: 'drop<=0.3%', data: 'mnist', backend: 'cpu' } }).journal;
+    const result = await searchBudget({
+      source, config, budget: parseBudget('drop<=0.3%'), data: new DataProvider({ source: 'mnist', trainLimit: 64, validationLimit: 100 }), journal,
+      maxTrials: 40, timeoutSeconds: 600, executor: { runBatch: async (specs) => specs.map(world), close: async () => {} },
+    });
+    try {
+      const kind = (t: TrialRecord) => /one-shot/.test(t.reason) ? 'one-shot' : /screening/.test(t.reason) ? 'screen' : /fine-tuned\b/.test(t.reason) && /^allocation/.test(t.reason) ? 'full' : 'whole';
+      const index = (t: TrialRecord) => Number(/^allocation (\d+)/.exec(t.reason)![1]);
+      const length = Number(/^allocation \d+\/(\d+)/.exec(result.trials.find((t) => kind(t) === 'full')!.reason)![1]);
+      const kinds = result.trials.map(kind).filter((k) => k !== 'whole');
+      // Phases in order, each at most a bisection's worth of trials.
+      expect(kinds.join(' ')).toMatch(/^(one-shot )+(screen )+(full ?)+$/);
+      expect(kinds.filter((k) => k === 'screen').length).toBeLessThanOrEqual(Math.ceil(Math.log2(length)) + 1);
+      const screens = result.trials.filter((t) => kind(t) === 'screen');
+      const smallestScreen = Math.min(...screens.filter((t) => t.pass).map(index));
+      expect(smallestScreen).toBe(Math.ceil(0.5 * (length - 1)) + 1);
+      const full = result.trials.filter((t) => kind(t) === 'full');
+      expect(index(full[0]!)).toBe(smallestScreen);
+      expect(full.every((t) => index(t) <= smallestScreen)).toBe(true);
+      // The chosen one is the smallest full fine-tune that passed, below the screens' answer.
+      expect(result.chosen?.reason).toMatch(/fine-tuned/);
+      expect(index(result.chosen!)).toBe(Math.min(...full.filter((t) => t.pass).map(index)));
+      expect(index(result.chosen!)).toBeLessThan(smallestScreen);
+      expect(result.stopReason).toBe('budget met');
+    } finally {
+      if (result.run.kind === 'layers') result.run.model.dispose();
+    }
   });
 });

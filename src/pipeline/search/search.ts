@@ -17,7 +17,7 @@ import { DEFAULT_ACCURACY_MARGIN } from './margin.js';
 import { paretoFrontOf } from '../../report/pareto.js';
 import { better, checkMeasurable, failing, objectiveOf, objectiveValue } from './score.js';
 import { probeSensitivity, type SensitivityRow } from './sensitivity.js';
-import { AUTO_RECIPE, allocationConfig, searchSpace, searchUnits, unitTables, type FineTune, type Screen, type TrainedCandidate, type UnitTable } from './space.js';
+import { allocationConfig, searchSpace, searchUnits, unitTables, type FineTune, type Screen, type TrainedCandidate, type UnitTable } from './space.js';
 import { buildCandidate, openTrialRuntime, type CandidateRun, type TrialRuntime } from './trial.js';
 import type { TrialRecord } from './types.js';
 
@@ -93,14 +93,13 @@ type Candidate = Omit<TrialSpec, 'id' | 'of'>;
 const trialKey = (t: { config: PipelineConfig; levels: LayerLevels; fineTune?: boolean; fineTuned?: boolean }) =>
   JSON.stringify([t.config, t.levels, t.fineTune ?? t.fineTuned ?? true]);
 
-/** Training samples of a full fine-tune over a screening one, for a 55,000-sample train split (the trainSamples cut). */
-const FULL_OVER_SCREEN = ((AUTO_RECIPE.full.pruneEpochs + AUTO_RECIPE.full.clusterEpochs) * 55_000) /
-  ((AUTO_RECIPE.screen.pruneEpochs + AUTO_RECIPE.screen.clusterEpochs) * AUTO_RECIPE.screen.trainSamples);
-
-/** Which kind of trial `c` is, for predicting whether the next one finishes before the deadline. */
-function durationKind(c: Candidate): 'oneShot' | 'screen' | 'tuned' {
-  if (c.fineTune === false || !c.config.steps.length) return 'oneShot';
-  return c.config.steps.some((s) => s.options.trainSamples !== undefined) ? 'screen' : 'tuned';
+/**
+ * Training epochs of a candidate's steps (0: one-shot), what a trial's time scales with: a screening fine-tune's
+ * time predicts a full one's before the first full one has run.
+ */
+function epochsOf(c: Candidate): number {
+  if (c.fineTune === false) return 0;
+  return c.config.steps.reduce((a, s) => a + Number(s.options.finetuneEpochs ?? s.options.epochs ?? 0), 0);
 }
 
 /** Runs candidates through the executor within the limits, replaying the journal and keeping score. */
@@ -108,7 +107,7 @@ class Trials {
   readonly all: TrialRecord[] = [];
   best: TrialRecord | undefined;
   stop = '';
-  private readonly durations = { tuned: [] as number[], screen: [] as number[], oneShot: [] as number[] };
+  private readonly durations: { epochs: number; seconds: number }[] = [];
 
   constructor(private readonly o: SearchOptions, private readonly executor: TrialExecutor, private readonly started: number, private readonly signal: AbortSignal) {}
 
@@ -130,10 +129,7 @@ class Trials {
         continue;
       }
       if (this.all.length + fresh.length >= this.o.maxTrials) { this.stop = `max-trials (${this.o.maxTrials}) reached`; break; }
-      const kind = durationKind(c);
-      // Before the first full fine-tune has a time of its own, a screen's stands in, scaled by the work (MNIST-sized).
-      const seen = this.durations[kind].length ? this.durations[kind] : kind === 'tuned' ? this.durations.screen.map((d) => d * FULL_OVER_SCREEN) : [];
-      const expected = Math.max(0, ...seen) * (fresh.length + 1);
+      const expected = this.expected(epochsOf(c)) * (fresh.length + 1);
       if ((Date.now() - this.started) / 1000 + expected > this.o.timeoutSeconds) {
         this.stop = `timeout (${Math.round(this.o.timeoutSeconds)} s): the next trial would not finish in time`;
         break;
@@ -146,13 +142,21 @@ class Trials {
     const each = (Date.now() - t0) / 1000 / fresh.length;
     for (const [i, f] of fresh.entries()) {
       const trial = records[i]!;
-      this.durations[durationKind(f.spec)].push(each);
+      this.durations.push({ epochs: epochsOf(f.spec), seconds: each });
       journal.trials.push(trial);
       this.record(trial, false);
       out[f.at] = trial;
     }
     await this.o.journal.save();
     return out;
+  }
+
+  /** Seconds a trial with `epochs` of training should take: the slowest one-shot trial plus the slowest epoch seen. */
+  private expected(epochs: number): number {
+    const oneShot = Math.max(0, ...this.durations.filter((d) => d.epochs === 0).map((d) => d.seconds));
+    if (!epochs) return oneShot;
+    const perEpoch = Math.max(0, ...this.durations.filter((d) => d.epochs > 0).map((d) => (d.seconds - oneShot) / d.epochs));
+    return oneShot + perEpoch * epochs;
   }
 
   private record(trial: TrialRecord, resumed: boolean): void {

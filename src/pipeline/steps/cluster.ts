@@ -5,7 +5,7 @@ import { affineQuantize } from '../../formats/encode.js';
 import { cloneModel } from '../../prune/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import { trainSeeded } from '../../train/index.js';
-import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, TRAIN_SAMPLES, checkLayerValues, trainSubset, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, checkLayerValues, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { onnxCluster } from './onnx.js';
 import { MAX_LEVEL, type OutputPlan, type PipelineStep } from './types.js';
 import { graphCluster } from './graph.js';
@@ -32,7 +32,6 @@ export const clusterStep: PipelineStep = {
       learningRate: LEARNING_RATE,
       lrSchedule: LR_SCHEDULE,
       batchSize: BATCH_SIZE,
-      trainSamples: TRAIN_SAMPLES,
       storage: { type: 'string', enum: ['codebook', 'uint8'], description: 'codebook + packed indices (shrinkml loader) or a stock-loadable uint8 manifest' },
       restEncoding: { type: 'string', enum: ['float32', 'float16'], description: 'how the weights left unclustered (biases, excluded layers) are stored; default float16' },
       exclude: LAYER_LIST,
@@ -62,7 +61,7 @@ export const clusterStep: PipelineStep = {
             const shared = new SharedCentroids(model, weights);
             const learningRate = num(options, 'learningRate', 2e-4);
             history = await trainSeeded({
-              model, train: trainSubset(await ctx.data.get('train', 'cluster fine-tuning'), options), epochs, batchSize: num(options, 'batchSize', 128),
+              model, train: await ctx.data.get('train', 'cluster fine-tuning'), epochs, batchSize: num(options, 'batchSize', 128),
               seed: ctx.seed, learningRate, schedule: learningRateSchedule(options.lrSchedule, learningRate, epochs), onProgress: ctx.onProgress, signal: ctx.signal,
               callbacks: { onBatchEnd: () => shared.afterBatch() },
             });

@@ -4,7 +4,7 @@ import { distill, DISTILL_DEFAULTS, shrinkWidth } from '../../distill/index.js';
 import { disposeLoaded, loadModel } from '../../formats/index.js';
 import { cloneModel } from '../../prune/index.js';
 import { ZeroHold } from '../hold-zeros.js';
-import { BATCH_SIZE, EPOCHS, LEARNING_RATE, TRAIN_SAMPLES, num, trainSubset } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LEARNING_RATE, num } from './shared.js';
 import type { PipelineStep } from './types.js';
 
 /**
@@ -23,7 +23,6 @@ export const distillStep: PipelineStep = {
       temperature: { type: 'number', min: 0.05, max: 100, description: `softmax temperature T (default ${DISTILL_DEFAULTS.temperature})` },
       alpha: { type: 'number', min: 0, max: 1, description: `hard-label weight α (default ${DISTILL_DEFAULTS.alpha})` },
       batchSize: BATCH_SIZE,
-      trainSamples: TRAIN_SAMPLES,
       learningRate: LEARNING_RATE,
       teacher: { type: 'string', description: "'source' (the input model) or a model path" },
       studentWidth: { type: 'number', min: 0.01, max: 1, description: 'train a fresh student with hidden widths × this factor' },
@@ -50,7 +49,7 @@ export const distillStep: PipelineStep = {
         const optimizer = tf.train.adam(num(options, 'learningRate', DISTILL_DEFAULTS.learningRate));
         try {
           const history = await distill({
-            teacher, student, data: trainSubset(await ctx.data.get('train', 'distillation'), options),
+            teacher, student, data: await ctx.data.get('train', 'distillation'),
             epochs: num(options, 'epochs', 2), batchSize: num(options, 'batchSize', DISTILL_DEFAULTS.batchSize),
             temperature: num(options, 'temperature', DISTILL_DEFAULTS.temperature), alpha: num(options, 'alpha', DISTILL_DEFAULTS.alpha),
             optimizer, callbacks: hold.active ? [hold.callback()] : [], seed: ctx.seed, onProgress: ctx.onProgress, signal: ctx.signal,

@@ -3,7 +3,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { computeMagnitudeMasks, layersModelTargets, maskSparsity, parsePruneSpec, PolynomialDecay, runPruneStep, type LayerMatcher, type PruneSpec } from '../../prune/index.js';
 import type { SparsityOverride } from '../../prune/magnitude.js';
 import { trainSeeded } from '../../train/index.js';
-import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, TRAIN_SAMPLES, checkLayerValues, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers, trainSubset } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, LR_SCHEDULE, checkLayerValues, layerMap, layerValues, layersAt, learningRateSchedule, num, offLayers, toMatchers } from './shared.js';
 import { onnxPrune } from './onnx.js';
 import { MAX_LEVEL, type LayerLevels, type PipelineStep } from './types.js';
 import { graphPrune } from './graph.js';
@@ -52,7 +52,6 @@ export const pruneStep: PipelineStep = {
       finetuneEpochs: EPOCHS,
       learningRate: LEARNING_RATE,
       batchSize: BATCH_SIZE,
-      trainSamples: TRAIN_SAMPLES,
       schedule: { type: 'string', enum: ['oneshot', 'polynomial'], description: 'prune before fine-tuning, or gradually during it (TFMOT polynomial decay)' },
       lrSchedule: LR_SCHEDULE,
       exclude: LAYER_LIST,
@@ -79,7 +78,7 @@ export const pruneStep: PipelineStep = {
         const exclude = [...userExclude, ...offLayers(ctx.levels), ...nmRelaxed];
         const epochs = ctx.quick ? 0 : num(options, 'finetuneEpochs', 0);
         const batchSize = num(options, 'batchSize', 128);
-        const train = epochs > 0 ? trainSubset(await ctx.data.get('train', 'pruning fine-tuning'), options) : undefined;
+        const train = epochs > 0 ? await ctx.data.get('train', 'pruning fine-tuning') : undefined;
         const gradual = options.schedule === 'polynomial' && train && spec.kind === 'magnitude';
         const steps = train ? Math.ceil(train.count / batchSize) * epochs : 0;
         const learningRate = num(options, 'learningRate', 1e-3);

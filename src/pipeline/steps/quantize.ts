@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { int8WeightBits, OBSERVER_NAMES, runQuantizeStep } from '../../quantize/index.js';
 import { ZeroHold } from '../hold-zeros.js';
 import { rezeroInt8, zeroMasks } from '../int8-zeros.js';
-import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, TRAIN_SAMPLES, layersAt, num, trainSubset } from './shared.js';
+import { BATCH_SIZE, EPOCHS, LAYER_LIST, LEARNING_RATE, layersAt, num } from './shared.js';
 import { onnxPtq } from './onnx.js';
 import { graphPtq } from './graph.js';
 import type { PipelineStep, StepContext, StepResult } from './types.js';
@@ -39,7 +39,7 @@ async function quantize(mode: 'dynamic' | 'static' | 'qat', options: Record<stri
     perChannel: typeof options.perChannel === 'boolean' ? options.perChannel : undefined,
     observer: options.observer as never, calibSamples: typeof options.calibSamples === 'number' ? options.calibSamples : undefined,
     calibration: needsCalibration ? await ctx.data.get('calibration', `${mode} quantization`) : undefined,
-    train: mode === 'qat' ? trainSubset(await ctx.data.get('train', 'QAT'), options) : undefined,
+    train: mode === 'qat' ? await ctx.data.get('train', 'QAT') : undefined,
     callbacks: hold?.active ? [hold] : undefined,
     onProgress: ctx.onProgress, onWarn: ctx.onWarn,
   });
@@ -87,7 +87,7 @@ export const qatStep: PipelineStep = {
   name: 'qat',
   phase: 'quantize',
   description: 'quantization-aware fine-tuning (fake-quant, straight-through estimator), then static int8; pruned zeros stay zero',
-  schema: { type: 'object', properties: { epochs: { ...EPOCHS, min: 1 }, learningRate: LEARNING_RATE, batchSize: BATCH_SIZE, trainSamples: TRAIN_SAMPLES, ...COMMON } },
+  schema: { type: 'object', properties: { epochs: { ...EPOCHS, min: 1 }, learningRate: LEARNING_RATE, batchSize: BATCH_SIZE, ...COMMON } },
   formats: {
     layers: {
       needs: (_options, quick) => (quick ? 'calibration' : 'train'),

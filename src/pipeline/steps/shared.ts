@@ -1,5 +1,4 @@
 import { ShrinkmlError } from '../../core/errors.js';
-import type { Dataset } from '../../data/types.js';
 import type { LayerMatcher } from '../../prune/targets.js';
 import type { NumberSchema, Schema } from '../schema.js';
 import { MAX_LEVEL, type LayerLevels } from './types.js';
@@ -72,25 +71,4 @@ export function checkLayerValues(value: unknown, path: string, o: { min: number;
 /** The `layers` map of a step's options (checked at parse time). */
 export function layerMap(options: Record<string, unknown>): Record<string, number> {
   return (options.layers as Record<string, number> | undefined) ?? {};
-}
-
-export const TRAIN_SAMPLES: NumberSchema = {
-  type: 'number', integer: true, min: 1, max: 10_000_000,
-  description: 'train on the first n samples of the train split only (a cheaper fine-tune; default all)',
-};
-
-/**
- * The first `n` samples of `train` (a view, no copy), for a step's `trainSamples` option: the budget search screens
- * candidates with short fine-tunes on a subset and gives the full fine-tune only to the one it keeps.
- */
-export function trainSubset(train: Dataset, options: Record<string, unknown>): Dataset {
-  const n = typeof options.trainSamples === 'number' ? options.trainSamples : Infinity;
-  if (n >= train.count) return train;
-  const cut = (d: Dataset): Dataset => {
-    const per = d.x.length / d.count;
-    return { ...d, count: n, x: d.x.subarray(0, n * per), ...(d.labels ? { labels: d.labels.subarray(0, n) } : {}) };
-  };
-  const out = cut(train);
-  if (train.inputs) out.inputs = Object.fromEntries(Object.entries(train.inputs).map(([k, d]) => [k, cut(d)]));
-  return out;
 }
