@@ -237,7 +237,7 @@ async function benchMobileNet(o: Options, cache: string, samples: number): Promi
     same += Array.from(a!).filter((v, i) => v === q![i]).length;
     b.x.dispose();
   }
-  const note = `static int8: ${staticInt8.plan.ops.length} conv/depthwise/matmul nodes int8; top-1 agreement with fp32 ${(100 * same / test.count).toFixed(1)}% ` +
+  const note = `static int8: ${staticInt8.plan.ops.length} conv/depthwise/matmul nodes and ${staticInt8.plan.adds.length} residual Adds int8; top-1 agreement with fp32 ${(100 * same / test.count).toFixed(1)}% ` +
     `on ${test.count} crops of real photos (calibrated on ${calib.count} other crops); no ONNX/PyTorch export of this model to anchor against`;
   log(`nsfwjs MobileNetV2: ${note}`);
   return graphRows(o, 'nsfwjs MobileNetV2 (224×224)', fp32, int8, note);

@@ -45,6 +45,8 @@ export const quantizeInt8Suite: KernelSuite = {
       { name: 'rank 3 [2, 3, 9] per tensor', inputs: { x: randomFloat([2, 3, 9], rand, 2), scale: data([1], [0.013]), zeroPoint: data([1], [-20], 'int32') }, attrs: full },
       { name: 'transpose dense [10, 3] per channel', inputs: { x: randomFloat([10, 3], rand), scale: data([3], [0.004, 0.008, 0.0079]), zeroPoint: data([3], [0, 0, 0], 'int32') }, attrs: { qmin: -127, qmax: 127, transpose: true } },
       { name: 'transpose conv filter [3, 3, 2, 5]', inputs: { x: randomFloat([3, 3, 2, 5], rand), scale: data([5], [0.004, 0.005, 0.006, 0.007, 0.009]), zeroPoint: data([5], [0, 0, 0, 0, 0], 'int32') }, attrs: { qmin: -127, qmax: 127, transpose: true } },
+      // RGB pixels: the wasm kernel's 4-pixels-a-vector path and a tail of 2, with the specials and near ties inside.
+      { name: 'rgb pixels [2, 5, 3] per tensor', inputs: { x: data([2, 5, 3], [...special, ...ties01.slice(0, 15)]), scale: data([1], [0.1]), zeroPoint: data([1], [-4], 'int32') }, attrs: full },
       { name: 'random 2000 [40, 50]', inputs: { x: randomFloat([40, 50], rand, 4), scale: data([1], [0.031]), zeroPoint: data([1], [5], 'int32') }, attrs: full },
     ];
   },

@@ -20,6 +20,17 @@ export function quantizeRows(x: usize, rows: i32, K: i32, s: f32, z: i32, qmin: 
       const q = i32x4.max_s(lo, i32x4.min_s(hi, i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(x + (<usize>r0 << 2)), sv)))));
       v128.store(out + (<usize>r0 << 2), v128.and(i32x4.add(q, zv), i32x4.splat(0xff)));
     }
+  } else if (K == 3 && ldo == 4) {
+    // Three codes per row (an RGB input): 4 rows (12 floats, 3 vectors) per step, each pixel's codes and a 0 pad byte.
+    const zero = i32x4.splat(0);
+    for (; r0 + 4 <= rows; r0 += 4) {
+      const p = x + (<usize>(r0 * 3) << 2);
+      const a = i32x4.add(i32x4.max_s(lo, i32x4.min_s(hi, i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p), sv))))), zv);
+      const b = i32x4.add(i32x4.max_s(lo, i32x4.min_s(hi, i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p, 16), sv))))), zv);
+      const c = i32x4.add(i32x4.max_s(lo, i32x4.min_s(hi, i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(v128.load(p, 32), sv))))), zv);
+      const bytes = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, c));
+      v128.store(out + (<usize>r0 << 2), i8x16.shuffle(bytes, zero, 0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16));
+    }
   }
   for (let r = r0; r < rows; r++) {
     const src = x + (<usize>(r * K) << 2);
