@@ -24,7 +24,9 @@ describe('shrinkml/runtime bundle', () => {
     const code = result.outputFiles[0]!.contents;
     const gzip = gzipSync(code, { level: 9 }).length;
     expect(code.length).toBeLessThan(120_000);
-    expect(gzip).toBeLessThan(40_000);
+    // 44 KB: the SIMD kernels module (inlined as base64) holds the int8 depthwise vector path and the int8 Add since
+    // the MobileNetV2 speed work (+2 KB gzipped over the 40 KB this had before, with their graph op code).
+    expect(gzip).toBeLessThan(44_000);
     process.stdout.write(`shrinkml/runtime: ${code.length} bytes minified, ${gzip} gzipped (tfjs excluded)\n`);
   });
 });
