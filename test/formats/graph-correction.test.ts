@@ -212,22 +212,25 @@ describe('human emotion (real depthwise GraphModel): calibrated weights:int8/int
   /** Statistics without E[x xᵀ]: bias correction only. */
   const meansOnly = () => ({ ...calibration, kernels: Object.fromEntries(Object.entries(calibration.kernels).map(([k, s]) => [k, { ...s, gram: undefined }])) });
 
-  it('int8: bias correction lowers KL and raises cosine against the float model on other crops; agreement not worse', async () => {
+  // Measured on these 40 crops (wasm): int8 KL 0.00081 → 0.00015 (bias correction alone), cosine 0.99936 → 0.99990;
+  // int4 KL 0.041 → 0.0098 (GPTQ + bias correction), cosine 0.973 → 0.994, agreement 80% → 92.5%.
+  it('int8: bias correction alone lowers KL and raises cosine against the float model on other crops; agreement not worse', async () => {
     const free = compare(reference, (await written('int8', undefined, 'int8-free')).out);
     const { out, g } = await written('int8', meansOnly(), 'int8-bc');
     const corrected = compare(reference, out);
-    expect(g.correction!.corrected).toBe(13);
-    expect(corrected.kl).toBeLessThan(free.kl * 0.8);
+    // Every kernel: the 4 depthwise through their separable 1×1 conv into its bias, no new node.
+    expect(g.correction).toEqual({ corrected: 13, fused: 0, skipped: [] });
+    expect(corrected.kl).toBeLessThan(free.kl * 0.4);
     expect(1 - corrected.cos).toBeLessThan(1 - free.cos);
     expect(corrected.agreement).toBeGreaterThanOrEqual(free.agreement);
   });
 
   it('int4: GPTQ rounding + bias correction lower KL well below data-free int4; agreement not worse', async () => {
     const free = compare(reference, (await written('int4', undefined, 'int4-free')).out);
-    const bc = compare(reference, (await written('int4', meansOnly(), 'int4-bc')).out);
     const { out } = await written('int4', calibration, 'int4-gptq');
     const gptq = compare(reference, out);
-    expect(gptq.kl).toBeLessThan(free.kl * 0.5);
+    expect(gptq.kl).toBeLessThan(free.kl * 0.4);
+    expect(1 - gptq.cos).toBeLessThan((1 - free.cos) * 0.5);
     expect(gptq.agreement).toBeGreaterThanOrEqual(free.agreement);
   });
 });
