@@ -273,7 +273,7 @@ async function main(): Promise<void> {
     for (const mode of MODES) {
       let row: string;
       try {
-        const calibration = { batches: work.steps.slice(0, 64).map((s) => ({ ...s })), total: Math.min(64, work.steps.length) };
+        const calibration = { batches: work.steps.slice(0, 64).map((s) => ({ ...s })), total: Math.min(64, work.steps.length), state: work.state && Object.fromEntries(Object.entries(work.state)) };
         const r = await ONNX_QUANTIZE_MODES[mode].run(fp32, { file, calibration });
         const out = encodeOnnx(r.model);
         const got = await runWorkload(node, out, work);

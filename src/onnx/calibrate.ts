@@ -42,6 +42,12 @@ export interface CalibrateOnnxOptions {
   runtime?: OnnxRuntime;
   /** Called after every batch with the samples done so far. */
   onProgress?: ProgressFn;
+  /**
+   * Recurrent models: graph output → the input it feeds at the next batch (e.g. `{ state: 'stateN' }`). Calibration
+   * feeds the batches as given; the fallbacks' measurements run them in order with the state fed back, so they see
+   * the error a recurrent state accumulates (./weight-sensitivity.ts).
+   */
+  state?: Readonly<Record<string, string>>;
   /** The first `hold` batches are returned in `held` (the float fallback measures on them; see ./static-sensitivity.ts). */
   hold?: number;
 }

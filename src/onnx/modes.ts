@@ -6,7 +6,11 @@ import { foldBatchNorms } from './fold.js';
 import { defaultOpset, upgradeOpset } from './opset/index.js';
 import type { QuantizeReport } from './report.js';
 import { calibrateAndQuantizeStatic, type CalibrateAndQuantizeOptions } from './static-calibrated.js';
+import type { Feeds } from './calibration-batches.js';
+import { FALLBACK_DEFAULTS } from './static-sensitivity.js';
 import { storeWeights, type WeightFormat, type WeightOnlyReport } from './weight-only.js';
+import { weightFallback, type WeightFallbackOptions, type WeightFallbackReport } from './weight-sensitivity.js';
+import { defaultOnnxRuntime } from './default-runtime.js';
 
 /**
  * The ONNX quantization modes as data: `--quantize <mode>` names a row, and the compress pipeline calls its pass, a
@@ -28,6 +32,11 @@ export interface OnnxQuantizeOptions {
   target?: 'cpu' | 'webgpu';
   /** static: activation pairs left float by measured sensitivity (./static-sensitivity.ts); `false` quantizes all. */
   fallback?: CalibrateAndQuantizeOptions['fallback'];
+  /**
+   * With calibration data in an array (any mode but weights:float16): nodes whose int8/int4 weights cost the most
+   * output fidelity stay float while the weights stay 3.5× smaller (./weight-sensitivity.ts); `false` turns it off.
+   */
+  weightFallback?: WeightFallbackOptions | false;
   /** static: calibration data, observer and runtime. */
   calibration?: CalibrateAndQuantizeOptions['calibration'];
   onWarn?: WarnFn;
@@ -36,7 +45,7 @@ export interface OnnxQuantizeOptions {
 export interface OnnxQuantizeResult {
   model: ModelProto;
   /** 'quantize' for dynamic/static (node by node), 'weights' for weight-only modes (bits of every weight). */
-  report: { quantize?: QuantizeReport; weights?: WeightOnlyReport; foldedBatchNorms?: { conv: string; batchNorm: string }[] };
+  report: { quantize?: QuantizeReport; weights?: WeightOnlyReport; foldedBatchNorms?: { conv: string; batchNorm: string }[]; weightFallback?: WeightFallbackReport };
   /** Lines for a person: what stayed float by design and why. */
   notes: string[];
 }
@@ -95,14 +104,14 @@ const weights = (format: WeightFormat): OnnxQuantizeModeInfo => {
   };
 };
 
-export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
+const PASSES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
   dynamic: {
     minOpset: 11,
     perChannelOpset: 13,
     needsCalibration: false,
     run: async (model, o) => {
       const notes: string[] = [];
-      const { model: input, folded: bns } = foldBatchNorms(atOpset(model, ONNX_QUANTIZE_MODES.dynamic, o, notes));
+      const { model: input, folded: bns } = foldBatchNorms(atOpset(model, PASSES.dynamic, o, notes));
       if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
       const { model: out, report } = quantizeDynamic(input, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
       return { model: out, report: { quantize: report }, notes: [...notes, ...(report.notes ?? [])] };
@@ -115,7 +124,7 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
     run: async (model, o) => {
       if (!o.calibration) throw new ShrinkmlError('BAD_INPUT', 'static quantization needs calibration data', { subject: '--data' });
       const notes: string[] = [];
-      const input = atOpset(model, ONNX_QUANTIZE_MODES.static, o, notes);
+      const input = atOpset(model, PASSES.static, o, notes);
       // Weights static QDQ does not reach (If/Loop branches, whose tensors calibration cannot observe; LSTM/GRU;
       // Gather tables; ops it does not plan) are stored int8 weight-only, so the file is smaller either way; before
       // the float fallback measures, so it measures the file written.
@@ -137,6 +146,39 @@ export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantize
   'weights:int8': weights('int8'),
   'weights:int4': weights('int4'),
 };
+
+/**
+ * A mode's pass, then (given calibration batches in an array, so they can be read again) the weight fallback: the
+ * pass rerun with the nodes it picks excluded, whatever the mode does with excluded nodes.
+ */
+function measured(name: OnnxQuantizeMode, info: OnnxQuantizeModeInfo): OnnxQuantizeModeInfo {
+  if (name === 'weights:float16') return info;
+  return {
+    ...info,
+    run: async (model, o) => {
+      const first = await info.run(model, o);
+      // A recurrent model's batches are a sequence, run in order with the state fed back (up to 64 steps); otherwise
+      // a few spread over the whole set, as the first batches of a recording are its leading silence.
+      const all = Array.isArray(o.calibration?.batches) ? o.calibration.batches as Feeds[] : [];
+      const state = o.calibration?.state;
+      const n = Math.min(all.length, state ? 64 : 2 * FALLBACK_DEFAULTS.batches);
+      const batches = state ? all.slice(0, n) : Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
+      if (o.weightFallback === false || !batches.length) return first;
+      const runtime = o.calibration?.runtime ?? await defaultOnnxRuntime();
+      const { result, report } = await weightFallback({
+        float: model, first, exclude: o.exclude ?? [], run: (exclude) => info.run(model, { ...o, exclude }), batches, state, runtime, options: o.weightFallback,
+      });
+      if (!report.float.length) return first;
+      result.report.weightFallback = report;
+      result.notes.push(`weights of ${report.float.map((f) => `'${f.node}'`).join(', ')} left float by sensitivity (calibration cosine ${report.before.toFixed(4)} → ${report.after.toFixed(4)}, weights ${report.ratio.toFixed(2)}× smaller)`);
+      return result;
+    },
+  };
+}
+
+export const ONNX_QUANTIZE_MODES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = Object.fromEntries(
+  Object.entries(PASSES).map(([name, info]) => [name, measured(name as OnnxQuantizeMode, info)]),
+) as Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>;
 
 /** The mode named by `--quantize`, or a typed error listing the modes. */
 export function onnxQuantizeMode(name: string): OnnxQuantizeModeInfo & { name: OnnxQuantizeMode } {

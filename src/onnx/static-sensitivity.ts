@@ -44,8 +44,8 @@ export async function floatFallback(args: {
 }): Promise<{ model: ModelProto; report: FloatFallbackReport }> {
   const target = args.options?.cosine ?? FALLBACK_DEFAULTS.cosine;
   const maxFloat = args.options?.maxFloat ?? Math.max(2, Math.ceil(args.pairs.length / 8));
-  const reference = await outputs(args.runtime, args.float, args.batches);
-  const measure = async (m: ModelProto) => worstCosine(reference, await outputs(args.runtime, m, args.batches));
+  const reference = await modelOutputs(args.runtime, args.float, args.batches);
+  const measure = async (m: ModelProto) => worstCosine(reference, await modelOutputs(args.runtime, m, args.batches));
   const before = await measure(args.quantized);
   const report: FloatFallbackReport = { before, after: before, float: [], target, batches: args.batches.length };
   if (before >= target || maxFloat <= 0) return { model: args.quantized, report };
@@ -94,13 +94,16 @@ export function withoutPairs(model: ModelProto, tensors: readonly string[]): Mod
   return { ...model, graph: { ...model.graph!, node } };
 }
 
-async function outputs(runtime: OnnxRuntime, model: ModelProto, batches: readonly Feeds[]): Promise<Record<string, Float32Array>[]> {
+/** Every float output of `model` over `batches`, in onnxruntime as given; `state` outputs feed the next batch's inputs. */
+export async function modelOutputs(runtime: OnnxRuntime, model: ModelProto, batches: readonly Feeds[], state: Readonly<Record<string, string>> = {}): Promise<Record<string, Float32Array>[]> {
   const session = await runtime.createSession(encodeModel(model), { label: 'sensitivity model' });
   try {
     const out: Record<string, Float32Array>[] = [];
+    let carried: Feeds = {};
     for (const feeds of batches) {
-      const r = await session.run(feeds);
+      const r = await session.run({ ...feeds, ...carried });
       out.push(Object.fromEntries(Object.entries(r).filter(([, v]) => v.data instanceof Float32Array).map(([k, v]) => [k, v.data as Float32Array])));
+      carried = Object.fromEntries(Object.entries(state).map(([input, output]) => [input, r[output]!]));
     }
     return out;
   } finally {

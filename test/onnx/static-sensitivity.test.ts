@@ -3,12 +3,10 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeOnnx, encodeOnnx } from '../../src/formats/onnx/index.js';
 import type { ModelProto } from '../../src/formats/onnx/proto.js';
-import { DataType } from '../../src/formats/onnx/schema.js';
-import { elementCountOf, tensorDims } from '../../src/formats/onnx/tensor.js';
-import { forEachTensor } from '../../src/formats/onnx/walk.js';
 import { ONNX_QUANTIZE_MODES } from '../../src/onnx/modes.js';
 import { createSession, runSession } from '../../src/onnx/runtime.js';
 import { withoutPairs, worstCosine } from '../../src/onnx/static-sensitivity.js';
+import { weightsRatio } from '../../src/onnx/weight-sensitivity.js';
 
 /**
  * Static QDQ's sensitivity-driven float fallback (src/onnx/static-sensitivity.ts) on a real model: PaddleOCR's
@@ -29,14 +27,6 @@ async function outputs(model: ModelProto): Promise<Record<string, Float32Array>[
     const r = await runSession(session, photos);
     return [Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v.data as Float32Array]))];
   } finally { await session.release(); }
-}
-
-/** fp32 params × 4 ÷ bytes of every stored tensor (the bench's weights ratio). */
-function weightsRatio(fp32: ModelProto, m: ModelProto): number {
-  let params = 0; let bytes = 0;
-  forEachTensor(fp32.graph!, ({ tensor }) => { if (tensor.dataType === DataType.FLOAT) params += elementCountOf(tensorDims(tensor)); });
-  forEachTensor(m.graph!, ({ tensor }) => { bytes += tensor.rawData?.length || elementCountOf(tensorDims(tensor)) * 4; });
-  return (params * 4) / bytes;
 }
 
 describe('static QDQ: float fallback by measured sensitivity', () => {
@@ -72,4 +62,25 @@ describe('static QDQ: float fallback by measured sensitivity', () => {
     const int8 = await ONNX_QUANTIZE_MODES['weights:int8'].run(cls, {});
     expect(worstCosine(reference, await outputs(none))).toBeGreaterThanOrEqual(worstCosine(reference, await outputs(int8.model)) - 1e-3);
   }, 60_000);
+});
+
+describe('weight modes: float fallback by measured sensitivity', () => {
+  it('PaddleOCR cls weights:int8, aiming above what int8 gives: the node that helps most stays float, weights ≥ minRatio smaller', async () => {
+    const reference = await outputs(cls);
+    const calibration = { batches: [photos], total: 3 };
+    const plain = await ONNX_QUANTIZE_MODES['weights:int8'].run(cls, { calibration, weightFallback: false });
+    const options = { cosine: 0.99999, minRatio: 3.3, maxFloat: 1, minGain: 1e-5 };
+    const fell = await ONNX_QUANTIZE_MODES['weights:int8'].run(cls, { calibration, weightFallback: options });
+    const f = fell.report.weightFallback!;
+    expect(plain.report.weightFallback).toBeUndefined();
+    expect(f.float.length).toBe(1);
+    expect(fell.report.weights!.weights.some((w) => w.reason === 'excluded')).toBe(true);
+    const [cosPlain, cosFell] = [worstCosine(reference, await outputs(plain.model)), worstCosine(reference, await outputs(fell.model))];
+    expect(f.before).toBeCloseTo(cosPlain, 6);
+    expect(cosFell).toBeCloseTo(f.after, 6);
+    expect(cosFell).toBeGreaterThan(cosPlain);
+    expect(weightsRatio(cls, fell.model)).toBeGreaterThanOrEqual(3.3);
+    expect(weightsRatio(cls, fell.model)).toBeCloseTo(f.ratio, 6);
+    expect(fell.notes.at(-1)).toMatch(new RegExp(`^weights of '${f.float[0]!.node}' left float by sensitivity`));
+  }, 120_000);
 });
