@@ -109,7 +109,8 @@ describe('a latency-bound search (tiny model, tiny limits)', () => {
 /**
  * The search's decisions against a synthetic world (a fake executor; the probes and the rebuild of the chosen trial
  * run for real on the tiny model): along the allocation path, a one-shot candidate keeps the accuracy from 80% of
- * the path up, a screening fine-tune from 50%, the full fine-tune from 35%. Size grows along the path.
+ * the path up, a screening fine-tune from 50%, the full fine-tune from 35%, a long one from 25%; below that the drop
+ * grows with the distance. Size grows along the path.
  */
 describe('cheap before expensive (synthetic trial outcomes)', () => {
   let dir: string;
@@ -124,12 +125,12 @@ describe('cheap before expensive (synthetic trial outcomes)', () => {
     await removeTmpDir(dir);
   });
 
+  const FROM: Record<string, number> = { 'one-shot': 0.8, 'screening fine-tune': 0.5, 'fine-tuned': 0.35, 'long fine-tune': 0.25 };
   const world = (spec: TrialSpec): TrialRecord => {
-    const m = /^allocation (\d+)\/(\d+), (one-shot|screening fine-tune|fine-tuned)/.exec(spec.reason);
+    const m = /^allocation (\d+)\/(\d+), (one-shot|screening fine-tune|fine-tuned|long fine-tune)/.exec(spec.reason);
     const at = m ? (Number(m[1]) - 1) / (Number(m[2]) - 1) : undefined;
-    const from = !m ? 1 : m[3] === 'one-shot' ? 0.8 : m[3] === 'fine-tuned' ? 0.35 : 0.5;
     // Whole-model storage formats pass at a large size; narrower networks lose too much to pass.
-    const drop = at === undefined ? (/width/.test(spec.reason) ? 5 : 0) : at >= from ? 0.1 : 2;
+    const drop = at === undefined ? (/width/.test(spec.reason) ? 5 : 0) : at >= FROM[m![3]!]! ? 0.1 : 0.3 + 2 * (FROM[m![3]!]! - at);
     const gzipBytes = at === undefined ? 500_000 : 10_000 + 100_000 * at;
     const pass = drop <= 0.3;
     const criteria = [{ criterion: 'drop<=0.3%', metric: 'drop' as const, op: '<=' as const, target: 0.3, measured: drop, pass, margin: 0.3 - drop }];
@@ -139,7 +140,7 @@ describe('cheap before expensive (synthetic trial outcomes)', () => {
     };
   };
 
-  it('screens bisect the path, the full fine-tune starts at the smallest screened pass and goes below it, and wins', async () => {
+  it('screens bisect the path, the full fine-tune starts at the smallest screened pass and goes below it, a long one polishes the nearest miss', async () => {
     const config = { version: 1 as const, seed: 1, steps: [], data: { trainLimit: 64, validationLimit: 100 } };
     const journal = Journal.open({ file: path.join(dir, 'w.trials.json'), resume: false, key: { sourceHash: '', config, budget: 'drop<=0.3%', data: 'mnist', backend: 'cpu' } }).journal;
     const result = await searchBudget({
@@ -147,23 +148,27 @@ describe('cheap before expensive (synthetic trial outcomes)', () => {
       maxTrials: 40, timeoutSeconds: 600, executor: { runBatch: async (specs) => specs.map(world), close: async () => {} },
     });
     try {
-      const kind = (t: TrialRecord) => /one-shot/.test(t.reason) ? 'one-shot' : /screening/.test(t.reason) ? 'screen' : /fine-tuned\b/.test(t.reason) && /^allocation/.test(t.reason) ? 'full' : 'whole';
+      const kind = (t: TrialRecord) => /^allocation/.test(t.reason) ? /one-shot|screening|long|fine-tuned/.exec(t.reason)![0] : 'whole';
       const index = (t: TrialRecord) => Number(/^allocation (\d+)/.exec(t.reason)![1]);
-      const length = Number(/^allocation \d+\/(\d+)/.exec(result.trials.find((t) => kind(t) === 'full')!.reason)![1]);
-      const kinds = result.trials.map(kind).filter((k) => k !== 'whole');
+      const of = (k: string) => result.trials.filter((t) => kind(t) === k);
+      const length = Number(/^allocation \d+\/(\d+)/.exec(of('fine-tuned')[0]!.reason)![1]);
+      const at = (i: number) => (i - 1) / (length - 1);
       // Phases in order, each at most a bisection's worth of trials.
-      expect(kinds.join(' ')).toMatch(/^(one-shot )+(screen )+(full ?)+$/);
-      expect(kinds.filter((k) => k === 'screen').length).toBeLessThanOrEqual(Math.ceil(Math.log2(length)) + 1);
-      const screens = result.trials.filter((t) => kind(t) === 'screen');
-      const smallestScreen = Math.min(...screens.filter((t) => t.pass).map(index));
-      expect(smallestScreen).toBe(Math.ceil(0.5 * (length - 1)) + 1);
-      const full = result.trials.filter((t) => kind(t) === 'full');
+      expect(result.trials.map(kind).filter((k) => k !== 'whole').join(' ')).toMatch(/^(one-shot )+(screening )+(fine-tuned )+long$/);
+      expect(of('screening').length).toBeLessThanOrEqual(Math.ceil(Math.log2(length)) + 1);
+      const smallestScreen = Math.min(...of('screening').filter((t) => t.pass).map(index));
+      expect(at(smallestScreen)).toBeGreaterThanOrEqual(0.5);
+      expect(at(smallestScreen - 1)).toBeLessThan(0.5);
+      const full = of('fine-tuned');
       expect(index(full[0]!)).toBe(smallestScreen);
       expect(full.every((t) => index(t) <= smallestScreen)).toBe(true);
-      // The chosen one is the smallest full fine-tune that passed, below the screens' answer.
-      expect(result.chosen?.reason).toMatch(/fine-tuned/);
-      expect(index(result.chosen!)).toBe(Math.min(...full.filter((t) => t.pass).map(index)));
-      expect(index(result.chosen!)).toBeLessThan(smallestScreen);
+      const bestFull = Math.min(...full.filter((t) => t.pass).map(index));
+      expect(at(bestFull - 1)).toBeLessThan(0.35);
+      // The long fine-tune went to the smallest full miss within half the limit, and won.
+      const [long] = of('long');
+      const nearMisses = full.filter((t) => !t.pass && t.shortfall <= 0.5).map(index);
+      expect(index(long!)).toBe(Math.min(...nearMisses));
+      expect(result.chosen?.id).toBe(long!.id);
       expect(result.stopReason).toBe('budget met');
     } finally {
       if (result.run.kind === 'layers') result.run.model.dispose();

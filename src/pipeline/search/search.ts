@@ -233,6 +233,7 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
  */
 async function bisect(
   trials: Trials, path: PathPoint[], candidate: (i: number) => Candidate, range: { lo: number; hi: number; first?: number },
+  seen?: { at: number; trial: TrialRecord }[],
 ): Promise<{ pass?: number; costCap?: number }> {
   let { lo, hi } = range;
   let next = range.first;
@@ -243,6 +244,7 @@ async function bisect(
     next = undefined;
     const [t] = await trials.run([candidate(i)]);
     if (!t) break;
+    seen?.push({ at: i, trial: t });
     if (t.pass) { pass = i; hi = i - 1; continue; }
     const f = failing(t.budget);
     if (f.cost.length && !f.quality.length) { costCap = Math.min(costCap ?? i, i); hi = i - 1; continue; }
@@ -317,7 +319,7 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
     // A one-shot candidate's config has no training in it, so its lineage reproduces what was built.
     config: allocationConfig({ kind: o.source.kind, seed: o.config.seed, data: o.config.data, trains: space.trains && tune, units: units.map((u) => u.name), picks: path[i]!.picks.map((c) => space.choices[c]!) }),
     levels: {}, fineTune: space.trains ? tune !== false : undefined,
-    reason: `allocation ${i + 1}/${path.length}${!space.trains ? '' : tune === false ? ', one-shot' : tune === 'screen' ? ', screening fine-tune' : ', fine-tuned'} (predicted distortion ${path[i]!.distortion.toExponential(2)}): ${describe(tables, path[i]!)}`,
+    reason: `allocation ${i + 1}/${path.length}${!space.trains ? '' : tune === false ? ', one-shot' : tune === 'screen' ? ', screening fine-tune' : tune === 'long' ? ', long fine-tune' : ', fine-tuned'} (predicted distortion ${path[i]!.distortion.toExponential(2)}): ${describe(tables, path[i]!)}`,
   });
   const oneShot = await bisect(trials, path, candidate(space.trains ? false : 'full'), { lo: 0, hi: path.length - 1, first: 0 });
   if (space.trains && !trials.stop) {
@@ -327,11 +329,21 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
     // below it, where the full recipe may still pass.
     const hi = Math.min(oneShot.pass ?? path.length, oneShot.costCap ?? path.length) - 1;
     const screen = await bisect(trials, path, candidate('screen'), { lo: 0, hi });
+    const full: { at: number; trial: TrialRecord }[] = [];
     if (!trials.stop) {
       const from = screen.pass ?? hi + 1;
-      const [full] = from <= hi ? await trials.run([candidate('full')(from)]) : [undefined];
-      if (full && !full.pass && !failing(full.budget).cost.length) await bisect(trials, path, candidate('full'), { lo: from + 1, hi });
-      else if (!trials.stop) await bisect(trials, path, candidate('full'), { lo: Math.max(0, from - FULL_BELOW_SCREEN), hi: Math.min(from, hi + 1) - 1 });
+      const first = from <= hi ? await bisect(trials, path, candidate('full'), { lo: from, hi: from }, full) : undefined;
+      if (first && first.pass === undefined && first.costCap === undefined) await bisect(trials, path, candidate('full'), { lo: from + 1, hi }, full);
+      else if (!trials.stop) await bisect(trials, path, candidate('full'), { lo: Math.max(0, from - FULL_BELOW_SCREEN), hi: Math.min(from, hi + 1) - 1 }, full);
+    }
+    // Time left: the smallest near miss of the full fine-tune (quality alone, within half the limit) gets a longer
+    // one; if it still misses, the next larger near miss.
+    const misses = full.filter(({ trial: t }) => !t.pass && !failing(t.budget).cost.length && t.shortfall <= NEAR_MISS &&
+      (!trials.chosen || t.metrics.gzipBytes < trials.chosen.metrics.gzipBytes)).sort((a, b) => a.trial.metrics.gzipBytes - b.trial.metrics.gzipBytes);
+    for (const { at } of misses) {
+      if (trials.stop) break;
+      const [t] = await trials.run([candidate('long')(at)]);
+      if (t?.pass) break;
     }
   }
   if (!trials.stop) await screen(narrow);
@@ -341,6 +353,9 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
 
 /** How many path points below the smallest screened pass the full fine-tune may still try. */
 const FULL_BELOW_SCREEN = 6;
+
+/** A near miss: failed criteria add up to at most this relative miss (score.ts shortfall; 0.5: a drop bound ≤ 1.5× the limit). */
+const NEAR_MISS = 0.5;
 
 /**
  * The trained whole-model candidates (QAT, fine-tuned and distilled narrower networks), cheapest estimated cost
