@@ -83,8 +83,9 @@ function report(): void {
     'formats, static int8), fine-tuning-free per-layer probes, the per-layer allocation path (magnitude sparsity ×',
     'shared codes) bisected with one-shot trials, then bisected again with screening fine-tunes (1 epoch of gradual',
     'pruning + 1 of shared-code training, about a third of the full cost), and the full fine-tune (5 + 2 epochs) only',
-    'for the smallest screened pass and up to six path points below it. Last, where time is left, narrower networks',
-    '(channel-pruned and fine-tuned, or distilled into) and QAT, each only where its one-shot estimate can win.',
+    'for the smallest screened pass and up to six path points below it; time left goes to a long fine-tune (10 + 3)',
+    'of the smallest near miss. Last, narrower networks (channel-pruned and fine-tuned, or distilled into) and QAT, each',
+    'only where its one-shot estimate can win. Decisions checked under load: budget-search-decisions.md.',
     'Wall time depends on the load: rerun `node dist/bench/budget-search.js --model <model>` alone, then `--report`.',
     '',
   ];
