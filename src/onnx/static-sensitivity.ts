@@ -12,8 +12,8 @@ import type { OnnxRuntime } from './ort.js';
  * onnxruntime runs it:
  * 1. every output's cosine of the fully quantized model; at or above the target, nothing changes;
  * 2. float-one: each pair removed alone, the gain in the worst output's cosine;
- * 3. greedy: the pairs by gain, each kept float only if the measured cosine improves, until the target is met or
- *    `maxFloat` pairs are float.
+ * 3. greedy: the pairs by gain, each kept float only if the measured cosine improves by `minGain`, until the
+ *    target is met or `maxFloat` pairs are float.
  * Removing a pair leaves every int32 bias valid (its scale s_x · s_w is a constant; the float input only stops
  * onnxruntime fusing that node into an integer kernel).
  */
@@ -24,6 +24,11 @@ export interface FloatFallbackOptions {
   maxFloat?: number;
   /** Calibration batches held for measuring (the first ones). Default 8. */
   batches?: number;
+  /**
+   * A pair stays float only if it adds at least this much cosine: a float pair costs no bytes but unfuses its
+   * nodes' integer kernels, so it must buy something measurable. Default 0.0005.
+   */
+  minGain?: number;
 }
 
 export interface FloatFallbackReport {
@@ -36,7 +41,7 @@ export interface FloatFallbackReport {
   batches: number;
 }
 
-export const FALLBACK_DEFAULTS = { cosine: 0.998, batches: 8 } as const;
+export const FALLBACK_DEFAULTS = { cosine: 0.998, batches: 8, minGain: 0.0005 } as const;
 
 /** Float-one sensitivity of every activation pair of `quantized` and the greedy fallback (see above). */
 export async function floatFallback(args: {
@@ -44,6 +49,7 @@ export async function floatFallback(args: {
 }): Promise<{ model: ModelProto; report: FloatFallbackReport }> {
   const target = args.options?.cosine ?? FALLBACK_DEFAULTS.cosine;
   const maxFloat = args.options?.maxFloat ?? Math.max(2, Math.ceil(args.pairs.length / 8));
+  const minGain = args.options?.minGain ?? FALLBACK_DEFAULTS.minGain;
   const reference = await modelOutputs(args.runtime, args.float, args.batches);
   const measure = async (m: ModelProto) => worstCosine(reference, await modelOutputs(args.runtime, m, args.batches));
   const before = await measure(args.quantized);
@@ -54,9 +60,9 @@ export async function floatFallback(args: {
   gains.sort((a, b) => b.gain - a.gain);
   let best = before;
   for (const g of gains) {
-    if (g.gain <= 0 || report.float.length >= maxFloat || best >= target) break;
+    if (g.gain < minGain || report.float.length >= maxFloat || best >= target) break;
     const c = await measure(withoutPairs(args.quantized, [...report.float.map((f) => f.tensor), g.tensor]));
-    if (c > best) { best = c; report.float.push(g); }
+    if (c >= best + minGain) { best = c; report.float.push(g); }
   }
   report.after = best;
   if (!report.float.length) return { model: args.quantized, report };
