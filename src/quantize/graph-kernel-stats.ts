@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GraphFiles, KernelStats, NodeDef } from '../formats/graph/index.js';
-import { graphNodes, producerOf, tensorName } from '../formats/graph/index.js';
+import { attrString, graphNodes, producerOf, tensorName } from '../formats/graph/index.js';
 
 /**
  * Input statistics of each quantized kernel of a graph model (formats/graph/correction.ts uses them): the mean of the
@@ -55,12 +55,12 @@ function planOf(node: NodeDef, shape: number[], kind: 'conv' | 'depthwise'): Pic
     const transposed = attr.transpose_b?.b || attr.adj_y?.b;
     return { kind: 'matmul', size: transposed ? shape[1]! : shape[0]! };
   }
-  const format = attr.data_format?.s === undefined ? 'NHWC' : atob(attr.data_format.s);
+  const format = attrString(attr.data_format?.s) ?? 'NHWC';
   if (format !== 'NHWC' || shape.length !== 4) return null;
   if (!(kind === 'conv' ? CONV : DEPTHWISE).has(node.op)) return null;
   const s = ints(attr.strides) ?? [1, 1, 1, 1];
   const d = ints(attr.dilations) ?? [1, 1, 1, 1];
-  const padding = attr.padding?.s === undefined ? 'VALID' : atob(attr.padding.s);
+  const padding = attrString(attr.padding?.s) ?? 'VALID';
   if (padding !== 'SAME' && padding !== 'VALID' && padding !== 'EXPLICIT') return null;
   const [kh, kw, cin] = shape as [number, number, number, number];
   return {

@@ -6,7 +6,7 @@ import { selectBackend } from '../../src/backends/index.js';
 import { loadImageFolder } from '../../src/data/images.js';
 import { gptqCodes, inverseUpperFactor } from '../../src/formats/graph/gptq.js';
 import { outputShift } from '../../src/formats/graph/correction.js';
-import { readGraphFiles, rewriteGraph, writeGraphFolder, type GraphCalibration, type GraphFiles, type GraphWeightMode, type WeightRole } from '../../src/formats/graph/index.js';
+import { attrString, readGraphFiles, rewriteGraph, writeGraphFolder, type GraphCalibration, type GraphFiles, type GraphWeightMode, type WeightRole } from '../../src/formats/graph/index.js';
 import { KernelStatsCollector, type KernelPlan } from '../../src/quantize/graph-kernel-stats.js';
 import { calibrateGraphWeights } from '../../src/quantize/graph-static.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
@@ -117,6 +117,10 @@ describe('GPTQ rounding against the direct sequential solve', () => {
 });
 
 describe('bias correction: the collected patch means predict the mean output error exactly', () => {
+  it('reads string attrs in both model.json forms (base64 text; byte arrays from older converters, as USE-lite has)', () => {
+    expect([attrString(btoa('SAME')), attrString([78, 72, 87, 67]), attrString(undefined)]).toEqual(['SAME', 'NHWC', undefined]);
+  });
+
   const conv = (kind: 'conv' | 'depthwise', stride: number, padding: 'SAME' | 'VALID'): KernelPlan => ({
     weight: 'w', node: 'n', input: 'x', kind, size: kind === 'conv' ? 3 * 3 * 4 : 9,
     conv: { kh: 3, kw: 3, cin: 4, strides: [stride, stride], dilations: [1, 1], padding },

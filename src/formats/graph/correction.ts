@@ -1,6 +1,6 @@
 import { elementCount } from '../manifest.js';
 import type { EncodedGraphWeight, GraphWeightMode } from './quantize.js';
-import { producerOf, type NodeDef, type WeightRole } from './roles.js';
+import { attrString, producerOf, type NodeDef, type WeightRole } from './roles.js';
 import type { GraphWeight } from './weights.js';
 
 /**
@@ -86,7 +86,7 @@ function targetOf(node: NodeDef, c: number, g: { byName: Map<string, NodeDef>; c
     const w = name === undefined ? undefined : g.floats.get(producerOf(name).name);
     return w && w.values!.length === c && g.roles.get(w.name)!.readers.length === 1 && g.roles.get(w.name)!.readers[0]!.endsWith(':' + reader) ? w : undefined;
   };
-  const fused = ((node.attr?.fused_ops?.list?.s ?? []) as string[]).map((s) => atob(s));
+  const fused = ((node.attr?.fused_ops?.list?.s ?? []) as (string | number[])[]).map((s) => attrString(s)!);
   if (fused.length) {
     if (fused[0] !== 'BiasAdd') return { why: `fused ops [${fused.join(', ')}] without a BiasAdd first` };
     const b = ownBias(inputs[2], node.name);

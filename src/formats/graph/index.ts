@@ -1,5 +1,5 @@
 export { decodeGraphWeights, type GraphWeight } from './weights.js';
-export { graphNodes, producerOf, weightRoles, type NodeDef, type RoleKind, type WeightRole } from './roles.js';
+export { attrString, graphNodes, producerOf, weightRoles, type NodeDef, type RoleKind, type WeightRole } from './roles.js';
 export { encodeGraphWeight, GRAPH_WEIGHT_MODES, INT4_BLOCK, packNibbles, type EncodedGraphWeight, type GraphWeightMode } from './quantize.js';
 export { graphWeightBits, isGeneratedName, rewriteGraph, type GraphWeightRow, type RewrittenGraph } from './rewrite.js';
 export { GRAPH_SHARD_BYTES, graphFilesOf, readGraphFiles, writeGraphFolder, type GraphFiles } from './io.js';

@@ -39,6 +39,14 @@ export function graphNodes(topology: Record<string, any>): { main: NodeDef[]; fu
   return { main, functions };
 }
 
+/**
+ * A string attr value as model.json stores it: base64 text (tensorflowjs_converter today) or, from older
+ * converters, the bytes as a number array (USE-lite's `data_format: {s: [78, 72, 87, 67]}`).
+ */
+export function attrString(s: string | number[] | undefined): string | undefined {
+  return s === undefined ? undefined : Array.isArray(s) ? String.fromCharCode(...s) : atob(s);
+}
+
 /** `name:1` and `^name` → `name` (output index and control-dependency marker dropped). */
 export function producerOf(input: string): { name: string; control: boolean } {
   const control = input.startsWith('^');
