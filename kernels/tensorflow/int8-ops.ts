@@ -41,6 +41,11 @@ export function packBytes(codes: tf.Tensor2D): tf.Tensor2D {
  * Exact int32 A·Bᵀ for A [M, K], B [N, K] with entries in [-255, 255], using float32 matMul only (tfjs-node-gpu
  * has no int32 matmul on the GPU): A splits into 16·hi + lo, lo in [0, 15], and K into chunks of 4096, so every
  * float32 partial sum is an integer below 2^24 — exact in any summation order, with or without FMA.
+ *
+ * Not src/runtime/exact-int8.ts's exactAccumulate (the same digit split, for webgl/webgpu), on purpose: this one
+ * returns the exact int32 accumulator for any K (chunks summed in int32, which tfjs-node holds as real int32), that
+ * one f32(acc) as one float32 rounding with no int32 at all, because WebGL holds int32 as float32 (int32 chunk sums
+ * past 2^24 would round there, and a float sum of chunks rounds more than once). Each needs what the other lacks.
  */
 export function exactIntMatMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => {

@@ -4,7 +4,8 @@ import { ShrinkmlError } from '../core/errors.js';
 
 /**
  * How int8 layers execute: on the int8 kernels where the active backend has them (exact integer arithmetic), else
- * emulated with float tfjs ops (same quantization, float accumulation: close, not bit-exact). 'kernel' makes a
+ * emulated with float32 tfjs ops (./exact-int8.ts: the same integer arithmetic, equal bit for bit where float32 is
+ * IEEE; dynamic mode's parameters are computed in float32 there, so they may differ by an ulp). 'kernel' makes a
  * missing kernel an error, 'emulate' skips the kernels (tests compare the two).
  */
 export type Int8Execution = 'auto' | 'kernel' | 'emulate';

@@ -6,6 +6,7 @@ import { dequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
 import { quantizeInt8 } from '../../kernels/quantize-int8/index.js';
 import { ShrinkmlError } from '../core/errors.js';
 import { packInt8 } from '../core/numerics.js';
+import { activationCodes, exactAccumulate, maxActivationCode, rescaleAccumulator } from './exact-int8.js';
 import { fusedInt8Available } from './fused.js';
 import { GRAPH_INT8_OPS, type GraphInt8Attrs, type GraphInt8OpKind } from './graph-format.js';
 import { ACTIVATION_RANGE } from './quantize-input.js';
@@ -59,12 +60,7 @@ function epilogueOf(a: Attrs): Int8Epilogue {
  * on every backend), clamped to the codes' range, NaN → the zero point; the value is f32((q - zeroPoint) · scale).
  */
 function fakeQuant(x: tf.Tensor, scale: number, zeroPoint: number): tf.Tensor {
-  return tf.tidy(() => {
-    const t = tf.round(tf.div(x, scale));
-    // NaN before the clamp: clipByValue keeps NaN on cpu and webgl but gives the lower bound on wasm.
-    const q = tf.clipByValue(tf.where(tf.isNaN(t), tf.zerosLike(t), t), ACTIVATION_RANGE.qmin - zeroPoint, ACTIVATION_RANGE.qmax - zeroPoint);
-    return tf.mul(q, scale);
-  });
+  return tf.tidy(() => tf.mul(activationCodes(x, scale, zeroPoint), scale));
 }
 
 // ---- weights: packed once per weight tensor (the graph's Const codes), kept while the model holds its weights ------
@@ -132,9 +128,6 @@ function maxChannelL1(kind: GraphInt8OpKind, codes: tf.Tensor, transposeB: boole
   return l1;
 }
 
-/** Integers up to 2^24 are exact in float32, so are sums that never leave that range. */
-const EXACT = 2 ** 24;
-
 // ---- the ops ---------------------------------------------------------------------------------------------------
 
 function quantizeOp(node: tf.GraphNode): tf.Tensor {
@@ -179,15 +172,9 @@ function computeOp(kind: GraphInt8OpKind) {
 }
 
 /**
- * The fused kernels' arithmetic in float32 tfjs ops. The input holds values f32((q - zA) · sA) of its grid, so
- * round(x / sA) gives q - zA back exactly (|q - zA| ≤ 255: the quotient is off by far less than 0.5). The
- * accumulator Σ (q - zA) · w is then a convolution of integers, exact while every partial sum stays within 2^24
- * (bounded by max|q - zA| · max over channels of Σ|w|, in any summation order). Past that the input is split into
- * digits, q - zA = 16 · hi + lo with hi in [-16, 15] and lo in [0, 15], each convolution exact, and
- * 16 · acc_hi + acc_lo is one rounding of the exact sum: f32(acc), as the kernels (exact while 16 · Σ|w| ≤ 2^24,
- * so for any filter with fewer than 8257 taps per channel; past that the sums round: close, not exact).
- * Summing in float instead (grid values × codes·scales, the path before this one) rounds y differently, and a y
- * within an ulp of a half-step of the output grid flips a code: up to 6.5e-3 in a probability of a real model.
+ * The fused kernels' arithmetic in float32 tfjs ops (./exact-int8.ts). The input holds values f32((q - zA) · sA) of
+ * its grid, so round(x / sA) gives q - zA back exactly (|q - zA| ≤ 255: the quotient is off by far less than 0.5);
+ * the accumulator Σ (q - zA) · w is an exact convolution of integers, then the kernels' rescale, clamp, requantize.
  */
 function composite(kind: GraphInt8OpKind, o: {
   x: tf.Tensor; codes: tf.Tensor; scales: tf.Tensor; bias?: tf.Tensor; aScale: number; aZeroPoint: number;
@@ -200,19 +187,11 @@ function composite(kind: GraphInt8OpKind, o: {
     return kind === 'conv' ? tf.conv2d(c as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad)
       : tf.depthwiseConv2d(c as tf.Tensor4D, filter as tf.Tensor4D, g.strides, g.pad);
   };
-  const c = tf.round(tf.div(o.x, o.aScale));
-  const m = Math.max(ACTIVATION_RANGE.qmax - o.aZeroPoint, o.aZeroPoint - ACTIVATION_RANGE.qmin);
-  const l1 = maxChannelL1(kind, o.codes, o.transposeB);
-  let acc: tf.Tensor;
-  if (m * l1 <= EXACT) acc = accOf(c);
-  else {
-    const hi = tf.floor(tf.div(c, 16));
-    acc = tf.add(tf.mul(accOf(hi), 16), accOf(tf.sub(c, tf.mul(hi, 16))));
-  }
-  // f32(sA · sW[n]) once per channel, then f32(f32(acc) · s) + bias: two roundings, as the kernels (output channels
-  // are the last axis for every kind).
-  let y = tf.mul(acc, tf.mul(o.scales, o.aScale));
-  if (o.bias) y = tf.add(y, o.bias);
+  const acc = exactAccumulate(tf.round(tf.div(o.x, o.aScale)), {
+    maxCode: maxActivationCode(o.aZeroPoint), filterL1: maxChannelL1(kind, o.codes, o.transposeB), accOf,
+  });
+  // Output channels are the last axis for every kind.
+  let y = rescaleAccumulator(acc, { aScale: o.aScale, wScale: o.scales, bias: o.bias });
   if (o.e.activation === 'relu') y = tf.relu(y);
   else if (o.e.activation === 'relu6') y = tf.clipByValue(y, 0, 6);
   return o.e.outScale !== undefined ? fakeQuant(y, o.e.outScale, o.e.outZeroPoint ?? 0) : y;

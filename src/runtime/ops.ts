@@ -3,7 +3,8 @@ import { conv2dInt8, matMulInt8 } from '../../kernels/index.js';
 import { quantizeInt8, QuantizeInt8 } from '../../kernels/quantize-int8/index.js';
 import { affineParams, type QParams } from '../core/numerics.js';
 import { isGpuBackend } from '../core/read.js';
-import { dequantizeRowsTf, fakeQuantInputTf } from './emulate.js';
+import { inputCodesTf, weightCodesTf } from './emulate.js';
+import { exactAccumulate, rescaleAccumulator } from './exact-int8.js';
 import { ensureKernel, int8KernelReady } from './execution.js';
 import type { InputQuant } from './format.js';
 import { ACTIVATION_RANGE, dynamicParams, quantizePack } from './quantize-input.js';
@@ -62,8 +63,10 @@ export function denseInt8(x: tf.Tensor2D, w: Int8Weights, quant: InputQuant | nu
         k: w.k, aScale: params.scale, aZeroPoint: params.zeroPoint,
       });
     }
-    const y = tf.matMul(fakeQuantInputTf(x, quant), dequantizeRowsTf(w), false, true);
-    return (w.bias ? tf.add(y, w.bias) : y) as tf.Tensor2D;
+    const c = inputCodesTf(x, quant);
+    const { codes, l1 } = weightCodesTf(w);
+    const acc = exactAccumulate(c.codes, { maxCode: c.maxCode, filterL1: l1, accOf: (a) => tf.matMul(a as tf.Tensor2D, codes, false, true) });
+    return rescaleAccumulator(acc, { aScale: c.scale, wScale: w.scale, bias: w.bias }) as tf.Tensor2D;
   });
 }
 
@@ -84,8 +87,10 @@ export function conv2dInt8Op(x: tf.Tensor4D, w: Int8Weights, g: ConvInt8Geometry
       });
     }
     const [fh, fw, ci, co] = g.filterShape;
-    const filter = tf.reshape(tf.transpose(dequantizeRowsTf(w)), [fh, fw, ci, co]) as tf.Tensor4D;
-    const y = tf.conv2d(fakeQuantInputTf(x, quant) as tf.Tensor4D, filter, g.strides, g.padding);
-    return (w.bias ? tf.add(y, w.bias) : y) as tf.Tensor4D;
+    const c = inputCodesTf(x, quant);
+    const { codes, l1 } = weightCodesTf(w);
+    const filter = tf.reshape(tf.transpose(codes), [fh, fw, ci, co]) as tf.Tensor4D;
+    const acc = exactAccumulate(c.codes, { maxCode: c.maxCode, filterL1: l1, accOf: (a) => tf.conv2d(a as tf.Tensor4D, filter, g.strides, g.padding) });
+    return rescaleAccumulator(acc, { aScale: c.scale, wScale: w.scale, bias: w.bias }) as tf.Tensor4D;
   });
 }
