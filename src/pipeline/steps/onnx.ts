@@ -88,7 +88,9 @@ async function quantize(mode: string, options: Record<string, unknown>, ctx: Ctx
     for (let start = 0; !pairs.length && start + (plan.fixedBatch ?? 1) <= limit; start += batchSize) {
       batches.push(datasetFeeds(plan, dataset, { start, end: Math.min(start + batchSize, limit) }));
     }
-    calibration = { batches, total: limit, observer: options.observer as ObserverName | undefined, onProgress: ctx.onProgress };
+    // The fallbacks' measurements feed a recurrent model's state back (src/onnx/weight-sensitivity.ts).
+    const state = pairs.length ? Object.fromEntries(pairs.map((p) => [p.input, p.output])) : undefined;
+    calibration = { batches, total: limit, state, observer: options.observer as ObserverName | undefined, onProgress: ctx.onProgress };
   }
   const result = await info.run(model, {
     perChannel: typeof options.perChannel === 'boolean' ? options.perChannel : undefined,
