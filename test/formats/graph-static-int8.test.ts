@@ -374,6 +374,26 @@ describe('compress --quantize static --data <image folder> (the CLI, real photos
   });
 });
 
+describe('attribute strings as byte arrays (older converters write them so, newer ones base64)', () => {
+  it('plans the same int8 ops from either form', () => {
+    const { json, data } = convGraph();
+    const base = graphOf(json, data);
+    const bytes = (s: string) => [...Buffer.from(s)];
+    const old = structuredClone(json);
+    for (const n of old.modelTopology.node) {
+      for (const a of ['padding', 'data_format']) if (n.attr?.[a]?.s) n.attr[a].s = bytes(Buffer.from(n.attr[a].s, 'base64').toString());
+      if (n.attr?.fused_ops) n.attr.fused_ops.list.s = n.attr.fused_ops.list.s.map((v: string) => bytes(Buffer.from(v, 'base64').toString()));
+    }
+    const byteGraph = graphOf(old, data);
+    const plan = (g: GraphFiles) => planStaticInt8({ json: g.json, weights: g.weights, roles: g.roles, file: g.file });
+    const a = plan(base);
+    const b = plan(byteGraph);
+    expect(a.ops.map((p) => p.node)).toEqual(['c1', 'dw', 'c2', 'fc']);
+    expect(b.ops).toEqual(a.ops);
+    expect(b.notes).toEqual(a.notes);
+  });
+});
+
 describe('bad input', () => {
   it('a convolution the int8 ops cannot run (dilated) stays float with a note naming it; the rest runs int8', async () => {
     const { json, data } = convGraph();

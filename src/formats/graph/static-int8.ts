@@ -4,7 +4,7 @@ import { GRAPH_INT8_OPS, type GraphInt8OpKind } from '../../runtime/graph-format
 import { ACTIVATION_RANGE } from '../../runtime/quantize-input.js';
 import type { ModelJson } from '../manifest.js';
 import type { EncodedGraphWeight } from './quantize.js';
-import { graphNodes, producerOf, type NodeDef, type WeightRole } from './roles.js';
+import { attrString, graphNodes, producerOf, type NodeDef, type WeightRole } from './roles.js';
 import type { GraphWeight } from './weights.js';
 
 /**
@@ -62,7 +62,8 @@ const KIND: Record<string, GraphInt8OpKind> = {
   MatMul: 'matmul', _FusedMatMul: 'matmul',
 };
 
-const decode = (s: string | undefined) => (s === undefined ? undefined : atob(s));
+// Attribute strings come base64-encoded (current converters) or as byte arrays (older ones): attrString reads both.
+const decode = attrString;
 const encode = (s: string) => btoa(s);
 const ints = (attr: any): number[] | undefined => attr?.list?.i?.map((v: string | number) => Number(v));
 
@@ -92,7 +93,7 @@ function planNode(n: NodeDef, weights: Map<string, GraphWeight>, roles: Map<stri
     const s = ints(attr.strides) ?? [];
     if (s.length !== 4 || s[0] !== 1 || s[3] !== 1) return `strides [${s}]`;
   }
-  const fused = ((attr.fused_ops?.list?.s ?? []) as string[]).map((s) => atob(s));
+  const fused = ((attr.fused_ops?.list?.s ?? []) as (string | number[])[]).map((s) => attrString(s)!);
   if (fused.length && (fused[0] !== 'BiasAdd' || fused.length > 2 || (fused[1] && fused[1] !== 'Relu' && fused[1] !== 'Relu6'))) {
     return `fused ops [${fused.join(', ')}] (int8 ops fuse BiasAdd and Relu/Relu6)`;
   }
