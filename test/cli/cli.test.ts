@@ -59,8 +59,10 @@ describe('shrinkml inspect', () => {
 describe('shrinkml compress (load, save, measure)', () => {
   it('writes the model and its lineage atomically and measures it against the input', async () => {
     const out = path.join(dir, 'copy');
+    // No steps: the budget search runs. Four trials are its one-shot storage screens (float16, int8, int4, static
+    // int8), enough for a lossless-on-these-images candidate; without the cap it goes on to fine-tuning trials.
     const r = await runCli('compress', modelDir, '--out', out, '--backend', 'cpu', '--no-latency', '--data', 'mnist',
-      '--limit', '200', '--budget', 'drop<=0%,agreement>=1', '--json');
+      '--limit', '200', '--budget', 'drop<=0%,agreement>=1', '--max-trials', '4', '--json');
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.drop).toBe(0);
