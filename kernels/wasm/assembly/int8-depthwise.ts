@@ -1,11 +1,8 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
 // Depthwise int8 conv with the requantizing epilogue (docs/numerics.md "Requantization"). Activations are packed
 // int8 NHWC: each pixel's C codes are followed by 0 pad bytes up to a whole word (pixel stride `pixStride` bytes).
-import { requant } from './int8';
+import { epilogueBounds, requant, ROUNDER, ROUNDER_BITS, roundCode } from './int8';
 
-/** 1.5·2^23: adding it rounds a float in [-2^22, 2^22] to an integer (ties to even), which its low bits hold. */
-const ROUNDER: f32 = 12582912.0;
-const ROUNDER_BITS: i32 = 0x4b400000;
 
 /**
  * Depthwise conv: out channel o = c·M + m reads input channel c. w is tfjs's [FH, FW, C, M] filter as int8 rows of
@@ -46,13 +43,8 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
   const xw = w16 + (<usize>(FH * FW * Cs) << 1);
   const quant = oScale != 0;
   // Per-channel epilogue terms: exactly epilogueRows' (int8.ts).
-  let lq = lo, hq = hi;
-  if (quant) {
-    const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
-    lq = max(lo / oScale, qmin);
-    hq = min(hi / oScale, qmax);
-    if (lq > hq) hq = lq = hi / oScale < qmin ? qmin : qmax;
-  }
+  const bounds = epilogueBounds(lo, hi, oScale, oZp);
+  const lq = f32x4.extract_lane(bounds, 0), hq = f32x4.extract_lane(bounds, 1);
   for (let c = 0; c < Cs; c++) {
     const real = c < C;
     const o = <usize>c << 2;
@@ -99,10 +91,10 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
           const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
           const y3 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a3), v128.load(scv + cb, 48)), v128.load(biv + cb, 48));
           if (quant) {
-            const q0 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
-            const q1 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
-            const q2 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
-            const q3 = code(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
+            const q0 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
+            const q1 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
+            const q2 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
+            const q3 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
             const v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
             const d = dst + <usize>c;
             const n = ldo - c;
@@ -125,11 +117,6 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
       }
     }
   }
-}
-
-/** round(v) + zOut, NaN → zOut, for v already clamped into [-128 - zOut, 127 - zOut] (epilogueRows' rounding). */
-@inline function code(v: v128, rounder: v128, bits: v128, zv: v128): v128 {
-  return i32x4.add(v128.and(i32x4.sub(f32x4.add(v, rounder), bits), f32x4.eq(v, v)), zv);
 }
 
 /** The first `count` (≤ 4 stored, < 1 none) lanes of y at p. */

@@ -2,7 +2,7 @@
 // The rest of the fused int8 path (docs/numerics.md "Requantization"): quantize on entry, int8 max / average
 // pooling (the depthwise conv is int8-depthwise.ts). Activations are packed int8 NHWC: each pixel's C codes are
 // followed by 0 pad bytes up to a whole word (pixel stride Cp = ceil(C/4)·4 bytes).
-import { requant } from './int8';
+import { epilogueBounds, requant } from './int8';
 
 /**
  * out[r, k] = clamp(nearest(x[r, k] / s), qmin - z, qmax - z) + z (NaN → z), rows of K floats to rows of `ldo`
@@ -151,13 +151,8 @@ export function avgPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW
 export function addI8(a: usize, b: usize, rows: i32, C: i32, Cp: i32, sA: f32, zA: i32, sB: f32, zB: i32, lo: f32,
   hi: f32, oScale: f32, oZp: i32, out: usize): void {
   const quant = oScale != 0;
-  let lq = lo, hq = hi;
-  if (quant) {
-    const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
-    lq = max(lo / oScale, qmin);
-    hq = min(hi / oScale, qmax);
-    if (lq > hq) hq = lq = hi / oScale < qmin ? qmin : qmax;
-  }
+  const bounds = epilogueBounds(lo, hi, oScale, oZp);
+  const lq = f32x4.extract_lane(bounds, 0), hq = f32x4.extract_lane(bounds, 1);
   const sa = f32x4.splat(sA), sb = f32x4.splat(sB), za = i32x4.splat(zA), zb = i32x4.splat(zB);
   const sv = f32x4.splat(oScale), zv = i32x4.splat(oZp), lv = f32x4.splat(lq), hv = f32x4.splat(hq);
   const C16 = C & ~15;

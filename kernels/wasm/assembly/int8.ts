@@ -72,8 +72,28 @@ export function widenRows(a: usize, strideA: i32, M: i32, K: i32, zA: i32, a16: 
 export const ROWS = 64;
 
 /** 1.5·2^23: adding it rounds a float in [-2^22, 2^22] to an integer (ties to even), which its low bits hold. */
-const ROUNDER: f32 = 12582912.0;
-const ROUNDER_BITS: i32 = 0x4b400000;
+export const ROUNDER: f32 = 12582912.0;
+export const ROUNDER_BITS: i32 = 0x4b400000;
+
+/** round(v) + zOut, NaN → zOut, for v already clamped into [-128 - zOut, 127 - zOut] (rounder, bits: ROUNDER splats). */
+@inline export function roundCode(v: v128, rounder: v128, bits: v128, zv: v128): v128 {
+  return i32x4.add(v128.and(i32x4.sub(f32x4.add(v, rounder), bits), f32x4.eq(v, v)), zv);
+}
+
+/**
+ * The clamp bounds [L, H] of the epilogue, as lanes 0 and 1: for int8 output (oScale ≠ 0) the float clamp [lo, hi]
+ * and the code range folded into one clamp of y / oScale, [max(lo/oScale, -128 - oZp), min(hi/oScale, 127 - oZp)]
+ * (see epilogueRows); when they do not overlap, every y clamps to lo or hi and so quantizes to the code range end
+ * on hi/oScale's side, both bounds that end. Float output (oScale = 0): [lo, hi]. One vector, not two results,
+ * because AssemblyScript has no tuples; @inline, so the extracts fold away.
+ */
+@inline export function epilogueBounds(lo: f32, hi: f32, oScale: f32, oZp: i32): v128 {
+  if (oScale == 0) return f32x4(lo, hi, 0, 0);
+  const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
+  let lq = max(lo / oScale, qmin), hq = min(hi / oScale, qmax);
+  if (lq > hq) hq = lq = hi / oScale < qmin ? qmin : qmax;
+  return f32x4(lq, hq, 0, 0);
+}
 
 /**
  * The epilogue (docs/numerics.md "Requantization") of `rows` rows of int32 accumulators, `ldAcc` bytes apart, N
@@ -99,10 +119,9 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
     const bv = bias != 0 ? lanes4(bias + nb, count) : f32x4.splat(-0.0);
     let a = acc + nb;
     if (oScale != 0) {
-      const qmin: i32 = -128 - oZp, qmax: i32 = 127 - oZp, zneg: i32 = -oZp;
-      let qlo = max(lo / oScale, <f32>qmin), qhi = min(hi / oScale, <f32>qmax);
-      if (qlo > qhi) qhi = qlo = hi / oScale < <f32>qmin ? <f32>qmin : <f32>qmax;
-      const real = maskI32(count), pad = f32x4.splat(<f32>zneg);
+      const bounds = epilogueBounds(lo, hi, oScale, oZp);
+      const qlo = f32x4.extract_lane(bounds, 0), qhi = f32x4.extract_lane(bounds, 1);
+      const real = maskI32(count), pad = f32x4.splat(<f32>-oZp);
       // Through memory: loads stay before the loop, so the constants live in registers (see above).
       const k = acc + <usize>ROWS * ldAcc;
       v128.store(k, sc);
@@ -119,7 +138,7 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
       for (let i = 0; i < rows; i++) {
         const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
         const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
-        const q = i32x4.add(v128.and(i32x4.sub(f32x4.add(v, rounder), bits), f32x4.eq(v, v)), zv);
+        const q = roundCode(v, rounder, bits, zv);
         const h = i16x8.narrow_i32x4_s(q, q);
         v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
         a += ldAcc;
