@@ -5,6 +5,7 @@ import { forEachGraph, forEachTensor } from '../formats/onnx/walk.js';
 import type { Feeds } from './calibration-batches.js';
 import type { OnnxRuntime } from './ort.js';
 import { modelOutputs, worstCosine } from './static-sensitivity.js';
+import { sensitivityFallback } from '../quantize/sensitivity-fallback.js';
 
 /**
  * The weight-level twin of static's activation fallback (./static-sensitivity.ts), for every 8/4-bit mode given
@@ -12,6 +13,7 @@ import { modelOutputs, worstCosine } from './static-sensitivity.js';
  * target, each weighted node is left float alone (the mode rerun with it excluded), and the nodes whose float weights
  * help the most are kept float, greedily, while the weights stay `minRatio`× smaller than fp32. Silero VAD's state
  * outputs are the case: one 64×64×3 encoder Conv decides most of the recurrent state's error, and costs 37 KB float.
+ * The greedy loop is src/quantize/sensitivity-fallback.ts, shared with graph models' int4 → int8 kernel choice.
  */
 export interface WeightFallbackOptions {
   /** Worst output cosine aimed for. Default 0.99. */
@@ -41,31 +43,15 @@ export async function weightFallback<R extends { model: ModelProto }>(args: {
   batches: readonly Feeds[]; state?: Readonly<Record<string, string>>; runtime: OnnxRuntime; options?: WeightFallbackOptions;
 }): Promise<{ result: R; report: WeightFallbackReport }> {
   const target = args.options?.cosine ?? 0.99;
-  const minRatio = args.options?.minRatio ?? 3.5;
-  const maxFloat = args.options?.maxFloat ?? 3;
-  const minGain = args.options?.minGain ?? 0.001;
   const reference = await modelOutputs(args.runtime, args.float, args.batches, args.state);
-  const measure = async (m: ModelProto) => worstCosine(reference, await modelOutputs(args.runtime, m, args.batches, args.state));
-  const before = await measure(args.first.model);
-  const report: WeightFallbackReport = { before, after: before, float: [], target, ratio: weightsRatio(args.float, args.first.model) };
-  if (before >= target || maxFloat <= 0 || report.ratio < minRatio) return { result: args.first, report };
   const nodes: string[] = [];
   forEachGraph(args.float.graph!, (g) => { for (const n of g.node ?? []) if (WEIGHTED.has(n.opType ?? '') && n.name && !args.exclude.includes(n.name)) nodes.push(n.name); });
-  const gains: { node: string; gain: number }[] = [];
-  for (const node of nodes) {
-    const r = await args.run([...args.exclude, node]);
-    if (weightsRatio(args.float, r.model) < minRatio) continue;
-    gains.push({ node, gain: (await measure(r.model)) - before });
-  }
-  gains.sort((a, b) => b.gain - a.gain);
-  let best = args.first;
-  for (const g of gains) {
-    if (g.gain < minGain || report.float.length >= maxFloat || report.after >= target) break;
-    const r = await args.run([...args.exclude, ...report.float.map((f) => f.node), g.node]);
-    const ratio = weightsRatio(args.float, r.model);
-    if (ratio < minRatio) continue;
-    const c = await measure(r.model);
-    if (c >= report.after + minGain) { report.after = c; report.ratio = ratio; report.float.push(g); best = r; }
-  }
-  return { result: best, report };
+  const r = await sensitivityFallback({
+    first: args.first, candidates: nodes, target,
+    minRatio: args.options?.minRatio ?? 3.5, maxKept: args.options?.maxFloat ?? 3, minGain: args.options?.minGain ?? 0.001,
+    run: (kept) => args.run([...args.exclude, ...kept]),
+    fidelity: async (m) => worstCosine(reference, await modelOutputs(args.runtime, m.model, args.batches, args.state)),
+    ratio: (m) => weightsRatio(args.float, m.model),
+  });
+  return { result: r.result, report: { before: r.before, after: r.after, float: r.kept.map((k) => ({ node: k.key, gain: k.gain })), target, ratio: r.ratio } };
 }

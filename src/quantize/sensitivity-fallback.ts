@@ -1,0 +1,69 @@
+/**
+ * Mixed precision by measured sensitivity, format-independent: a quantized model misses its fidelity target on
+ * calibration data, and a few weights (nodes, kernels) can be kept at higher precision — float for ONNX's 8/4-bit
+ * modes (src/onnx/weight-sensitivity.ts), int8 per channel for a graph model's int4 kernels
+ * (src/quantize/graph-mixed-bits.ts). Each candidate is kept alone and the output fidelity measured (its single-weight
+ * gain); candidates are then kept greedily, largest gain (per unit of `cost`, when given) first, each step verified
+ * by a real run, while the model's compression ratio stays at or above `minRatio` and the target is not yet met.
+ *
+ * The format supplies how to build the model with a set kept (`run`), its fidelity on the calibration data (higher
+ * is better: a cosine) and its ratio. `run` may be cheap and lazy (the format's fidelity does the model run) so a
+ * candidate the ratio already rules out costs no model run.
+ */
+export interface FallbackLimits {
+  /** Fidelity aimed for; the loop stops once it is reached. */
+  target: number;
+  /** Compression ratio kept at or above this. */
+  minRatio: number;
+  /** At most this many candidates kept. Default: no limit. */
+  maxKept?: number;
+  /** A candidate is kept only if it adds at least this much fidelity. Default 0. */
+  minGain?: number;
+}
+
+export interface FallbackStep { key: string; gain: number }
+
+export interface FallbackResult<R> {
+  result: R;
+  /** Fidelity of `first`, and of the result. */
+  before: number;
+  after: number;
+  /** The result's ratio. */
+  ratio: number;
+  /** Kept candidates, in the order kept, with their single-candidate gain. */
+  kept: FallbackStep[];
+}
+
+export async function sensitivityFallback<R>(o: FallbackLimits & {
+  /** The model with nothing kept (what the mode writes without the fallback). */
+  first: R;
+  candidates: readonly string[];
+  run: (kept: readonly string[]) => Promise<R>;
+  fidelity: (r: R) => Promise<number>;
+  ratio: (r: R) => number;
+  /** What keeping a candidate costs (extra bytes): gains are ranked per unit of it. Default: all equal. */
+  cost?: (key: string) => number;
+}): Promise<FallbackResult<R>> {
+  const maxKept = o.maxKept ?? Infinity;
+  const minGain = o.minGain ?? 0;
+  const before = await o.fidelity(o.first);
+  const out: FallbackResult<R> = { result: o.first, before, after: before, ratio: o.ratio(o.first), kept: [] };
+  if (before >= o.target || maxKept <= 0 || out.ratio < o.minRatio) return out;
+  const gains: (FallbackStep & { rank: number })[] = [];
+  for (const key of o.candidates) {
+    const r = await o.run([key]);
+    if (o.ratio(r) < o.minRatio) continue;
+    const gain = (await o.fidelity(r)) - before;
+    gains.push({ key, gain, rank: o.cost ? gain / Math.max(o.cost(key), 1e-9) : gain });
+  }
+  gains.sort((a, b) => b.rank - a.rank);
+  for (const g of gains) {
+    if (g.gain < minGain || out.kept.length >= maxKept || out.after >= o.target) break;
+    const r = await o.run([...out.kept.map((k) => k.key), g.key]);
+    const ratio = o.ratio(r);
+    if (ratio < o.minRatio) continue;
+    const f = await o.fidelity(r);
+    if (f >= out.after + minGain) { out.after = f; out.ratio = ratio; out.kept.push({ key: g.key, gain: g.gain }); out.result = r; }
+  }
+  return out;
+}
