@@ -212,13 +212,14 @@ const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
 
 /**
  * Scratch of kernels/wasm/assembly/int8-depthwise.ts: M = 1, 128 bytes of constants, four f32 per channel, the
- * int16 filter and one int16 image in its zero frame (Cs = ceil(C/16)·16 channels); any other M, Co·4 bytes.
+ * filter's int16 tap pairs, one int16 line of the zero-framed input and a ring of FH rows of its pairs (Cs =
+ * ceil(C/16)·16 channels); any other M, Co·4 bytes.
  */
 export function depthwiseScratchBytes(g: ConvGeometry): number {
   if (g.M !== 1) return g.Co * 4;
   const cs = Math.ceil(g.Ci / 16) * 16;
-  const hp = Math.max(g.pt + g.H, (g.OH - 1) * g.sh + g.FH), wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
-  return 128 + cs * 16 + (g.FH * g.FW + hp * wp) * cs * 2;
+  const wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
+  return 128 + cs * 16 + (g.FH * Math.ceil(g.FW / 2) * 4 + (wp + 1) * 2 + g.FH * wp * 4) * cs;
 }
 
 /** Direct depthwise conv, the epilogue writing the output in place. */

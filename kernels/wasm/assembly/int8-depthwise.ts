@@ -23,24 +23,31 @@ export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C:
 }
 
 /**
- * M = 1. Each image is first widened to int16 with its zero point removed inside a zero frame (Hp × Wp pixels of
- * Cs = ceil(C/16)·16 channels, the frame and channels ≥ C are 0 = real 0), and the filter to int16 rows of Cs, so
- * every output pixel reads all FH·FW taps with no bounds test and every channel block is whole. Per output pixel
- * and 16 channels: four i32x4 accumulators in registers over the taps (exact: |x - zA| ≤ 255, |w| ≤ 127, FH·FW
- * products), then epilogueRows' epilogue on the four vectors. Lanes ≥ C get the clamp [-oZp, -oZp] (code 0, the
- * pad byte) and are not stored past the pixel's ldo.
- * Scratch: 128 bytes of constants, then per channel (Cs each) f32 sA·sW, bias, low and high clamp, then the int16
- * filter (FH·FW·Cs) and image (Hp·Wp·Cs).
+ * M = 1. The products run on i32x4.dot_i16x8_s, 8 per instruction, by pairing horizontally adjacent taps: lane c of
+ * a pair row holds the int16 pair (x[iw][c] - zA, x[iw + 1][c] - zA) and the filter's lane c the pair
+ * (w[fw][c], w[fw + 1][c]), so one dot adds both taps' products into channel c's int32 (exact: |x - zA| ≤ 255,
+ * |w| ≤ 127, FH·FW products). An odd FW's last tap is paired with a 0 weight. (extmul of int16, the plain way, costs
+ * V8 three instructions per 4 products on x64; fp32 depthwise convs were as fast.) The input is read through a zero
+ * frame (Hp × Wp pixels, the image at (pt, pl), Cs = ceil(C/16)·16 channels; the frame and channels ≥ C are 0 =
+ * real 0), so every output pixel reads all taps with no bounds test and every channel block is whole; the frame's
+ * pair rows are built as the output rows reach them into a ring of FH rows (one int16 line, then the pairs), which
+ * stays in cache. Per output pixel and 16 channels: four accumulators in registers, then epilogueRows' epilogue on
+ * the four vectors. Lanes ≥ C get the clamp [-oZp, -oZp] (code 0, the pad byte) and are not stored past the pixel's
+ * ldo.
+ * Scratch: 128 bytes of constants, per channel (Cs each) f32 sA·sW, bias, low and high clamp, the filter's pairs
+ * (FH·ceil(FW/2)·Cs·4 bytes), one int16 line ((Wp + 1)·Cs·2) and the ring (FH·Wp·Cs·4).
  */
 function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
   sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize): void {
   const Cs = (C + 15) & ~15;
-  const Hp = max(pt + H, (OH - 1) * sh + FH), Wp = max(pl + W, (OW - 1) * sw + FW);
+  const Wp = max(pl + W, (OW - 1) * sw + FW);
+  const FP = (FW + 1) >> 1;
   const k = scratch;
   const scv = k + 128, biv = scv + (<usize>Cs << 2), qlo = biv + (<usize>Cs << 2), qhi = qlo + (<usize>Cs << 2);
-  const w16 = qhi + (<usize>Cs << 2);
-  const xw = w16 + (<usize>(FH * FW * Cs) << 1);
+  const wpair = qhi + (<usize>Cs << 2);
+  const line = wpair + (<usize>(FH * FP * Cs) << 2);
+  const ring = line + (<usize>((Wp + 1) * Cs) << 1);
   const quant = oScale != 0;
   // Per-channel epilogue terms: exactly epilogueRows' (int8.ts).
   const bounds = epilogueBounds(lo, hi, oScale, oZp);
@@ -53,39 +60,58 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
     store<f32>(qlo + o, real || !quant ? lq : <f32>-oZp);
     store<f32>(qhi + o, real || !quant ? hq : <f32>-oZp);
   }
-  for (let t = 0; t < FH * FW; t++) {
-    for (let c = 0; c < Cs; c++) store<i16>(w16 + (<usize>(t * Cs + c) << 1), c < C ? <i16>load<i8>(w + <usize>(t * ldw + c)) : 0);
+  for (let fh = 0; fh < FH; fh++) {
+    for (let j = 0; j < FP; j++) {
+      const dst = wpair + (<usize>((fh * FP + j) * Cs) << 2);
+      const t0 = fh * FW + 2 * j;
+      for (let c = 0; c < Cs; c++) {
+        const a = c < C ? <i32>load<i8>(w + <usize>(t0 * ldw + c)) : 0;
+        const b = c < C && 2 * j + 1 < FW ? <i32>load<i8>(w + <usize>((t0 + 1) * ldw + c)) : 0;
+        store<i32>(dst + (<usize>c << 2), (a & 0xffff) | (b << 16));
+      }
+    }
   }
   v128.store(k, f32x4.splat(oScale));
   v128.store(k, i32x4.splat(oZp), 16);
   v128.store(k, f32x4.splat(ROUNDER), 32);
   v128.store(k, i32x4.splat(ROUNDER_BITS), 48);
   const ob = quant ? <usize>ldo : <usize>ldo << 2;
-  const xrow = <usize>(Wp * Cs) << 1, xpix = <usize>Cs << 1;
+  const pairPix = <usize>Cs << 2, ringRow = <usize>Wp * pairPix;
+  const tapStep = pairPix << 1, ringEnd = ring + <usize>FH * ringRow;
+  // Pair lanes are read at columns ow·sw + 2j only: with an even stride, only the even columns are built.
+  const step = sw & 1 ? 1 : 2;
   let dst = out;
   for (let b = 0; b < B; b++) {
-    widenImage(x + <usize>(b * H * W * pixStride), pixStride, H, W, C, Cs, Hp, Wp, pt, pl, zA, xw);
+    const img = x + <usize>(b * H * W * pixStride);
+    let next = 0; // the next frame row to build
     const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48);
     for (let oh = 0; oh < OH; oh++) {
+      const r0 = oh * sh;
+      for (let r = max(next, r0); r < r0 + FH; r++) {
+        pairRow(img, pixStride, H, W, C, Cs, Wp, r - pt, pl, zA, line, ring + <usize>(r % FH) * ringRow, step);
+      }
+      next = r0 + FH;
+      const first = ring + <usize>(r0 % FH) * ringRow;
       for (let ow = 0; ow < OW; ow++) {
-        const px = xw + <usize>(oh * sh) * xrow + <usize>(ow * sw) * xpix;
+        const px = <usize>(ow * sw) * pairPix;
         for (let c = 0; c < Cs; c += 16) {
           let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-          let xr = px + (<usize>c << 1), wp = w16 + (<usize>c << 1);
-          for (let fh = 0; fh < FH; fh++) {
-            let xp = xr;
-            for (let fw = 0; fw < FW; fw++) {
-              const xl = v128.load(xp), xh = v128.load(xp, 16), wl = v128.load(wp), wh = v128.load(wp, 16);
-              a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(xl, wl));
-              a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(xl, wl));
-              a2 = i32x4.add(a2, i32x4.extmul_low_i16x8_s(xh, wh));
-              a3 = i32x4.add(a3, i32x4.extmul_high_i16x8_s(xh, wh));
-              xp += xpix;
-              wp += xpix;
-            }
-            xr += xrow;
-          }
           const cb = <usize>c << 2;
+          let wp = wpair + cb;
+          let row = first;
+          for (let fh = 0; fh < FH; fh++) {
+            let xp = row + px + cb;
+            row += ringRow;
+            if (row == ringEnd) row = ring;
+            for (let j = 0; j < FP; j++) {
+              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(xp), v128.load(wp)));
+              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(xp, 16), v128.load(wp, 16)));
+              a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(xp, 32), v128.load(wp, 32)));
+              a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(xp, 48), v128.load(wp, 48)));
+              xp += tapStep;
+              wp += pairPix;
+            }
+          }
           const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(scv + cb)), v128.load(biv + cb));
           const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(scv + cb, 16)), v128.load(biv + cb, 16));
           const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
@@ -130,32 +156,45 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
 }
 
 /**
- * One image's int8 codes (H × W pixels `pixStride` bytes apart) as int16 x - zA at (pt, pl) inside an Hp × Wp
- * frame of 0, Cs channels a pixel (channels ≥ C: 0). Reads no byte past a pixel's own C codes.
+ * Frame row `ih` (an image row, or padding when outside [0, H)) as pair lanes at `dst`: Wp pixels of Cs lanes, lane
+ * (iw, c) the int16 pair (F[iw][c], F[iw + 1][c]) of the frame F (x - zA at column pl on, 0 elsewhere and at
+ * column Wp), for every `step`-th column iw (the others are left as they were). `line`: (Wp + 1)·Cs int16 of scratch for F's row. Reads no byte past a pixel's own C codes.
  */
-function widenImage(x: usize, pixStride: i32, H: i32, W: i32, C: i32, Cs: i32, Hp: i32, Wp: i32, pt: i32, pl: i32,
-  zA: i32, xw: usize): void {
+function pairRow(x: usize, pixStride: i32, H: i32, W: i32, C: i32, Cs: i32, Wp: i32, ih: i32, pl: i32, zA: i32,
+  line: usize, dst: usize, step: i32): void {
+  const pix = <usize>Cs << 1;
+  if (ih < 0 || ih >= H) {
+    memory.fill(dst, 0, <usize>Wp * (pix << 1));
+    return;
+  }
   const za = i16x8.splat(<i16>zA);
   const C16 = C & ~15;
-  const pix = <usize>Cs << 1;
-  let d = xw;
-  for (let ih = -pt; ih < Hp - pt; ih++) {
-    for (let iw = -pl; iw < Wp - pl; iw++) {
-      if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
-        memory.fill(d, 0, pix);
-      } else {
-        const s = x + <usize>((ih * W + iw) * pixStride);
-        let c = 0;
-        for (; c < C16; c += 16) {
-          const v = v128.load(s + <usize>c);
-          v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_low_i8x16_s(v), za));
-          v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_high_i8x16_s(v), za), 16);
-        }
-        for (; c < C; c++) store<i16>(d + (<usize>c << 1), <i16>(<i32>load<i8>(s + <usize>c) - zA));
-        for (; c < Cs; c++) store<i16>(d + (<usize>c << 1), 0);
-      }
-      d += pix;
+  memory.fill(line, 0, <usize>pl * pix);
+  let d = line + <usize>pl * pix;
+  let s = x + <usize>(ih * W * pixStride);
+  for (let iw = 0; iw < W; iw++) {
+    let c = 0;
+    for (; c < C16; c += 16) {
+      const v = v128.load(s + <usize>c);
+      v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_low_i8x16_s(v), za));
+      v128.store(d + (<usize>c << 1), i16x8.sub(i16x8.extend_high_i8x16_s(v), za), 16);
     }
+    for (; c < C; c++) store<i16>(d + (<usize>c << 1), <i16>(<i32>load<i8>(s + <usize>c) - zA));
+    for (; c < Cs; c++) store<i16>(d + (<usize>c << 1), 0);
+    s += <usize>pixStride;
+    d += pix;
+  }
+  memory.fill(d, 0, <usize>(Wp + 1 - pl - W) * pix);
+  let a = line, p = dst;
+  const sa = <usize>step * pix;
+  for (let iw = 0; iw < Wp; iw += step) {
+    for (let c = 0; c < Cs; c += 8) {
+      const u = v128.load(a + (<usize>c << 1)), v = v128.load(a + pix + (<usize>c << 1));
+      v128.store(p + (<usize>c << 2), i16x8.shuffle(u, v, 0, 8, 1, 9, 2, 10, 3, 11));
+      v128.store(p + (<usize>c << 2), i16x8.shuffle(u, v, 4, 12, 5, 13, 6, 14, 7, 15), 16);
+    }
+    a += sa;
+    p += sa << 1;
   }
 }
 
