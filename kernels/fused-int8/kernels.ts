@@ -3,7 +3,7 @@ import { convGeometry, type ConvGeometry } from '../conv-geometry.js';
 import { poolGeometry, type PoolGeometry } from '../max-pool-grad/geometry.js';
 import type { KernelArgs, KernelSpec } from '../types.js';
 import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/loader.js';
-import { kernelPool, TASK_CONV, TASK_DENSE, type KernelPool } from '../wasm/threads.js';
+import { kernelPool, TASK_CONV, TASK_DENSE, TASK_DEPTHWISE, type KernelPool } from '../wasm/threads.js';
 import { hostOutput, type HostBackend } from '../webgpu/host.js';
 import {
   AddInt8, AvgPoolInt8, clampOf, type AddInt8Attrs, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
@@ -136,10 +136,11 @@ export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; 
   const ldo = quantOut(e) ? words(g.Co) * 4 : g.Co;
   const pool = threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW * g.Ci);
   if (pool) {
-    const [w0, sW, bi] = keep(pool, b, [o.w, o.wScale, o.bias]);
+    const [sW, bi] = keep(pool, b, [o.wScale, o.bias]);
+    // The packed filter, made once in the backend's heap (packedFilter) and copied once.
+    const wq = pool.place(() => { const at = packedFilter(b, o.w, g, d); return b.wasm.HEAPU8.subarray(at, at + d.wqBytes); },
+      packedKey(o.w.dataId));
     const x0 = pool.place(bytesOf(b, o.x));
-    const wq = pool.scratch(d.wqBytes);
-    pool.kernels.packConvI8(w0!, words(d.K) * 4, g.Co, g.FH, g.FW * g.Ci, d.pairs, wq);
     const xw = pool.scratch((d.xwBytes + d.accBytes) * pool.threads);
     const outLen = g.B * g.OH * g.OW * ldo * (quantOut(e) ? 1 : 4);
     const dst = pool.scratch(outLen);
@@ -158,6 +159,14 @@ export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; 
       xw!, acc!, 0, g.B * g.OH);
   });
   return out;
+}
+
+/** A key of its own for a weight's packed form in the kernel threads' memory (the raw weight may be kept too). */
+const packedKeys = new WeakMap<object, object>();
+function packedKey(dataId: object): object {
+  let key = packedKeys.get(dataId);
+  if (!key) packedKeys.set(dataId, (key = {}));
+  return key;
 }
 
 /** Bytes of packed filters kept in the wasm heap (MobileNetV2 1.4's are ~13 MB); least recently used go first. */
@@ -222,7 +231,7 @@ export function depthwiseScratchBytes(g: ConvGeometry): number {
   return 128 + cs * 16 + (g.FH * Math.ceil(g.FW / 2) * 4 + (wp + 1) * 2 + g.FH * wp * 4) * cs;
 }
 
-/** Direct depthwise conv, the epilogue writing the output in place. */
+/** Direct depthwise conv, the epilogue writing the output in place; M = 1 splits its rows across the kernel threads. */
 const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const b = backend as unknown as WasmBackend;
   const { x, w, wScale, bias } = inputs as Inputs;
@@ -230,11 +239,27 @@ const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const g = convGeometryOf(x!, at, true);
   const o = outputOf([g.B, g.OH, g.OW], g.Co, at);
   const out = b.makeOutput(o.shape, o.dtype);
+  const ldo = quantOut(at) ? words(g.Co) * 4 : g.Co;
+  const pool = g.M === 1 ? threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW) : null;
+  if (pool) {
+    const [w0, sW, bi] = keep(pool, b, [w!, wScale!, bias]);
+    const x0 = pool.place(bytesOf(b, x!));
+    const per = depthwiseScratchBytes(g);
+    const scratch = pool.scratch(per * pool.threads);
+    const outLen = g.B * g.OH * g.OW * ldo * (quantOut(at) ? 1 : 4);
+    const dst = pool.scratch(outLen);
+    const [lo, hi, oScale, oZp] = epilogueArgs(at);
+    pool.run({ kind: TASK_DEPTHWISE, M: g.B * g.OH, N: g.Ci, K: 0, a16: scratch, lda: per, w: w0!, ldw: words(g.Co) * 4, out: dst,
+      ldo, outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: 0, sums: 0, lo, hi, oScale, oZp,
+      zA: at.aZeroPoint, rest: [x0, words(g.Ci) * 4, g.B, g.H, g.W, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl] });
+    b.wasm.HEAPU8.set(pool.view(dst, outLen), ptr(b, out));
+    return out;
+  }
   const mod = kernelsFor(b);
   withScratch(b, [depthwiseScratchBytes(g)], (scratch) => {
     mod.depthwiseI8(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, g.M, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
-      at.aZeroPoint, ptr(b, w!), words(g.Co) * 4, ptr(b, out), quantOut(at) ? words(g.Co) * 4 : g.Co, at.aScale,
-      ptr(b, wScale!), bias ? ptr(b, bias) : 0, ...epilogueArgs(at), scratch!);
+      at.aZeroPoint, ptr(b, w!), words(g.Co) * 4, ptr(b, out), ldo, at.aScale,
+      ptr(b, wScale!), bias ? ptr(b, bias) : 0, ...epilogueArgs(at), scratch!, 0, g.B * g.OH);
   });
   return out;
 }) as unknown as KernelFunc;

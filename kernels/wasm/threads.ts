@@ -21,6 +21,7 @@ const HEAP_START = 1024;
 
 export const TASK_DENSE = 1;
 export const TASK_CONV = 2;
+export const TASK_DEPTHWISE = 3;
 
 /**
  * One thread's share of a task: Dense, rows [r0, r1) of the GEMM (multiples of 4), widened, then multiplied with
@@ -29,6 +30,16 @@ export const TASK_CONV = 2;
  */
 export function runShare(k: KernelExports, a: Float64Array, p: number, T: number): void {
   const M = a[1]!, N = a[2]!, K = a[3]!, a16 = a[4]!, lda = a[5]!, outBytes = a[10]!, ldo = a[9]!;
+  if (a[0] === 3) {
+    // Depthwise (M = 1): output rows (image, oh) split evenly, each thread with its own scratch (lda bytes).
+    const per = Math.ceil(M / T);
+    const r0 = Math.min(M, p * per), r1 = Math.min(M, r0 + per);
+    if (r0 < r1) {
+      k.depthwiseI8(a[21]!, a[22]!, a[23]!, a[24]!, a[25]!, N, 1, a[26]!, a[27]!, a[28]!, a[29]!, a[30]!, a[31]!, a[32]!,
+        a[33]!, a[20]!, a[6]!, a[7]!, a[8]!, ldo, a[11]!, a[12]!, a[13]!, a[16]!, a[17]!, a[18]!, a[19]!, a16 + p * lda, r0, r1);
+    }
+    return;
+  }
   if (a[0] === 2) {
     // Conv: output rows (image, oh) split evenly; each thread widens the images its rows need into its own xw.
     const per = Math.ceil(M / T);
@@ -51,7 +62,7 @@ export function runShare(k: KernelExports, a: Float64Array, p: number, T: number
 
 /** The task fields, by slot of the args block. */
 export interface TaskArgs {
-  kind: typeof TASK_DENSE | typeof TASK_CONV;
+  kind: typeof TASK_DENSE | typeof TASK_CONV | typeof TASK_DEPTHWISE;
   M: number; N: number; K: number; a16: number; lda: number; w: number; ldw: number; out: number; ldo: number;
   /** 4: float32 output, 1: int8 output. */
   outBytes: number;
@@ -59,7 +70,8 @@ export interface TaskArgs {
   /**
    * Dense: [a, strideA, acc] (acc: the threads' gemmI8 accumulators, 64·ceil(N/4)·16 + 128 bytes each). Conv (M = B·OH rows, a16/lda: the threads' scratch, lda bytes each, its first ldw bytes
    * the widened image, then the accumulators; w: the packed filter): [x, pixelStride, H, W, C, OW, FH, FW, sh, sw,
-   * pt, pl, Hp, Wp, OH].
+   * pt, pl, Hp, Wp, OH]. Depthwise (M = B·OH rows, N = C, a16/lda: the threads' scratch, lda bytes each; w, ldw:
+   * the int8 filter): [x, pixelStride, B, H, W, OH, OW, FH, FW, sh, sw, pt, pl].
    */
   rest: number[];
 }
@@ -131,10 +143,14 @@ export class KernelPool {
     return this.reserve(bytes, false);
   }
 
-  /** Copies `bytes` to the shared memory (once per `key` when given: weights) and returns their offset. */
-  place(bytes: Uint8Array, key?: object): number {
+  /**
+   * Copies `bytes` to the shared memory (once per `key` when given: weights) and returns their offset. `bytes` may
+   * be a function that makes them, called only when `key` is not yet placed (a weight's packed form).
+   */
+  place(bytes: Uint8Array | (() => Uint8Array), key?: object): number {
     const known = key && this.kept.get(key);
     if (known) return known;
+    if (typeof bytes === 'function') bytes = bytes();
     if (key && this.scratchEnd > this.keptEnd) {
       throw new Error('kernels/wasm/threads: weights must be placed before any scratch of the call');
     }

@@ -73,8 +73,8 @@ describe.each(SUITES.map((s) => [s.kernelName, s] as const))('%s', (_name, suite
   });
 });
 
-// The fused int8 GEMMs split across 2 kernel threads (kernels/wasm/threads.ts): the same bits as one thread.
-describe.each([fusedMatMulInt8Suite, fusedConv2dInt8Suite].map((s) => [s.kernelName, s] as const))('%s on 2 kernel threads', (_name, suite) => {
+// The fused int8 GEMMs and depthwise conv split across 2 kernel threads (kernels/wasm/threads.ts): the same bits as one thread.
+describe.each([fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite].map((s) => [s.kernelName, s] as const))('%s on 2 kernel threads', (_name, suite) => {
   beforeAll(async () => {
     expect(await setKernelThreads(2, { minMacs: 0 })).toBe(2);
   });

@@ -8,17 +8,18 @@ import { epilogueBounds, requant, ROUNDER, ROUNDER_BITS, roundCode } from './int
  * Depthwise conv: out channel o = c·M + m reads input channel c. w is tfjs's [FH, FW, C, M] filter as int8 rows of
  * `ldw` bytes per tap (FH·FW rows of C·M codes, symmetric, zero point 0). Epilogue as gemmI8's (oScale = 0: float32
  * output, ldo floats a pixel; else ldo bytes a pixel, pad bytes 0). M = 1 (MobileNet's) takes the vector path, any
- * other multiplier the scalar one. scratch: depthwiseScratchBytes (kernels/fused-int8/kernels.ts) bytes.
+ * other multiplier the scalar one. Output rows r ∈ [r0, r1) of B·OH (r = b·OH + oh; `B` is implied), so kernel threads
+ * can split them. scratch: depthwiseScratchBytes (kernels/fused-int8/kernels.ts) bytes.
  */
 export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
   FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize): void {
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize, r0: i32, r1: i32): void {
   if (M == 1) {
-    depthwiseVec(x, pixStride, B, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo, hi,
-      oScale, oZp, scratch);
+    depthwiseVec(x, pixStride, H, W, C, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo, hi,
+      oScale, oZp, scratch, r0, r1);
   } else {
-    depthwiseScalar(x, pixStride, B, H, W, C, M, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo,
-      hi, oScale, oZp, scratch);
+    depthwiseScalar(x, pixStride, H, W, C, M, OH, OW, FH, FW, sh, sw, pt, pl, zA, w, ldw, out, ldo, sA, sW, bias, lo,
+      hi, oScale, oZp, scratch, r0, r1);
   }
 }
 
@@ -37,9 +38,9 @@ export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C:
  * Scratch: 128 bytes of constants, per channel (Cs each) f32 sA·sW, bias, low and high clamp, the filter's pairs
  * (FH·ceil(FW/2)·Cs·4 bytes), one int16 line ((Wp + 1)·Cs·2) and the ring (FH·Wp·Cs·4).
  */
-function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize): void {
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, scratch: usize, r0: i32, r1: i32): void {
   const Cs = (C + 15) & ~15;
   const Wp = max(pl + W, (OW - 1) * sw + FW);
   const FP = (FW + 1) >> 1;
@@ -80,18 +81,22 @@ function depthwiseVec(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, 
   const tapStep = pairPix << 1, ringEnd = ring + <usize>FH * ringRow;
   // Pair lanes are read at columns ow·sw + 2j only: with an even stride, only the even columns are built.
   const step = sw & 1 ? 1 : 2;
-  let dst = out;
-  for (let b = 0; b < B; b++) {
-    const img = x + <usize>(b * H * W * pixStride);
-    let next = 0; // the next frame row to build
-    const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48);
-    for (let oh = 0; oh < OH; oh++) {
-      const r0 = oh * sh;
-      for (let r = max(next, r0); r < r0 + FH; r++) {
+  let dst = out + <usize>(r0 * OW) * ob;
+  let img: usize = 0, next = 0; // the image and its next frame row to build
+  const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48);
+  for (let rr = r0; rr < r1; rr++) {
+    const oh = rr % OH;
+    if (oh == 0 || rr == r0) {
+      img = x + <usize>((rr / OH) * H * W * pixStride);
+      next = 0;
+    }
+    {
+      const f0 = oh * sh;
+      for (let r = max(next, f0); r < f0 + FH; r++) {
         pairRow(img, pixStride, H, W, C, Cs, Wp, r - pt, pl, zA, line, ring + <usize>(r % FH) * ringRow, step);
       }
-      next = r0 + FH;
-      const first = ring + <usize>(r0 % FH) * ringRow;
+      next = f0 + FH;
+      const first = ring + <usize>(f0 % FH) * ringRow;
       for (let ow = 0; ow < OW; ow++) {
         const px = <usize>(ow * sw) * pairPix;
         for (let c = 0; c < Cs; c += 16) {
@@ -199,13 +204,14 @@ function pairRow(x: usize, pixStride: i32, H: i32, W: i32, C: i32, Cs: i32, Wp: 
 }
 
 /** Any multiplier: accumulators in scratch (Co·4 bytes), padding taps skipped, the scalar epilogue. */
-function depthwiseScalar(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
+function depthwiseScalar(x: usize, pixStride: i32, H: i32, W: i32, C: i32, M: i32, OH: i32, OW: i32,
   FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, zA: i32, w: usize, ldw: i32, out: usize, ldo: i32,
-  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, acc: usize): void {
+  sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32, oZp: i32, acc: usize, r0: i32, r1: i32): void {
   const Co = C * M;
-  let pix = 0;
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
+  let pix = r0 * OW;
+  for (let rr = r0; rr < r1; rr++) {
+    const b = rr / OH, oh = rr % OH;
+    {
       for (let ow = 0; ow < OW; ow++) {
         memory.fill(acc, 0, <usize>Co << 2);
         for (let fh = 0; fh < FH; fh++) {
