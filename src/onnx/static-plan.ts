@@ -41,7 +41,15 @@ const OPS = new Set(['Conv', 'MatMul', 'Gemm']);
  * MatMulIntegerToFloat) and which keeps the logits out of 8-bit rounding.
  */
 const INTEGER_READERS = new Set(['Conv', 'MatMul', 'Gemm', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
-  'Transpose', 'Relu', 'Add', 'Mul', 'Concat', 'Squeeze', 'Unsqueeze', 'Resize', 'Pad', 'Slice', 'Split', 'Identity']);
+  'Transpose', 'Relu', 'Add', 'Mul', 'Concat', 'Squeeze', 'Unsqueeze', 'Resize', 'Pad', 'Slice', 'Split', 'Identity', 'LeakyRelu', 'Sigmoid']);
+
+/**
+ * Activations onnxruntime computes on uint8 codes (QLinearLeakyRelu, QLinearSigmoid: a 256-entry table) when a Q/DQ
+ * pair sits on both sides, so their output gets a pair too. Without one the Conv before them has no Q on its
+ * output, and onnxruntime then runs it as a float Conv on dequantized weights: openWakeWord's embedding model
+ * (Conv → LeakyRelu → Max, 19 times) ran 0.7× fp32 that way. A graph output stays float (the logits rule above).
+ */
+const TABLE_ACTIVATIONS = new Set(['LeakyRelu', 'Sigmoid']);
 
 /**
  * Which nodes static QDQ quantizes and which activation tensors it needs ranges for (what calibration observes).
@@ -54,6 +62,7 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
   const kept = floatKept(model);
   const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
   const seen = new Set<string>();
+  const graphOutputs = new Set((g.graph.output ?? []).map((o) => o.name));
   const addActivation = (t: string) => { if (!seen.has(t)) { seen.add(t); plan.activations.push(t); } };
   for (const n of g.graph.node!) {
     if (!OPS.has(n.opType ?? '') || (n.domain && n.domain !== 'ai.onnx')) continue;
@@ -84,7 +93,13 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     const output = relu ?? out;
     plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output });
     addActivation(x!);
-    if (options.outputs !== false && g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) addActivation(output);
+    if (options.outputs !== false && g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) {
+      addActivation(output);
+      for (const c of g.consumers(output)) {
+        const y = c.output?.[0];
+        if (TABLE_ACTIVATIONS.has(c.opType ?? '') && (!c.domain || c.domain === 'ai.onnx') && y && !graphOutputs.has(y)) addActivation(y);
+      }
+    }
   }
   return plan;
 }

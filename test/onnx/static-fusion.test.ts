@@ -6,7 +6,13 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadData } from '../../src/data/index.js';
 import { decodeOnnx, encodeOnnx, graphInputs } from '../../src/formats/onnx/index.js';
+import { attr } from '../../src/onnx/attrs.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
+import { calibrateOnnx } from '../../src/onnx/calibrate.js';
+import { runOnnx } from '../../src/onnx/runtime.js';
 import { calibrateAndQuantizeStatic } from '../../src/onnx/static-calibrated.js';
+import { quantizeStatic } from '../../src/onnx/static.js';
+import { floatFeed, randomValues } from './fixtures.js';
 
 /**
  * Issue 18 point 3: our static QDQ is the form onnxruntime fuses. The optimized graph onnxruntime-node 1.30.0 writes
@@ -45,5 +51,48 @@ describe('static QDQ fuses into onnxruntime integer kernels', () => {
     // The logits stay float: the last QGemm writes float32 itself (no Q/DQ pair before Softmax).
     expect(ops.filter((o) => o.endsWith(':DequantizeLinear')).length).toBe(0);
     if (name === 'mnist-lenet5') expect(ops.filter((o) => o.endsWith('MaxPool'))).toEqual(['com.microsoft:NhwcMaxPool', 'com.microsoft:NhwcMaxPool']);
+  });
+});
+
+/**
+ * openWakeWord's embedding model (tf2onnx) as a small stack: Conv → LeakyRelu → Max(x, -0.4) → Conv → LeakyRelu.
+ * With no Q on a Conv's output onnxruntime cannot make it a QLinearConv and runs it float on dequantized weights
+ * (the real model ran 0.7× fp32 so); with a pair after the Conv and after the LeakyRelu every Conv is integer and
+ * the LeakyRelu a uint8 table (QLinearLeakyRelu), and the real model runs about 2× fp32 (bench/results/onnx-int8.md).
+ */
+function leakyConvModel() {
+  const b = new GraphBuilder('leaky');
+  const x = b.input('x', ['N', 8, 12, 12]);
+  const k = [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])];
+  const lrelu = (t: string) => b.op('LeakyRelu', [t], { attrs: [attr.float('alpha', 0.2)] });
+  const c1 = lrelu(b.op('Conv', [x, b.initializer('w1', [16, 8, 3, 3], randomValues(1152, 3, 0.3)), b.initializer('b1', [16], randomValues(16, 4, 0.1))], { attrs: k }));
+  const m = b.op('Max', [c1, b.initializer('floor', [1, 1, 1, 1], [-0.4])]);
+  const c2 = b.op('Conv', [m, b.initializer('w2', [16, 16, 3, 3], randomValues(2304, 5, 0.2)), b.initializer('b2', [16], randomValues(16, 6, 0.1))], { attrs: k });
+  b.node('LeakyRelu', [c2], { outputs: ['y'], attrs: [attr.float('alpha', 0.2)] });
+  b.output('y', ['N', 16, 12, 12]);
+  return b.model();
+}
+
+describe('static QDQ around table activations', () => {
+  it('Conv → LeakyRelu: every Conv a QLinearConv on uint8, the LeakyRelu a QLinearLeakyRelu, the graph output float', async () => {
+    const float = leakyConvModel();
+    const batches = [0, 1, 2, 3].map((i) => ({ x: floatFeed([4, 8, 12, 12], 40 + i) }));
+    const { ranges } = await calibrateOnnx({ model: float, batches });
+    const { model } = quantizeStatic(float, { ranges });
+    const ops = await optimizedOps(encodeOnnx(model));
+    expect(ops.filter((o) => /QLinear/.test(o))).toEqual(['com.microsoft:QLinearConv', 'com.microsoft:QLinearLeakyRelu', 'com.microsoft:QLinearConv']);
+    expect(ops.filter((o) => /:(Conv|FusedConv)$/.test(o))).toEqual([]);
+    // uint8 codes between the kernels (the U8S8 form MLAS is fastest at on x86), float only at the ends.
+    const q = model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear');
+    const zp = (n: (typeof q)[number]) => model.graph!.initializer!.find((t) => t.name === n.input![2])!.dataType;
+    expect(q.map(zp)).toEqual(q.map(() => 2 /* UINT8 */));
+    // The last LeakyRelu writes the graph output: it stays float, after one DequantizeLinear.
+    expect(ops.filter((o) => o.endsWith(':LeakyRelu'))).toEqual(['ai.onnx:LeakyRelu']);
+    const feeds = { x: floatFeed([2, 8, 12, 12], 99) };
+    const [a, b] = [await runOnnx({ bytes: encodeOnnx(float), feeds }), await runOnnx({ bytes: encodeOnnx(model), feeds })];
+    const y = a.y!.data as Float32Array; const z = b.y!.data as Float32Array;
+    let dot = 0; let na = 0; let nb = 0;
+    y.forEach((v, i) => { dot += v * z[i]!; na += v * v; nb += z[i]! * z[i]!; });
+    expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.999);
   });
 });
