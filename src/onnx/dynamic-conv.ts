@@ -2,7 +2,7 @@ import type { NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { makeTensor } from '../formats/onnx/tensor.js';
 import { attr } from './attrs.js';
-import { floatConstant, sharedInitializers } from './constants.js';
+import { floatConstant, sharedInitializers, type FloatConstant } from './constants.js';
 import { node, type GraphEditor } from './graph.js';
 import { quantizeWeights, weightRange } from './quant-weights.js';
 import type { QuantizeReport } from './report.js';
@@ -20,8 +20,33 @@ export type DynamicConvForm = 'weights' | 'integer' | 'float';
 
 export interface ConvOptions {
   form: Exclude<DynamicConvForm, 'float'>; perChannel: boolean; reduceRange?: boolean;
+  /** 'weights' form: the weight axis its scales run along (default 0, the output channel; see WeightOnlyOptions.axes). */
+  axis?: number;
   /** Weights that stay float32, with why (./quant-weights.ts floatKept). */
   keep?: ReadonlyMap<string, string>;
+}
+
+/**
+ * A node's constant weight input as int8 codes → DequantizeLinear (per channel along `axis`, or per tensor) → the
+ * same float node: the weights' rounding alone, no activation rounding. The codes are made once per constant (and
+ * axis) in the constant's own scope, so If branches reading one weight share them.
+ */
+export function dequantizeWeightInput(g: GraphEditor, n: NodeProto, w: FloatConstant, options: { axis?: number; reduceRange?: boolean; kind: string }): void {
+  const { axis } = options;
+  const wName = w.name;
+  const cdims = axis === undefined ? [] : [w.dims[axis]!];
+  const [wq, ws, wzp] = sharedInitializers(w, `${options.kind}-${axis ?? 'tensor'}${options.reduceRange ? '-7bit' : ''}`, (owner) => {
+    const { q, scales } = quantizeWeights(w.values, w.dims, { axis, range: weightRange(options.reduceRange) });
+    return [
+      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_int8`), dims: w.dims, dtype: 'int8', values: q })),
+      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_scale`), dims: cdims, dtype: 'float32', values: scales })),
+      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_zero_point`), dims: cdims, dtype: 'int8', values: new Int32Array(scales.length) })),
+    ];
+  }) as [string, string, string];
+  const wdq = g.unique(`${wName}_dequantized`);
+  const dq = node('DequantizeLinear', [wq, ws, wzp], [wdq], g.unique(`${wName}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)]);
+  n.input = n.input!.map((i) => (i === wName ? wdq : i));
+  g.graph.node!.splice(g.graph.node!.indexOf(n), 0, dq);
 }
 
 /** Returns why the Conv was left float, or undefined after rewriting it. */
@@ -37,19 +62,11 @@ export function quantizeConv(g: GraphEditor, n: NodeProto, name: string, options
   const bias = bName ? floatConstant(g, bName) : undefined;
   if (bName && options.form === 'integer' && !bias) return 'its bias is not a float constant';
   const axis = options.perChannel ? 0 : undefined;
-  const { q, scales } = quantizeWeights(w.values, w.dims, { axis, range: weightRange(options.reduceRange) });
-  const cdims = axis === undefined ? [] : [channels];
   if (options.form === 'weights') {
-    const [wq, ws, wzp] = sharedInitializers(w, `conv-int8-${axis ?? 'tensor'}${options.reduceRange ? '-7bit' : ''}`, (owner) => [
-      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_int8`), dims: w.dims, dtype: 'int8', values: q })),
-      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_scale`), dims: cdims, dtype: 'float32', values: scales })),
-      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_zero_point`), dims: cdims, dtype: 'int8', values: new Int32Array(scales.length) })),
-    ]) as [string, string, string];
-    const wdq = g.unique(`${wName}_dequantized`);
-    const dq = node('DequantizeLinear', [wq, ws, wzp], [wdq], g.unique(`${wName}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', 0)]);
-    n.input = [x!, wdq, ...(n.input!.slice(2))];
-    g.graph.node!.splice(g.graph.node!.indexOf(n), 0, dq);
+    const along = axis === undefined || options.axis === undefined || options.axis >= rank ? axis : options.axis;
+    dequantizeWeightInput(g, n, w, { axis: along, reduceRange: options.reduceRange, kind: 'conv-int8' });
   } else {
+    const { q, scales } = quantizeWeights(w.values, w.dims, { axis, range: weightRange(options.reduceRange) });
     const u8 = Int32Array.from(q, (v) => v + 128);
     const wq = g.addInitializer(makeTensor({ name: g.unique(`${wName}_uint8`), dims: w.dims, dtype: 'uint8', values: u8 }));
     const wzp = g.addInitializer(makeTensor({ name: g.unique(`${wName}_zero_point`), dims: [], dtype: 'uint8', values: [128] }));

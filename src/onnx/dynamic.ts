@@ -4,7 +4,8 @@ import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
 import { makeTensor, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { attr, getFloat, getInt } from './attrs.js';
-import { quantizeConv, type DynamicConvForm } from './dynamic-conv.js';
+import { floatConstant } from './constants.js';
+import { dequantizeWeightInput, quantizeConv, type DynamicConvForm } from './dynamic-conv.js';
 import { quantizeLstm } from './dynamic-lstm.js';
 import { cloneModel, finishEditors, GraphEditor, graphEditors, importDomain, node } from './graph.js';
 import { floatKept, quantizeWeights, transpose2d, weightRange } from './quant-weights.js';
@@ -24,6 +25,15 @@ import type { QuantizeReport } from './report.js';
 export interface DynamicQuantizeOptions {
   /** Node names to leave float. */
   exclude?: readonly string[];
+  /**
+   * MatMul/Gemm nodes computed in float on int8 weights (DequantizeLinear on the weight, per output column from
+   * opset 13) instead of on dynamically quantized activations: for a recurrent model's Gemm, the activation rounding
+   * is fed back through the state every step and accumulates (Silero VAD's PyTorch 2 export runs its LSTM as two
+   * Gemm). The weight fallback (./weight-sensitivity.ts) picks them by measured output error.
+   */
+  weightOnly?: readonly string[];
+  /** Conv 'weights' form: node name → the weight axis its int8 scales run along (see WeightOnlyOptions.axes). */
+  axes?: Readonly<Record<string, number>>;
   /** One scale per output column (default) or one per tensor. */
   perChannel?: boolean;
   /** 7-bit weights, for x86 CPUs without VNNI where u8×s8 products can saturate. */
@@ -67,9 +77,10 @@ export function quantizeDynamic(input: ModelProto, options: DynamicQuantizeOptio
       if (options.exclude?.includes(name)) { report.skipped.push({ node: name, op, reason: 'excluded' }); continue; }
       if (op === 'GRU' || op === 'RNN') { report.skipped.push({ node: name, op, reason: `left float: ${RECURRENT_NOTE}` }); continue; }
       if (op === 'Conv' && convForm === 'float') { report.skipped.push({ node: name, op, reason: 'left float (conv: float)' }); continue; }
-      const reason = op === 'Conv' ? quantizeConv(g, n, name, { form: convForm as 'weights' | 'integer', perChannel: options.perChannel !== false && opset >= 13 || convForm === 'integer', reduceRange: options.reduceRange, keep }, quantizedInputs, report)
+      const reason = op === 'Conv' ? quantizeConv(g, n, name, { form: convForm as 'weights' | 'integer', perChannel: options.perChannel !== false && opset >= 13 || convForm === 'integer', reduceRange: options.reduceRange, keep, axis: options.axes?.[name] }, quantizedInputs, report)
         : op === 'LSTM' ? quantizeLstm(g, n, name, options, report)
-          : rewrite(g, n, name, options, quantizedInputs, report);
+          : options.weightOnly?.includes(name) ? weightOnly(g, n, name, options, opset, report)
+            : rewrite(g, n, name, options, quantizedInputs, report);
       if (reason) report.skipped.push({ node: name, op, reason });
       else if (op === 'LSTM') microsoft = true;
     }
@@ -126,6 +137,18 @@ function rewrite(g: GraphEditor, n: NodeProto, name: string, options: DynamicQua
   if (hasBias) nodes.push(node('Add', [yScaled, biasInput(g, n, c!)], [out], g.unique(`${base}_bias_Add`)));
   g.replace(n, nodes);
   report.quantized.push({ node: name, op: n.opType!, weight: b!, shape: dims, weightSource: w.source, perChannel: options.perChannel !== false });
+  return undefined;
+}
+
+/** A MatMul/Gemm whose weight is stored int8 behind DequantizeLinear; returns why not, as `rewrite`. */
+function weightOnly(g: GraphEditor, n: NodeProto, name: string, options: DynamicQuantizeOptions, opset: number, report: QuantizeReport): string | undefined {
+  const w = floatConstant(g, n.input?.[1] ?? '');
+  if (!w) return 'its weight input is not a float constant';
+  if (w.dims.length !== 2) return `its weight has rank ${w.dims.length} (only 2-D weights are quantized)`;
+  // The output column: axis 1 of MatMul's [K, N] and of Gemm's B, axis 0 when Gemm reads B transposed ([N, K]).
+  const axis = options.perChannel === false || opset < 13 ? undefined : n.opType === 'Gemm' && getInt(n, 'transB', 0) === 1 ? 0 : 1;
+  dequantizeWeightInput(g, n, w, { axis, reduceRange: options.reduceRange, kind: 'weight-only-int8' });
+  report.quantized.push({ node: name, op: n.opType!, weight: w.name, shape: w.dims, weightSource: w.source, perChannel: axis !== undefined, weightOnly: true });
   return undefined;
 }
 

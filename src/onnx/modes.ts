@@ -24,6 +24,10 @@ export interface OnnxQuantizeOptions {
   reduceRange?: boolean;
   /** Node names left float. */
   exclude?: readonly string[];
+  /** dynamic: MatMul/Gemm nodes given int8 weights and float compute (./dynamic.ts `weightOnly`). */
+  weightOnly?: readonly string[];
+  /** Node name → the weight axis its int8 weight-only scales run along (./weight-only.ts `axes`). */
+  axes?: Readonly<Record<string, number>>;
   /** dynamic: how Conv is quantized (see ./dynamic-conv.ts). */
   conv?: DynamicConvForm;
   /** Names the model in errors (an op that blocks the opset upgrade). */
@@ -96,7 +100,7 @@ const weights = (format: WeightFormat): OnnxQuantizeModeInfo => {
       const notes: string[] = [];
       const { model: folded, folded: bns } = foldBatchNorms(atOpset(model, info, o, notes));
       if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
-      const { model: out, report } = storeWeights(folded, { format, exclude: o.exclude });
+      const { model: out, report } = storeWeights(folded, { format, exclude: o.exclude, axes: o.axes });
       const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
       notes.push(...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`));
       return { model: out, report: { weights: report }, notes };
@@ -113,7 +117,7 @@ const PASSES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
       const notes: string[] = [];
       const { model: input, folded: bns } = foldBatchNorms(atOpset(model, PASSES.dynamic, o, notes));
       if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
-      const { model: out, report } = quantizeDynamic(input, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, conv: o.conv, onWarn: o.onWarn });
+      const { model: out, report } = quantizeDynamic(input, { perChannel: o.perChannel, reduceRange: o.reduceRange, exclude: o.exclude, weightOnly: o.weightOnly, axes: o.axes, conv: o.conv, onWarn: o.onWarn });
       return { model: out, report: { quantize: report }, notes: [...notes, ...(report.notes ?? [])] };
     },
   },
@@ -130,7 +134,7 @@ const PASSES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
       // the float fallback measures, so it measures the file written.
       let rest: WeightOnlyReport | undefined;
       const finish = (m: ModelProto) => {
-        const s = storeWeights(m, { format: 'int8', exclude: o.exclude });
+        const s = storeWeights(m, { format: 'int8', exclude: o.exclude, axes: o.axes });
         if (!s.report.weights.some((w) => w.bits === 8)) return m;
         rest = s.report;
         return s.model;
@@ -157,20 +161,29 @@ function measured(name: OnnxQuantizeMode, info: OnnxQuantizeModeInfo): OnnxQuant
     ...info,
     run: async (model, o) => {
       const first = await info.run(model, o);
-      // A recurrent model's batches are a sequence, run in order with the state fed back (up to 64 steps); otherwise
+      // A recurrent model's batches are a sequence, run in order with the state fed back (up to 256 steps: the error a state accumulates shows late); otherwise
       // a few spread over the whole set, as the first batches of a recording are its leading silence.
       const all = Array.isArray(o.calibration?.batches) ? o.calibration.batches as Feeds[] : [];
       const state = o.calibration?.state;
-      const n = Math.min(all.length, state ? 64 : 2 * FALLBACK_DEFAULTS.batches);
+      const n = Math.min(all.length, state ? 256 : 2 * FALLBACK_DEFAULTS.batches);
       const batches = state ? all.slice(0, n) : Array.from({ length: n }, (_, i) => all[Math.floor((i * all.length) / n)]!);
       if (o.weightFallback === false || !batches.length) return first;
       const runtime = o.calibration?.runtime ?? await defaultOnnxRuntime();
       const { result, report } = await weightFallback({
-        float: model, first, exclude: o.exclude ?? [], run: (exclude) => info.run(model, { ...o, exclude }), batches, state, runtime, options: o.weightFallback,
+        float: model, first, exclude: o.exclude ?? [], run: (c) => info.run(model, { ...o, ...c }), batches, state, runtime, options: o.weightFallback,
+        // Dynamic's integer MatMul/Gemm can also run on dequantized int8 weights: same bytes, no activation rounding.
+        weightOnlyOps: name === 'dynamic' ? new Set(['MatMul', 'Gemm']) : undefined,
       });
       if (!report.float.length) return first;
       result.report.weightFallback = report;
-      result.notes.push(`weights of ${report.float.map((f) => `'${f.node}'`).join(', ')} left float by sensitivity (calibration cosine ${report.before.toFixed(4)} → ${report.after.toFixed(4)}, weights ${report.ratio.toFixed(2)}× smaller)`);
+      const picked = (form: string, what: (nodes: string) => string) => {
+        const nodes = report.float.filter((f) => f.form === form).map((f) => `'${f.node}'`);
+        return nodes.length ? [what(nodes.join(', '))] : [];
+      };
+      const axes = report.float.filter((f) => f.form === 'axis').map((f) => `'${f.node}' along axis ${f.axis}`);
+      const changed = [...picked('float', (n) => `weights of ${n} left float`), ...picked('weight-only', (n) => `${n} int8 weight-only (float activations)`),
+        ...(axes.length ? [`int8 scales of ${axes.join(', ')}`] : [])];
+      result.notes.push(`${changed.join(', ')} by sensitivity (calibration cosine ${report.before.toFixed(4)} → ${report.after.toFixed(4)}, weights ${report.ratio.toFixed(2)}× smaller)`);
       return result;
     },
   };

@@ -9,6 +9,8 @@ export interface QuantizedNode {
   shape: number[];
   weightSource: 'initializer' | 'constant';
   perChannel: boolean;
+  /** Dynamic: int8 weights dequantized before a float MatMul/Gemm, activations left float (DynamicQuantizeOptions.weightOnly). */
+  weightOnly?: boolean;
 }
 
 export interface SkippedNode { node: string; op: string; reason: string }

@@ -32,6 +32,12 @@ export interface WeightOnlyOptions {
   minElements?: number;
   /** Node names whose weights stay float32. */
   exclude?: readonly string[];
+  /**
+   * Node name → the axis of its weight that int8 scales run along, in place of the output channel (opset ≥ 13). A
+   * windowed filter bank such as an STFT basis [bins, 1, taps] wants one scale per tap, not per bin: the window makes
+   * the edge taps small in every row. The weight fallback (./weight-sensitivity.ts) picks these by measured error.
+   */
+  axes?: Readonly<Record<string, number>>;
 }
 
 export interface StoredWeight {
@@ -60,12 +66,15 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
   const minElements = options.minElements ?? 64;
   const smallerThan = (dims: readonly number[]) => (dims.length <= 1 && options.minElements === undefined ? 4096 : minElements);
   const excluded = new Set<string>();
+  const axes = new Map<string, number>();
   const kept = floatKept(input);
   let nbits = false;
   // Collected over every graph first: a weight of the main graph may be read by an excluded node in a branch.
   for (const g of editors) {
     for (const n of g.graph.node!) {
       if (options.exclude?.includes(n.name ?? '')) for (const i of n.input ?? []) excluded.add(i);
+      const axis = options.axes?.[n.name ?? ''];
+      if (axis !== undefined && n.input?.[1]) axes.set(n.input[1], axis);
     }
   }
   for (const g of editors) {
@@ -94,7 +103,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       const small = format === 'float16' ? undefined : kept.get(name);
       if (small) { keep(small); continue; }
       if (format !== 'float16' && opset < 10) { keep(`opset ${opset} has no DequantizeLinear (needs 10)`); continue; }
-      const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset);
+      const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset, axes.get(name));
       report.weights.push({ ...entry, ...stored });
       if (w.source === 'initializer') g.graph.initializer = g.graph.initializer!.filter((t) => t !== w.tensor);
       if (w.node) g.replace(w.node, stored.nodes);
@@ -112,7 +121,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
 
 const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
 
-function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Float32Array, format: 'float16' | 'uint8' | 'int8', opset: number):
+function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Float32Array, format: 'float16' | 'uint8' | 'int8', opset: number, scaleAxis?: number):
   Omit<StoredWeight, 'weight' | 'shape' | 'bytesBefore' | 'graph'> & { nodes: NodeProto[] } {
   const stored = g.unique(`${name}_${format}`);
   if (format === 'float16') {
@@ -132,7 +141,7 @@ function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Flo
     scales = Float32Array.of(params.scale);
     zeroPoints = Int32Array.of(params.zeroPoint);
   } else {
-    axis = opset >= 13 && dims.length > 1 ? channelAxis(g, name, dims.length) : undefined;
+    axis = opset >= 13 && dims.length > 1 ? (scaleAxis !== undefined && scaleAxis < dims.length ? scaleAxis : channelAxis(g, name, dims.length)) : undefined;
     ({ q, scales } = quantizeWeights(values, dims, { axis }));
     zeroPoints = new Int32Array(scales.length);
   }

@@ -43,22 +43,31 @@ export async function sensitivityFallback<R>(o: FallbackLimits & {
   ratio: (r: R) => number;
   /** What keeping a candidate costs (extra bytes): gains are ranked per unit of it. Default: all equal. */
   cost?: (key: string) => number;
+  /** Candidates with the same value are alternatives for one weight (float, or another int8 form): one is kept. */
+  alternativeOf?: (key: string) => string;
+  /** Whether a candidate counts against `maxKept` (default: all); forms that cost no bytes need not. */
+  counted?: (key: string) => boolean;
 }): Promise<FallbackResult<R>> {
   const maxKept = o.maxKept ?? Infinity;
   const minGain = o.minGain ?? 0;
   const before = await o.fidelity(o.first);
   const out: FallbackResult<R> = { result: o.first, before, after: before, ratio: o.ratio(o.first), kept: [] };
-  if (before >= o.target || maxKept <= 0 || out.ratio < o.minRatio) return out;
+  const counted = o.counted ?? (() => true);
+  if (before >= o.target || out.ratio < o.minRatio) return out;
   const gains: (FallbackStep & { rank: number })[] = [];
   for (const key of o.candidates) {
+    if (maxKept <= 0 && counted(key)) continue;
     const r = await o.run([key]);
     if (o.ratio(r) < o.minRatio) continue;
     const gain = (await o.fidelity(r)) - before;
     gains.push({ key, gain, rank: o.cost ? gain / Math.max(o.cost(key), 1e-9) : gain });
   }
   gains.sort((a, b) => b.rank - a.rank);
+  const alternativeOf = o.alternativeOf ?? ((key: string) => key);
   for (const g of gains) {
-    if (g.gain < minGain || out.kept.length >= maxKept || out.after >= o.target) break;
+    if (g.gain < minGain || out.after >= o.target) break;
+    if (counted(g.key) && out.kept.filter((k) => counted(k.key)).length >= maxKept) continue;
+    if (out.kept.some((k) => alternativeOf(k.key) === alternativeOf(g.key))) continue;
     const r = await o.run([...out.kept.map((k) => k.key), g.key]);
     const ratio = o.ratio(r);
     if (ratio < o.minRatio) continue;
