@@ -25,10 +25,22 @@ const EPILOGUES: Array<[string, Int8Epilogue]> = [
   ['int8 relu6 within range', { activation: 'relu6', outScale: 0.05, outZeroPoint: -128 }],
 ];
 
-function scales(n: number, rand: () => number, size = 0.05): TensorData {
+function scales(n: number, rand: () => number, size = 0.05, name = ''): TensorData {
   const s = randomFloat([n], rand, size);
   s.values = s.values.map((v) => Math.abs(v) + 1e-4);
+  // An infinite scale (a corrupt or overflowed weight scale): ±∞ and, where the accumulator is 0, NaN reach the
+  // epilogue, which must then take its NaN-masking path (the kernels skip it when every scale and bias is finite).
+  if (name.includes('infinite scale')) s.values[1] = Infinity;
   return s;
+}
+
+/** Weights [rows, cols] with output channel 1 all 0 in the infinite-scale cases (acc 0 times ∞: NaN, code zOut). */
+function weights(rows: number, cols: number, rand: () => number, name: string, channelAxis: 0 | 1): Int32Array {
+  const w = randomInt([rows, cols], rand, -127, 127);
+  if (name.includes('infinite scale')) {
+    for (let i = 0; i < (channelAxis === 0 ? cols : rows); i++) w[channelAxis === 0 ? cols + i : i * cols + 1] = 0;
+  }
+  return w;
 }
 
 const outData = (lead: number[], n: number, e: Int8Epilogue, values: Float32Array | Int32Array): TensorData =>
@@ -40,6 +52,7 @@ const GEMMS: Array<[string, number, number, number, number, boolean]> = [
   ['batch 1, n 10, k 84', 1, 10, 84, -5, false],
   ['4x2 blocks with tails m 7 n 7 k 33', 7, 7, 33, 12, true],
   ['lenet-300 fc1 m 5 n 30 k 784', 5, 30, 784, -128, false],
+  ['infinite scale, m 3 n 6 k 9', 3, 6, 9, 0, false],
 ];
 
 export const fusedMatMulInt8Suite: KernelSuite = {
@@ -49,8 +62,8 @@ export const fusedMatMulInt8Suite: KernelSuite = {
     const rand = seeded(1800 + 10 * i + j);
     const inputs: KernelCase['inputs'] = {
       a: int32([m, Math.ceil(k / 4)], packInt8(randomInt([m, k], rand, -128, 127), { rowLength: k })),
-      w: int32([n, Math.ceil(k / 4)], packInt8(randomInt([n, k], rand, -127, 127), { rowLength: k })),
-      wScale: scales(n, rand, 0.002), bias: randomFloat([n], rand),
+      w: int32([n, Math.ceil(k / 4)], packInt8(weights(n, k, rand, name, 0), { rowLength: k })),
+      wScale: scales(n, rand, 0.002, name), bias: randomFloat([n], rand),
     };
     if (withZw) inputs.wZeroPoint = int32([n], randomInt([n], rand, -3, 3));
     return { name: `${name}, ${ename}`, inputs, attrs: attrs({ k, aScale: 0.0173, aZeroPoint, ...e }) };
@@ -77,13 +90,13 @@ function convSuite(kernelName: string, depthwise: boolean, shapes: ConvShape[], 
       const co = depthwise ? ci * cm : cm;
       const pixels = xShape[0]! * xShape[1]! * xShape[2]!;
       const w = depthwise
-        ? int32([fh * fw, Math.ceil(co / 4)], packInt8(randomInt([fh * fw, co], rand, -127, 127), { rowLength: co }))
-        : int32([co, Math.ceil((fh * fw * ci) / 4)], packInt8(randomInt([co, fh * fw * ci], rand, -127, 127), { rowLength: fh * fw * ci }));
+        ? int32([fh * fw, Math.ceil(co / 4)], packInt8(weights(fh * fw, co, rand, name, 1), { rowLength: co }))
+        : int32([co, Math.ceil((fh * fw * ci) / 4)], packInt8(weights(co, fh * fw * ci, rand, name, 0), { rowLength: fh * fw * ci }));
       return {
         name: `${name}, ${ename}`,
         inputs: {
           x: int32([...xShape.slice(0, 3), Math.ceil(ci / 4)], packInt8(randomInt([pixels, ci], rand, -128, 127), { rowLength: ci })),
-          w, wScale: scales(co, rand, depthwise ? 0.01 : 0.002), bias: randomFloat([co], rand),
+          w, wScale: scales(co, rand, depthwise ? 0.01 : 0.002, name), bias: randomFloat([co], rand),
         },
         attrs: attrs({ filterShape, strides, pad, aScale: 0.021, aZeroPoint, ...e }),
       };
@@ -109,6 +122,7 @@ export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
   ['cin 11 3x3 same, co 20, ow 7', [1, 5, 7, 11], [3, 3, 11, 20], 1, 'same', 3],
   ['1x1 pointwise, cin 16, co 12', [3, 2, 5, 16], [1, 1, 16, 12], 1, 'valid', -1],
   ['cin 2 7x7 stride 2 same, co 3', [1, 9, 6, 2], [7, 7, 2, 3], 2, 'same', 100],
+  ['infinite scale, 1x1, cin 8, co 6', [1, 3, 3, 8], [1, 1, 8, 6], 1, 'valid', 0],
 ], 1900);
 
 export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
@@ -121,6 +135,7 @@ export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
   ['3x3 stride 2 same, even h, c 24', [2, 8, 6, 24], [3, 3, 24, 1], 2, 'same', 20],
   ['3x3 same, c 44, batch 3', [3, 4, 3, 44], [3, 3, 44, 1], 1, 'same', -1],
   ['2x2 stride 2 valid, c 6', [1, 5, 5, 6], [2, 2, 6, 1], 2, 'valid', 127],
+  ['infinite scale, 3x3 same, c 20', [1, 4, 4, 20], [3, 3, 20, 1], 1, 'same', 0],
 ], 2000);
 
 /** [name, xShape (packed words), filterSize, strides, pad]. */

@@ -1,7 +1,7 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
 // Depthwise int8 conv with the requantizing epilogue (docs/numerics.md "Requantization"). Activations are packed
 // int8 NHWC: each pixel's C codes are followed by 0 pad bytes up to a whole word (pixel stride `pixStride` bytes).
-import { epilogueBounds, requant, ROUNDER, ROUNDER_BITS, roundCode } from './int8';
+import { epilogueBounds, finiteTerms, requant, ROUNDER, ROUNDER_BITS, roundCode, roundCodeFinite } from './int8';
 
 
 /**
@@ -35,6 +35,7 @@ export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C:
  * stays in cache. Per output pixel and 16 channels: four accumulators in registers, then epilogueRows' epilogue on
  * the four vectors. Lanes ≥ C get the clamp [-oZp, -oZp] (code 0, the pad byte) and are not stored past the pixel's
  * ldo.
+ * When every scale and bias is finite (finiteTerms), the epilogue skips roundCode's NaN masking.
  * Scratch: 128 bytes of constants, per channel (Cs each) f32 sA·sW, bias, low and high clamp, the filter's pairs
  * (FH·ceil(FW/2)·Cs·4 bytes), one int16 line ((Wp + 1)·Cs·2) and the ring (FH·Wp·Cs·4).
  */
@@ -72,10 +73,13 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
       }
     }
   }
+  let finite = true;
+  for (let c = 0; c < Cs; c += 4) finite = finite && finiteTerms(v128.load(scv + (<usize>c << 2)), v128.load(biv + (<usize>c << 2)), oScale);
   v128.store(k, f32x4.splat(oScale));
   v128.store(k, i32x4.splat(oZp), 16);
   v128.store(k, f32x4.splat(ROUNDER), 32);
   v128.store(k, i32x4.splat(ROUNDER_BITS), 48);
+  v128.store(k, i32x4.splat(ROUNDER_BITS - oZp), 64);
   const ob = quant ? <usize>ldo : <usize>ldo << 2;
   const pairPix = <usize>Cs << 2, ringRow = <usize>Wp * pairPix;
   const tapStep = pairPix << 1, ringEnd = ring + <usize>FH * ringRow;
@@ -83,7 +87,7 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
   const step = sw & 1 ? 1 : 2;
   let dst = out + <usize>(r0 * OW) * ob;
   let img: usize = 0, next = 0; // the image and its next frame row to build
-  const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48);
+  const sv = v128.load(k), zv = v128.load(k, 16), rounder = v128.load(k, 32), bits = v128.load(k, 48), bz = v128.load(k, 64);
   for (let rr = r0; rr < r1; rr++) {
     const oh = rr % OH;
     if (oh == 0 || rr == r0) {
@@ -121,21 +125,18 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
           const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(scv + cb, 16)), v128.load(biv + cb, 16));
           const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
           const y3 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a3), v128.load(scv + cb, 48)), v128.load(biv + cb, 48));
-          if (quant) {
+          if (quant && finite) {
+            const q0 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bz);
+            const q1 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bz);
+            const q2 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bz);
+            const q3 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bz);
+            storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
+          } else if (quant) {
             const q0 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
             const q1 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
             const q2 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
             const q3 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
-            const v = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3));
-            const d = dst + <usize>c;
-            const n = ldo - c;
-            if (n >= 16) v128.store(d, v);
-            else {
-              // The last block of a pixel: ldo - c is whole words (pad lanes hold code 0).
-              if (n >= 8) v128.store64_lane(d, v, 0);
-              if (n == 4) v128.store32_lane(d, v, 0);
-              else if (n == 12) v128.store32_lane(d, v, 2, 8);
-            }
+            storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
           } else {
             const lv = v128.load(qlo + cb), hv = v128.load(qhi + cb);
             storeF32(dst + cb, f32x4.pmin(f32x4.pmax(y0, lv), hv), C - c);
@@ -147,6 +148,16 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
         dst += ob;
       }
     }
+  }
+}
+
+/** 16 codes at d, or fewer in the last block of a pixel: n = ldo - c is whole words (pad lanes hold code 0). */
+@inline function storeCodes(d: usize, v: v128, n: i32): void {
+  if (n >= 16) v128.store(d, v);
+  else {
+    if (n >= 8) v128.store64_lane(d, v, 0);
+    if (n == 4) v128.store32_lane(d, v, 0);
+    else if (n == 12) v128.store32_lane(d, v, 2, 8);
   }
 }
 

@@ -81,6 +81,26 @@ export const ROUNDER_BITS: i32 = 0x4b400000;
 }
 
 /**
+ * roundCode for a v that cannot be NaN (see finiteTerms), in two instructions instead of five: bz = ROUNDER_BITS -
+ * zOut, so the zero point is added by the same subtraction.
+ */
+@inline export function roundCodeFinite(v: v128, rounder: v128, bz: v128): v128 {
+  return i32x4.sub(f32x4.add(v, rounder), bz);
+}
+
+/**
+ * Whether the epilogue's y = f32(acc)·sc + bias, divided by oScale and clamped to finite bounds, can never be NaN:
+ * with every lane of sc and bias finite and oScale finite, y is finite or ±∞ (an int32 accumulator times a finite
+ * scale, plus a finite bias), y / oScale likewise, and the clamp makes it finite. Then the NaN → zOut masking of
+ * roundCode has nothing to do.
+ */
+@inline export function finiteTerms(sc: v128, bias: v128, oScale: f32): bool {
+  const zero = f32x4.splat(0);
+  return oScale - oScale == 0 && i32x4.all_true(f32x4.eq(f32x4.sub(sc, sc), zero))
+    && i32x4.all_true(f32x4.eq(f32x4.sub(bias, bias), zero));
+}
+
+/**
  * The clamp bounds [L, H] of the epilogue, as lanes 0 and 1: for int8 output (oScale ≠ 0) the float clamp [lo, hi]
  * and the code range folded into one clamp of y / oScale, [max(lo/oScale, -128 - oZp), min(hi/oScale, 127 - oZp)]
  * (see epilogueRows); when they do not overlap, every y clamps to lo or hi and so quantizes to the code range end
@@ -131,18 +151,30 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
       v128.store(k, f32x4.splat(oScale), 64);
       v128.store(k, i32x4.splat(oZp), 80);
       v128.store(k, f32x4.splat(ROUNDER), 96);
-      v128.store(k, i32x4.splat(ROUNDER_BITS), 112);
+      const finite = finiteTerms(sc, bv, oScale);
+      v128.store(k, i32x4.splat(finite ? ROUNDER_BITS - oZp : ROUNDER_BITS), 112);
       const scv = v128.load(k), bvv = v128.load(k, 16), lv = v128.load(k, 32), hv = v128.load(k, 48);
       const sv = v128.load(k, 64), zv = v128.load(k, 80), rounder = v128.load(k, 96), bits = v128.load(k, 112);
       let d = out + <usize>n0;
-      for (let i = 0; i < rows; i++) {
-        const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
-        const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
-        const q = roundCode(v, rounder, bits, zv);
-        const h = i16x8.narrow_i32x4_s(q, q);
-        v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
-        a += ldAcc;
-        d += ob;
+      if (finite) {
+        for (let i = 0; i < rows; i++) {
+          const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
+          const q = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv), rounder, bits);
+          const h = i16x8.narrow_i32x4_s(q, q);
+          v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+          a += ldAcc;
+          d += ob;
+        }
+      } else {
+        for (let i = 0; i < rows; i++) {
+          const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
+          const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
+          const q = roundCode(v, rounder, bits, zv);
+          const h = i16x8.narrow_i32x4_s(q, q);
+          v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+          a += ldAcc;
+          d += ob;
+        }
       }
     } else {
       const k = acc + <usize>ROWS * ldAcc;
