@@ -3,6 +3,7 @@ import type { ModelProto } from '../formats/onnx/proto.js';
 import { calibrateOnnx, type CalibrateOnnxOptions } from './calibrate.js';
 import { defaultOnnxRuntime } from './default-runtime.js';
 import { foldBatchNorms } from './fold.js';
+import { absorbClamps } from './static-clamp.js';
 import type { QuantizeReport } from './report.js';
 import { FALLBACK_DEFAULTS, floatFallback, type FloatFallbackOptions } from './static-sensitivity.js';
 import { quantizeStatic, type StaticQuantizeOptions } from './static.js';
@@ -52,7 +53,7 @@ export async function calibrateAndQuantizeStatic(input: ModelProto, options: Cal
     onWarn: options.onWarn, calibration: { observer: calibration.observer, samples: calibration.samples },
   });
   const finished = options.finish?.(quantized) ?? quantized;
-  if (!fallback || !calibration.held.length || !report.activations?.length) return { model: finished, report, folded: foldedNodes };
+  if (!fallback || !calibration.held.length || !report.activations?.length) return { model: absorb(finished, report), report, folded: foldedNodes };
   const runtime = options.calibration.runtime ?? await defaultOnnxRuntime();
   const f = await floatFallback({ float: folded, quantized: finished, pairs: report.activations.map((a) => a.tensor), batches: calibration.held, runtime, options: fallback });
   report.fallback = f.report;
@@ -61,5 +62,12 @@ export async function calibrateAndQuantizeStatic(input: ModelProto, options: Cal
     report.activations = report.activations.filter((a) => !kept.has(a.tensor));
     (report.notes ??= []).push(`${kept.size} activation pairs left float by sensitivity (calibration cosine ${f.report.before.toFixed(4)} → ${f.report.after.toFixed(4)}): ${[...kept].join(', ')}`);
   }
-  return { model: f.model, report, folded: foldedNodes };
+  return { model: absorb(f.model, report), report, folded: foldedNodes };
+}
+
+/** Max/Min clamps the Q after them now does (./static-clamp.ts), dropped last: the fallback's pair removal needs them. */
+function absorb(model: ModelProto, report: QuantizeReport): ModelProto {
+  const { model: out, absorbed } = absorbClamps(model);
+  if (absorbed.length) (report.notes ??= []).push(`${absorbed.length} Max/Min clamps by a constant dropped: the QuantizeLinear after each clamps the same`);
+  return out;
 }

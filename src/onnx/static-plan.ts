@@ -1,6 +1,6 @@
 import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
-import { tensorDims } from '../formats/onnx/tensor.js';
+import { tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { getFloat, getInt } from './attrs.js';
 import { GraphEditor, type Weight } from './graph.js';
 import { floatKept } from './quant-weights.js';
@@ -30,6 +30,11 @@ export interface StaticPlan {
   /** Every activation tensor that gets a Q/DQ pair, in graph order. */
   activations: string[];
   skipped: SkippedNode[];
+  /**
+   * Activations that are the output of a clamp by a constant (Max(x, c) or Min(x, c)): their pair's range ends at c,
+   * so the QuantizeLinear after them clamps the same and ./static-clamp.ts can drop the Max/Min.
+   */
+  clamps: Record<string, { op: 'Max' | 'Min'; bound: number }>;
 }
 
 const OPS = new Set(['Conv', 'MatMul', 'Gemm']);
@@ -60,7 +65,7 @@ const TABLE_ACTIVATIONS = new Set(['LeakyRelu', 'Sigmoid']);
 export function planStatic(model: ModelProto, options: { exclude?: readonly string[]; outputs?: boolean } = {}): StaticPlan {
   const g = new GraphEditor(model);
   const kept = floatKept(model);
-  const plan: StaticPlan = { nodes: [], activations: [], skipped: [] };
+  const plan: StaticPlan = { nodes: [], activations: [], skipped: [], clamps: {} };
   const seen = new Set<string>();
   const graphOutputs = new Set((g.graph.output ?? []).map((o) => o.name));
   const addActivation = (t: string) => { if (!seen.has(t)) { seen.add(t); plan.activations.push(t); } };
@@ -90,16 +95,37 @@ export function planStatic(model: ModelProto, options: { exclude?: readonly stri
     const out = n.output![0]!;
     const users = g.consumers(out);
     const relu = users.length === 1 && users[0]!.opType === 'Relu' && g.useCount(out) === 1 ? users[0]!.output![0]! : undefined;
-    const output = relu ?? out;
+    const clamp = clampReader(g, relu ?? out);
+    const output = clamp?.output ?? relu ?? out;
+    if (clamp) plan.clamps[clamp.output] = { op: clamp.op, bound: clamp.bound };
     plan.nodes.push({ node: n, name, input: x!, weight, axis, bias, output });
     addActivation(x!);
     if (options.outputs !== false && g.consumers(output).some((c) => INTEGER_READERS.has(c.opType ?? ''))) {
       addActivation(output);
       for (const c of g.consumers(output)) {
         const y = c.output?.[0];
-        if (TABLE_ACTIVATIONS.has(c.opType ?? '') && (!c.domain || c.domain === 'ai.onnx') && y && !graphOutputs.has(y)) addActivation(y);
+        if (!TABLE_ACTIVATIONS.has(c.opType ?? '') || (c.domain && c.domain !== 'ai.onnx') || !y || graphOutputs.has(y)) continue;
+        // openWakeWord: LeakyRelu → Max(x, -0.4) → Conv; the pair goes after the Max, which then drops.
+        const after = clampReader(g, y);
+        if (after) plan.clamps[after.output] = { op: after.op, bound: after.bound };
+        addActivation(after?.output ?? y);
       }
     }
   }
   return plan;
+}
+
+/**
+ * The lone reader of `t` when it is Max(t, c) or Min(t, c) with a one-element float constant c and no other use of
+ * `t`: a clamp a QuantizeLinear after it can absorb.
+ */
+function clampReader(g: GraphEditor, t: string): { output: string; op: 'Max' | 'Min'; bound: number } | undefined {
+  const users = g.consumers(t);
+  const n = users[0];
+  if (users.length !== 1 || g.useCount(t) !== 1 || !n || (n.opType !== 'Max' && n.opType !== 'Min') || (n.domain && n.domain !== 'ai.onnx') || n.input?.length !== 2) return undefined;
+  const other = n.input.find((i) => i !== t);
+  const w = other === undefined ? undefined : g.weight(other);
+  if (!w || w.tensor.dataType !== DataType.FLOAT || tensorDims(w.tensor).reduce((a, b) => a * b, 1) !== 1) return undefined;
+  const out = n.output?.[0];
+  return out ? { output: out, op: n.opType, bound: tensorToFloat32(w.tensor)[0]! } : undefined;
 }

@@ -99,7 +99,12 @@ export function quantizeStatic(input: ModelProto, options: StaticQuantizeOptions
       if (axis < 0) { (report.notes ??= []).push(`activation '${t}' stays float: no axis of more than one entry to carry a WebGPU-safe scale (shape [${d.join(', ')}])`); continue; }
       repeat = { axis, count: d[axis]! };
     }
-    const p = affineParams({ min: r.min, max: r.max, range: qRange({ dtype: activationType }) });
+    // A clamp's pair ends at its bound (the calibrated end, or just past it): then the Q clamps exactly as the
+    // Max/Min did and ./static-clamp.ts can drop the node.
+    const clamp = plan.clamps[t];
+    const min = clamp?.op === 'Max' && r.min >= clamp.bound ? clamp.bound : r.min;
+    const max = clamp?.op === 'Min' && r.max <= clamp.bound ? clamp.bound : r.max;
+    const p = affineParams({ min, max, range: qRange({ dtype: activationType }) });
     act.set(t, { ...p, repeat });
     report.activations!.push({ tensor: t, ...p, ...r });
   }

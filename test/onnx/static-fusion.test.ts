@@ -11,6 +11,7 @@ import { GraphBuilder } from '../../src/onnx/builder.js';
 import { calibrateOnnx } from '../../src/onnx/calibrate.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { calibrateAndQuantizeStatic } from '../../src/onnx/static-calibrated.js';
+import { absorbClamps } from '../../src/onnx/static-clamp.js';
 import { quantizeStatic } from '../../src/onnx/static.js';
 import { floatFeed, randomValues } from './fixtures.js';
 
@@ -55,44 +56,62 @@ describe('static QDQ fuses into onnxruntime integer kernels', () => {
 });
 
 /**
- * openWakeWord's embedding model (tf2onnx) as a small stack: Conv → LeakyRelu → Max(x, -0.4) → Conv → LeakyRelu.
+ * openWakeWord's embedding model (tf2onnx) as a small stack: Conv → LeakyRelu → Max(x, floor) → Conv → LeakyRelu.
  * With no Q on a Conv's output onnxruntime cannot make it a QLinearConv and runs it float on dequantized weights
- * (the real model ran 0.7× fp32 so); with a pair after the Conv and after the LeakyRelu every Conv is integer and
- * the LeakyRelu a uint8 table (QLinearLeakyRelu), and the real model runs about 2× fp32 (bench/results/onnx-int8.md).
+ * (the real model ran 0.7× fp32 so). With a pair after the Conv and after the Max, whose range starts at the floor
+ * so the Q clamps as the Max did and the Max drops (src/onnx/static-clamp.ts), every Conv is integer, the
+ * LeakyRelu a uint8 table (QLinearLeakyRelu), and codes flow from the first Q to the last DQ.
  */
-function leakyConvModel() {
+function leakyConvModel(floor: number) {
   const b = new GraphBuilder('leaky');
   const x = b.input('x', ['N', 8, 12, 12]);
   const k = [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])];
   const lrelu = (t: string) => b.op('LeakyRelu', [t], { attrs: [attr.float('alpha', 0.2)] });
   const c1 = lrelu(b.op('Conv', [x, b.initializer('w1', [16, 8, 3, 3], randomValues(1152, 3, 0.3)), b.initializer('b1', [16], randomValues(16, 4, 0.1))], { attrs: k }));
-  const m = b.op('Max', [c1, b.initializer('floor', [1, 1, 1, 1], [-0.4])]);
+  const m = b.op('Max', [c1, b.initializer('floor', [1, 1, 1, 1], [floor])]);
   const c2 = b.op('Conv', [m, b.initializer('w2', [16, 16, 3, 3], randomValues(2304, 5, 0.2)), b.initializer('b2', [16], randomValues(16, 6, 0.1))], { attrs: k });
   b.node('LeakyRelu', [c2], { outputs: ['y'], attrs: [attr.float('alpha', 0.2)] });
   b.output('y', ['N', 16, 12, 12]);
   return b.model();
 }
+const batches = [0, 1, 2, 3].map((i) => ({ x: floatFeed([4, 8, 12, 12], 40 + i) }));
 
-describe('static QDQ around table activations', () => {
-  it('Conv → LeakyRelu: every Conv a QLinearConv on uint8, the LeakyRelu a QLinearLeakyRelu, the graph output float', async () => {
-    const float = leakyConvModel();
-    const batches = [0, 1, 2, 3].map((i) => ({ x: floatFeed([4, 8, 12, 12], 40 + i) }));
-    const { ranges } = await calibrateOnnx({ model: float, batches });
-    const { model } = quantizeStatic(float, { ranges });
+describe('static QDQ around table activations and clamps', () => {
+  it('Conv → LeakyRelu → Max: QLinearConv, QLinearLeakyRelu, QLinearConv on uint8 codes, the Max dropped, the graph output float', async () => {
+    const float = leakyConvModel(-0.4);
+    const { model, report } = await calibrateAndQuantizeStatic(float, { calibration: { batches }, fallback: false });
+    expect(report.notes).toContain('1 Max/Min clamps by a constant dropped: the QuantizeLinear after each clamps the same');
     const ops = await optimizedOps(encodeOnnx(model));
-    expect(ops.filter((o) => /QLinear/.test(o))).toEqual(['com.microsoft:QLinearConv', 'com.microsoft:QLinearLeakyRelu', 'com.microsoft:QLinearConv']);
-    expect(ops.filter((o) => /:(Conv|FusedConv)$/.test(o))).toEqual([]);
-    // uint8 codes between the kernels (the U8S8 form MLAS is fastest at on x86), float only at the ends.
+    expect(ops.filter((o) => !/:(Transpose|Reshape)$/.test(o))).toEqual(['ai.onnx:QuantizeLinear', 'com.microsoft:QLinearConv', 'com.microsoft:QLinearLeakyRelu',
+      'com.microsoft:QLinearConv', 'ai.onnx:DequantizeLinear', 'ai.onnx:LeakyRelu']);
+    // uint8 codes between the kernels: the U8S8 form MLAS is fastest at on x86.
+    const zp = (n: { input?: string[] }) => model.graph!.initializer!.find((t) => t.name === n.input![2])!.dataType;
     const q = model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear');
-    const zp = (n: (typeof q)[number]) => model.graph!.initializer!.find((t) => t.name === n.input![2])!.dataType;
     expect(q.map(zp)).toEqual(q.map(() => 2 /* UINT8 */));
-    // The last LeakyRelu writes the graph output: it stays float, after one DequantizeLinear.
-    expect(ops.filter((o) => o.endsWith(':LeakyRelu'))).toEqual(['ai.onnx:LeakyRelu']);
     const feeds = { x: floatFeed([2, 8, 12, 12], 99) };
-    const [a, b] = [await runOnnx({ bytes: encodeOnnx(float), feeds }), await runOnnx({ bytes: encodeOnnx(model), feeds })];
-    const y = a.y!.data as Float32Array; const z = b.y!.data as Float32Array;
+    const y = (await runOnnx({ bytes: encodeOnnx(float), feeds })).y!.data as Float32Array;
+    const z = (await runOnnx({ bytes: encodeOnnx(model), feeds })).y!.data as Float32Array;
     let dot = 0; let na = 0; let nb = 0;
     y.forEach((v, i) => { dot += v * z[i]!; na += v * v; nb += z[i]! * z[i]!; });
     expect(dot / Math.sqrt(na * nb)).toBeGreaterThan(0.999);
+  });
+
+  it.each([
+    [-0.4, 1], // below every LeakyRelu output's calibrated minimum reached: the pair starts at -0.4, the Q clamps there
+    [0.3, 0], // above zero: a uint8 range always holds 0, so Q(0.3) is not the lowest code and the Max stays
+  ])('Max(x, %s): dropped %i times, and only where the QuantizeLinear gives the same codes (bit-identical outputs)', async (floor, dropped) => {
+    const float = leakyConvModel(floor);
+    const { ranges } = await calibrateOnnx({ model: float, batches });
+    const { model } = quantizeStatic(float, { ranges });
+    const { model: absorbed, absorbed: names } = absorbClamps(model);
+    expect(names.length).toBe(dropped);
+    expect(absorbed.graph!.node!.filter((n) => n.opType === 'Max').length).toBe(1 - dropped);
+    const feeds = { x: floatFeed([3, 8, 12, 12], 7, 2) };
+    // The clamp is active on these inputs: the float model without it computes something else.
+    const unclamped = (await runOnnx({ bytes: encodeOnnx(leakyConvModel(-100)), feeds })).y!.data as Float32Array;
+    expect(Array.from((await runOnnx({ bytes: encodeOnnx(float), feeds })).y!.data as Float32Array)).not.toEqual(Array.from(unclamped));
+    const a = (await runOnnx({ bytes: encodeOnnx(model), feeds })).y!.data as Float32Array;
+    const b = (await runOnnx({ bytes: encodeOnnx(absorbed), feeds })).y!.data as Float32Array;
+    expect(Array.from(b)).toEqual(Array.from(a));
   });
 });
