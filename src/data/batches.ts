@@ -19,6 +19,18 @@ export interface Batch {
   end: number;
 }
 
+/** Input values per default batch: 2M floats (8 MB), a batch of 13 images at 224×224×3, 256 MNIST digits. */
+const DEFAULT_BATCH_VALUES = 2 ** 21;
+
+/**
+ * The batch size when none is given: 256 samples, fewer where samples are large. A MobileNet's activations are
+ * ~8× its input, so 256 photos at 224×224 would ask the wasm backend's heap for gigabytes (out-of-bounds memory).
+ */
+export function defaultBatchSize(dataset: Pick<Dataset, 'sampleShape'>): number {
+  const size = dataset.sampleShape.reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(256, Math.floor(DEFAULT_BATCH_VALUES / Math.max(1, size))));
+}
+
 /**
  * Iterates a dataset in batches shaped for a model. Each batch's tensor lives until the next step (or the end of
  * the loop, `break` included), so a `for...of` loop cannot leak; clone what must outlive the step.

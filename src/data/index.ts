@@ -1,7 +1,7 @@
 export { loadData } from './load.js';
 export { toModelInput, planLayout } from './shape.js';
 export type { InputShape, LayoutPlan } from './shape.js';
-export { batches } from './batches.js';
+export { batches, defaultBatchSize } from './batches.js';
 export type { Batch, BatchOptions } from './batches.js';
 export { BUILTIN_DATASETS, findBuiltinDataset } from './builtin/index.js';
 export { FASHION_MNIST_DIR } from './builtin/fashion-mnist.js';

@@ -28,7 +28,7 @@ export async function loadData(options: LoadDataOptions): Promise<Dataset> {
       subject: raw.test.files[0],
     });
   }
-  const { set, indices } = selectSplit({ source: raw, split, limit: options.limit, calibrationSeed: options.calibrationSeed, name: source });
+  const { set, indices } = selectSplit({ source: raw, split, limit: options.limit, calibrationSeed: options.calibrationSeed, holdOut: options.holdOut, name: source });
   if (indices.length === 0) {
     throw new ShrinkmlError('BAD_INPUT', `${source}: the ${split} split is empty`, { subject: set.files[0] });
   }

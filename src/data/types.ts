@@ -58,6 +58,11 @@ export interface LoadDataOptions {
   limit?: number;
   /** Seed of the calibration sample (default CALIBRATION_SEED). */
   calibrationSeed?: number;
+  /**
+   * A single-set source of at least 3× this many samples holds this many out for calibration and splits the rest
+   * into validation and test (see splits.ts); ignored by sources with their own train/test sets.
+   */
+  holdOut?: number;
   /** Several sources, image folders (see DataFeed); without it an image folder is refused (its size is the model's). */
   feed?: DataFeed;
 }

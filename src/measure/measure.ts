@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../core/progress.js';
 import { pairStates, runStream, describeStates, type StatePair } from '../data/stream.js';
 import { datasetFeeds, planFeeds, syntheticFeeds, usableBatchSizes, type FeedPlan, type InputOptions } from '../data/feeds.js';
+import { defaultBatchSize } from '../data/batches.js';
 import type { Dataset } from '../data/types.js';
 import { formatOf } from '../formats/index.js';
 import type { ModelRunner } from '../formats/registry.js';
@@ -172,7 +173,7 @@ export async function measureModel(options: MeasureModelOptions): Promise<Measur
         sessions.push(ref);
         reference = forward(ref, options.dataset);
       }
-      batches = ranges(options.dataset, options.batchSize ?? 256, own.plan.fixedBatch);
+      batches = ranges(options.dataset, options.batchSize ?? defaultBatchSize(options.dataset), own.plan.fixedBatch);
       if (own.pairs.length) m.streamed = { state: Object.fromEntries(own.pairs.map((p) => [p.input, p.output])), note: describeStates(own.pairs) };
     }
     if (batches) {

@@ -240,7 +240,7 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     checkAborted(o.signal);
     await o.onPhase?.('measure');
     let evalData: Dataset | undefined;
-    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed });
+    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit, holdOut: provider.holdOut, feed: o.data.feed });
     const latency = evaluationLatency(o);
     // Measured where it is staged: the same bytes the commit puts at --out.
     const measurement = await measureWritten({
@@ -400,7 +400,7 @@ async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, Lo
     const staged = output.stagedPath(name);
     checkAborted(o.signal);
     await o.onPhase?.('measure');
-    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, feed: o.data.feed }) : undefined;
+    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, holdOut: provider.holdOut, feed: o.data.feed }) : undefined;
     const latency = evaluationLatency(o);
     const written = await loadModel(staged, { allowNonFinite: true });
     let measurement: Measurement;

@@ -15,6 +15,14 @@ export interface PipelineDataOptions {
   feed?: DataFeed;
 }
 
+/**
+ * Samples a pipeline holds out for calibration from a single-set source (a folder of images, one .npy): the rest is
+ * split into validation and test, so a search never chooses, nor a report judges, on the samples that calibrated
+ * the candidate (data/splits.ts; a set under 3× this size serves every split whole, as before). 64 is what the
+ * calibrated graph weight modes use (steps/graph.ts); `calibrationSamples` in the config sets it.
+ */
+export const CALIBRATION_HOLD_OUT = 64;
+
 /** What a run read, for the lineage: every split actually loaded and how many samples it had. */
 export interface DataUse {
   source: string;
@@ -31,6 +39,11 @@ export class DataProvider {
 
   constructor(readonly options: PipelineDataOptions | undefined) {}
 
+  /** The calibration hold-out of a single-set source (see CALIBRATION_HOLD_OUT); pass it to every loadData of this run. */
+  get holdOut(): number {
+    return this.options?.calibrationSamples ?? CALIBRATION_HOLD_OUT;
+  }
+
   get available(): boolean {
     return this.options !== undefined;
   }
@@ -45,7 +58,7 @@ export class DataProvider {
       : split === 'validation' ? this.options.validationLimit : this.options.calibrationSamples;
     let pending = this.cache.get(split);
     if (!pending) {
-      pending = loadData({ source: this.options.source, split, limit, feed: this.options.feed });
+      pending = loadData({ source: this.options.source, split, limit, holdOut: this.holdOut, feed: this.options.feed });
       this.cache.set(split, pending);
       pending.catch(() => this.cache.delete(split));
     }

@@ -14,7 +14,7 @@ export { configFromFlags } from './flags.js';
 export type { PipelineFlags } from './flags.js';
 export { STEPS, STEP_NAMES, getStep, MAX_LEVEL, PHASES, emptyOutputPlan, relaxedSparsity, relaxedClusters, stepImpl, stepNeeds, supportedKinds } from './steps/index.js';
 export type { AdapterStepContext, AdapterStepResult, LayerLevels, OutputPlan, PipelineStep, StepContext, StepFormats, StepImpl, StepName, StepPhase, StepResult } from './steps/index.js';
-export { DataProvider } from './data.js';
+export { CALIBRATION_HOLD_OUT, DataProvider } from './data.js';
 export type { DataUse, PipelineDataOptions } from './data.js';
 export { runPipeline, stepSeed } from './run.js';
 export type { PipelineRun, RunPipelineOptions, StepRecord } from './run.js';

@@ -1,4 +1,4 @@
-import { batches } from '../data/batches.js';
+import { batches, defaultBatchSize } from '../data/batches.js';
 import type { InputOptions } from '../data/feeds.js';
 import type { Dataset } from '../data/types.js';
 import type { LoadedTfjsModel as LoadedModel } from '../formats/types.js';
@@ -60,7 +60,7 @@ export async function measureWritten(o: MeasureWrittenOptions): Promise<Measurem
     const inputShape = loaded.model.inputs[0]?.shape ?? [];
     return await measureModel({
       loaded, reference: o.reference, budget: o.budget, totalSamples: o.data?.count, inputs: o.inputs,
-      batches: o.data && !o.inputs ? batches(o.data, { batchSize: o.batchSize ?? 256, inputShape }) : undefined,
+      batches: o.data && !o.inputs ? batches(o.data, { batchSize: o.batchSize ?? defaultBatchSize(o.data), inputShape }) : undefined,
       dataset: o.inputs ? o.data : undefined, batchSize: o.batchSize,
       weightBits: { ...loaded.weightBits, ...int8WeightBits(loaded.model) },
       latency: o.latency ?? false, onProgress: o.onProgress,

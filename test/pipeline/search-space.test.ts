@@ -6,6 +6,7 @@ import type { LoadedLayersModel } from '../../src/formats/types.js';
 import { compress, DataProvider, Journal, searchBudget, type TrialRecord, type TrialSpec } from '../../src/pipeline/index.js';
 import { better, objectiveOf } from '../../src/pipeline/search/score.js';
 import { allocationConfig, searchSpace, type Space } from '../../src/pipeline/search/space.js';
+import { getStep, STEPS, stepImpl, supportedKinds } from '../../src/pipeline/steps/index.js';
 import { parseBudget } from '../../src/measure/index.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { saveTinyMnistModel } from './helpers.js';
@@ -38,6 +39,23 @@ describe('the search space: each step kind only where the format supports it', (
     // Storage formats are always there; static int8 only with calibration data.
     expect(names(space)).toContain('weight-format int8');
     expect(names(space).includes('ptq static')).toBe(data);
+  });
+
+  it('a tfjs graph model: float16, calibrated int8/int4 weights, static int8 and shared codes — step kinds the registry runs on graph models, none it refuses', () => {
+    const space = searchSpace({ kind: 'graph', hasTrainData: true, hasCalibration: true });
+    expect(space.screens.map((s) => s.name)).toEqual(['weight-format float16', 'weight-format int8', 'weight-format int4', 'ptq static']);
+    const allocation = allocationConfig({ kind: 'graph', seed: 1, trains: false, units: ['a', 'b'], picks: [{ sparsity: 0, clusters: 16 }, { sparsity: 0, clusters: null }] });
+    const steps = [...stepsOf(space), ...allocation.steps];
+    for (const s of steps) expect(() => stepImpl(getStep(s.step), 'graph', s.options)).not.toThrow();
+    const used = new Set(steps.map((s) => s.step));
+    const refused = STEPS.filter((s) => !supportedKinds(s).includes('graph')).map((s) => s.name);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const name of refused) expect(used.has(name)).toBe(false);
+    // Pruning runs on graph models but is not searched: without fine-tuning, magnitude pruning of a MobileNet loses
+    // accuracy (bench/results/real-models.md, int8 + magnitude 50%), so every allocation choice is dense.
+    expect([...used].sort()).toEqual(['cluster', 'ptq', 'weight-format']);
+    expect(space.choices.every((c) => c.sparsity === 0)).toBe(true);
+    expect(allocation.steps.find((s) => s.step === 'cluster')!.options).toMatchObject({ storage: 'uint8', layers: { a: 16 }, exclude: ['b'] });
   });
 
   it('screening fine-tunes are shorter and gentler than the full fine-tune; one-shot candidates do not train', () => {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { batches } from '../../data/batches.js';
+import { batches, defaultBatchSize } from '../../data/batches.js';
 import type { Dataset } from '../../data/types.js';
 import { argmax, evaluateQuality, type Metric } from '../../measure/index.js';
 import { readModelBack } from '../output.js';
@@ -37,7 +37,7 @@ export async function perSampleCorrectness(o: { model: tf.LayersModel; data: Dat
   const into = new Uint8Array(o.data.count);
   const inputShape = o.model.inputs[0]?.shape ?? [];
   await evaluateQuality({
-    model: o.model, metrics: [correctnessInto(into)], batches: batches(o.data, { batchSize: o.batchSize ?? 256, inputShape }),
+    model: o.model, metrics: [correctnessInto(into)], batches: batches(o.data, { batchSize: o.batchSize ?? defaultBatchSize(o.data), inputShape }),
   });
   return into;
 }
@@ -63,7 +63,7 @@ export async function modelOutputs(o: { loaded: LoadedModel; data: Dataset; inpu
   const parts: Float32Array[] = [];
   let rows = 0;
   try {
-    const step = plan.fixedBatch ?? o.batchSize ?? 256;
+    const step = plan.fixedBatch ?? o.batchSize ?? defaultBatchSize(o.data);
     const count = plan.fixedBatch ? o.data.count - (o.data.count % plan.fixedBatch) : o.data.count;
     for (let start = 0; start < count; start += step) {
       const end = Math.min(start + step, count);
