@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { clusterGraphWeights } from '../../cluster/graph-weights.js';
 import { datasetFeeds, planFeeds } from '../../data/feeds.js';
 import type { GraphWeightMode } from '../../formats/graph/index.js';
@@ -101,7 +102,7 @@ export const graphWeightFormat: Impl = {
       ctx.onWarn?.(`weights:${mode}: calibration skipped, stays data-free (${(e as Error).message.split('\n')[0]})`);
       return { model: { ...ctx.model, storage: mode }, summary: { encoding: mode, calibration: 'none (data-free)' } };
     }
-    const c = await calibrateGraphWeights({ graph: ctx.model.graph, batches: batches.batches, total: batches.count, gptq, onProgress: ctx.onProgress });
+    const c = await calibratedOnce(ctx, batches.count, gptq, () => calibrateGraphWeights({ graph: ctx.model.graph, batches: batches.batches, total: batches.count, gptq, onProgress: ctx.onProgress }));
     const kernels = Object.values(c.calibration.kernels);
     return {
       model: { ...ctx.model, storage: mode, calibration: c.calibration },
@@ -115,6 +116,34 @@ export const graphWeightFormat: Impl = {
     };
   },
 };
+
+type WeightCalibration = Awaited<ReturnType<typeof calibrateGraphWeights>>;
+
+/**
+ * Weight calibrations of this process by data provider, keyed by the float weights they observed: a budget search
+ * screens weights:int8 and weights:int4 of the same graph on the same samples, and the statistics depend on the
+ * weights and samples, not on the mode, so the second screen reuses the first's (a MobileNet's calibration is most
+ * of such a trial). Read-only once computed (GPTQ factors a copy of the Gram).
+ */
+const calibrations = new WeakMap<object, Map<string, Promise<WeightCalibration>>>();
+
+function calibratedOnce(ctx: Ctx, samples: number, gptq: boolean, compute: () => Promise<WeightCalibration>): Promise<WeightCalibration> {
+  const hash = createHash('sha256').update(`${samples} ${gptq}`);
+  for (const w of ctx.model.graph.weights) {
+    hash.update(w.name);
+    if (w.values instanceof Float32Array) hash.update(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
+  }
+  const key = hash.digest('hex');
+  let byWeights = calibrations.get(ctx.data);
+  if (!byWeights) calibrations.set(ctx.data, (byWeights = new Map()));
+  let pending = byWeights.get(key);
+  if (!pending) {
+    pending = compute();
+    byWeights.set(key, pending);
+    pending.catch(() => byWeights!.delete(key));
+  }
+  return pending;
+}
 
 /** Modes whose kernels GPTQ rounds when calibrated (both: on emotion GPTQ lowers int8's KL a further 30% over bias correction). */
 const GPTQ_MODES = new Set<GraphWeightMode>(['int8', 'int4']);

@@ -1,0 +1,52 @@
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selectBackend } from '../../src/backends/index.js';
+import { loadImageFolder } from '../../src/data/images.js';
+import { formatOf, loadModel } from '../../src/formats/index.js';
+import type { LoadedGraphModel } from '../../src/formats/types.js';
+import { DataProvider } from '../../src/pipeline/index.js';
+import { runAdapterPipeline } from '../../src/pipeline/run.js';
+import { writeNpy } from '../data/fixtures.js';
+import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+
+const FIXTURES = path.resolve('test/fixtures/real');
+
+/**
+ * A budget search screens weights:int8 and weights:int4 of the same graph on the same samples: the second reuses
+ * the first's calibration (the statistics depend on the float weights and samples, not the mode) — and gets the
+ * same statistics a fresh calibration would.
+ */
+describe('calibrated graph weight modes in one process', () => {
+  let tmp: string;
+  let model: LoadedGraphModel;
+  let crops: string;
+  beforeAll(async () => {
+    await selectBackend({ backend: 'wasm' });
+    tmp = await makeTmpDir('shrinkml-graph-calibration-');
+    model = await loadModel(path.join(FIXTURES, 'emotion/emotion.json')) as LoadedGraphModel;
+    const d = await loadImageFolder({ dir: path.join(FIXTURES, 'photos'), height: 64, width: 64, channels: 1, layout: 'NHWC', range: [-1, 1], seed: 5, cropsPerImage: 3 });
+    crops = writeNpy(path.join(tmp, 'crops.npy'), [d.count, 64, 64, 1], Array.from(d.x), '<f4');
+  });
+  afterAll(async () => {
+    formatOf(model).dispose(model as never);
+    await removeTmpDir(tmp);
+  });
+
+  const run = async (encoding: string, data: DataProvider) => {
+    const r = await runAdapterPipeline({ model, data, config: { version: 1, seed: 1, steps: [{ step: 'weight-format', options: { encoding } }] } });
+    const out = r.model as LoadedGraphModel;
+    formatOf(out).dispose(out as never);
+    return { calibration: out.calibration!, summary: r.steps[0]!.summary as { calibration: { samples: number; seconds: number } } };
+  };
+
+  it('int4 after int8 on the same data reuses the calibration; a fresh provider computes equal statistics', async () => {
+    const data = new DataProvider({ source: crops });
+    const int8 = await run('int8', data);
+    const int4 = await run('int4', data);
+    expect(int8.summary.calibration.samples).toBeGreaterThan(0);
+    expect(int4.calibration).toBe(int8.calibration);
+    const fresh = await run('int4', new DataProvider({ source: crops }));
+    expect(fresh.calibration).not.toBe(int8.calibration);
+    expect(fresh.calibration).toEqual(int8.calibration);
+  });
+});
