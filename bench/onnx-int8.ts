@@ -94,7 +94,8 @@ async function main(): Promise<void> {
     'Latency: median ms per run over 9 interleaved rounds (speed-up vs fp32 in parentheses), same process. Accuracy:',
     'the 10,000 MNIST test images. Static: BatchNormalization folded into Conv, then minmax ranges from 256 calibration',
     'images (a seeded sample of the train split). Dynamic: Conv weights int8 behind DequantizeLinear (or ConvInteger u8×u8, zero',
-    'point 128, per-channel Mul). onnxruntime-node 1.30.0 fuses the static QDQ into QLinearConv/QGemm (test/onnx/static-fusion.test.ts).', '',
+    'point 128, per-channel Mul). onnxruntime-node 1.30.0 fuses the static QDQ into QLinearConv/QGemm (test/onnx/static-fusion.test.ts).',
+    'Why LeNet-5 stays below fp32 (its 1→6 conv), the variants tried, and the real Conv model that passes: bench/results/onnx-int8-analysis.md.', '',
     '| model | variant | bytes | gzip bytes | batch 1 ms | batch 64 ms | test accuracy | change | target |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|', ...rows, '',
   ].join('\n');
