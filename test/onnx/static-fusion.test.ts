@@ -62,28 +62,29 @@ describe('static QDQ fuses into onnxruntime integer kernels', () => {
  * so the Q clamps as the Max did and the Max drops (src/onnx/static-clamp.ts), every Conv is integer, the
  * LeakyRelu a uint8 table (QLinearLeakyRelu), and codes flow from the first Q to the last DQ.
  */
-function leakyConvModel(floor: number) {
+function leakyConvModel(floor: number, activation: 'LeakyRelu' | 'Sigmoid' = 'LeakyRelu') {
   const b = new GraphBuilder('leaky');
   const x = b.input('x', ['N', 8, 12, 12]);
   const k = [attr.ints('kernel_shape', [3, 3]), attr.ints('pads', [1, 1, 1, 1])];
-  const lrelu = (t: string) => b.op('LeakyRelu', [t], { attrs: [attr.float('alpha', 0.2)] });
+  const act = activation === 'LeakyRelu' ? [attr.float('alpha', 0.2)] : [];
+  const lrelu = (t: string) => b.op(activation, [t], { attrs: act });
   const c1 = lrelu(b.op('Conv', [x, b.initializer('w1', [16, 8, 3, 3], randomValues(1152, 3, 0.3)), b.initializer('b1', [16], randomValues(16, 4, 0.1))], { attrs: k }));
   const m = b.op('Max', [c1, b.initializer('floor', [1, 1, 1, 1], [floor])]);
   const c2 = b.op('Conv', [m, b.initializer('w2', [16, 16, 3, 3], randomValues(2304, 5, 0.2)), b.initializer('b2', [16], randomValues(16, 6, 0.1))], { attrs: k });
-  b.node('LeakyRelu', [c2], { outputs: ['y'], attrs: [attr.float('alpha', 0.2)] });
+  b.node(activation, [c2], { outputs: ['y'], attrs: act });
   b.output('y', ['N', 16, 12, 12]);
   return b.model();
 }
 const batches = [0, 1, 2, 3].map((i) => ({ x: floatFeed([4, 8, 12, 12], 40 + i) }));
 
 describe('static QDQ around table activations and clamps', () => {
-  it('Conv → LeakyRelu → Max: QLinearConv, QLinearLeakyRelu, QLinearConv on uint8 codes, the Max dropped, the graph output float', async () => {
-    const float = leakyConvModel(-0.4);
+  it.each(['LeakyRelu', 'Sigmoid'] as const)('Conv → %s → Max: QLinearConv, the table op, QLinearConv on uint8 codes, the Max dropped, the graph output float', async (activation) => {
+    const float = leakyConvModel(activation === 'LeakyRelu' ? -0.4 : 0, activation);
     const { model, report } = await calibrateAndQuantizeStatic(float, { calibration: { batches }, fallback: false });
     expect(report.notes).toContain('1 Max/Min clamps by a constant dropped: the QuantizeLinear after each clamps the same');
     const ops = await optimizedOps(encodeOnnx(model));
-    expect(ops.filter((o) => !/:(Transpose|Reshape)$/.test(o))).toEqual(['ai.onnx:QuantizeLinear', 'com.microsoft:QLinearConv', 'com.microsoft:QLinearLeakyRelu',
-      'com.microsoft:QLinearConv', 'ai.onnx:DequantizeLinear', 'ai.onnx:LeakyRelu']);
+    expect(ops.filter((o) => !/:(Transpose|Reshape)$/.test(o))).toEqual(['ai.onnx:QuantizeLinear', 'com.microsoft:QLinearConv', `com.microsoft:QLinear${activation}`,
+      'com.microsoft:QLinearConv', 'ai.onnx:DequantizeLinear', `ai.onnx:${activation}`]);
     // uint8 codes between the kernels: the U8S8 form MLAS is fastest at on x86.
     const zp = (n: { input?: string[] }) => model.graph!.initializer!.find((t) => t.name === n.input![2])!.dataType;
     const q = model.graph!.node!.filter((n) => n.opType === 'QuantizeLinear');
