@@ -3,7 +3,7 @@ import { convGeometry, type ConvGeometry } from '../conv-geometry.js';
 import { poolGeometry, type PoolGeometry } from '../max-pool-grad/geometry.js';
 import type { KernelArgs, KernelSpec } from '../types.js';
 import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/loader.js';
-import { kernelPool, TASK_CONV, TASK_DENSE, TASK_DEPTHWISE, type KernelPool } from '../wasm/threads.js';
+import { kernelPool, ownRows, TASK_CONV, TASK_DENSE, TASK_DEPTHWISE, type KernelPool } from '../wasm/threads.js';
 import { hostOutput, type HostBackend } from '../webgpu/host.js';
 import {
   AddInt8, AvgPoolInt8, clampOf, type AddInt8Attrs, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
@@ -140,15 +140,22 @@ export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; 
     // The packed filter, made once in the backend's heap (packedFilter) and copied once.
     const wq = pool.place(() => { const at = packedFilter(b, o.w, g, d); return b.wasm.HEAPU8.subarray(at, at + d.wqBytes); },
       packedKey(o.w.dataId));
-    const x0 = pool.place(bytesOf(b, o.x));
+    const M = g.B * g.OH, own = ownRows(M, pool.threads);
+    const x0 = placeImagesFrom(pool, b, o.x, Math.floor(own / g.OH));
     const xw = pool.scratch((d.xwBytes + d.accBytes) * pool.threads);
-    const outLen = g.B * g.OH * g.OW * ldo * (quantOut(e) ? 1 : 4);
-    const dst = pool.scratch(outLen);
+    const rowBytes = g.OW * ldo * (quantOut(e) ? 1 : 4);
+    const dst = pool.scratch(M * rowBytes);
     const [lo, hi, oScale, oZp] = epilogueArgs(e);
-    pool.run({ kind: TASK_CONV, M: g.B * g.OH, N: g.Co, K: d.K, a16: xw, lda: d.xwBytes + d.accBytes, w: wq, ldw: d.xwBytes, out: dst, ldo,
+    const mod = kernelsFor(b), wqOwn = packedFilter(b, o.w, g, d);
+    pool.run({ kind: TASK_CONV, M, N: g.Co, K: d.K, a16: xw, lda: d.xwBytes + d.accBytes, w: wq, ldw: d.xwBytes, out: dst, ldo,
       outBytes: quantOut(e) ? 1 : 4, sA: o.aScale, sW: sW!, bias: bi ?? 0, zW: 0, sums: 0, lo, hi, oScale, oZp, zA: o.aZeroPoint,
-      rest: [x0, words(g.Ci) * 4, g.H, g.W, g.Ci, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, d.Hp, d.Wp, g.OH] });
-    b.wasm.HEAPU8.set(pool.view(dst, outLen), ptr(b, out));
+      rest: [x0, words(g.Ci) * 4, g.H, g.W, g.Ci, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, d.Hp, d.Wp, g.OH] },
+    () => withScratch(b, [d.xwBytes, d.accBytes], (xs, acc) => {
+      mod.convI8(ptr(b, o.x), words(g.Ci) * 4, g.H, g.W, g.Ci, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl, d.Hp, d.Wp,
+        o.aZeroPoint, wqOwn, g.Co, o.aScale, ptr(b, o.wScale), o.bias ? ptr(b, o.bias) : 0, ptr(b, out), ldo, lo, hi, oScale, oZp,
+        xs!, acc!, 0, own);
+    }));
+    b.wasm.HEAPU8.set(pool.view(dst + own * rowBytes, (M - own) * rowBytes), ptr(b, out) + own * rowBytes);
     return out;
   }
   const mod = kernelsFor(b);
@@ -241,21 +248,27 @@ const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const out = b.makeOutput(o.shape, o.dtype);
   const ldo = quantOut(at) ? words(g.Co) * 4 : g.Co;
   const pool = g.M === 1 ? threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW) : null;
+  const mod = kernelsFor(b);
   if (pool) {
     const [w0, sW, bi] = keep(pool, b, [w!, wScale!, bias]);
-    const x0 = pool.place(bytesOf(b, x!));
+    const M = g.B * g.OH, own = ownRows(M, pool.threads);
+    const x0 = placeImagesFrom(pool, b, x!, Math.floor(own / g.OH));
     const per = depthwiseScratchBytes(g);
     const scratch = pool.scratch(per * pool.threads);
-    const outLen = g.B * g.OH * g.OW * ldo * (quantOut(at) ? 1 : 4);
-    const dst = pool.scratch(outLen);
+    const rowBytes = g.OW * ldo * (quantOut(at) ? 1 : 4);
+    const dst = pool.scratch(M * rowBytes);
     const [lo, hi, oScale, oZp] = epilogueArgs(at);
-    pool.run({ kind: TASK_DEPTHWISE, M: g.B * g.OH, N: g.Ci, K: 0, a16: scratch, lda: per, w: w0!, ldw: words(g.Co) * 4, out: dst,
+    pool.run({ kind: TASK_DEPTHWISE, M, N: g.Ci, K: 0, a16: scratch, lda: per, w: w0!, ldw: words(g.Co) * 4, out: dst,
       ldo, outBytes: quantOut(at) ? 1 : 4, sA: at.aScale, sW: sW!, bias: bi ?? 0, zW: 0, sums: 0, lo, hi, oScale, oZp,
-      zA: at.aZeroPoint, rest: [x0, words(g.Ci) * 4, g.B, g.H, g.W, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl] });
-    b.wasm.HEAPU8.set(pool.view(dst, outLen), ptr(b, out));
+      zA: at.aZeroPoint, rest: [x0, words(g.Ci) * 4, g.B, g.H, g.W, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl] },
+    () => withScratch(b, [per], (s) => {
+      mod.depthwiseI8(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, 1, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
+        at.aZeroPoint, ptr(b, w!), words(g.Co) * 4, ptr(b, out), ldo, at.aScale, ptr(b, wScale!), bias ? ptr(b, bias) : 0,
+        lo, hi, oScale, oZp, s!, 0, own);
+    }));
+    b.wasm.HEAPU8.set(pool.view(dst + own * rowBytes, (M - own) * rowBytes), ptr(b, out) + own * rowBytes);
     return out;
   }
-  const mod = kernelsFor(b);
   withScratch(b, [depthwiseScratchBytes(g)], (scratch) => {
     mod.depthwiseI8(ptr(b, x!), words(g.Ci) * 4, g.B, g.H, g.W, g.Ci, g.M, g.OH, g.OW, g.FH, g.FW, g.sh, g.sw, g.pt, g.pl,
       at.aZeroPoint, ptr(b, w!), words(g.Co) * 4, ptr(b, out), ldo, at.aScale,
@@ -301,6 +314,18 @@ function threaded(macs: number): KernelPool | null {
 function bytesOf(b: WasmBackend, t: TensorInfo): Uint8Array {
   const at = ptr(b, t);
   return b.wasm.HEAPU8.subarray(at, at + t.shape.reduce((x, y) => x * y, 1) * 4);
+}
+
+/**
+ * An NHWC activation in the shared memory at its full size, only images `from`.. copied: the calling thread computes
+ * the rows before them on the backend's memory (KernelPool.run's `own`), so the other threads never read those.
+ */
+function placeImagesFrom(pool: KernelPool, b: WasmBackend, t: TensorInfo, from: number): number {
+  const all = bytesOf(b, t);
+  const skip = from * (all.length / t.shape[0]!);
+  const at = pool.scratch(all.length);
+  pool.view(at + skip, all.length - skip).set(all.subarray(skip));
+  return at;
 }
 
 /** Weights (layer variables) are copied to the shared memory once, keyed by their backend data. */

@@ -60,6 +60,11 @@ export function runShare(k: KernelExports, a: Float64Array, p: number, T: number
     a[14]!, sums, a[16]!, a[17]!, a[18]!, a[19]!, a[23]! + p * (64 * Math.ceil(N / 4) * 16 + 128));
 }
 
+/** Rows [0, ownRows) of a conv or depthwise task of M rows are share 0's (runShare splits them so). */
+export function ownRows(M: number, T: number): number {
+  return Math.min(M, Math.ceil(M / T));
+}
+
 /** The task fields, by slot of the args block. */
 export interface TaskArgs {
   kind: typeof TASK_DENSE | typeof TASK_CONV | typeof TASK_DEPTHWISE;
@@ -164,8 +169,13 @@ export class KernelPool {
     return new Uint8Array(this.memory.buffer, at, bytes);
   }
 
-  /** Runs a task on every thread (this one included) and blocks until all are done. */
-  run(t: TaskArgs): void {
+  /**
+   * Runs a task on every thread (this one included) and blocks until all are done. `own`, when given, runs instead
+   * of this thread's share 0 of the task: conv and depthwise callers compute their first ceil(M / T) rows (`ownRows`)
+   * on the backend's own memory, straight into the output tensor, so only the other threads' rows go through the
+   * shared memory.
+   */
+  run(t: TaskArgs, own?: () => void): void {
     const args = new Float64Array(this.memory.buffer, ARGS_OFFSET, ARGS_SLOTS);
     args.set([t.kind, t.M, t.N, t.K, t.a16, t.lda, t.w, t.ldw, t.out, t.ldo, t.outBytes, t.sA, t.sW, t.bias, t.zW, t.sums,
       t.lo, t.hi, t.oScale, t.oZp, t.zA, ...t.rest]);
@@ -176,7 +186,8 @@ export class KernelPool {
     Atomics.add(this.ctrl, SEQ, 1);
     Atomics.notify(this.ctrl, SEQ);
     try {
-      runShare(this.kernels, args, 0, T);
+      if (own) own();
+      else runShare(this.kernels, args, 0, T);
     } finally {
       const deadline = Date.now() + 10_000;
       for (let d = Atomics.load(this.ctrl, DONE); d < T - 1; d = Atomics.load(this.ctrl, DONE)) {
