@@ -3,7 +3,6 @@
 // int8 NHWC: each pixel's C codes are followed by 0 pad bytes up to a whole word (pixel stride `pixStride` bytes).
 import { epilogueBounds, finiteTerms, requant, ROUNDER, ROUNDER_BITS, roundCode, roundCodeFinite } from './int8';
 
-
 /**
  * Depthwise conv: out channel o = c·M + m reads input channel c. w is tfjs's [FH, FW, C, M] filter as int8 rows of
  * `ldw` bytes per tap (FH·FW rows of C·M codes, symmetric, zero point 0). Epilogue as gemmI8's (oScale = 0: float32
@@ -94,59 +93,57 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
       img = x + <usize>((rr / OH) * H * W * pixStride);
       next = 0;
     }
-    {
-      const f0 = oh * sh;
-      for (let r = max(next, f0); r < f0 + FH; r++) {
-        pairRow(img, pixStride, H, W, C, Cs, Wp, r - pt, pl, zA, line, ring + <usize>(r % FH) * ringRow, step);
-      }
-      next = f0 + FH;
-      const first = ring + <usize>(f0 % FH) * ringRow;
-      for (let ow = 0; ow < OW; ow++) {
-        const px = <usize>(ow * sw) * pairPix;
-        for (let c = 0; c < Cs; c += 16) {
-          let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-          const cb = <usize>c << 2;
-          let wp = wpair + cb;
-          let row = first;
-          for (let fh = 0; fh < FH; fh++) {
-            let xp = row + px + cb;
-            row += ringRow;
-            if (row == ringEnd) row = ring;
-            for (let j = 0; j < FP; j++) {
-              a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(xp), v128.load(wp)));
-              a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(xp, 16), v128.load(wp, 16)));
-              a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(xp, 32), v128.load(wp, 32)));
-              a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(xp, 48), v128.load(wp, 48)));
-              xp += tapStep;
-              wp += pairPix;
-            }
-          }
-          const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(scv + cb)), v128.load(biv + cb));
-          const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(scv + cb, 16)), v128.load(biv + cb, 16));
-          const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
-          const y3 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a3), v128.load(scv + cb, 48)), v128.load(biv + cb, 48));
-          if (quant && finite) {
-            const q0 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bz);
-            const q1 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bz);
-            const q2 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bz);
-            const q3 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bz);
-            storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
-          } else if (quant) {
-            const q0 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
-            const q1 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
-            const q2 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
-            const q3 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
-            storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
-          } else {
-            const lv = v128.load(qlo + cb), hv = v128.load(qhi + cb);
-            storeF32(dst + cb, f32x4.pmin(f32x4.pmax(y0, lv), hv), C - c);
-            storeF32(dst + cb + 16, f32x4.pmin(f32x4.pmax(y1, lv), hv), C - c - 4);
-            storeF32(dst + cb + 32, f32x4.pmin(f32x4.pmax(y2, lv), hv), C - c - 8);
-            storeF32(dst + cb + 48, f32x4.pmin(f32x4.pmax(y3, lv), hv), C - c - 12);
+    const f0 = oh * sh;
+    for (let r = max(next, f0); r < f0 + FH; r++) {
+      pairRow(img, pixStride, H, W, C, Cs, Wp, r - pt, pl, zA, line, ring + <usize>(r % FH) * ringRow, step);
+    }
+    next = f0 + FH;
+    const first = ring + <usize>(f0 % FH) * ringRow;
+    for (let ow = 0; ow < OW; ow++) {
+      const px = <usize>(ow * sw) * pairPix;
+      for (let c = 0; c < Cs; c += 16) {
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        const cb = <usize>c << 2;
+        let wp = wpair + cb;
+        let row = first;
+        for (let fh = 0; fh < FH; fh++) {
+          let xp = row + px + cb;
+          row += ringRow;
+          if (row == ringEnd) row = ring;
+          for (let j = 0; j < FP; j++) {
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(v128.load(xp), v128.load(wp)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(v128.load(xp, 16), v128.load(wp, 16)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(v128.load(xp, 32), v128.load(wp, 32)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(v128.load(xp, 48), v128.load(wp, 48)));
+            xp += tapStep;
+            wp += pairPix;
           }
         }
-        dst += ob;
+        const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a0), v128.load(scv + cb)), v128.load(biv + cb));
+        const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a1), v128.load(scv + cb, 16)), v128.load(biv + cb, 16));
+        const y2 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a2), v128.load(scv + cb, 32)), v128.load(biv + cb, 32));
+        const y3 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(a3), v128.load(scv + cb, 48)), v128.load(biv + cb, 48));
+        if (quant && finite) {
+          const q0 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bz);
+          const q1 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bz);
+          const q2 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bz);
+          const q3 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bz);
+          storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
+        } else if (quant) {
+          const q0 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), v128.load(qlo + cb)), v128.load(qhi + cb)), rounder, bits, zv);
+          const q1 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), v128.load(qlo + cb, 16)), v128.load(qhi + cb, 16)), rounder, bits, zv);
+          const q2 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y2, sv), v128.load(qlo + cb, 32)), v128.load(qhi + cb, 32)), rounder, bits, zv);
+          const q3 = roundCode(f32x4.pmin(f32x4.pmax(f32x4.div(y3, sv), v128.load(qlo + cb, 48)), v128.load(qhi + cb, 48)), rounder, bits, zv);
+          storeCodes(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)), ldo - c);
+        } else {
+          const lv = v128.load(qlo + cb), hv = v128.load(qhi + cb);
+          storeF32(dst + cb, f32x4.pmin(f32x4.pmax(y0, lv), hv), C - c);
+          storeF32(dst + cb + 16, f32x4.pmin(f32x4.pmax(y1, lv), hv), C - c - 4);
+          storeF32(dst + cb + 32, f32x4.pmin(f32x4.pmax(y2, lv), hv), C - c - 8);
+          storeF32(dst + cb + 48, f32x4.pmin(f32x4.pmax(y3, lv), hv), C - c - 12);
+        }
       }
+      dst += ob;
     }
   }
 }
@@ -222,38 +219,36 @@ function depthwiseScalar(x: usize, pixStride: i32, H: i32, W: i32, C: i32, M: i3
   let pix = r0 * OW;
   for (let rr = r0; rr < r1; rr++) {
     const b = rr / OH, oh = rr % OH;
-    {
-      for (let ow = 0; ow < OW; ow++) {
-        memory.fill(acc, 0, <usize>Co << 2);
-        for (let fh = 0; fh < FH; fh++) {
-          const ih = oh * sh - pt + fh;
-          if (ih < 0 || ih >= H) continue;
-          for (let fw = 0; fw < FW; fw++) {
-            const iw = ow * sw - pl + fw;
-            if (iw < 0 || iw >= W) continue;
-            const xp = x + <usize>(((b * H + ih) * W + iw) * pixStride);
-            const wp = w + <usize>((fh * FW + fw) * ldw);
-            for (let c = 0; c < C; c++) {
-              const xv = <i32>load<i8>(xp + <usize>c) - zA;
-              for (let m = 0; m < M; m++) {
-                const o = c * M + m;
-                const ap = acc + (<usize>o << 2);
-                store<i32>(ap, load<i32>(ap) + xv * <i32>load<i8>(wp + <usize>o));
-              }
+    for (let ow = 0; ow < OW; ow++) {
+      memory.fill(acc, 0, <usize>Co << 2);
+      for (let fh = 0; fh < FH; fh++) {
+        const ih = oh * sh - pt + fh;
+        if (ih < 0 || ih >= H) continue;
+        for (let fw = 0; fw < FW; fw++) {
+          const iw = ow * sw - pl + fw;
+          if (iw < 0 || iw >= W) continue;
+          const xp = x + <usize>(((b * H + ih) * W + iw) * pixStride);
+          const wp = w + <usize>((fh * FW + fw) * ldw);
+          for (let c = 0; c < C; c++) {
+            const xv = <i32>load<i8>(xp + <usize>c) - zA;
+            for (let m = 0; m < M; m++) {
+              const o = c * M + m;
+              const ap = acc + (<usize>o << 2);
+              store<i32>(ap, load<i32>(ap) + xv * <i32>load<i8>(wp + <usize>o));
             }
           }
         }
-        for (let o = 0; o < Co; o++) {
-          let y = <f32>load<i32>(acc + (<usize>o << 2)) * (sA * load<f32>(sW + (<usize>o << 2)));
-          if (bias != 0) y += load<f32>(bias + (<usize>o << 2));
-          if (y < lo) y = lo;
-          if (y > hi) y = hi;
-          if (oScale == 0) store<f32>(out + (<usize>(pix * ldo + o) << 2), y);
-          else store<i8>(out + <usize>(pix * ldo + o), <i8>requant(y, oScale, oZp));
-        }
-        if (oScale != 0) for (let o = Co; o < ldo; o++) store<i8>(out + <usize>(pix * ldo + o), 0);
-        pix++;
       }
+      for (let o = 0; o < Co; o++) {
+        let y = <f32>load<i32>(acc + (<usize>o << 2)) * (sA * load<f32>(sW + (<usize>o << 2)));
+        if (bias != 0) y += load<f32>(bias + (<usize>o << 2));
+        if (y < lo) y = lo;
+        if (y > hi) y = hi;
+        if (oScale == 0) store<f32>(out + (<usize>(pix * ldo + o) << 2), y);
+        else store<i8>(out + <usize>(pix * ldo + o), <i8>requant(y, oScale, oZp));
+      }
+      if (oScale != 0) for (let o = Co; o < ldo; o++) store<i8>(out + <usize>(pix * ldo + o), 0);
+      pix++;
     }
   }
 }
