@@ -5,7 +5,9 @@ import { loadModel } from '../../src/formats/index.js';
 import type { LoadedLayersModel } from '../../src/formats/types.js';
 import { compress, DataProvider, Journal, searchBudget, type TrialRecord, type TrialSpec } from '../../src/pipeline/index.js';
 import { better, objectiveOf } from '../../src/pipeline/search/score.js';
-import { allocationConfig, searchSpace, type Space } from '../../src/pipeline/search/space.js';
+import { allocationConfig, searchSpace, searchUnits, unitTables, type Space } from '../../src/pipeline/search/space.js';
+import { probeUnits } from '../../src/pipeline/search/allocate.js';
+import { loadData } from '../../src/data/index.js';
 import { getStep, STEPS, stepImpl, supportedKinds } from '../../src/pipeline/steps/index.js';
 import { parseBudget } from '../../src/measure/index.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
@@ -141,6 +143,18 @@ describe('cheap before expensive (synthetic trial outcomes)', () => {
   afterAll(async () => {
     source.model.dispose();
     await removeTmpDir(dir);
+  });
+
+  it('probes measure on fewer samples (at least 32) when one probe per unit would outrun their time budget', async () => {
+    const space = searchSpace({ kind: 'layers', hasTrainData: false, hasCalibration: false });
+    const tables = await unitTables(source, await searchUnits(source), space);
+    const samples = await loadData({ source: 'mnist', split: 'validation', limit: 200 });
+    const roomy = await probeUnits({ source, tables, samples, budgetSeconds: 1e6 });
+    expect([roomy.exhaustive, roomy.samples]).toEqual([true, 200]);
+    const tight = await probeUnits({ source, tables, samples, budgetSeconds: 1e-6 });
+    expect([tight.exhaustive, tight.samples]).toEqual([false, 32]);
+    expect(tight.rows).toHaveLength(tables.length);
+    expect(tight.rows.every((r) => r.distortion >= 0 && Number.isFinite(r.scale))).toBe(true);
   });
 
   const FROM: Record<string, number> = { 'one-shot': 0.8, 'screening fine-tune': 0.5, 'fine-tuned': 0.35, 'long fine-tune': 0.25 };

@@ -51,8 +51,11 @@ export function outputDistortion(reference: Float32Array, candidate: Float32Arra
   return err / (varr || 1);
 }
 
+/** The fewest samples a probe measures distortion on when the budget forces fewer than asked. */
+const MIN_PROBE_SAMPLES = 32;
+
 /** What the probes give the allocation: each unit's predicted distortion per choice, and the rows for the report. */
-export interface ProbeResult { distortion: number[][]; rows: UnitSensitivity[]; exhaustive: boolean }
+export interface ProbeResult { distortion: number[][]; rows: UnitSensitivity[]; exhaustive: boolean; /** Samples each probe measured. */ samples: number }
 
 /**
  * Fine-tuning-free probes: a unit alone compressed at a choice, everything else intact, the output distortion
@@ -64,18 +67,28 @@ export interface ProbeResult { distortion: number[][]; rows: UnitSensitivity[]; 
 export async function probeUnits(o: { source: LoadedModel; tables: UnitTable[]; samples: Dataset; inputs?: InputOptions; budgetSeconds: number; signal?: AbortSignal }): Promise<ProbeResult> {
   const adapter = formatOf(o.source);
   const t0 = Date.now();
-  const reference = await modelOutputs({ loaded: o.source, data: o.samples, inputs: o.inputs });
+  let reference = await modelOutputs({ loaded: o.source, data: o.samples, inputs: o.inputs });
   // A probe costs a pass over the samples (as the reference did) plus building the choice's weights.
   const perProbe = Math.max(0.01, (Date.now() - t0) / 1000) * 1.5;
   const probes = o.tables.reduce((a, t) => a + t.choices.length, 0);
   const exhaustive = probes * perProbe <= o.budgetSeconds;
+  // Even one probe per unit can outrun the budget on a large model (a MobileNet's 50 kernels × 128 photos): probe
+  // on the first samples only, as many as the budget affords (at least MIN_PROBE_SAMPLES); their reference
+  // outputs are the first rows of the reference already computed.
+  let samples = o.samples;
+  const fit = Math.floor(reference.rows * o.budgetSeconds / (o.tables.length * perProbe));
+  if (!exhaustive && fit < reference.rows && reference.rows > MIN_PROBE_SAMPLES) {
+    const rows = Math.max(MIN_PROBE_SAMPLES, fit);
+    samples = { ...o.samples, count: rows };
+    reference = { ...reference, rows, data: reference.data.subarray(0, rows * reference.cols) };
+  }
   const work = await adapter.clone(o.source as never) as LoadedModel;
   const rows: UnitSensitivity[] = [];
   const distortion: number[][] = [];
   const probe = async (weights: Awaited<ReturnType<typeof unitWeights>>, t: UnitTable, choice: number) => {
     if (t.error[choice] === 0) return 0;
     for (const w of weights) w.write(applyChoice(w, t.choices[choice]!));
-    const out = await modelOutputs({ loaded: work, data: o.samples, inputs: o.inputs });
+    const out = await modelOutputs({ loaded: work, data: samples, inputs: o.inputs });
     for (const w of weights) w.write(w.values);
     return outputDistortion(reference.data, out.data, reference.cols);
   };
@@ -103,7 +116,7 @@ export async function probeUnits(o: { source: LoadedModel; tables: UnitTable[]; 
   } finally {
     adapter.dispose(work as never);
   }
-  return { distortion, rows, exhaustive };
+  return { distortion, rows, exhaustive, samples: samples.count };
 }
 
 /**

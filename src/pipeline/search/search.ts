@@ -306,8 +306,10 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
     return [];
   }
   // Size-bound: the narrower networks are screened last, as the estimates of their trained forms, which rarely beat
-  // pruning and shared codes on size.
-  await screen(space.screens.filter((s) => !narrow.includes(s)));
+  // pruning and shared codes on size. Static int8 is stored as int8 weights are and rounds activations too, so on
+  // size it is only worth its calibration as the estimate of a trained candidate (QAT).
+  const estimating = (s: Screen) => space.trained.some((t) => t.estimate === s.name);
+  await screen(space.screens.filter((s) => !narrow.includes(s) && (!s.latency || estimating(s))));
   if (trials.stop) return [];
   const units = await searchUnits(o.source);
   if (!units.length) { trials.stop = 'no layer to allocate'; return []; }
