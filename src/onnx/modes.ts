@@ -28,6 +28,8 @@ export interface OnnxQuantizeOptions {
   weightOnly?: readonly string[];
   /** Node name → the weight axis its int8 weight-only scales run along (./weight-only.ts `axes`). */
   axes?: Readonly<Record<string, number>>;
+  /** weights:float16: node name → axis; its weight stored as two int8 terms (./weight-only.ts `pairs`). */
+  pairs?: Readonly<Record<string, number>>;
   /** dynamic: how Conv is quantized (see ./dynamic-conv.ts). */
   conv?: DynamicConvForm;
   /** Names the model in errors (an op that blocks the opset upgrade). */
@@ -37,8 +39,9 @@ export interface OnnxQuantizeOptions {
   /** static: activation pairs left float by measured sensitivity (./static-sensitivity.ts); `false` quantizes all. */
   fallback?: CalibrateAndQuantizeOptions['fallback'];
   /**
-   * With calibration data in an array (any mode but weights:float16): nodes whose int8/int4 weights cost the most
-   * output fidelity stay float while the weights stay 3.5× smaller (./weight-sensitivity.ts); `false` turns it off.
+   * With calibration data in an array: nodes whose int8/int4 weights cost the most output fidelity stay float, or take
+   * a form at no extra bytes, while the weights stay 3.5× smaller (float16: a Conv weight as two int8 terms, aiming
+   * at 0.9999 at 1.9×) (./weight-sensitivity.ts); `false` turns it off.
    */
   weightFallback?: WeightFallbackOptions | false;
   /** static: calibration data, observer and runtime. */
@@ -100,7 +103,7 @@ const weights = (format: WeightFormat): OnnxQuantizeModeInfo => {
       const notes: string[] = [];
       const { model: folded, folded: bns } = foldBatchNorms(atOpset(model, info, o, notes));
       if (bns.length) notes.push(`${bns.length} BatchNormalization folded into the Conv before it`);
-      const { model: out, report } = storeWeights(folded, { format, exclude: o.exclude, axes: o.axes });
+      const { model: out, report } = storeWeights(folded, { format, exclude: o.exclude, axes: o.axes, pairs: o.pairs });
       const kept = report.weights.filter((w) => w.bits === 32 && w.reason && !w.reason.startsWith('fewer than'));
       notes.push(...(report.notes ?? []), ...kept.map((w) => `${w.weight} stays float32: ${w.reason}`));
       return { model: out, report: { weights: report }, notes };
@@ -153,10 +156,11 @@ const PASSES: Readonly<Record<OnnxQuantizeMode, OnnxQuantizeModeInfo>> = {
 
 /**
  * A mode's pass, then (given calibration batches in an array, so they can be read again) the weight fallback: the
- * pass rerun with the nodes it picks excluded, whatever the mode does with excluded nodes.
+ * pass rerun with the nodes it picks excluded or in another form, whatever the mode does with them.
  */
 function measured(name: OnnxQuantizeMode, info: OnnxQuantizeModeInfo): OnnxQuantizeModeInfo {
-  if (name === 'weights:float16') return info;
+  // float16's own targets (cosine 0.9999 at 1.9×, gains of 0.0001 count); its only forms are float32 and the int8 pair, both of Conv weights.
+  const float16 = name === 'weights:float16';
   return {
     ...info,
     run: async (model, o) => {
@@ -170,7 +174,8 @@ function measured(name: OnnxQuantizeMode, info: OnnxQuantizeModeInfo): OnnxQuant
       if (o.weightFallback === false || !batches.length) return first;
       const runtime = o.calibration?.runtime ?? await defaultOnnxRuntime();
       const { result, report } = await weightFallback({
-        float: model, first, exclude: o.exclude ?? [], run: (c) => info.run(model, { ...o, ...c }), batches, state, runtime, options: o.weightFallback,
+        float: model, first, exclude: o.exclude ?? [], run: (c) => info.run(model, { ...o, ...c }), batches, state, runtime,
+        options: float16 ? { cosine: 0.9999, minRatio: 1.9, minGain: 0.0001, ...o.weightFallback } : o.weightFallback, convForm: float16 ? 'pair' : 'axis',
         // Dynamic's integer MatMul/Gemm can also run on dequantized int8 weights: same bytes, no activation rounding.
         weightOnlyOps: name === 'dynamic' ? new Set(['MatMul', 'Gemm']) : undefined,
       });
@@ -180,9 +185,10 @@ function measured(name: OnnxQuantizeMode, info: OnnxQuantizeModeInfo): OnnxQuant
         const nodes = report.float.filter((f) => f.form === form).map((f) => `'${f.node}'`);
         return nodes.length ? [what(nodes.join(', '))] : [];
       };
-      const axes = report.float.filter((f) => f.form === 'axis').map((f) => `'${f.node}' along axis ${f.axis}`);
+      const along = (form: string) => report.float.filter((f) => f.form === form).map((f) => `'${f.node}' along axis ${f.axis}`);
+      const [axes, pairs] = [along('axis'), along('pair')];
       const changed = [...picked('float', (n) => `weights of ${n} left float`), ...picked('weight-only', (n) => `${n} int8 weight-only (float activations)`),
-        ...(axes.length ? [`int8 scales of ${axes.join(', ')}`] : [])];
+        ...(axes.length ? [`int8 scales of ${axes.join(', ')}`] : []), ...(pairs.length ? [`two int8 terms for ${pairs.join(', ')}`] : [])];
       result.notes.push(`${changed.join(', ')} by sensitivity (calibration cosine ${report.before.toFixed(4)} → ${report.after.toFixed(4)}, weights ${report.ratio.toFixed(2)}× smaller)`);
       return result;
     },

@@ -38,6 +38,12 @@ export interface WeightOnlyOptions {
    * the edge taps small in every row. The weight fallback (./weight-sensitivity.ts) picks these by measured error.
    */
   axes?: Readonly<Record<string, number>>;
+  /**
+   * float16: node name → axis; that node's weight is stored as two int8 terms with scales along the axis instead,
+   * s₁·q₁ + s₂·q₂ (two DequantizeLinear → Add): the bytes of fp16 and about 15 bits against its 11 where one axis
+   * spans the values (Silero VAD's Hann-windowed STFT basis per tap). Picked by the weight fallback.
+   */
+  pairs?: Readonly<Record<string, number>>;
 }
 
 export interface StoredWeight {
@@ -45,7 +51,7 @@ export interface StoredWeight {
   shape: number[];
   /** Bits per value as stored: 32, 16, 8 or 4 (scales not counted; bytesAfter counts them). */
   bits: 32 | 16 | 8 | 4;
-  storage: 'float32' | 'float16' | 'uint8' | 'int8' | 'int4';
+  storage: 'float32' | 'float16' | 'uint8' | 'int8' | 'int4' | 'int8x2';
   perChannel?: boolean;
   /** Why a weight stayed float32. */
   reason?: string;
@@ -67,6 +73,7 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
   const smallerThan = (dims: readonly number[]) => (dims.length <= 1 && options.minElements === undefined ? 4096 : minElements);
   const excluded = new Set<string>();
   const axes = new Map<string, number>();
+  const pairs = new Map<string, number>();
   const kept = floatKept(input);
   let nbits = false;
   // Collected over every graph first: a weight of the main graph may be read by an excluded node in a branch.
@@ -75,6 +82,8 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       if (options.exclude?.includes(n.name ?? '')) for (const i of n.input ?? []) excluded.add(i);
       const axis = options.axes?.[n.name ?? ''];
       if (axis !== undefined && n.input?.[1]) axes.set(n.input[1], axis);
+      const pair = options.pairs?.[n.name ?? ''];
+      if (pair !== undefined && n.input?.[1]) pairs.set(n.input[1], pair);
     }
   }
   for (const g of editors) {
@@ -103,7 +112,9 @@ export function storeWeights(input: ModelProto, options: WeightOnlyOptions): { m
       const small = format === 'float16' ? undefined : kept.get(name);
       if (small) { keep(small); continue; }
       if (format !== 'float16' && opset < 10) { keep(`opset ${opset} has no DequantizeLinear (needs 10)`); continue; }
-      const stored = replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset, axes.get(name));
+      const pair = format === 'float16' && opset >= 13 ? pairs.get(name) : undefined;
+      const stored = pair !== undefined && pair < dims.length ? int8Pair(g, name, dims, values, pair)
+        : replaceWeight(g, name, dims, values, format === 'int4' ? 'int8' : format, opset, axes.get(name));
       report.weights.push({ ...entry, ...stored });
       if (w.source === 'initializer') g.graph.initializer = g.graph.initializer!.filter((t) => t !== w.tensor);
       if (w.node) g.replace(w.node, stored.nodes);
@@ -153,6 +164,21 @@ function replaceWeight(g: GraphEditor, name: string, dims: number[], values: Flo
   const zp = format === 'int8' ? [] : [g.addInitializer(makeTensor({ name: g.unique(`${name}_zero_point`), dims: cdims, dtype: format, values: zeroPoints }))];
   const dq = node('DequantizeLinear', [stored, scale, ...zp], [name], g.unique(`${name}_DequantizeLinear`), axis === undefined ? [] : [attr.int('axis', axis)]);
   return { bits: 8, storage: format, perChannel: axis !== undefined, bytesAfter: values.length + (format === 'int8' ? 4 : 5) * scales.length, nodes: [dq] };
+}
+
+/** `values` as s₁·q₁ + s₂·q₂, int8 per channel along `axis`: the second term rounds the first's error. */
+function int8Pair(g: GraphEditor, name: string, dims: number[], values: Float32Array, axis: number): Omit<StoredWeight, 'weight' | 'shape' | 'bytesBefore' | 'graph'> & { nodes: NodeProto[] } {
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const first = quantizeWeights(values, dims, { axis });
+  const rest = values.map((v, i) => v - first.q[i]! * first.scales[Math.floor(i / inner) % dims[axis]!]!);
+  const second = quantizeWeights(rest, dims, { axis });
+  const terms = [first, second].map(({ q, scales }, t) => {
+    const codes = g.addInitializer(makeTensor({ name: g.unique(`${name}_int8_${t}`), dims, dtype: 'int8', values: q }));
+    const scale = g.addInitializer(makeTensor({ name: g.unique(`${name}_scale_${t}`), dims: [scales.length], dtype: 'float32', values: scales }));
+    return node('DequantizeLinear', [codes, scale], [g.unique(`${name}_term_${t}`)], g.unique(`${name}_DequantizeLinear_${t}`), [attr.int('axis', axis)]);
+  });
+  const add = node('Add', [terms[0]!.output![0]!, terms[1]!.output![0]!], [name], g.unique(`${name}_Add`));
+  return { bits: 16, storage: 'int8x2', perChannel: true, bytesAfter: 2 * values.length + 8 * dims[axis]!, nodes: [...terms, add] };
 }
 
 /** The output-channel axis of a weight, read from the nodes that consume it (axis 0 when they disagree). */

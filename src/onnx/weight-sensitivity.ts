@@ -31,12 +31,12 @@ export interface WeightFallbackOptions {
  * A node the fallback changed: its weights kept float; (dynamic) int8 weight-only instead of integer compute; or its
  * int8 scales along another axis of a Conv weight (`axis`), as a windowed filter bank wants one scale per tap.
  */
-export interface WeightFallbackPick { node: string; gain: number; form: 'float' | 'weight-only' | 'axis'; axis?: number }
+export interface WeightFallbackPick { node: string; gain: number; form: 'float' | 'weight-only' | 'axis' | 'pair'; axis?: number }
 
 export interface WeightFallbackReport { before: number; after: number; float: WeightFallbackPick[]; target: number; ratio: number }
 
 /** What the mode is rerun with: nodes left float, and nodes stored weight-only in place of the mode's own form. */
-export interface WeightFallbackChoice { exclude: readonly string[]; weightOnly: readonly string[]; axes: Record<string, number> }
+export interface WeightFallbackChoice { exclude: readonly string[]; weightOnly: readonly string[]; axes: Record<string, number>; pairs: Record<string, number> }
 
 const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'LSTM', 'GRU', 'RNN']);
 
@@ -46,18 +46,23 @@ const WEIGHTED = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm', 'LSTM', 'GR
  * data (Silero VAD's STFT basis [258, 1, 256], Hann-windowed rows: per tap 2.7× less error than per bin).
  */
 function betterAxes(t: TensorProto | undefined): number[] {
+  const errors = axisErrors(t);
+  return errors.slice(1).flatMap((e, i) => (e < errors[0]! ? [i + 1] : []));
+}
+
+/** The squared error of a weight's int8 rounding with scales along each of its axes (none for rank < 2). */
+function axisErrors(t: TensorProto | undefined): number[] {
   if (!t) return [];
   const dims = tensorDims(t);
+  if (dims.length < 2) return [];
   const values = tensorToFloat32(t);
-  const error = (axis: number) => {
+  return dims.map((_, axis) => {
     const { q, scales } = quantizeWeights(values, dims, { axis });
     const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
     let e = 0;
     for (let i = 0; i < values.length; i++) e += (q[i]! * scales[Math.floor(i / inner) % dims[axis]!]! - values[i]!) ** 2;
     return e;
-  };
-  const base = dims.length > 1 ? error(0) : 0;
-  return dims.slice(1).flatMap((_, i) => (error(i + 1) < base ? [i + 1] : []));
+  });
 }
 
 /** fp32 parameters × 4 ÷ the bytes of every tensor `model` stores (the bench's weights ratio). */
@@ -77,6 +82,8 @@ export async function weightFallback<R extends { model: ModelProto }>(args: {
   float: ModelProto; first: R; exclude: readonly string[]; run: (choice: WeightFallbackChoice) => Promise<R>;
   batches: readonly Feeds[]; state?: Readonly<Record<string, string>>; runtime: OnnxRuntime; options?: WeightFallbackOptions;
   weightOnlyOps?: ReadonlySet<string>;
+  /** The Conv form tried at no extra bytes: 'axis' (8-bit modes, default) or 'pair' (float16: two int8 terms, ./weight-only.ts `pairs`). */
+  convForm?: 'axis' | 'pair';
 }): Promise<{ result: R; report: WeightFallbackReport }> {
   const target = args.options?.cosine ?? 0.99;
   const reference = await modelOutputs(args.runtime, args.float, args.batches, args.state);
@@ -89,7 +96,12 @@ export async function weightFallback<R extends { model: ModelProto }>(args: {
     for (const n of g.node ?? []) {
       if (!WEIGHTED.has(n.opType ?? '') || !n.name || args.exclude.includes(n.name)) continue;
       if (args.weightOnlyOps?.has(n.opType!)) add({ node: n.name, form: 'weight-only' });
-      if (n.opType === 'Conv') for (const axis of betterAxes(tensors.get(n.input?.[1] ?? ''))) add({ node: n.name, form: 'axis', axis });
+      const weight = tensors.get(n.input?.[1] ?? '');
+      if (n.opType === 'Conv' && args.convForm === 'pair') {
+        // Along the axis whose scales round the weight best: the second term then has the least left to round.
+        const errors = axisErrors(weight);
+        if (errors.length) add({ node: n.name, form: 'pair', axis: errors.indexOf(Math.min(...errors)) });
+      } else if (n.opType === 'Conv') for (const axis of betterAxes(weight)) add({ node: n.name, form: 'axis', axis });
       add({ node: n.name, form: 'float' });
     }
   });
@@ -103,6 +115,7 @@ export async function weightFallback<R extends { model: ModelProto }>(args: {
       exclude: [...args.exclude, ...picks(kept).filter((p) => p.form === 'float').map((p) => p.node)],
       weightOnly: picks(kept).filter((p) => p.form === 'weight-only').map((p) => p.node),
       axes: Object.fromEntries(picks(kept).filter((p) => p.form === 'axis').map((p) => [p.node, p.axis!])),
+      pairs: Object.fromEntries(picks(kept).filter((p) => p.form === 'pair').map((p) => [p.node, p.axis!])),
     }),
     fidelity: async (m) => worstCosine(reference, await modelOutputs(args.runtime, m.model, args.batches, args.state)),
     ratio: (m) => weightsRatio(args.float, m.model),
