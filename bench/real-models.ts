@@ -24,6 +24,7 @@ import { hasWeightCodes, withWeightCodeDecoding } from '../src/formats/weight-co
 import { sentences, tokenizeUse } from './real-models-text.js';
 import '../src/runtime/index.js';
 import { calibrateGraphInt8, calibrateGraphWeights } from '../src/quantize/graph-static.js';
+import { chooseGraphInt4Bits } from '../src/quantize/graph-mixed-bits.js';
 
 interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean; calibrated?: boolean }
 const MODES: Mode[] = [
@@ -136,14 +137,14 @@ async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFi
   const data = await loadImageFolder({ ...spec, dir: path.join(cache, 'photos'), seed, cropsPerImage: Math.ceil(samples / Object.keys(PHOTOS).length), limit: samples });
   const size = spec.height * spec.width * spec.channels;
   const batch = spec.batch1 ? 1 : 10;
-  const inputName = graph ? (graph.json.modelTopology as any).node.find((n: any) => n.op === 'Placeholder').name : undefined;
+  const name = graph ? (graph.json.modelTopology as any).node.find((n: any) => n.op === 'Placeholder').name : undefined;
   const feeds: (tf.NamedTensorMap | tf.Tensor)[] = [];
   for (let at = 0; at < data.count; at += batch) {
     const n = Math.min(batch, data.count - at);
     const values = data.x.subarray(at * size, (at + n) * size);
     const t = spec.int32 ? tf.tensor4d(Int32Array.from(values, Math.round), [n, spec.height, spec.width, spec.channels], 'int32')
       : tf.tensor4d(values, [n, spec.height, spec.width, spec.channels]);
-    feeds.push(inputName ? { [inputName]: t } : t);
+    feeds.push(name ? { [name]: t } : t);
   }
   return feeds;
 }
@@ -232,7 +233,37 @@ function histogram(ref: Float32Array[][], rowsOf: (b: number) => number): { top:
   return { top: sorted.map(([k, v]) => k * 1e6 + v), share: sorted[0]![1] / n };
 }
 
-interface Row { loadMs?: number; p50Ms?: number; model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
+/**
+ * MoveNet's output is 17 keypoints (y, x, score), y/x in 0..1 of the input. Cosine over that vector mixes scores with
+ * coordinates and, on keypoints the model is not confident about (most of them on photos without a person), counts
+ * a jump of the argmax between two flat heatmap cells as error. What an application uses is the keypoints whose
+ * score passes a threshold (0.3, where the tfjs pose-detection demos draw them): their position error, in pixels of
+ * the 192×192 input, and the share that move by no more than 4 px (≈ 2% of the side), over the keypoints the fp32
+ * model is confident about.
+ */
+const POSE_SCORE = 0.3;
+interface PoseError { confident: number; total: number; meanPx: number; within4px: number }
+
+function keypointError(ref: Float32Array[][], got: Float32Array[][], side: number): PoseError {
+  let confident = 0, total = 0, sum = 0, near = 0;
+  ref.forEach((batch, b) => {
+    const r = batch[0]!;
+    const g = got[b]![0]!;
+    for (let k = 0; k + 2 < r.length; k += 3) {
+      total++;
+      if (r[k + 2]! < POSE_SCORE) continue;
+      confident++;
+      const d = Math.hypot(r[k]! - g[k]!, r[k + 1]! - g[k + 1]!) * side;
+      sum += d;
+      if (d <= 4) near++;
+    }
+  });
+  return { confident, total, meanPx: confident ? sum / confident : NaN, within4px: confident ? near / confident : NaN };
+}
+
+const poseNote = (p: PoseError) => `keypoints with fp32 score ≥ ${POSE_SCORE}: ${p.confident} of ${p.total}, mean shift ${p.meanPx.toFixed(2)} px, ${(100 * p.within4px).toFixed(1)}% within 4 px`;
+
+interface Row { pose?: PoseError; loadMs?: number; p50Ms?: number; model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
 
 async function runCase(c: Case, cache: string, samples: number, rows: Row[], notes: string[]): Promise<void> {
   const base = path.join(cache, c.file.startsWith('nsfwjs/') ? '' : path.relative(cache, dirOf(cache, c.pkg)));
@@ -257,6 +288,11 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
   if (c.what === 'classifier' || c.what === 'multi') {
     notes.push(`${c.name}: fp32 top-1 histogram ${hist.top.map((k) => `class ${Math.floor(k / 1e6)}×${k % 1e6}`).join(', ')}` +
       (hist.share > 0.8 ? ` — FLAG: top class covers ${(hist.share * 100).toFixed(0)}% (> 80%), agreement says little` : ''));
+  }
+  if (c.what === 'pose') {
+    const p = keypointError(reference, reference, c.image!.height);
+    const crops = reference.filter((batch) => { const r = batch[0]!; for (let k = 2; k < r.length; k += 3) if (r[k]! >= POSE_SCORE) return true; return false; }).length;
+    notes.push(`${c.name}: fp32 keypoints with score ≥ ${POSE_SCORE}: ${p.confident} of ${p.total}, on ${crops} of ${reference.length} crops (the photo set's one person is the astronaut); the pose rows' keypoint shift is measured on those`);
   }
   if (referenceOnly) { for (const f of feeds) tf.dispose(f instanceof tf.Tensor ? f : Object.values(f)); return; }
   const tmp = mkdtempSync(path.join(tmpdir(), 'shrinkml-real-'));
@@ -296,11 +332,28 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
         let calibration;
         if (mode.calibrated) {
           // Other crops (seed 2) / sentences than the ones compared (seed 1).
-          const calib = await inputsOf(c, cache, samples, graph, 2, true);
+          const calibSamples = Number(arg('--calib-samples', String(samples)));
+          const calib = await inputsOf(c, cache, calibSamples, graph, 2, true);
           const r = await calibrateGraphWeights({ graph, batches: calib.map((f) => ({ feed: f as tf.NamedTensorMap, samples: f instanceof tf.Tensor ? f.shape[0]! : 1 })), gptq: true });
           calibration = r.calibration;
           const stats = Object.values(r.calibration.kernels);
-          staticNote = `GPTQ on ${stats.filter((k) => k.gram).length} of ${stats.length} calibrated kernels, bias correction on all; calibrated on ${samples} ${c.text ? 'other sentences' : 'other crops (seed 2)'}`;
+          staticNote = `GPTQ on ${stats.filter((k) => k.gram).length} of ${stats.length} calibrated kernels, bias correction on all; calibrated on ${calibSamples} ${c.text ? 'other sentences' : 'other crops (seed 2)'}`;
+          if (mode.weights === 'int4') {
+            // The bit choice by measured sensitivity (src/quantize/graph-mixed-bits.ts), on the same calibration inputs.
+            // calibrateGraphWeights disposed its feeds: the same inputs again.
+            const again = await inputsOf(c, cache, calibSamples, graph, 2, true);
+            const t0 = performance.now();
+            // The search runs the model once per candidate kernel: on the first --search-samples of them (default 40).
+            const searchSamples = Number(arg('--search-samples', '40'));
+            const rows = (f: tf.NamedTensorMap) => Math.max(1, ...Object.values(f).filter((v) => v.rank === 4).map((v) => v.shape[0]!));
+            const searched: tf.NamedTensorMap[] = [];
+            for (let n = 0, i = 0; i < again.length && n < searchSamples; i++) { searched.push(again[i] as tf.NamedTensorMap); n += rows(again[i] as tf.NamedTensorMap); }
+            const m = await chooseGraphInt4Bits({ graph, calibration, feeds: searched });
+            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
+            calibration = m.calibration;
+            const r4 = m.report;
+            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): ${r4.int8Kernels.length} kernels int8, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s)`;
+          }
         }
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });
         if (g.correction) staticNote += `; ${g.correction.corrected} biases corrected (${g.correction.fused} new), ${g.correction.skipped.length} skipped`;
@@ -335,10 +388,13 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
           }
           row.p50Ms = times.sort((a, b) => a - b)[times.length >> 1];
         }
-        row.f = fidelity(reference, await outputsOf(runner, feeds), rowsOf, c.what === 'classifier' || c.what === 'multi');
+        const got = await outputsOf(runner, feeds);
+        row.f = fidelity(reference, got, rowsOf, c.what === 'classifier' || c.what === 'multi');
+        if (c.what === 'pose') row.pose = keypointError(reference, got, c.image!.height);
         runner.dispose();
         if (layersNote) row.note = layersNote;
         if (staticNote) row.note = staticNote;
+        if (row.pose) row.note = [poseNote(row.pose), row.note].filter(Boolean).join('; ');
       } catch (e) {
         row.note = `stock load/run failed: ${(e as Error).message.split('\n')[0]}`;
       }

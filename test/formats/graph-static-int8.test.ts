@@ -6,20 +6,19 @@ import '../../src/runtime/index.js';
 import { setInt8Execution } from '../../src/runtime/index.js';
 import { selectBackend } from '../../src/backends/index.js';
 import { affineParams } from '../../src/core/numerics.js';
-import { loadImageFolder } from '../../src/data/images.js';
-import { graphFilesOf, planStaticInt8, readGraphFiles, rewriteGraph, writeGraphFolder, type GraphFiles, type StaticInt8 } from '../../src/formats/graph/index.js';
+import { graphFilesOf, planStaticInt8, rewriteGraph, writeGraphFolder, type GraphFiles, type StaticInt8 } from '../../src/formats/graph/index.js';
 import { ACTIVATION_RANGE } from '../../src/runtime/quantize-input.js';
 import { calibrateGraphInt8 } from '../../src/quantize/graph-static.js';
 import { runCli } from '../cli/run.js';
 import { graphModelJson } from '../fixtures/graph.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+import { emotionSetup, FIXTURES, stock } from './helpers.js';
 
 /**
  * Static int8 compute for graph models (docs/graph-models.md "Static int8 compute"): the writer turns convolutions
  * and matmuls into shrinkml's int8 graph ops; stock tf.loadGraphModel loads the result after
  * `import 'shrinkml/runtime'` and runs the fused int8 kernels on wasm/cpu, a composite of tfjs ops elsewhere.
  */
-const FIXTURES = path.resolve('test/fixtures/real');
 let tmp: string;
 
 beforeAll(async () => {
@@ -31,16 +30,6 @@ afterAll(async () => {
   await selectBackend({ backend: 'wasm' });
   await removeTmpDir(tmp);
 });
-
-/** Serves written files as a web server would: nothing of shrinkml's between the files and tf.loadGraphModel. */
-function stock(jsonPath: string): tf.io.IOHandler {
-  return {
-    load: async () => tf.io.getModelArtifactsForJSON(JSON.parse(readFileSync(jsonPath, 'utf8')), async (manifest) => {
-      const parts = manifest.flatMap((g) => g.paths.map((p) => new Uint8Array(readFileSync(path.join(path.dirname(jsonPath), p)))));
-      return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(parts.map((p) => p.slice().buffer))];
-    }),
-  };
-}
 
 const argmax = (row: ArrayLike<number>, at: number, n: number) => {
   let best = 0;
@@ -61,15 +50,10 @@ describe('human emotion (real GraphModel with depthwise convs), static int8 thro
   let jsonPath: string;
   let written: tf.io.ModelJSON;
   beforeAll(async () => {
-    graph = await readGraphFiles(path.join(FIXTURES, 'emotion/emotion.json'));
-    const image = { dir: path.join(FIXTURES, 'photos'), height: 64, width: 64, channels: 1, layout: 'NHWC' as const, range: [-1, 1] as [number, number] };
     // Calibration crops (seed 5) are not the crops compared (seed 3).
-    const calib = await loadImageFolder({ ...image, seed: 5, cropsPerImage: 6 });
-    const data = await loadImageFolder({ ...image, seed: 3, cropsPerImage: 12 });
-    x = tf.tensor4d(data.x, [data.count, 64, 64, 1]);
-    const model = await tf.loadGraphModel(stock(graph.descriptorPath));
-    reference = (model.predict(x) as tf.Tensor).dataSync() as Float32Array;
-    model.dispose();
+    const e = await emotionSetup({ compared: 12, calibration: 6 });
+    ({ graph, x, reference } = e);
+    const calib = e.calib;
     const c = await calibrateGraphInt8({ graph, batches: [{ feed: { input_1: tf.tensor4d(calib.x, [calib.count, 64, 64, 1]) }, samples: calib.count }] });
     const rewritten = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8: c.staticInt8 });
     jsonPath = (await writeGraphFolder({ out: path.join(tmp, 'emotion-static'), graph: rewritten })).modelJsonPath;
@@ -185,23 +169,30 @@ function graphOf(json: any, data: Float32Array): GraphFiles {
   } as any);
 }
 
+/**
+ * A hand-written graph and its static int8 calibration on `x()`, made in a beforeAll of the calling describe block:
+ * the returned object is filled then.
+ */
+function calibratedGraph({ json, data }: { json: any; data: Float32Array }, x: () => tf.Tensor4D): { graph: GraphFiles; staticInt8: StaticInt8 } {
+  const c = {} as { graph: GraphFiles; staticInt8: StaticInt8 };
+  beforeAll(async () => {
+    c.graph = graphOf(json, data);
+    c.staticInt8 = (await calibrateGraphInt8({ graph: c.graph, batches: [{ feed: { x: x() }, samples: 2 }] })).staticInt8;
+  });
+  return c;
+}
+
 const loadSync = (g: ReturnType<typeof rewriteGraph>) =>
   tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(g.json as any, g.json.weightsManifest[0]!.weights, g.data.slice().buffer) }) as unknown as tf.GraphModel;
 
 describe('each int8 graph op against a float reference (a hand-written conv → depthwise → conv → mean → matmul graph)', () => {
-  const { json, data } = convGraph();
-  let graph: GraphFiles;
-  let staticInt8: StaticInt8;
   const x = () => tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.sin(i * 0.7) * 1.5), [2, 6, 6, 3]);
-  beforeAll(async () => {
-    graph = graphOf(json, data);
-    staticInt8 = (await calibrateGraphInt8({ graph, batches: [{ feed: { x: x() }, samples: 2 }] })).staticInt8;
-  });
+  const c = calibratedGraph(convGraph(), x);
 
   it('plans all four nodes; c1 → dw → c2 hand int8 codes on, the Mean is fed float and the matmul quantizes again', () => {
-    expect(staticInt8.plan.ops.map((p) => `${p.kind}:${p.node}:${p.activation}`)).toEqual(['conv:c1:relu6', 'depthwise:dw:relu', 'conv:c2:linear', 'matmul:fc:linear']);
-    expect(staticInt8.plan.tensors).toEqual(['x', 'c1', 'dw', 'mean']);
-    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+    expect(c.staticInt8.plan.ops.map((p) => `${p.kind}:${p.node}:${p.activation}`)).toEqual(['conv:c1:relu6', 'depthwise:dw:relu', 'conv:c2:linear', 'matmul:fc:linear']);
+    expect(c.staticInt8.plan.tensors).toEqual(['x', 'c1', 'dw', 'mean']);
+    const g = rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, staticInt8: c.staticInt8 });
     const nodes = new Map((g.json.modelTopology as any).node.map((n: any) => [n.name, n]));
     expect(['c1', 'dw', 'c2'].map((n) => Boolean((nodes.get(n) as any).attr.out_scale))).toEqual([true, true, false]);
     expect([...nodes.keys()].filter((n) => n.endsWith('/shrinkml_quantize'))).toEqual(['x/shrinkml_quantize', 'mean/shrinkml_quantize']);
@@ -214,11 +205,11 @@ describe('each int8 graph op against a float reference (a hand-written conv → 
   function reference(g: ReturnType<typeof rewriteGraph>, input: tf.Tensor4D): tf.Tensor {
     return tf.tidy(() => {
       const grid = (t: tf.Tensor, name: string) => {
-        const p = affineParams({ ...staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
+        const p = affineParams({ ...c.staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
         return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(t, p.scale)), p.zeroPoint), -128, 127), p.zeroPoint), p.scale);
       };
       const w = (n: string, shape: number[]) => tf.tensor(g.values.get(n)!, shape);
-      const b = (n: string) => tf.tensor1d(graph.weights.find((v) => v.name === n)!.values as Float32Array);
+      const b = (n: string) => tf.tensor1d(c.graph.weights.find((v) => v.name === n)!.values as Float32Array);
       let y: tf.Tensor = grid(input, 'x');
       y = grid(tf.clipByValue(tf.add(tf.conv2d(y as tf.Tensor4D, w('c1/w', [3, 3, 3, 8]) as tf.Tensor4D, 1, 'same'), b('c1/b')), 0, 6), 'c1');
       y = grid(tf.relu(tf.add(tf.depthwiseConv2d(y as tf.Tensor4D, w('dw/w', [3, 3, 8, 2]) as tf.Tensor4D, 2, 'same'), b('dw/b'))), 'dw');
@@ -232,7 +223,7 @@ describe('each int8 graph op against a float reference (a hand-written conv → 
     await selectBackend({ backend: how === 'cpu' ? 'cpu' : 'wasm' });
     if (how === 'composite') setInt8Execution('emulate');
     try {
-      const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+      const g = rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, staticInt8: c.staticInt8 });
       const model = loadSync(g);
       const input = x();
       const got = (model.predict(input) as tf.Tensor).dataSync();
@@ -240,7 +231,7 @@ describe('each int8 graph op against a float reference (a hand-written conv → 
       expect(got.length).toBe(10);
       expect(maxDiff(got, want)).toBeLessThan(1e-4);
       // And near the float model itself (8-bit activations and weights).
-      const float = loadSync(rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, mode: 'float32' }));
+      const float = loadSync(rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, mode: 'float32' }));
       expect(maxDiff(got, (float.predict(input) as tf.Tensor).dataSync())).toBeLessThan(0.05);
       model.dispose();
       float.dispose();
@@ -290,20 +281,14 @@ function residualGraph(seed = 3): { json: any; data: Float32Array } {
 }
 
 describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three Adds)', () => {
-  const { json, data } = residualGraph();
-  let graph: GraphFiles;
-  let staticInt8: StaticInt8;
   const x = () => tf.tensor4d(Array.from({ length: 2 * 6 * 6 * 3 }, (_, i) => Math.cos(i * 0.37) * 1.2), [2, 6, 6, 3]);
-  beforeAll(async () => {
-    graph = graphOf(json, data);
-    staticInt8 = (await calibrateGraphInt8({ graph, batches: [{ feed: { x: x() }, samples: 2 }] })).staticInt8;
-  });
+  const c = calibratedGraph(residualGraph(), x);
 
   it('plans the three Adds; a1 hands int8 on, a2 (read by the float Mean) and a3 (the output) give float; quantize only x, a2 and m', () => {
-    expect(staticInt8.plan.adds).toEqual([
+    expect(c.staticInt8.plan.adds).toEqual([
       { node: 'a1', inputs: ['c1', 'c2'], channels: 8 }, { node: 'a2', inputs: ['a1', 'c3'], channels: 8 }, { node: 'a3', inputs: ['a2', 'c4'], channels: 8 },
     ]);
-    const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+    const g = rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, staticInt8: c.staticInt8 });
     const nodes = new Map((g.json.modelTopology as any).node.map((n: any) => [n.name, n]));
     expect(['a1', 'a2', 'a3'].map((n) => (nodes.get(n) as any).op)).toEqual(['ShrinkmlAddInt8', 'ShrinkmlAddInt8', 'ShrinkmlAddInt8']);
     expect(['c1', 'c2', 'a1', 'c3', 'a2', 'c4', 'a3'].map((n) => Boolean((nodes.get(n) as any).attr.out_scale))).toEqual([true, true, true, true, false, true, false]);
@@ -315,7 +300,7 @@ describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three
   function reference(g: ReturnType<typeof rewriteGraph>, input: tf.Tensor4D): tf.Tensor {
     return tf.tidy(() => {
       const grid = (t: tf.Tensor, name: string) => {
-        const p = affineParams({ ...staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
+        const p = affineParams({ ...c.staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
         return tf.mul(tf.sub(tf.clipByValue(tf.add(tf.round(tf.div(t, p.scale)), p.zeroPoint), -128, 127), p.zeroPoint), p.scale);
       };
       const conv = (y: tf.Tensor, n: string, shape: number[]) => tf.add(tf.conv2d(y as tf.Tensor4D, tf.tensor(g.values.get(`${n}/w`)!, shape) as tf.Tensor4D, 1, 'same'),
@@ -335,7 +320,7 @@ describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three
     await selectBackend({ backend: how === 'cpu' ? 'cpu' : 'wasm' });
     if (how === 'composite') setInt8Execution('emulate');
     try {
-      const g = rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, staticInt8 });
+      const g = rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, staticInt8: c.staticInt8 });
       const model = loadSync(g);
       const input = x();
       const got = (model.predict(input) as tf.Tensor).dataSync();
@@ -344,7 +329,7 @@ describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three
       expect(maxDiff(got, want)).toBeLessThan(1e-4);
       outputs.set(how, got as Float32Array);
       if (how === 'wasm') expect(maxDiff(got, outputs.get('cpu')!)).toBe(0);
-      const float = loadSync(rewriteGraph({ json: graph.json, weights: graph.weights, roles: graph.roles, file: graph.file, mode: 'float32' }));
+      const float = loadSync(rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, mode: 'float32' }));
       expect(maxDiff(got, (float.predict(input) as tf.Tensor).dataSync())).toBeLessThan(0.05);
       model.dispose();
       float.dispose();

@@ -34,6 +34,11 @@ export interface GraphCalibration {
   kernels: Record<string, KernelStats>;
   /** Calibration samples (images, sentences) run through the original model. */
   samples: number;
+  /**
+   * weights:int4: the kernels kept int8 per channel, chosen by their measured effect on the model's outputs
+   * (src/quantize/graph-mixed-bits.ts); without it the bit choice estimates from the statistics (bits.ts).
+   */
+  int8Kernels?: string[];
 }
 
 export interface CorrectionReport {

@@ -60,12 +60,25 @@ export function rewriteGraph(o: {
   staticInt8?: StaticInt8;
   /** weights:int8/int4: kernel input statistics for GPTQ rounding and bias correction (correction.ts). */
   calibration?: GraphCalibration;
+  /**
+   * Encodings reused across rewrites of the same weights and calibration (the int4 bit search rewrites a model once
+   * per candidate set; GPTQ is most of a rewrite's time). Keyed by weight object, so re-encoded corrected biases,
+   * which are new objects, are never reused.
+   */
+  encodeCache?: WeakMap<GraphWeight, Map<GraphWeightMode, EncodedGraphWeight>>;
 }): RewrittenGraph {
   const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
   const { main } = graphNodes(topology);
   const byName = new Map(main.map((n, i) => [n.name, i]));
   const calibrated = Boolean(o.calibration) && !o.staticInt8 && (o.mode === 'int8' || o.mode === 'int4');
   const encode = (weight: GraphWeight, mode: GraphWeightMode) => {
+    const cached = o.encodeCache?.get(weight)?.get(mode);
+    if (cached) return cached;
+    const e = encodeUncached(weight, mode);
+    if (o.encodeCache) (o.encodeCache.get(weight) ?? o.encodeCache.set(weight, new Map()).get(weight)!).set(mode, e);
+    return e;
+  };
+  const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode) => {
     const index = byName.get(weight.name);
     // Static int8 keeps max-abs filter scales: with searched ones, graph-static-int8.test's exact int8-vs-float
     // comparison moved by one output grid step (not yet looked into; weight-only modes search).
@@ -82,7 +95,7 @@ export function rewriteGraph(o: {
       const view = aroundReduction(w.shape, role.reduceAxes);
       return (decoded: Float32Array) => outputError({ values: w.values as Float32Array, decoded, view, hessian });
     };
-    chooseBits(o.weights, encoded, o.roles, main, encode, JSON.stringify(topology).length, errorOf);
+    chooseBits(o.weights, encoded, o.roles, main, encode, JSON.stringify(topology).length, errorOf, calibrated ? o.calibration!.int8Kernels : undefined);
   }
   let edits = new Map<string, NodeDef[]>();
   let correction: CorrectionReport | undefined;
@@ -143,9 +156,20 @@ export function rewriteGraph(o: {
 
 /**
  * weights:int4's sensitivity-driven bit choice (bits.ts): the kernels whose int4 error costs most become int8 per
- * channel, in place in `encoded`, while the estimated gzip ratio stays ≥ 6×.
+ * channel, in place in `encoded`, while the estimated gzip ratio stays ≥ 6×. `measured` (the calibration's
+ * `int8Kernels`, chosen on the model's outputs by src/quantize/graph-mixed-bits.ts) replaces that estimate's choice.
  */
-function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles: Map<string, WeightRole>, main: NodeDef[], encode: (w: GraphWeight, mode: GraphWeightMode) => EncodedGraphWeight, jsonChars: number, errorOf: (w: GraphWeight) => BitChoice['error']): void {
+function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles: Map<string, WeightRole>, main: NodeDef[], encode: (w: GraphWeight, mode: GraphWeightMode) => EncodedGraphWeight, jsonChars: number, errorOf: (w: GraphWeight) => BitChoice['error'], measured?: readonly string[]): void {
+  if (measured) {
+    const keep = new Set(measured);
+    encoded.forEach((e, i) => {
+      if (!keep.has(e.name) || (e.scheme !== 'int4-block' && e.scheme !== 'int4-channel')) return;
+      const int8 = encode(weights[i]!, 'int8');
+      int8.note = 'int8 per channel by measured sensitivity (the model\'s outputs on the calibration data)';
+      encoded[i] = int8;
+    });
+    return;
+  }
   const isInt4 = (e: EncodedGraphWeight) => e.scheme === 'int4-block' || e.scheme === 'int4-channel';
   const readers = new Map<string, string[]>();
   encoded.forEach((e) => { if (isInt4(e)) readers.set(e.name, roles.get(e.name)!.readers.map((r) => r.slice(r.indexOf(':') + 1))); });

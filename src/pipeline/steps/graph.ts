@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs';
 import { clusterGraphWeights } from '../../cluster/graph-weights.js';
 import { datasetFeeds, planFeeds } from '../../data/feeds.js';
 import type { GraphWeightMode } from '../../formats/graph/index.js';
 import { fromHost } from '../../formats/tensors.js';
 import { calibrateGraphInt8, calibrateGraphWeights } from '../../quantize/graph-static.js';
+import { chooseGraphInt4Bits, type GraphMixedBitsReport } from '../../quantize/graph-mixed-bits.js';
 import type { ObserverName } from '../../quantize/index.js';
 import type { LoadedGraphModel } from '../../formats/types.js';
 import { pruneGraphWeights } from '../../prune/graph-weights.js';
@@ -79,7 +81,8 @@ const WEIGHT_CALIBRATION_SAMPLES = 64;
 /**
  * Weight modes. With `--data`, int8/int4 also calibrate (quantize/graph-static.ts calibrateGraphWeights) on the
  * original float graph: GPTQ rounding (int4) and bias correction (both) are applied when the graph is written
- * (formats/graph/correction.ts), still stock-loadable. Without data they stay data-free.
+ * (formats/graph/correction.ts), still stock-loadable; int4 then picks the kernels kept int8 by their measured effect
+ * on the outputs (quantize/graph-mixed-bits.ts). Without data they stay data-free.
  */
 export const graphWeightFormat: Impl = {
   refuse: (options) => (options.encoding === 'uint16' ? 'uint16 is a Layers manifest option; graph models take float16, uint8, int8 or int4' : undefined),
@@ -104,31 +107,52 @@ export const graphWeightFormat: Impl = {
     }
     const c = await calibratedOnce(ctx, batches.count, gptq, () => calibrateGraphWeights({ graph: ctx.model.graph, batches: batches.batches, total: batches.count, gptq, onProgress: ctx.onProgress }));
     const kernels = Object.values(c.calibration.kernels);
+    let calibration = c.calibration;
+    let bits: GraphMixedBitsReport | undefined;
+    if (mode === 'int4') {
+      // Which kernels stay int8, by their measured effect on the outputs (quantize/graph-mixed-bits.ts): the
+      // calibration inputs again (calibrateGraphWeights disposed its batches), held for the search's many runs.
+      // Cached like the statistics: it depends on the same weights and samples only.
+      const m = await calibratedOnce(ctx, batches.count, gptq, async () => {
+        const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
+        try {
+          const t0 = performance.now();
+          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds });
+          return { calibration: r.calibration, seconds: (performance.now() - t0) / 1000, bits: r.report };
+        } finally {
+          for (const f of feeds) tf.dispose(Object.values(f));
+        }
+      }, 'int4 bits');
+      calibration = m.calibration;
+      bits = m.bits;
+    }
     return {
-      model: { ...ctx.model, storage: mode, calibration: c.calibration },
+      model: { ...ctx.model, storage: mode, calibration },
       summary: {
         encoding: mode,
         calibration: {
           samples: c.calibration.samples, seconds: c.seconds, biasCorrection: kernels.length,
           gptq: gptq ? kernels.filter((k) => k.gram).length : 0,
+          ...(bits ? { int8Kernels: bits.int8Kernels, bitChoice: bits.chosen, cosine: { int4: bits.int4, estimate: bits.estimate, kept: bits.after }, gzipRatio: bits.gzipRatio } : {}),
         },
       },
     };
   },
 };
 
-type WeightCalibration = Awaited<ReturnType<typeof calibrateGraphWeights>>;
+type WeightCalibration = Awaited<ReturnType<typeof calibrateGraphWeights>> & { bits?: GraphMixedBitsReport };
 
 /**
  * Weight calibrations of this process by data provider, keyed by the float weights they observed: a budget search
  * screens weights:int8 and weights:int4 of the same graph on the same samples, and the statistics depend on the
  * weights and samples, not on the mode, so the second screen reuses the first's (a MobileNet's calibration is most
- * of such a trial). Read-only once computed (GPTQ factors a copy of the Gram).
+ * of such a trial). Read-only once computed (GPTQ factors a copy of the Gram). `what` keeps apart what is cached:
+ * the statistics, and int4's bit choice made from them.
  */
 const calibrations = new WeakMap<object, Map<string, Promise<WeightCalibration>>>();
 
-function calibratedOnce(ctx: Ctx, samples: number, gptq: boolean, compute: () => Promise<WeightCalibration>): Promise<WeightCalibration> {
-  const hash = createHash('sha256').update(`${samples} ${gptq}`);
+function calibratedOnce(ctx: Ctx, samples: number, gptq: boolean, compute: () => Promise<WeightCalibration>, what = 'statistics'): Promise<WeightCalibration> {
+  const hash = createHash('sha256').update(`${what} ${samples} ${gptq}`);
   for (const w of ctx.model.graph.weights) {
     hash.update(w.name);
     if (w.values instanceof Float32Array) hash.update(new Uint8Array(w.values.buffer, w.values.byteOffset, w.values.byteLength));
