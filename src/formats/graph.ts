@@ -102,9 +102,7 @@ function graphRunner(model: tf.GraphModel, inputs: ValueInfo[], outputs: ValueIn
       const t0 = performance.now();
       try {
         const names = outputs.map((o) => o.name);
-        // Graphs with control flow refuse execute(); executeAsync runs them all.
-        const y = await model.executeAsync(named, names);
-        const ys = Array.isArray(y) ? y : [y];
+        const ys = await executeGraph(model, named, names);
         const host = await Promise.all(ys.map(toHost));
         const ms = performance.now() - t0;
         tf.dispose(ys);
@@ -149,4 +147,26 @@ export async function loadGraph(source: string, options: LoadOptions = {}): Prom
     meta: read.meta, model: model!, weightSpecs: read.weightSpecs,
     graph,
   };
+}
+
+// Graphs with control flow or dynamic shapes refuse execute(); remember them instead of failing once per call.
+const needsAsync = new WeakSet<object>();
+
+/**
+ * One run of a graph model: `execute` where the graph allows it (synchronous, and no tfjs warning that the graph has
+ * no control flow), `executeAsync` for graphs with control flow or dynamic ops. The caller disposes the outputs.
+ */
+export async function executeGraph(model: tf.GraphModel, feed: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap,
+  names?: string[]): Promise<tf.Tensor[]> {
+  const list = (y: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] => Array.isArray(y) ? y
+    : (y as tf.Tensor).dataId !== undefined ? [y as tf.Tensor] : Object.values(y as tf.NamedTensorMap);
+  if (!needsAsync.has(model)) {
+    try {
+      return list(model.execute(feed, names));
+    } catch (e) {
+      if (!/executeAsync/.test((e as Error).message)) throw e;
+      needsAsync.add(model);
+    }
+  }
+  return list(await model.executeAsync(feed, names));
 }

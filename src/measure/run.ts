@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { predictInt8 } from '../runtime/fused.js';
+import { executeGraph } from '../formats/graph.js';
 
 export type AnyModel = tf.LayersModel | tf.GraphModel;
 
@@ -8,9 +9,6 @@ export type AnyModel = tf.LayersModel | tf.GraphModel;
 export function isGraphModel(model: AnyModel): model is tf.GraphModel {
   return typeof (model as tf.GraphModel).executeAsync === 'function' && !('layers' in model);
 }
-
-// Graph models with control flow refuse execute(); remember them instead of failing once per call.
-const needsAsync = new WeakSet<object>();
 
 function toList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
   if (Array.isArray(out)) return out;
@@ -25,15 +23,7 @@ function toList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
 export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
   // Static int8 Layers models take the fused int8 path on wasm/cpu; everything else is plain predict.
   if (!isGraphModel(model)) return toList(predictInt8(model, inputs));
-  if (!needsAsync.has(model)) {
-    try {
-      return toList(model.execute(inputs));
-    } catch (e) {
-      if (!/executeAsync/.test((e as Error).message)) throw e;
-      needsAsync.add(model);
-    }
-  }
-  return toList(await model.executeAsync(inputs));
+  return executeGraph(model, inputs);
 }
 
 /** The concrete input shapes of a model at a batch size; a free dimension other than the batch is an error. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { gzipSync } from 'node:zlib';
-import { buildGraph } from '../formats/graph.js';
+import { buildGraph, executeGraph } from '../formats/graph.js';
 import { GRAPH_SHARD_BYTES, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight, type GraphWeightMode, type RewrittenGraph } from '../formats/graph/index.js';
 import { isProbabilities } from '../measure/metrics/index.js';
 import { sensitivityFallback } from './sensitivity-fallback.js';
@@ -96,9 +96,7 @@ type Outputs = { values: Float32Array; rows: number }[];
 async function outputsOf(model: tf.GraphModel, feeds: readonly tf.NamedTensorMap[]): Promise<Outputs> {
   const parts: { values: Float32Array; rows: number }[][] = [];
   for (const feed of feeds) {
-    let y: tf.Tensor | tf.Tensor[];
-    try { y = model.execute(feed); } catch { y = await model.executeAsync(feed); }
-    const ys = Array.isArray(y) ? y : [y];
+    const ys = await executeGraph(model, feed);
     const values = await Promise.all(ys.map(async (t) => ({ values: Float32Array.from(await t.data()), rows: t.rank > 1 ? t.shape[0]! : 1 })));
     tf.dispose(ys);
     values.forEach((v, i) => (parts[i] ??= []).push(v));

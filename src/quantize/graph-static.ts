@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../core/progress.js';
-import { buildGraph } from '../formats/graph.js';
+import { buildGraph, executeGraph } from '../formats/graph.js';
 import { planStaticInt8, type GraphCalibration, type GraphFiles, type StaticInt8 } from '../formats/graph/index.js';
 import { calibrateTensors, observeTensors } from './calibrate-tensors.js';
 import { KernelStatsCollector, planKernelStats } from './graph-kernel-stats.js';
@@ -35,17 +35,9 @@ export async function calibrateGraphInt8(o: {
   }
 }
 
-/** Named tensors of a graph: execute() where the graph allows it; graphs with control flow or dynamic shapes refuse it. */
+/** Named tensors of a graph (execute where the graph allows it). */
 function runNamed(model: tf.GraphModel) {
-  return async (feed: tf.NamedTensorMap, names: string[]) => {
-    let y: tf.Tensor | tf.Tensor[];
-    try {
-      y = model.execute(feed, names);
-    } catch {
-      y = await model.executeAsync(feed, names);
-    }
-    return Array.isArray(y) ? y : [y];
-  };
+  return (feed: tf.NamedTensorMap, names: string[]) => executeGraph(model, feed, names);
 }
 
 /**
