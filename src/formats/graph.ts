@@ -9,7 +9,7 @@ import { GRAPH_INT8_OPS } from '../runtime/graph-format.js';
 import { registerGraphInt8Ops } from '../runtime/graph-ops.js';
 import type { GraphWeight } from './graph/weights.js';
 import type { ModelJson } from './manifest.js';
-import { fromHost, tfjsValueInfo, toHost } from './tensors.js';
+import { fromHost, tensorList, tfjsValueInfo, toHost } from './tensors.js';
 import type { LoadedGraphModel, LoadOptions, ValueInfo } from './types.js';
 
 /**
@@ -158,15 +158,13 @@ const needsAsync = new WeakSet<object>();
  */
 export async function executeGraph(model: tf.GraphModel, feed: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap,
   names?: string[]): Promise<tf.Tensor[]> {
-  const list = (y: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] => Array.isArray(y) ? y
-    : (y as tf.Tensor).dataId !== undefined ? [y as tf.Tensor] : Object.values(y as tf.NamedTensorMap);
   if (!needsAsync.has(model)) {
     try {
-      return list(model.execute(feed, names));
+      return tensorList(model.execute(feed, names));
     } catch (e) {
       if (!/executeAsync/.test((e as Error).message)) throw e;
       needsAsync.add(model);
     }
   }
-  return list(await model.executeAsync(feed, names));
+  return tensorList(await model.executeAsync(feed, names));
 }

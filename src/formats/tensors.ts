@@ -24,3 +24,10 @@ export async function toHost(t: tf.Tensor): Promise<HostTensor> {
     : data instanceof Uint8Array ? data.slice() : Float32Array.from(data as ArrayLike<number>);
   return { data: copy, dims: [...t.shape] };
 }
+
+/** A model's outputs as a list, whichever form tfjs returned them in (one tensor, an array, or a map by name). */
+export function tensorList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
+  if (Array.isArray(out)) return out;
+  if ((out as tf.Tensor).dataId !== undefined) return [out as tf.Tensor];
+  return Object.values(out as tf.NamedTensorMap);
+}

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
 import { predictInt8 } from '../runtime/fused.js';
 import { executeGraph } from '../formats/graph.js';
+import { tensorList } from '../formats/tensors.js';
 
 export type AnyModel = tf.LayersModel | tf.GraphModel;
 
@@ -10,19 +11,13 @@ export function isGraphModel(model: AnyModel): model is tf.GraphModel {
   return typeof (model as tf.GraphModel).executeAsync === 'function' && !('layers' in model);
 }
 
-function toList(out: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor[] {
-  if (Array.isArray(out)) return out;
-  if ((out as tf.Tensor).dataId !== undefined) return [out as tf.Tensor];
-  return Object.values(out as tf.NamedTensorMap);
-}
-
 /**
  * One forward pass: `predict` (the fused int8 path where it applies) for a LayersModel, `execute` (or `executeAsync` when the graph has dynamic ops)
  * for a GraphModel. The caller owns and must dispose the returned tensors.
  */
 export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
   // Static int8 Layers models take the fused int8 path on wasm/cpu; everything else is plain predict.
-  if (!isGraphModel(model)) return toList(predictInt8(model, inputs));
+  if (!isGraphModel(model)) return tensorList(predictInt8(model, inputs));
   return executeGraph(model, inputs);
 }
 

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { gzipSync } from 'node:zlib';
 import { buildGraph, executeGraph } from '../formats/graph.js';
 import { GRAPH_SHARD_BYTES, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight, type GraphWeightMode, type RewrittenGraph } from '../formats/graph/index.js';
 import { isProbabilities } from '../measure/metrics/index.js';
+import { sizeFromBytes, type NamedBytes } from '../measure/size.js';
 import { sensitivityFallback } from './sensitivity-fallback.js';
 
 /**
@@ -48,9 +48,9 @@ export async function chooseGraphInt4Bits(o: {
   try { reference = await outputsOf(float, o.feeds); } finally { float.dispose(); }
   const cache = new WeakMap<GraphWeight, Map<GraphWeightMode, EncodedGraphWeight>>();
   let runs = 0;
-  const rewrite = (int8Kernels?: string[]): Trial => {
+  const rewrite = async (int8Kernels?: string[]): Promise<Trial> => {
     const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration: { ...o.calibration, int8Kernels }, encodeCache: cache });
-    return { graph, gzip: gzipBytes(graph) };
+    return { graph, gzip: await gzipBytes(graph) };
   };
   const fidelity = async (t: Trial) => {
     if (t.cosine === undefined) {
@@ -61,16 +61,16 @@ export async function chooseGraphInt4Bits(o: {
     return t.cosine;
   };
   const ratio = (t: Trial) => fp32Bytes / t.gzip;
-  const first = rewrite([]);
+  const first = await rewrite([]);
   const candidates = first.graph.rows.filter((r) => r.scheme === 'int4-block' || r.scheme === 'int4-channel').map((r) => r.name);
   const single = new Map<string, number>();
   const measured = await sensitivityFallback({
     first, candidates, target: o.options?.target ?? 0.99999, minRatio, minGain: 1e-7,
-    run: async (kept) => { const t = rewrite([...kept]); if (kept.length === 1) single.set(kept[0]!, t.gzip); return t; },
+    run: async (kept) => { const t = await rewrite([...kept]); if (kept.length === 1) single.set(kept[0]!, t.gzip); return t; },
     fidelity, ratio,
     cost: (key) => Math.max(64, (single.get(key) ?? first.gzip) - first.gzip),
   });
-  const estimate = rewrite(undefined);
+  const estimate = await rewrite(undefined);
   const estimateCosine = await fidelity(estimate);
   const useEstimate = estimateCosine > measured.after && ratio(estimate) >= minRatio;
   const int8Kernels = useEstimate ? candidates.filter((n) => estimate.graph.rows.find((r) => r.name === n)?.scheme === 'int8-channel') : measured.kept.map((k) => k.key);
@@ -83,11 +83,11 @@ export async function chooseGraphInt4Bits(o: {
   };
 }
 
-/** gzip -9 bytes of the folder writeGraphFolder would write: model.json and 4 MB shards, each compressed alone. */
-function gzipBytes(g: RewrittenGraph): number {
-  let n = gzipSync(JSON.stringify(g.json), { level: 9 }).byteLength;
-  for (let at = 0; at < g.data.byteLength; at += GRAPH_SHARD_BYTES) n += gzipSync(g.data.subarray(at, at + GRAPH_SHARD_BYTES), { level: 9 }).byteLength;
-  return n;
+/** gzip bytes of the folder writeGraphFolder would write (model.json and 4 MB shards, each compressed alone), sized in memory by the one measurement path. */
+async function gzipBytes(g: RewrittenGraph): Promise<number> {
+  const files: NamedBytes[] = [{ path: 'model.json', data: new TextEncoder().encode(JSON.stringify(g.json)) }];
+  for (let at = 0; at < g.data.byteLength; at += GRAPH_SHARD_BYTES) files.push({ path: `shard@${at}`, data: g.data.subarray(at, at + GRAPH_SHARD_BYTES) });
+  return (await sizeFromBytes(files)).gzipBytes;
 }
 
 type Outputs = { values: Float32Array; rows: number }[];
