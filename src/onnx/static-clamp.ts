@@ -1,7 +1,7 @@
 import { qRange, quantizeValue, type QType } from '../core/numerics.js';
 import type { ModelProto, NodeProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
-import { tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
+import { elementCountOf, tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { cloneModel, GraphEditor } from './graph.js';
 
 /**
@@ -36,7 +36,7 @@ export function absorbClamps(input: ModelProto): { model: ModelProto; absorbed: 
 function constantIndex(g: GraphEditor, n: NodeProto): { index: number; value: number } | undefined {
   for (const index of [0, 1]) {
     const w = g.weight(n.input![index]!);
-    if (w && w.tensor.dataType === DataType.FLOAT && tensorDims(w.tensor).reduce((a, b) => a * b, 1) === 1 && !g.weight(n.input![1 - index]!)) {
+    if (w && w.tensor.dataType === DataType.FLOAT && elementCountOf(tensorDims(w.tensor)) === 1 && !g.weight(n.input![1 - index]!)) {
       return { index, value: tensorToFloat32(w.tensor)[0]! };
     }
   }
@@ -48,7 +48,7 @@ function saturates(g: GraphEditor, q: NodeProto, c: number, end: 'low' | 'high')
   const [, s, z] = q.input ?? [];
   const scale = s ? g.weight(s) : undefined;
   const zp = z ? g.weight(z) : undefined;
-  if (!scale || tensorDims(scale.tensor).reduce((a, b) => a * b, 1) !== 1 || (z && (!zp || tensorDims(zp.tensor).reduce((a, b) => a * b, 1) !== 1))) return false;
+  if (!scale || elementCountOf(tensorDims(scale.tensor)) !== 1 || (z && (!zp || elementCountOf(tensorDims(zp.tensor)) !== 1))) return false;
   if (q.attribute?.some((a) => a.name === 'axis' || a.name === 'saturate' || a.name === 'block_size')) return false;
   const dtype: QType | undefined = !zp || zp.tensor.dataType === DataType.UINT8 ? 'uint8' : zp.tensor.dataType === DataType.INT8 ? 'int8' : undefined;
   if (!dtype) return false;
