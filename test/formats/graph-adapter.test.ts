@@ -81,6 +81,23 @@ describe('tfjs-graph adapter', () => {
     tfjsGraph.dispose(copy);
   });
 
+  it.each(['int8', 'int4'] as const)('weight-format %s read back: the runner computes what stock tfjs loads (codes kept, not re-quantized)', async (encoding) => {
+    // A written model's codes are uint8 manifest entries; keeping "the storage as read" once re-quantized them on a
+    // new zero-exact grid (up to half a code off), so every report of a written int8/int4 graph measured another model.
+    const copy = await tfjsGraph.clone(source);
+    const { model } = await graphWeightFormat.run({ encoding }, ctx(copy));
+    const saved = await tfjsGraph.write(model, path.join(tmp, `back-${encoding}`));
+    const back = await tfjsGraph.read(saved.modelJsonPath);
+    const measured = await run(back);
+    const input = x();
+    const y = back.model.predict(input) as tf.Tensor;
+    const stock = y.dataSync() as Float32Array;
+    expect(Math.max(...Array.from(measured, (v, i) => Math.abs(v - stock[i]!)))).toBeLessThan(1e-6);
+    tf.dispose([input, y]);
+    tfjsGraph.dispose(back);
+    tfjsGraph.dispose(copy);
+  });
+
   it('writes a single-file output (name.json + name.bin) the way compress stages it', async () => {
     const saved = await tfjsGraph.write(source, path.join(tmp, 'single', 'emotion.json'));
     expect(saved.weightFiles.map((f) => path.basename(f))).toEqual(['emotion.bin']);

@@ -2,7 +2,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import { affineQuantize, fromFloat16, toFloat16 } from '../encode.js';
 import { elementCount, type ManifestEntry } from '../manifest.js';
 import type { NodeDef, WeightRole } from './roles.js';
-import { float32Bytes, type GraphWeight } from './weights.js';
+import { asStored, float32Bytes, type GraphWeight } from './weights.js';
 import { quantizeGroups } from './scales.js';
 import { gptqCodes } from './gptq.js';
 
@@ -81,6 +81,9 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   if (mode === 'float32') return plain(w.name, w.shape, values);
   if (mode === 'float16') return half(w.name, w.shape, values);
   if (mode === 'uint8') {
+    // Still on the grid it was read with (a written model's int8/int4 codes, a converter's uint8 weight): kept byte
+    // for byte. Re-quantized on a new zero-exact grid it moves by up to half a step — codes by half a code.
+    if (w.stored === 'uint8' && asStored(w)) return unchanged();
     const { q, scale, min } = affineQuantize(values, 255);
     const decoded = Float32Array.from(q, (c) => c * scale + min);
     return { name: w.name, bits: 8, scheme: 'uint8', parts: [{ entry: { name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'uint8', scale, min } }, bytes: new Uint8Array(q.buffer) }], nodes: [], values: decoded };

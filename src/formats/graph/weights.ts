@@ -50,6 +50,15 @@ function decodeValues(entry: ManifestEntry, raw: Uint8Array): Float32Array | Int
   return null;
 }
 
+/** Whether the weight's values are still exactly what its stored bytes decode to (not edited since it was read). */
+export function asStored(w: GraphWeight): boolean {
+  const stored = decodeValues(w.entry, w.raw);
+  const v = w.values;
+  if (!stored || !v || stored.length !== v.length) return false;
+  for (let i = 0; i < v.length; i++) if (!Object.is(stored[i], v[i])) return false;
+  return true;
+}
+
 /** Bytes of a float32 weight as written into a manifest entry without quantization. */
 export function float32Bytes(values: Float32Array): Uint8Array {
   return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
