@@ -21,10 +21,15 @@ export const GRAPH_INT8_OPS = {
    * activation, out_scale / out_zero_point when the sum stays int8 (else float32 out).
    */
   add: 'ShrinkmlAddInt8',
+  /**
+   * Inputs [x (int8)]; attrs pooling (s: avg | max), ksize / strides (list i, NHWC [1, h, w, 1]), padding (s: SAME |
+   * VALID), a_scale / a_zero_point of x's grid. The output is int8 codes on that same grid.
+   */
+  pool: 'ShrinkmlPoolInt8',
 } as const;
 
 /** The int8 ops with a filter (conv, depthwise, matmul). */
-export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize' | 'add'>;
+export type GraphInt8OpKind = Exclude<keyof typeof GRAPH_INT8_OPS, 'quantize' | 'add' | 'pool'>;
 
 /**
  * Attrs of the compute ops (TF AttrValue JSON in model.json): strides (list i, NHWC [1, sh, sw, 1]), padding
@@ -45,4 +50,7 @@ export interface GraphInt8Attrs {
   b_scale?: number;
   b_zero_point?: number;
   channels?: number;
+  /** The pool: avg or max, and its window (NHWC [1, h, w, 1]). */
+  pooling?: string;
+  ksize?: number[];
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  addInt8, depthwiseConv2dInt8, fusedConv2dInt8, fusedMatMulInt8, type EpilogueActivation, type Int8Epilogue,
+  addInt8, avgPoolInt8, depthwiseConv2dInt8, fusedConv2dInt8, fusedMatMulInt8, maxPoolInt8, type EpilogueActivation, type Int8Epilogue,
+  type PoolInt8Attrs,
 } from '../../kernels/fused-int8/index.js';
 import { dequantizeInt8 } from '../../kernels/dequantize-int8/index.js';
 import { quantizeInt8 } from '../../kernels/quantize-int8/index.js';
@@ -224,9 +225,34 @@ function addOp(node: tf.GraphNode): tf.Tensor {
   });
 }
 
+/**
+ * The int8 pool: MaxPoolInt8 / AvgPoolInt8 on codes, the output on the input's grid. The composite path recovers the
+ * codes from the grid values, pools them as the kernels do (the mean of the in-image taps' codes rounded half to
+ * even: tf.round) and gives the pooled codes' values; the max needs no codes (quantization is monotonic).
+ */
+function poolOp(node: tf.GraphNode): tf.Tensor {
+  const a = attrsOf(node);
+  const x = node.inputs[0] as tf.Tensor4D;
+  const pooling = String(a.pooling ?? '').toLowerCase();
+  if (pooling !== 'avg' && pooling !== 'max') bad(`${GRAPH_INT8_OPS.pool}: pooling '${pooling}' is not avg or max`);
+  const k = (a.ksize ?? []) as number[];
+  if (k.length !== 4 || k[0] !== 1 || k[3] !== 1) bad(`${GRAPH_INT8_OPS.pool}: ksize [${k}] is not NHWC [1, h, w, 1]`);
+  const g = geometry(a);
+  const p: PoolInt8Attrs = { filterSize: [k[1]!, k[2]!], strides: g.strides, pad: g.pad };
+  if (x.dtype === 'int32') return (pooling === 'max' ? maxPoolInt8 : avgPoolInt8)(x, p);
+  if (pooling === 'max') return tf.maxPool(x, p.filterSize, p.strides, p.pad);
+  const aScale = numberAttr(a, 'a_scale', true)!;
+  const aZeroPoint = numberAttr(a, 'a_zero_point', false) ?? 0;
+  return tf.tidy(() => {
+    const codes = tf.add(tf.round(tf.div(x, aScale)), aZeroPoint) as tf.Tensor4D;
+    return tf.mul(tf.sub(tf.round(tf.avgPool(codes, p.filterSize, p.strides, p.pad)), aZeroPoint), aScale);
+  });
+}
+
 /** Each int8 graph op's executor by its GRAPH_INT8_OPS key: what registerGraphInt8Ops registers (tests call them). */
 export const GRAPH_INT8_EXECUTORS: Record<keyof typeof GRAPH_INT8_OPS, (node: tf.GraphNode) => tf.Tensor> = {
   quantize: quantizeOp, conv: computeOp('conv'), depthwise: computeOp('depthwise'), matmul: computeOp('matmul'), add: addOp,
+  pool: poolOp,
 };
 
 let registered = false;

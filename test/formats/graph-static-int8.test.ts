@@ -341,6 +341,97 @@ describe('the int8 Add: residual blocks stay int8 (a hand-written graph of three
   });
 });
 
+/**
+ * Pools on codes: x [2, 8, 8, 3] → c1 3×3 (Relu6) → MaxPool 2×2/2 → c2 3×3 (Relu, 10 channels: packed rows with pad
+ * bytes) → AvgPool 4×4 VALID (global) → Squeeze [1, 2] → fc MatMul (bias): MobileNetV2's head in small.
+ */
+function poolGraph(seed = 5): { json: any; data: Float32Array } {
+  let s = seed;
+  const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const weights: [string, number[]][] = [['c1/w', [3, 3, 3, 8]], ['c1/b', [8]], ['c2/w', [3, 3, 8, 10]], ['c2/b', [10]], ['fc/w', [10, 5]], ['fc/b', [5]]];
+  const values = weights.map(([n, shape]) => Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * (n.endsWith('/b') ? 0.3 : 0.5)));
+  const floatT = { type: 'DT_FLOAT' };
+  const c = (name: string, shape: number[]) => ({ name, op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims(shape) } }, dtype: { type: 'DT_FLOAT' } } });
+  const conv = (name: string, input: string, act: string) => ({ name, op: '_FusedConv2D', input: [input, `${name}/w`, `${name}/b`], attr: {
+    strides: ints([1, 1, 1, 1]), padding: { s: b64('SAME') }, data_format: { s: b64('NHWC') }, dilations: ints([1, 1, 1, 1]), T: floatT,
+    num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd'), b64(act)] } } } });
+  const pool = (name: string, op: string, input: string, k: number, stride: number) => ({ name, op, input: [input], attr: {
+    ksize: ints([1, k, k, 1]), strides: ints([1, stride, stride, 1]), padding: { s: b64('VALID') }, data_format: { s: b64('NHWC') }, T: floatT } });
+  const json = {
+    format: 'graph-model',
+    modelTopology: {
+      node: [
+        { name: 'x', op: 'Placeholder', attr: { dtype: floatT, shape: { shape: dims([-1, 8, 8, 3]) } } },
+        ...weights.map(([n, shape]) => c(n, shape)),
+        conv('c1', 'x', 'Relu6'), pool('mp', 'MaxPool', 'c1', 2, 2), conv('c2', 'mp', 'Relu'), pool('ap', 'AvgPool', 'c2', 4, 1),
+        { name: 'sq', op: 'Squeeze', input: ['ap'], attr: { T: floatT, squeeze_dims: ints([1, 2]) } },
+        { name: 'fc', op: '_FusedMatMul', input: ['sq', 'fc/w', 'fc/b'], attr: { T: floatT, transpose_a: { b: false }, transpose_b: { b: false }, num_args: { i: '1' }, fused_ops: { list: { s: [b64('BiasAdd')] } } } },
+        { name: 'Identity', op: 'Identity', input: ['fc'], attr: { T: floatT } },
+      ],
+      versions: { producer: 1 },
+    },
+    weightsManifest: [{ paths: ['w.bin'], weights: weights.map(([name, shape]) => ({ name, shape, dtype: 'float32' })) }],
+  };
+  return { json, data: Float32Array.from(values.flat()) };
+}
+
+describe('int8 pooling: MaxPool and a global AvgPool run on codes, so the head stays int8 into the MatMul', () => {
+  const x = () => tf.tensor4d(Array.from({ length: 2 * 8 * 8 * 3 }, (_, i) => Math.sin(i * 0.53) * 1.4), [2, 8, 8, 3]);
+  const c = calibratedGraph(poolGraph(), x);
+  const rewrite = () => rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, staticInt8: c.staticInt8 });
+
+  it('plans both pools (the AvgPool through its Squeeze); codes flow from the one quantize of x to the MatMul on c2\'s grid', () => {
+    expect(c.staticInt8.plan.pools).toEqual([{ node: 'mp', input: 'c1', pooling: 'max' }, { node: 'ap', input: 'c2', pooling: 'avg', squeeze: 'sq' }]);
+    expect(c.staticInt8.plan.tensors).toEqual(['x', 'mp', 'sq', 'c1', 'c2']);
+    const nodes = new Map((rewrite().json.modelTopology as any).node.map((n: any) => [n.name, n]));
+    expect(['mp', 'ap', 'sq'].map((n) => (nodes.get(n) as any).op)).toEqual(['ShrinkmlPoolInt8', 'ShrinkmlPoolInt8', 'Squeeze']);
+    expect([...nodes.keys()].filter((n) => n.endsWith('/shrinkml_quantize'))).toEqual(['x/shrinkml_quantize']);
+    expect(['c1', 'c2', 'fc'].map((n) => Boolean((nodes.get(n) as any).attr.out_scale))).toEqual([true, true, false]);
+    const c2 = affineParams({ ...c.staticInt8.ranges.c2!, range: ACTIVATION_RANGE });
+    expect([(nodes.get('fc') as any).attr.a_scale.f, Number((nodes.get('fc') as any).attr.a_zero_point.i)]).toEqual([c2.scale, c2.zeroPoint]);
+  });
+
+  /** In float: grids as the int8 ops keep them; the average of c2's codes rounded half to even (tf.round), on c2's grid. */
+  function reference(g: ReturnType<typeof rewriteGraph>, input: tf.Tensor4D): tf.Tensor {
+    return tf.tidy(() => {
+      const params = (name: string) => affineParams({ ...c.staticInt8.ranges[name]!, range: ACTIVATION_RANGE });
+      const codes = (t: tf.Tensor, name: string) => tf.clipByValue(tf.add(tf.round(tf.div(t, params(name).scale)), params(name).zeroPoint), -128, 127);
+      const grid = (t: tf.Tensor, name: string) => tf.mul(tf.sub(codes(t, name), params(name).zeroPoint), params(name).scale);
+      const conv = (y: tf.Tensor, n: string, shape: number[]) => tf.add(tf.conv2d(y as tf.Tensor4D, tf.tensor(g.values.get(`${n}/w`)!, shape) as tf.Tensor4D, 1, 'same'),
+        tf.tensor1d(c.graph.weights.find((v) => v.name === `${n}/b`)!.values as Float32Array));
+      const c1 = grid(tf.clipByValue(conv(grid(input, 'x'), 'c1', [3, 3, 3, 8]), 0, 6), 'c1');
+      const c2 = tf.relu(conv(tf.maxPool(c1 as tf.Tensor4D, 2, 2, 'valid'), 'c2', [3, 3, 8, 10]));
+      const pooled = tf.round(tf.avgPool(codes(c2, 'c2') as tf.Tensor4D, 4, 1, 'valid'));
+      const head = tf.mul(tf.sub(tf.reshape(pooled, [-1, 10]), params('c2').zeroPoint), params('c2').scale);
+      return tf.add(tf.matMul(head as tf.Tensor2D, tf.tensor(g.values.get('fc/w')!, [10, 5]) as tf.Tensor2D), tf.tensor1d(c.graph.weights.find((v) => v.name === 'fc/b')!.values as Float32Array));
+    });
+  }
+
+  const outputs = new Map<string, Float32Array>();
+  it.each(['cpu', 'wasm', 'composite'] as const)('%s: equals the float reference within 1e-4 (wasm = cpu bit for bit) and the float model within 0.05', async (how) => {
+    await selectBackend({ backend: how === 'cpu' ? 'cpu' : 'wasm' });
+    if (how === 'composite') setInt8Execution('emulate');
+    try {
+      const g = rewrite();
+      const model = loadSync(g);
+      const input = x();
+      const got = (model.predict(input) as tf.Tensor).dataSync() as Float32Array;
+      expect(got.length).toBe(10);
+      expect(maxDiff(got, reference(g, input).dataSync())).toBeLessThan(1e-4);
+      outputs.set(how, got);
+      if (how === 'wasm') expect(maxDiff(got, outputs.get('cpu')!)).toBe(0);
+      const float = loadSync(rewriteGraph({ json: c.graph.json, weights: c.graph.weights, roles: c.graph.roles, file: c.graph.file, mode: 'float32' }));
+      expect(maxDiff(got, (float.predict(input) as tf.Tensor).dataSync())).toBeLessThan(0.05);
+      model.dispose();
+      float.dispose();
+      input.dispose();
+    } finally {
+      setInt8Execution('auto');
+      await selectBackend({ backend: 'wasm' });
+    }
+  });
+});
+
 describe('compress --quantize static --data <image folder> (the CLI, real photos)', () => {
   it('writes a model that stock tf.loadGraphModel loads after shrinkml/runtime, with every convolution int8 and the step in report.json', async () => {
     const out = path.join(tmp, 'cli-emotion');

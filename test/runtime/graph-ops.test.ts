@@ -155,6 +155,43 @@ describe.each(BACKENDS)('int8 graph ops on %s: the composite path equals the fus
     if (int8Out) expect(new Set(want).size, 'distinct output codes').toBeGreaterThan(50);
   });
 
+  it.each([
+    ['avg 7×7 VALID global (MobileNetV2 head), 1280 channels', 'avg', [2, 7, 7, 1280], [1, 7, 7, 1], [1, 1, 1, 1], 'VALID'],
+    ['avg 2×2 stride 2 VALID, 10 channels (pad bytes), exact .5 ties', 'avg', [2, 6, 6, 10], [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'],
+    ['avg 3×3 stride 2 SAME (edge windows count in-image taps)', 'avg', [1, 7, 5, 6], [1, 3, 3, 1], [1, 2, 2, 1], 'SAME'],
+    ['max 2×2 stride 2 VALID, 6 channels', 'max', [2, 8, 8, 6], [1, 2, 2, 1], [1, 2, 2, 1], 'VALID'],
+    ['max 3×3 stride 1 SAME', 'max', [1, 5, 5, 8], [1, 3, 3, 1], [1, 1, 1, 1], 'SAME'],
+  ] as const)('ShrinkmlPoolInt8 %s: the composite path equals the fused kernel bit for bit, output on the input grid', async (_, pooling, shape, ksize, strides, padding) => {
+    await selectBackend({ backend });
+    const rand = mulberry32(23);
+    const channels = shape[3];
+    const q = Array.from({ length: shape.reduce((a, b) => a * b) }, () => Math.floor(rand() * 256) - 128);
+    const g = { scale: f32(0.023), zeroPoint: 7 };
+    const attrs = { pooling, ksize, strides, padding, a_scale: g.scale, a_zero_point: g.zeroPoint };
+    const values = (path: 'fused' | 'composite') => tf.tidy(() => {
+      const x = path === 'fused'
+        ? tf.tensor(packInt8(q, { rowLength: channels }), [...shape.slice(0, -1), Math.ceil(channels / 4)], 'int32')
+        : tf.tensor(q.map((v) => f32((v - g.zeroPoint) * g.scale)), [...shape], 'float32');
+      const y = GRAPH_INT8_EXECUTORS.pool({ inputs: [x], attrs } as unknown as tf.GraphNode);
+      if (path === 'composite') return y.dataSync() as Float32Array;
+      expect(y.dtype).toBe('int32');
+      return Float32Array.from(unpackInt8(y.dataSync(), { rowLength: channels }), (c) => f32((c - g.zeroPoint) * g.scale));
+    });
+    const want = values('fused');
+    expect(mismatches(values('composite'), want)).toEqual({ length: want.length, count: 0 });
+    if (pooling === 'avg' && ksize[1] === 2) {
+      // Four taps: Σq ≡ 2 (mod 4) is an exact tie, which goes to the even code.
+      const [n0, h0, w0] = [0, 0, 0];
+      const at = (h: number, w: number, c: number) => q[((n0 * shape[1] + h) * shape[2] + w) * channels + c]!;
+      for (let c = 0; c < channels; c++) {
+        const sum = at(h0, w0, c) + at(h0, w0 + 1, c) + at(h0 + 1, w0, c) + at(h0 + 1, w0 + 1, c);
+        const code = Math.round(want[c]! / g.scale) + g.zeroPoint;
+        const r = sum / 4;
+        expect(code, `channel ${c}, sum ${sum}`).toBe(Math.abs(r - Math.trunc(r)) === 0.5 ? 2 * Math.round(r / 2) : Math.round(r));
+      }
+    }
+  });
+
   it('ShrinkmlQuantizeInt8: same codes on both paths, ties to even, NaN to the zero point, ±Infinity clamped', async () => {
     await selectBackend({ backend });
     const rand = mulberry32(11);

@@ -14,7 +14,9 @@ import type { GraphWeight } from './weights.js';
  * filter as per-channel int8 codes (the bytes of weights:int8) and the input's calibrated int8 grid as attrs. An
  * op whose consumers are all int8 ops hands them int8 codes (requantized in its epilogue); every other int8 input
  * gets one quantize node. An Add/AddV2 of two outputs of int8 ops (or of such Adds) with one channel count runs as an
- * int8 Add, so residual blocks stay int8 end to end. Anything else stays float, with a note for each
+ * int8 Add, so residual blocks stay int8 end to end. An AvgPool/MaxPool of such an output whose readers all take int8
+ * (directly or through a Squeeze of the pooled H and W, a global pool's head) pools the codes (the fused int8 pool
+ * kernels), so MobileNet-style heads stay int8 into their MatMul. Anything else stays float, with a note for each
  * convolution/matmul that could not run int8.
  */
 
@@ -40,10 +42,25 @@ export interface Int8AddPlan {
   channels: number;
 }
 
+/**
+ * An AvgPool/MaxPool run on int8 codes: its output is on its input's grid (no requantization), which every reader
+ * then uses as its input grid. Average: nearest(Σq / count), ties to even (kernels/fused-int8 poolInt8Ref).
+ */
+export interface Int8PoolPlan {
+  node: string;
+  /** The pooled tensor: the output of an int8 op, int8 Add or planned pool. */
+  input: string;
+  pooling: 'avg' | 'max';
+  /** A Squeeze of axes 1 and 2 between the pool and its int8 readers: it passes the codes on unchanged. */
+  squeeze?: string;
+}
+
 export interface StaticInt8Plan {
   ops: Int8OpPlan[];
   adds: Int8AddPlan[];
-  /** The tensors whose range calibration must observe: every int8 op's and int8 Add's input. */
+  /** Absent in plans made before int8 pooling (none pooled). */
+  pools?: Int8PoolPlan[];
+  /** The tensors whose range calibration must observe: every int8 op's, int8 Add's and int8 pool's input. */
   tensors: string[];
   /** Convolutions/matmuls that stay float, and why (`node (op): reason`). */
   notes: string[];
@@ -141,7 +158,76 @@ export function planStaticInt8(o: {
     });
   }
   const adds = planAdds(main, ops, o.exclude);
-  return { ops, adds, tensors: [...new Set([...ops.map((p) => p.input), ...adds.flatMap((a) => a.inputs)])], notes };
+  const pools = planPools(main, ops, adds, graphOutputs(o.json), o.exclude);
+  return { ops, adds, pools, tensors: [...new Set([...ops.map((p) => p.input), ...adds.flatMap((a) => a.inputs), ...pools.map((p) => p.input)])], notes };
+}
+
+/** The graph's output tensors (the signature's, as node names). */
+function graphOutputs(json: ModelJson): Set<string> {
+  return new Set(Object.values((json as any).signature?.outputs ?? {}).map((v: any) => tensorName(String(v.name))));
+}
+
+/** Readers of each tensor of `main` ('name' / 'name:1'), with the input position they read it at. */
+function readersOf(main: NodeDef[]): Map<string, { node: NodeDef; index: number }[]> {
+  const readers = new Map<string, { node: NodeDef; index: number }[]>();
+  for (const n of main) {
+    (n.input ?? []).forEach((input, index) => {
+      if (input.startsWith('^')) return;
+      const t = tensorName(input);
+      readers.set(t, [...(readers.get(t) ?? []), { node: n, index }]);
+    });
+  }
+  return readers;
+}
+
+const POOL_OPS: Record<string, Int8PoolPlan['pooling']> = { AvgPool: 'avg', MaxPool: 'max' };
+
+/** A Squeeze that drops only the pooled H and W (axes 1, 2 of NHWC): the packed channel words pass through. */
+function squeezesHW(n: NodeDef): boolean {
+  const dims = ints(n.attr?.squeeze_dims) ?? ints(n.attr?.axis) ?? [];
+  return n.op === 'Squeeze' && dims.length > 0 && dims.every((d) => d === 1 || d === 2);
+}
+
+/**
+ * The pools that run on codes: NHWC AvgPool/MaxPool (float, SAME/VALID, ksize and strides [1, h, w, 1]) of an int8
+ * op's, int8 Add's or planned pool's output, whose every reader takes int8 codes (an op's input 0, an Add's inputs,
+ * a planned pool), directly or through one Squeeze of axes 1, 2. Dropping a pool can disqualify the pool that
+ * feeds it, so the choice is repeated until it settles.
+ */
+function planPools(main: NodeDef[], ops: Int8OpPlan[], adds: Int8AddPlan[], outputs: Set<string>, exclude?: (node: string) => boolean): Int8PoolPlan[] {
+  const opNodes = new Set(ops.map((p) => p.node));
+  const addNodes = new Set(adds.map((a) => a.node));
+  const readers = readersOf(main);
+  let pools: Int8PoolPlan[] = [];
+  for (const n of main) {
+    const pooling = POOL_OPS[n.op];
+    const inputs = (n.input ?? []).filter((i) => !i.startsWith('^'));
+    if (!pooling || exclude?.(n.name) || inputs.length !== 1) continue;
+    const a = n.attr ?? {};
+    const k = ints(a.ksize) ?? [];
+    const st = ints(a.strides) ?? [];
+    const format = decode(a.data_format?.s);
+    const pad = decode(a.padding?.s);
+    if ((a.T?.type && a.T.type !== 'DT_FLOAT') || (format && format !== 'NHWC') || (pad !== 'SAME' && pad !== 'VALID')) continue;
+    if (k.length !== 4 || k[0] !== 1 || k[3] !== 1 || st.length !== 4 || st[0] !== 1 || st[3] !== 1) continue;
+    pools.push({ node: n.name, input: tensorName(inputs[0]!), pooling });
+  }
+  for (let changed = true; changed;) {
+    const poolNodes = new Set(pools.map((p) => p.node));
+    const takesCodes = (r: { node: NodeDef; index: number }) =>
+      (r.index === 0 && (opNodes.has(r.node.name) || poolNodes.has(r.node.name))) || (r.index <= 1 && addNodes.has(r.node.name));
+    const allTakeCodes = (t: string) => !outputs.has(t) && (readers.get(t)?.length ?? 0) > 0 && readers.get(t)!.every(takesCodes);
+    const kept = pools.flatMap((p): Int8PoolPlan[] => {
+      if (!opNodes.has(p.input) && !addNodes.has(p.input) && !poolNodes.has(p.input)) return [];
+      const rs = readers.get(p.node) ?? [];
+      const sq = rs.length === 1 && rs[0]!.index === 0 && squeezesHW(rs[0]!.node) && !outputs.has(p.node) ? rs[0]!.node.name : undefined;
+      if (sq ? !allTakeCodes(sq) : !allTakeCodes(p.node)) return [];
+      return [{ node: p.node, input: p.input, pooling: p.pooling, ...(sq ? { squeeze: sq } : {}) }];
+    });
+    changed = kept.length !== pools.length;
+    pools = kept;
+  }
+  return pools;
 }
 
 const ADD_OPS = new Set(['Add', 'AddV2']);
@@ -197,21 +283,19 @@ export function rewriteInt8Ops(o: {
   const names = new Set(o.main.map((n) => n.name));
   const byNode = new Map(plan.ops.map((p) => [p.node, p]));
   const addByNode = new Map((plan.adds ?? []).map((a) => [a.node, a]));
-  const consumers = new Map<string, { node: NodeDef; index: number }[]>();
-  for (const n of o.main) {
-    (n.input ?? []).forEach((input, index) => {
-      if (input.startsWith('^')) return;
-      const t = tensorName(input);
-      consumers.set(t, [...(consumers.get(t) ?? []), { node: n, index }]);
-    });
-  }
-  const signatureOutputs = new Set(Object.values((o.json as any).signature?.outputs ?? {}).map((v: any) => tensorName(String(v.name))));
-  // A planned node hands int8 codes on when every reader takes it as an int8 activation input (an op's input 0, an
-  // int8 Add's inputs 0 and 1).
+  const pools = plan.pools ?? [];
+  const poolByNode = new Map(pools.map((p) => [p.node, p]));
+  // A pool's output (and its Squeeze's) is codes on the pool input's grid.
+  const poolByOutput = new Map(pools.flatMap((p) => [[p.node, p], ...(p.squeeze ? [[p.squeeze, p] as const] : [])]));
+  const gridOf = (t: string): string => { const p = poolByOutput.get(t); return p ? gridOf(p.input) : t; };
+  const consumers = readersOf(o.main);
+  const signatureOutputs = graphOutputs(o.json);
+  // A planned node hands int8 codes on when every reader takes it as an int8 activation input (an op's or a planned
+  // pool's input 0, an int8 Add's inputs 0 and 1).
   const int8Out = (node: string) => {
     const readers = consumers.get(node) ?? [];
     return readers.length > 0 && !signatureOutputs.has(node) &&
-      readers.every((r) => (r.index === 0 && byNode.has(r.node.name)) || (r.index <= 1 && addByNode.has(r.node.name)));
+      readers.every((r) => (r.index === 0 && (byNode.has(r.node.name) || poolByNode.has(r.node.name))) || (r.index <= 1 && addByNode.has(r.node.name)));
   };
 
   for (const p of plan.ops) {
@@ -230,7 +314,7 @@ export function rewriteInt8Ops(o: {
   const quantizers = new Map<string, string>();
   /** The int8 form of `input` for node n: the producer's codes, or one quantize node per tensor (in `before`). */
   const int8Input = (n: NodeDef, input: string, before: NodeDef[]) => {
-    if ((byNode.has(input) || addByNode.has(input)) && int8Out(input)) return input;
+    if (poolByOutput.has(input) || ((byNode.has(input) || addByNode.has(input) || poolByNode.has(input)) && int8Out(input))) return input;
     let q = quantizers.get(input);
     if (!q) {
       const a = paramsOf(ranges, input, o.file);
@@ -251,7 +335,7 @@ export function rewriteInt8Ops(o: {
     const add = addByNode.get(n.name);
     if (add) {
       const before: NodeDef[] = [];
-      const [pa, pb] = add.inputs.map((t) => paramsOf(ranges, t, o.file));
+      const [pa, pb] = add.inputs.map((t) => paramsOf(ranges, gridOf(t), o.file));
       const inputs = add.inputs.map((t) => int8Input(n, t, before));
       out.set(n.name, [...before, {
         name: n.name, op: GRAPH_INT8_OPS.add, input: [...inputs, ...(n.input ?? []).filter((v) => v.startsWith('^'))],
@@ -261,9 +345,21 @@ export function rewriteInt8Ops(o: {
       }]);
       continue;
     }
+    const pool = poolByNode.get(n.name);
+    if (pool) {
+      const a = paramsOf(ranges, gridOf(pool.input), o.file);
+      const before: NodeDef[] = [];
+      const x = int8Input(n, pool.input, before);
+      out.set(n.name, [...before, {
+        name: n.name, op: GRAPH_INT8_OPS.pool, input: [x, ...(n.input ?? []).filter((v) => v.startsWith('^'))],
+        attr: { pooling: s(pool.pooling), ksize: n.attr!.ksize, strides: n.attr!.strides, padding: n.attr!.padding, a_scale: f(a.scale), a_zero_point: i(a.zeroPoint) },
+        ...(n.device ? { device: n.device } : {}),
+      }]);
+      continue;
+    }
     const p = byNode.get(n.name);
     if (!p) continue;
-    const a = paramsOf(ranges, p.input, o.file);
+    const a = paramsOf(ranges, gridOf(p.input), o.file);
     const before: NodeDef[] = [];
     const x = int8Input(n, p.input, before);
     const attr: Record<string, unknown> = { activation: s(p.activation), a_scale: f(a.scale), a_zero_point: i(a.zeroPoint), ...outAttrs(p.node) };
