@@ -16,7 +16,10 @@ import { gptqCodes } from './gptq.js';
  *   [pre, blocks, 32, post] view, then `Reshape` back); a reduction of at most 32 (depthwise taps, a 1×1 conv
  *   over 24 channels) is one block per channel; one that 32 does not divide takes the largest divisor from 16 to 31
  *   as its block (144 → 24), and failing that falls back to int8 per channel.
- * In int8/int4 modes every other float weight (biases, BatchNorm terms, anchors) is stored as float16.
+ * In int8/int4 modes every other float weight (biases, BatchNorm terms, anchors) is stored as float16 — bit-identical
+ * for a model shipped as float16 — or, when its values lie exactly on an affine grid of at most 256 points (index
+ * grids such as MoveNet's 48×48 x/y maps, a bias shipped as uint8), as uint8 `{scale, min}`, which tf.io decodes to
+ * the same float32 values.
  */
 export type GraphWeightMode = 'float32' | 'float16' | 'uint8' | 'int8' | 'int4';
 export const GRAPH_WEIGHT_MODES: readonly GraphWeightMode[] = ['float32', 'float16', 'uint8', 'int8', 'int4'];
@@ -90,7 +93,9 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   }
   const kernel = role.kind !== 'other' && !role.inFunction && elementCount(w.shape) > 1;
   if (!kernel) {
-    const out = half(w.name, w.shape, values);
+    // A term the model shipped as uint8 keeps its bytes (float16 would widen and round it).
+    if (w.stored === 'uint8' && asStored(w)) return unchanged();
+    const out = exactUint8(w, values) ?? half(w.name, w.shape, values);
     if (role.kind !== 'other' && role.inFunction) out.note = `inside function '${role.inFunction}': stored float16`;
     return out;
   }
@@ -137,6 +142,32 @@ function half(name: string, shape: number[], values: Float32Array): EncodedGraph
   return {
     name, bits: 16, scheme: 'float16', parts: [{ entry: { name, shape, dtype: 'float32', quantization: { dtype: 'float16' } }, bytes: new Uint8Array(bits.buffer) }],
     nodes: [], values: fromFloat16(bits),
+  };
+}
+
+/**
+ * The weight as a uint8 manifest entry when that is lossless: every value equals q·scale + min as tf.io.decodeWeights
+ * computes it (in doubles, stored as float32) for some q in 0..255, on the grid min + multiples of the smallest gap
+ * between distinct values; anything else returns undefined.
+ */
+function exactUint8(w: GraphWeight, values: Float32Array): EncodedGraphWeight | undefined {
+  const distinct = [...new Set(values)].sort((a, b) => a - b);
+  if (distinct.length > 256 || distinct.length === 0) return undefined;
+  let gap = Infinity;
+  for (let i = 1; i < distinct.length; i++) gap = Math.min(gap, distinct[i]! - distinct[i - 1]!);
+  const scale = Number.isFinite(gap) ? gap : 1;
+  const min = distinct[0]!;
+  const codes = new Uint8Array(values.length);
+  const exact = values.every((v, i) => {
+    const c = Math.round((v - min) / scale);
+    codes[i] = c;
+    return c >= 0 && c <= 255 && Object.is(Math.fround(c * scale + min), v);
+  });
+  if (!exact) return undefined;
+  return {
+    name: w.name, bits: 8, scheme: 'uint8',
+    parts: [{ entry: { name: w.name, shape: w.shape, dtype: 'float32', quantization: { dtype: 'uint8', scale, min } }, bytes: codes }],
+    nodes: [], values,
   };
 }
 
