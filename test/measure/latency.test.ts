@@ -45,6 +45,23 @@ describe('measureLatency', () => {
   });
 
   it.each([
+    ['GraphModel, a feed by input name', async () => (await tinyGraph()).model, () => ({ x: tf.ones([5, 3]) })],
+    ['LayersModel, a feed by input name', async () => knownDense(), (m: tf.LayersModel) => ({ [m.inputs[0]!.name]: tf.ones([5, 4]) })],
+    ['LayersModel, a tensor', async () => knownDense(), () => tf.ones([5, 4])],
+  ] as const)('%s: real inputs are timed as given (one batch of their own size), left to the caller', async (_name, build, makeFeed) => {
+    const model = await build();
+    const feed = makeFeed(model as tf.LayersModel);
+    const before = tf.memory().numTensors;
+    const result = await measureLatency({ model, feed, batchSizes: [1, 32], warmup: 1, runs: 3 });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(result.byBatch.map((b) => [b.batchSize, b.runs])).toEqual([[5, 3]]);
+    expect(result.byBatch[0]!.p50Ms).toBeGreaterThan(0);
+    expect(result.p50Ms).toBeUndefined();
+    tf.dispose(feed instanceof tf.Tensor ? feed : Object.values(feed));
+    model.dispose();
+  });
+
+  it.each([
     [{ runs: 0 }, /runs must be an integer >= 1/],
     [{ warmup: -1 }, /warmup must be an integer >= 0/],
     [{ batchSizes: [] }, /no batch sizes/],
