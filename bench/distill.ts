@@ -19,7 +19,6 @@
  */
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../kernels/index.js';
 import { selectBackend, type BackendRequest } from '../src/backends/index.js';
@@ -29,6 +28,7 @@ import { datasetLogits, distill, logitsOf, shrinkWidth } from '../src/distill/in
 import { loadModel, saveLayersModel } from '../src/formats/index.js';
 import { evaluateAccuracy, modelInputShape, trainSeeded } from '../src/train/index.js';
 import { getArchitecture } from '../src/zoo/index.js';
+import { benchArgs } from './args.js';
 
 const TEACHERS = { cnn: { arch: 'mnist-teacher', width: 0.25 }, dense: { arch: 'mnist-lenet-300-100', width: 0.1 } } as const;
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
@@ -179,7 +179,7 @@ function render(results: DatasetResult[], config: Record<string, unknown>): stri
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       teacher: { type: 'string', default: 'cnn' }, datasets: { type: 'string', default: 'mnist,fashion-mnist' },
       seeds: { type: 'string', default: '3' }, epochs: { type: 'string', default: '5' }, 'student-width': { type: 'string' },

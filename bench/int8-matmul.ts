@@ -5,10 +5,10 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { matMulInt8, registerKernels } from '../kernels/index.js';
+import { benchArgs } from './args.js';
 
 function timeMs(run: () => tf.Tensor, minMs = 400): number {
   run().dispose(); // warm-up (XNNPACK packs weights on first use)
@@ -19,7 +19,7 @@ function timeMs(run: () => tf.Tensor, minMs = 400): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/int8-matmul.md' } } });
+  const { values } = benchArgs({ options: { out: { type: 'string', default: 'bench/results/int8-matmul.md' } } });
   await tf.setBackend('wasm');
   await tf.ready();
   await registerKernels();

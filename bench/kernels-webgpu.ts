@@ -12,10 +12,10 @@
  * numbers mean nothing for GPUs. Target on a real GPU: weight-only int8 at batch 1 ≥ 2× faster than fp32.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { hasPackedDot, matMulInt8, matMulInt8WeightOnly, quantizeInt8, registerKernels, setWebGPUKernelOptions } from '../kernels/index.js';
 import { selectBackend } from '../src/backends/index.js';
+import { benchArgs } from './args.js';
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -48,7 +48,7 @@ async function relError(a: tf.Tensor, b: tf.Tensor): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     sizes: { type: 'string' }, batches: { type: 'string', default: '1,64' }, chain: { type: 'string', default: '50' },
     trials: { type: 'string', default: '3' }, portable: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/kernels-webgpu.md' },

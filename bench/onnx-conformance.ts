@@ -8,11 +8,11 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { decodeOnnx, encodeOnnx, onnx, type TensorProto } from '../src/formats/onnx/index.js';
 import { DataType } from '../src/formats/onnx/schema.js';
 import { graphProblems } from '../src/onnx/opset/validate.js';
+import { benchArgs } from './args.js';
 
 export const TESTDATA_ROOT = '/usr/share/libonnx-testdata/data';
 
@@ -139,7 +139,7 @@ export async function runConformance(options: { root?: string; every?: number; p
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     root: { type: 'string', default: TESTDATA_ROOT }, every: { type: 'string', default: '1' },
     out: { type: 'string', default: 'bench/results/onnx-conformance.md' }, verbose: { type: 'boolean', default: false },
   } });

@@ -5,7 +5,6 @@
  * top-1 agreement), then the ONNX model's accuracy on the 10,000-image test split.
  */
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadData, toModelInput } from '../src/data/index.js';
 import { loadModel } from '../src/formats/index.js';
@@ -14,11 +13,12 @@ import { argmaxRows, onnxAccuracy, predictOnnx } from './onnx-predict.js';
 import { createSession } from '../src/onnx/runtime.js';
 import { graphInputs } from '../src/formats/onnx/decode.js';
 import { encodeOnnx } from '../src/formats/onnx/write.js';
+import { benchArgs } from './args.js';
 
 const NAMES = ['mnist-lenet-300-100', 'mnist-lenet5', 'mnist-residual'];
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/onnx-models.md' } } });
+  const { values } = benchArgs({ options: { out: { type: 'string', default: 'bench/results/onnx-models.md' } } });
   await tf.setBackend('cpu');
   const test = await loadData({ source: 'mnist', split: 'test' });
   const sample = await loadData({ source: 'mnist', split: 'test', limit: 512 });

@@ -12,15 +12,15 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { registerKernels } from '../kernels/index.js';
 import { selectBackend } from '../src/backends/index.js';
 import { loadModel } from '../src/formats/index.js';
 import type { LoadedLayersModel } from '../src/formats/types.js';
 import { runBench } from '../src/pipeline/index.js';
 import { renderBenchHtml, renderBenchMarkdown, renderBenchTable, writeFileAtomically } from '../src/report/index.js';
+import { benchArgs } from './args.js';
 
-const { values } = parseArgs({
+const { values } = benchArgs({
   options: {
     models: { type: 'string', default: 'mnist-lenet-300-100' },
     epochs: { type: 'string', default: '2' },

@@ -16,7 +16,6 @@
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../kernels/index.js';
 import { selectBackend } from '../src/backends/index.js';
@@ -27,6 +26,7 @@ import { measureLatency } from '../src/measure/latency.js';
 import { measureSize } from '../src/measure/size.js';
 import { layersModelTargets, runPruneStep } from '../src/prune/index.js';
 import { evaluateAccuracy } from '../src/train/index.js';
+import { benchArgs } from './args.js';
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -178,7 +178,7 @@ function render(rows: Row[], config: Record<string, unknown>): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       only: { type: 'string', default: 'lenet300,lenet5' }, epochs: { type: 'string', default: '3' },
       lr: { type: 'string', default: '0.0005' }, 'batch-size': { type: 'string', default: '128' }, limit: { type: 'string' },

@@ -10,7 +10,6 @@
 import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerKernels } from '../kernels/index.js';
@@ -21,6 +20,7 @@ import { runQuantizeStep, type ObserverName } from '../src/quantize/index.js';
 import '../src/runtime/index.js';
 import { evaluateAccuracy, trainSeeded } from '../src/train/index.js';
 import { getArchitecture } from '../src/zoo/index.js';
+import { benchArgs } from './args.js';
 
 interface Variant { name: string; spec: string; observer?: ObserverName; perChannel?: boolean }
 
@@ -134,7 +134,7 @@ function targets(rows: Row[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       models: { type: 'string', default: 'mnist-lenet-300-100,mnist-lenet5' },
       'train-epochs': { type: 'string', default: '2' },

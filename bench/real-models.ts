@@ -42,12 +42,12 @@ is kept. --keep <dir> keeps every written model as <dir>/<model>/<mode>/ with it
 one batch of the real inputs: 10 samples, MoveNet 1), plus each model as shipped.
 Other: --backend wasm|cpu, --reference-only (inputs and class histograms only).
 `;
-const ARGS = benchArgs(USAGE, {
+const { values: ARGS } = benchArgs({ usage: USAGE, options: {
   cache: { type: 'string' }, samples: { type: 'string' }, 'calib-samples': { type: 'string' }, 'search-samples': { type: 'string' },
   models: { type: 'string' }, modes: { type: 'string' }, keep: { type: 'string' }, timing: { type: 'string' },
   warmup: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'render-log': { type: 'string' },
   backend: { type: 'string' }, 'reference-only': { type: 'boolean' },
-});
+} });
 
 interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean; calibrated?: boolean }
 const MODES: Mode[] = [
@@ -204,7 +204,8 @@ function fidelity(ref: Float32Array[][], got: Float32Array[][], rowsOf: (batch: 
     });
     perOutput.push({ agreement: acc.agreement.compute(), cosine: acc.cosine.compute(), psnr: acc.psnr.compute(), kl: acc.kl.compute() });
   }
-  const worst = (k: keyof Fidelity, low: boolean) => perOutput.map((p) => p[k]).filter((v) => !Number.isNaN(v)).reduce((a, b) => (low ? Math.min(a, b) : Math.max(a, b)), low ? Infinity : -Infinity);
+  // NaN when no output has the measure (no class outputs: agreement and KL), not ±Infinity.
+  const worst = (k: keyof Fidelity, low: boolean) => perOutput.map((p) => p[k]).filter((v) => !Number.isNaN(v)).reduce((a, b) => (Number.isNaN(a) ? b : low ? Math.min(a, b) : Math.max(a, b)), NaN as number);
   return { agreement: worst('agreement', true), cosine: worst('cosine', true), psnr: worst('psnr', true), kl: worst('kl', false), perOutput };
 }
 
@@ -345,7 +346,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
       let paramCount = params;
       let layersNote: string | undefined;
       if ((mode.static || mode.calibrated) && !graph) {
-        const row: Row = { model: c.name, mode: mode.name, bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: 'LayersModel: static int8 is the Layers int8 format (bench/quantize.ts)' };
+        const row: Row = { model: c.name, mode: mode.name, bytes: NaN, weights: NaN, gzip: NaN, ratio: NaN, gzipRatio: NaN, note: mode.static ? 'LayersModel: static int8 is the Layers int8 format (bench/quantize.ts)' : 'LayersModel: the calibrated weight modes are graph-only here' };
         rows.push(row);
         console.log(JSON.stringify(row));
         continue;

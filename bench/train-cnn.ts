@@ -10,7 +10,6 @@
 import { spawnSync } from 'node:child_process';
 import { renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerKernels } from '../kernels/index.js';
@@ -79,6 +78,7 @@ n = 100; t = time.perf_counter()
 for _ in range(n): step()
 print((time.perf_counter() - t) / n)
 `;
+import { benchArgs } from './args.js';
 
 function torchSecondsPerBatch(threads: number): number | undefined {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
@@ -88,7 +88,7 @@ function torchSecondsPerBatch(threads: number): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     'cpu-batches': { type: 'string', default: '3' },
     'wasm-batches': { type: 'string', default: '100' },
     'torch-threads': { type: 'string', default: '1,2' },
