@@ -9,7 +9,7 @@ import { allocationConfig, searchSpace, searchUnits, unitTables, type Space } fr
 import { probeUnits } from '../../src/pipeline/search/allocate.js';
 import { loadData } from '../../src/data/index.js';
 import { getStep, STEPS, stepImpl, supportedKinds } from '../../src/pipeline/steps/index.js';
-import { parseBudget } from '../../src/measure/index.js';
+import { measureSize, parseBudget } from '../../src/measure/index.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { saveTinyMnistModel } from './helpers.js';
 
@@ -171,6 +171,37 @@ describe('cheap before expensive (synthetic trial outcomes)', () => {
       budget: { pass, criteria }, pass, shortfall: pass ? 0 : drop / 0.3 - 1, split: 'validation', seconds: 1, steps: [], ...(spec.fineTune === false ? { fineTuned: false } : {}),
     };
   };
+
+  it.each([
+    ['every passing screen is larger than the input: the input as it is is tried and chosen', 3, true],
+    ['a passing screen is smaller than the input: the input as it is is not tried', 0.5, false],
+  ])('%s', async (_, screenOverInput, asIs) => {
+    const input = (await measureSize({ loaded: source })).gzipBytes;
+    // Screens pass at screenOverInput × the input's gzip; every allocation misses on quality.
+    const world2 = (spec: TrialSpec): TrialRecord => {
+      const r = world(spec);
+      const whole = !/^allocation/.test(spec.reason);
+      const gzipBytes = spec.config.steps.length === 0 ? input : whole ? Math.round(screenOverInput * input) : r.metrics.gzipBytes;
+      const drop = whole && !/width/.test(spec.reason) ? 0 : 1;
+      const criteria = [{ criterion: 'drop<=0.3%', metric: 'drop' as const, op: '<=' as const, target: 0.3, measured: drop, pass: drop <= 0.3, margin: 0.3 - drop }];
+      return { ...r, metrics: { ...r.metrics, gzipBytes, bytes: gzipBytes, drop }, budget: { pass: drop <= 0.3, criteria }, pass: drop <= 0.3, shortfall: drop <= 0.3 ? 0 : drop / 0.3 - 1 };
+    };
+    const config = { version: 1 as const, seed: 1, steps: [], data: { trainLimit: 64, validationLimit: 100 } };
+    const journal = Journal.open({ file: path.join(dir, `as-is-${asIs}.trials.json`), resume: false, key: { sourceHash: '', config, budget: 'drop<=0.3%', data: 'mnist', backend: 'cpu' } }).journal;
+    const result = await searchBudget({
+      source, config, budget: parseBudget('drop<=0.3%'), data: new DataProvider({ source: 'mnist', trainLimit: 64, validationLimit: 100 }), journal,
+      maxTrials: 12, timeoutSeconds: 600, executor: { runBatch: async (specs) => specs.map(world2), close: async () => {} },
+    });
+    try {
+      const tried = result.trials.filter((t) => t.config.steps.length === 0);
+      expect(tried.length).toBe(asIs ? 1 : 0);
+      // Right after the screens, before the allocation path spends the trial budget.
+      if (asIs) expect(result.trials.indexOf(tried[0]!)).toBe(result.trials.findIndex((t) => /^allocation/.test(t.reason)) - 1);
+      expect(result.chosen!.metrics.gzipBytes).toBe(asIs ? input : Math.round(0.5 * input));
+    } finally {
+      if (result.run.kind === 'layers') result.run.model.dispose();
+    }
+  });
 
   it('screens bisect the path, the full fine-tune starts at the smallest screened pass and goes below it, a long one polishes the nearest miss', async () => {
     const config = { version: 1 as const, seed: 1, steps: [], data: { trainLimit: 64, validationLimit: 100 } };

@@ -5,7 +5,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { InputOptions } from '../../data/feeds.js';
 import type { LoadedModel } from '../../formats/types.js';
-import { budgetToString, hasLatencyCriterion, type Budget, type LatencyOptions } from '../../measure/index.js';
+import { budgetToString, hasLatencyCriterion, measureSize, type Budget, type LatencyOptions } from '../../measure/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
 import type { DataProvider } from '../data.js';
@@ -310,6 +310,7 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
   // size it is only worth its calibration as the estimate of a trained candidate (QAT).
   const estimating = (s: Screen) => space.trained.some((t) => t.estimate === s.name);
   await screen(space.screens.filter((s) => !narrow.includes(s) && (!s.latency || estimating(s))));
+  await asIsUnlessBeaten(o, trials, base);
   if (trials.stop) return [];
   const units = await searchUnits(o.source);
   if (!units.length) { trials.stop = 'no layer to allocate'; return []; }
@@ -351,6 +352,19 @@ async function autoSearch(o: SearchOptions, rt: TrialRuntime, trials: Trials): P
   if (!trials.stop) await screen(narrow);
   if (!trials.stop) await trainedCandidates(trials, space.trained, estimates, base, objective);
   return probes.rows;
+}
+
+/**
+ * The input as it is (written back unchanged) is a candidate too: every storage screen can be larger than an input
+ * that already ships compact weights (a converter's uint8 model is smaller than its float16 form), and the search
+ * must never answer with a bigger file than it was given. Tried once, after the screens and before the trial budget
+ * goes to the allocation path, only when no passing screen is smaller than the input's files.
+ */
+async function asIsUnlessBeaten(o: SearchOptions, trials: Trials, base: Omit<PipelineConfig, 'steps'>): Promise<void> {
+  if (trials.stop) return;
+  const input = (await measureSize({ loaded: o.source })).gzipBytes;
+  if (trials.all.some((t) => t.pass && t.metrics.gzipBytes < input)) return;
+  await trials.run([{ config: { ...base, steps: [] }, levels: {}, reason: 'the input as it is (no passing screen is smaller)' }]);
 }
 
 /** How many path points below the smallest screened pass the full fine-tune may still try. */
