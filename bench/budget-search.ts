@@ -15,8 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { registerKernels } from '../kernels/index.js';
+import { benchArgs } from './args.js';
 import { selectBackend } from '../src/backends/index.js';
 import { loadImageFolder } from '../src/data/images.js';
 import { readGraphFiles, rewriteGraph, writeGraphFolder } from '../src/formats/graph/index.js';
@@ -107,6 +107,8 @@ interface Row {
   testAgreement?: number; quality?: 'drop' | 'agreement'; samples?: number; data?: string;
   validation: string; trials: number; oneShot: number; fineTuned: number; seconds: number; stopReason: string; message: string; pass: boolean;
   chosen: string; load: { start: number[]; end: number[] }; backend: string; timeoutSeconds: number; createdAt: string;
+  /** A caveat on a recorded row (written by hand into its JSON, e.g. that it predates a measurement fix). */
+  note?: string;
 }
 
 async function run(name: string, bench: BenchModel, timeoutSeconds: number, cache: string | undefined): Promise<void> {
@@ -172,7 +174,9 @@ function report(): void {
     '`compress <model> --data <data> --budget <budget>`, no steps: the search writes the pipeline (see src/pipeline/search/search.ts),',
     'judges trials on the validation split (a drop limit: drop + 1 paired SE) and the output on the test split, held out from both',
     'calibration and the choice. MNIST: `--data mnist --budget "drop<=0.3%"`; nsfwjs: `--data <crops.npy> --budget "agreement>=0.99"`',
-    '(top-1 agreement with the fp32 model; the ratio is the fp32 model\'s gzip over the output\'s, every file of each gzipped).',
+    '(top-1 agreement with the fp32 model). Two ratios, both printed: **gzip ÷ gzip** (the input\'s files gzipped, each alone, over',
+    'the output\'s: what the search minimises) and **fp32 params × 4 ÷ gzip** (every float32 parameter at 4 bytes over the output\'s',
+    'gzip: issue 14\'s ratio for the real graph models). The target is judged on the bold one (see "Which ratio" below).',
     `Default limits (--max-trials ${SEARCH_DEFAULTS.maxTrials}, --timeout ${SEARCH_DEFAULTS.timeoutSeconds} s for the whole run). wasm backend, AMD EPYC, 2 cores;`,
     'the load average at start → end says whether a run had the machine alone (about 1–2: alone; more: shared, its wall time an upper',
     'bound). The wall times are the search\'s own budget under that load, not timings of the library.',
@@ -186,7 +190,7 @@ function report(): void {
       `${misses(r).length ? `FAIL (${misses(r).join(', ')})` : 'PASS'} |`),
     '',
     ...rows.flatMap((r) => [`- ${r.model}: budget ${r.pass ? 'met' : 'NOT met'}: ${r.message}. Output: ${r.chosen.length > 300 ? `${r.chosen.slice(0, r.chosen.indexOf(':'))} (per-kernel choices in the JSON)` : r.chosen}; stopped: ${r.stopReason}` +
-      `${r.timeoutSeconds !== SEARCH_DEFAULTS.timeoutSeconds ? ` (--timeout ${r.timeoutSeconds} s)` : ''}.${r.data ? ` Data: ${r.data}.` : ''}`]),
+      `${r.timeoutSeconds !== SEARCH_DEFAULTS.timeoutSeconds ? ` (--timeout ${r.timeoutSeconds} s)` : ''}.${r.data ? ` Data: ${r.data}.` : ''}${r.note ? ` **Note: ${r.note}**` : ''}`]),
     '',
     '## How the search spends the 30 minutes',
     '',
@@ -199,10 +203,44 @@ function report(): void {
     'only where its one-shot estimate can win. Decisions checked under load: budget-search-decisions.md.',
     'A graph model does not train: its search is the storage screens (float16; int8 and int4 weights calibrated with GPTQ',
     'and bias correction on the held-out calibration crops; static int8 only for a latency budget), then per-kernel shared codes.',
-    'nsfwjs ratio: the search divides the input\'s gzip by the output\'s. nsfwjs ships uint8 codes, so its fp32 model (17.2 MB of',
-    'shards) holds at most 256 distinct values per tensor and gzips to 4.96 MB; bench/results/real-models.md divides the fp32 bytes',
-    '(17.2 MB) by the output\'s gzip instead (its calibrated int4: 6.21×, 2.77 MB). On 128 held-out crops int4 alone keeps 93.0%',
-    'top-1 agreement on validation (real-models: 100% on 40 other crops), int8 97.7%: agreement ≥ 99% needs a mix of precisions.',
+    'The calibrated int8 and int4 screens are `compress --quantize weights:int8|int4 --data` itself (the weight-format step:',
+    'GPTQ, bias correction and, for int4, the bit choice of src/quantize/graph-mixed-bits.ts on the 64 calibration crops): one',
+    'code path. The int4 screen reuses the int8 screen\'s calibration statistics, and its bit choice is cached the same way, so',
+    'rebuilding the chosen candidate costs no second search. The choice is measured in full, not cut to the estimate: alone the',
+    'int4 screen took 394 s of the 13.8-minute search (edd1c29), inside the 30 minutes; under load 10 (this session) the same compress --quantize weights:int4 took 22 minutes, calibration included.',
+    'The input as it is is a candidate too (tried after the screens when no passing screen is smaller), so the search never',
+    'answers with a bigger file than it was given.',
+    '',
+    '## Which ratio',
+    '',
+    'nsfwjs ships uint8 codes: its fp32 model (17.20 MB, 4,300,775 params) holds at most 256 distinct values per tensor and',
+    'gzips to 4.96 MB, a baseline no one downloads. Issue 14, which the target points to for these models, defines their',
+    'ratio as fp32 params × 4 ÷ the written bytes, gzip beside it, and bench/results/real-models.md states its 6.21× for the',
+    'same model that way: **the nsfwjs target (≥ 6×) is judged on fp32 params × 4 ÷ gzip**, i.e. an output of at most',
+    '2.87 MB gzip. The MNIST models ship fp32, and issue 17 states their targets as "smaller gzip than fp32": they stay judged',
+    'on gzip ÷ gzip as before. The two do not coincide there: random-looking float32 weights still gzip to about 92% of their',
+    'bytes (LeNet-300-100: 986,278 of 1,066,440 B; LeNet-5: 229,069 of 247,176 B), so params × 4 ÷ gzip reads 8% higher.',
+    '',
+    '## nsfwjs: why int8 measured 97.7% here and 100% in real-models',
+    '',
+    'Not the crops, preprocessing or calibration (both benches: seeded crops of the same 11 photos, RGB 224×224 /255 as nsfwjs',
+    'does; the search calibrates on its 64 held-out crops, never on the judged ones; the reference is the fp32 model nsfwjs\'s',
+    'uint8 codes decode to, numerically the model real-models loads). The search measured every written trial after reading',
+    'it back, and reading back re-quantized a written int8/int4 model\'s codes (uint8 manifest entries) on a new zero-exact',
+    'grid, up to half a code off: outputs 0.14 from what stock tfjs computes from the same files. Fixed in cfd4dec (a uint8',
+    'weight still equal to its stored bytes is written back unchanged; tests: graph-adapter read-back, graph-calibration',
+    'report-vs-stock). The same calibrated models, measured as stock tfjs loads them, on the search\'s splits:',
+    '',
+    '| model (compress --quantize … --data crops.npy) | gzip | fp32 params × 4 ÷ gzip | validation agreement / cosine | test agreement / cosine | flips: fp32 top-1 margin |',
+    '| --- | ---: | ---: | ---: | ---: | --- |',
+    '| calibrated weights:int8 | 3,960,812 B | 4.34× | 99.2% / 0.99991 | 100% / 0.99996 | validation 0.0087 |',
+    '| calibrated weights:int4 (41 kernels int8: the estimate\'s choice, measured better) | 2,768,569 B | 6.21× | 97.7% / 0.99872 | 99.2% / 0.99894 | validation 0.0087, 0.024, 0.148; test 0.081 |',
+    '',
+    'int8 now passes (its one flip is a near-tie: 0.4921 vs 0.4834). int4 does not: 3 of 128 validation crops flip, one of them',
+    'with a 0.148 margin, so the miss is int4\'s error on these crops (mean cosine 0.9987; real-models\' 100 crops: 0.99915),',
+    'not ties. The fp32 margins on validation: min 0.0087, 5% 0.071, median 0.89; most crops are class 2 (97 of 128) or 0',
+    '(29). The 6× target stays open until the int4 bit choice keeps ≥ 99% on these crops within 2.87 MB.',
+    '',
     'Wall time depends on the load: rerun `node dist/bench/budget-search.js --model <model> [--cache <dir>]` alone, then `--report`.',
     '',
   ];
@@ -210,11 +248,12 @@ function report(): void {
   console.log(lines.join('\n'));
 }
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, timeout: { type: 'string' }, cache: { type: 'string' }, report: { type: 'boolean' } } });
+const USAGE = `usage: node dist/bench/budget-search.js --model <${Object.keys(MODELS).join('|')}> [--cache <dir>] [--timeout s] | --report`;
+const { values } = benchArgs({ options: { model: { type: 'string' }, timeout: { type: 'string' }, cache: { type: 'string' }, report: { type: 'boolean' } }, usage: USAGE });
 const bench = values.model ? MODELS[values.model] : undefined;
 if (values.report) report();
 else if (values.model && bench) await run(values.model, bench, Number(values.timeout ?? SEARCH_DEFAULTS.timeoutSeconds), values.cache && path.resolve(values.cache));
 else {
-  console.error(`usage: budget-search.js --model <${Object.keys(MODELS).join('|')}> [--cache <dir>] [--timeout s] | --report`);
+  console.error(USAGE);
   process.exitCode = 2;
 }
