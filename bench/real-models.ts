@@ -231,7 +231,7 @@ function modelBytes(jsonPath: string): { total: number; weights: number; gzip: n
   return { total: json.byteLength + weights, weights, gzip: [json, ...shards].reduce((n, b) => n + gzipSync(b, { level: 9 }).byteLength, 0) };
 }
 
-/** int4 weight data with the one-code-per-byte entries packed two per byte: the runtime-decoded alternative. */
+/** int4 weight data with the 4-bit one-code-per-byte entries packed two per byte (5-, 6-, 8-bit codes stay bytes): the runtime-decoded alternative. */
 function packedInt4(jsonPath: string): { raw: number; gzip: number } {
   const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
   const dir = path.dirname(jsonPath);
@@ -393,7 +393,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
             for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
             calibration = m.calibration;
             const r4 = m.report;
-            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): ${r4.int8Kernels.length} kernels int8, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s)`;
+            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s)`;
           }
         }
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });

@@ -1,24 +1,28 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildGraph, executeGraph } from '../formats/graph.js';
-import { GRAPH_SHARD_BYTES, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight, type GraphWeightMode, type RewrittenGraph } from '../formats/graph/index.js';
+import { GRAPH_SHARD_BYTES, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight, type RewrittenGraph } from '../formats/graph/index.js';
+import { DEFAULT_WIDTH, type KernelWidth } from '../formats/graph/bits.js';
 import { isProbabilities } from '../measure/metrics/index.js';
 import { sizeFromBytes, type NamedBytes } from '../measure/size.js';
-import { sensitivityFallback } from './sensitivity-fallback.js';
+import { singleGains } from './sensitivity-fallback.js';
 
 /**
- * weights:int4's bit choice by measured sensitivity (#14): with calibration data, which int4 kernels to keep int8 per
- * channel is decided on the model's outputs rather than estimated per layer (formats/graph/bits.ts, which ranks by
- * each layer's own output error and misses how errors add up through 13–74 int4 layers). Every candidate kernel is
- * promoted alone from the all-int4 model (GPTQ + bias correction as written) and the worst output's fidelity over
- * the calibration inputs measured (`outputFidelity`: exp(−KL) for class probabilities, else cosine per sample); kernels are then kept int8 greedily by gain per extra gzip byte, each step verified
- * by a run, while the measured gzip ratio (model.json + shards, gzip -9, as the bench measures it) stays ≥
- * `minGzipRatio` (src/quantize/sensitivity-fallback.ts, the loop ONNX's weight fallback shares). The estimate's own
- * choice is measured too and kept if it does better (one verification pass), so this never loses to it.
+ * weights:int4's bit choice by measured sensitivity (#14): with calibration data, how wide each int4 kernel's codes
+ * are (4, 5 or 6 bits in blocks of 32 or per channel, or int8 per channel: bits.ts `KernelWidth`) is decided on the model's outputs rather than only
+ * estimated per layer (formats/graph/bits.ts, whose per-layer errors miss how errors add up through 13–74 int4
+ * layers). Every candidate kernel is promoted alone from the all-int4 model (GPTQ + bias correction as written) to
+ * int8 and the worst output's fidelity over the calibration inputs measured (`outputFidelity`: exp(−KL) for class
+ * probabilities, else cosine per sample) — its sensitivity (`singleGains`, the first half of
+ * src/quantize/sensitivity-fallback.ts, which ONNX's weight fallback shares). bits.ts then allocates widths with each
+ * kernel's per-layer error at every width scaled so that its 4 → 8 step predicts that measured gain, greedily by
+ * gain per estimated gzip byte; the allocation's aim is moved until the measured gzip ratio (model.json + shards,
+ * gzip -9, as the bench measures it) sits just at or above `minGzipRatio`. The estimate's own choice (no measured
+ * weights) is fitted and measured the same way, and the better of the two on the calibration inputs is kept.
  */
 export interface GraphMixedBitsOptions {
-  /** Worst output fidelity (`outputFidelity`) aimed for; the search stops early once reached. Default 0.99999 (spend the byte budget). */
+  /** Worst output fidelity (`outputFidelity`) aimed for: all-int4 is kept when it already reaches it. Default 0.99999. */
   target?: number;
-  /** gzip ratio against fp32 kept at or above this. Default 6.06 (#14's 6× with 1% for sharding and model.json paths). */
+  /** gzip ratio against fp32 kept at or above this. Default 6.03 (#14's 6× with ½% for sharding and model.json paths). */
   minGzipRatio?: number;
 }
 
@@ -30,26 +34,35 @@ export interface GraphMixedBitsReport {
   /** gzip ratio of the kept choice. */
   gzipRatio: number;
   chosen: 'measured' | 'estimate';
+  /** Kernels kept int8 per channel (also in `kernelWidths`). */
   int8Kernels: string[];
+  /** The width of every int4 kernel not left in 4-bit blocks (formats/graph/bits.ts `KernelWidth`). */
+  kernelWidths: Record<string, KernelWidth>;
   /** Model runs over the calibration inputs. */
   runs: number;
 }
 
 type Trial = { graph: RewrittenGraph; gzip: number; cosine?: number };
 
+/** Fits of the allocation's aim to the measured gzip floor (each a rewrite and a gzip, no model run). */
+const FIT_STEPS = 4;
+
 export async function chooseGraphInt4Bits(o: {
   graph: GraphFiles; calibration: GraphCalibration; feeds: readonly tf.NamedTensorMap[]; options?: GraphMixedBitsOptions;
 }): Promise<{ calibration: GraphCalibration; report: GraphMixedBitsReport }> {
   const g = o.graph;
-  const minRatio = o.options?.minGzipRatio ?? 6.06;
+  const minRatio = o.options?.minGzipRatio ?? 6.03;
   const fp32Bytes = g.weights.reduce((n, w) => n + (w.dtype === 'float32' ? w.shape.reduce((a, b) => a * b, 1) * 4 : 0), 0);
   const float = buildGraph(g.json, g.weights, g.file);
   let reference: Outputs;
   try { reference = await outputsOf(float, o.feeds); } finally { float.dispose(); }
-  const cache = new WeakMap<GraphWeight, Map<GraphWeightMode, EncodedGraphWeight>>();
+  const cache = new WeakMap<GraphWeight, Map<string, EncodedGraphWeight>>();
   let runs = 0;
-  const rewrite = async (int8Kernels?: string[]): Promise<Trial> => {
-    const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration: { ...o.calibration, int8Kernels }, encodeCache: cache });
+  const base: GraphCalibration = { ...o.calibration };
+  delete base.kernelWidths;
+  delete base.sensitivity;
+  const rewrite = async (calibration: GraphCalibration, int4Target?: number): Promise<Trial> => {
+    const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration, encodeCache: cache, int4Target });
     return { graph, gzip: await gzipBytes(graph) };
   };
   const fidelity = async (t: Trial) => {
@@ -61,26 +74,49 @@ export async function chooseGraphInt4Bits(o: {
     return t.cosine;
   };
   const ratio = (t: Trial) => fp32Bytes / t.gzip;
-  const first = await rewrite([]);
+  const first = await rewrite({ ...base, kernelWidths: {} });
   const candidates = first.graph.rows.filter((r) => r.scheme === 'int4-block' || r.scheme === 'int4-channel').map((r) => r.name);
-  const single = new Map<string, number>();
-  const measured = await sensitivityFallback({
-    first, candidates, target: o.options?.target ?? 0.99999, minRatio, minGain: 1e-7,
-    run: async (kept) => { const t = await rewrite([...kept]); if (kept.length === 1) single.set(kept[0]!, t.gzip); return t; },
-    fidelity, ratio,
-    cost: (key) => Math.max(64, (single.get(key) ?? first.gzip) - first.gzip),
-  });
-  const estimate = await rewrite(undefined);
-  const estimateCosine = await fidelity(estimate);
-  const useEstimate = estimateCosine > measured.after && ratio(estimate) >= minRatio;
-  const int8Kernels = useEstimate ? candidates.filter((n) => estimate.graph.rows.find((r) => r.name === n)?.scheme === 'int8-channel') : measured.kept.map((k) => k.key);
-  return {
-    calibration: { ...o.calibration, int8Kernels },
-    report: {
-      int4: measured.before, estimate: estimateCosine, after: useEstimate ? estimateCosine : measured.after,
-      gzipRatio: useEstimate ? ratio(estimate) : measured.ratio, chosen: useEstimate ? 'estimate' : 'measured', int8Kernels, runs,
-    },
+  const before = await fidelity(first);
+  const done = (t: Trial, chosen: 'measured' | 'estimate', estimate: number) => {
+    const kernelWidths = Object.fromEntries(Object.entries(t.graph.widths ?? {}).filter(([, w]) => w !== DEFAULT_WIDTH));
+    return {
+      calibration: { ...base, kernelWidths },
+      report: {
+        int4: before, estimate, after: t.cosine!, gzipRatio: ratio(t), chosen, runs, kernelWidths,
+        int8Kernels: Object.keys(kernelWidths).filter((k) => kernelWidths[k] === '8/channel'),
+      },
+    };
   };
+  if (before >= (o.options?.target ?? 0.99999) || ratio(first) < minRatio) return done(first, 'measured', before);
+  const gains = await singleGains({
+    candidates, before, minRatio: 0, fidelity, ratio,
+    run: (kept) => rewrite({ ...base, kernelWidths: Object.fromEntries(kept.map((k) => [k, '8/channel' as const])) }),
+  });
+  const sensitivity = Object.fromEntries(candidates.map((k) => [k, gains.find((x) => x.key === k)?.gain ?? 0]));
+  const measured = await fitted((aim) => rewrite({ ...base, sensitivity }, aim), ratio, minRatio);
+  const estimate = await fitted((aim) => rewrite(base, aim), ratio, minRatio);
+  const [m, e] = [await fidelity(measured), await fidelity(estimate)];
+  return e > m ? done(estimate, 'estimate', e) : done(measured, 'measured', e);
+}
+
+/**
+ * The allocation whose measured gzip ratio is closest above `minRatio`: the estimate's aim (bits.ts's target) is
+ * scaled by the measured miss, a few times; the best passing trial is kept (the all-4-bit one if none passes).
+ */
+async function fitted(rewrite: (aim: number) => Promise<Trial>, ratio: (t: Trial) => number, minRatio: number): Promise<Trial> {
+  let aim = minRatio;
+  let best: Trial | undefined;
+  let widest: Trial | undefined;
+  for (let step = 0; step < FIT_STEPS; step++) {
+    const t = await rewrite(aim);
+    const r = ratio(t);
+    if (r >= minRatio && (!best || r < ratio(best))) best = t;
+    if (!widest || r > ratio(widest)) widest = t;
+    if (r >= minRatio && r < minRatio * 1.003) break;
+    // Bytes scale as 1 / aim: aim at the floor (a hair above it when below, so the next step lands inside).
+    aim *= r >= minRatio ? minRatio / r : (minRatio * 1.001) / r;
+  }
+  return best ?? widest!;
 }
 
 /** gzip bytes of the folder writeGraphFolder would write (model.json and 4 MB shards, each compressed alone), sized in memory by the one measurement path. */

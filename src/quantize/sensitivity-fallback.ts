@@ -1,9 +1,9 @@
 /**
  * Mixed precision by measured sensitivity, format-independent: a quantized model misses its fidelity target on
  * calibration data, and a few weights (nodes, kernels) can be kept at higher precision — float for ONNX's 8/4-bit
- * modes (src/onnx/weight-sensitivity.ts), int8 per channel for a graph model's int4 kernels
- * (src/quantize/graph-mixed-bits.ts). Each candidate is kept alone and the output fidelity measured (its single-weight
- * gain); candidates are then kept greedily, largest gain (per unit of `cost`, when given) first, each step verified
+ * modes (src/onnx/weight-sensitivity.ts). Each candidate is kept alone and the output fidelity measured (its
+ * single-weight gain, `singleGains`, which a graph model's int4 bit choice shares: src/quantize/graph-mixed-bits.ts);
+ * candidates are then kept greedily, largest gain (per unit of `cost`, when given) first, each step verified
  * by a real run, while the model's compression ratio stays at or above `minRatio` and the target is not yet met.
  *
  * The format supplies how to build the model with a set kept (`run`), its fidelity on the calibration data (higher
@@ -54,14 +54,8 @@ export async function sensitivityFallback<R>(o: FallbackLimits & {
   const out: FallbackResult<R> = { result: o.first, before, after: before, ratio: o.ratio(o.first), kept: [] };
   const counted = o.counted ?? (() => true);
   if (before >= o.target || out.ratio < o.minRatio) return out;
-  const gains: (FallbackStep & { rank: number })[] = [];
-  for (const key of o.candidates) {
-    if (maxKept <= 0 && counted(key)) continue;
-    const r = await o.run([key]);
-    if (o.ratio(r) < o.minRatio) continue;
-    const gain = (await o.fidelity(r)) - before;
-    gains.push({ key, gain, rank: o.cost ? gain / Math.max(o.cost(key), 1e-9) : gain });
-  }
+  const singles = await singleGains({ ...o, before, candidates: o.candidates.filter((key) => !(maxKept <= 0 && counted(key))) });
+  const gains = singles.map((g) => ({ ...g, rank: o.cost ? g.gain / Math.max(o.cost(g.key), 1e-9) : g.gain }));
   gains.sort((a, b) => b.rank - a.rank);
   const alternativeOf = o.alternativeOf ?? ((key: string) => key);
   for (const g of gains) {
@@ -75,4 +69,22 @@ export async function sensitivityFallback<R>(o: FallbackLimits & {
     if (f >= out.after + minGain) { out.after = f; out.ratio = ratio; out.kept.push({ key: g.key, gain: g.gain }); out.result = r; }
   }
   return out;
+}
+
+/**
+ * Each candidate kept alone (one `run` each): its fidelity gain over `before`, for the candidates whose ratio stays
+ * at or above `minRatio`. The first half of the loop above; graph-mixed-bits.ts uses the gains as measured weights
+ * of its bit allocation.
+ */
+export async function singleGains<R>(o: {
+  candidates: readonly string[]; before: number; minRatio: number;
+  run: (kept: readonly string[]) => Promise<R>; fidelity: (r: R) => Promise<number>; ratio: (r: R) => number;
+}): Promise<FallbackStep[]> {
+  const gains: FallbackStep[] = [];
+  for (const key of o.candidates) {
+    const r = await o.run([key]);
+    if (o.ratio(r) < o.minRatio) continue;
+    gains.push({ key, gain: (await o.fidelity(r)) - o.before });
+  }
+  return gains;
 }

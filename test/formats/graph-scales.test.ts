@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromFloat16, toFloat16 } from '../../src/formats/encode.js';
 import { quantizeGroups } from '../../src/formats/graph/scales.js';
-import { chooseInt8Kernels, edgeKernels, estimatedBytes, type BitChoice } from '../../src/formats/graph/bits.js';
+import { chooseKernelWidths, edgeKernels, estimatedBytes, KERNEL_WIDTHS, widthOf, type BitChoice, type KernelWidth } from '../../src/formats/graph/bits.js';
 import { encodeGraphWeight } from '../../src/formats/graph/quantize.js';
 import type { NodeDef, WeightRole } from '../../src/formats/graph/roles.js';
 
@@ -73,22 +73,32 @@ describe('int4 bit choice', () => {
     return { name, shape, dtype: 'float32', stored: 'float32', values, entry: { name, shape, dtype: 'float32' as const }, raw: new Uint8Array(values.buffer) };
   };
 
-  it('moves kernels to int8 only while the estimated gzip ratio stays above the target, edges first', () => {
-    const ws = [weight('a', [1, 1, 64, 64], 1), weight('b', [1, 1, 64, 64], 2), weight('c', [1, 1, 64, 64], 3)];
-    const choices = new Map<string, BitChoice>(ws.map((w, i) => [w.name, {
-      int4: encodeGraphWeight({ weight: w, role: conv(), mode: 'int4' }), int8: encodeGraphWeight({ weight: w, role: conv(), mode: 'int8' }),
-      values: w.values, edge: i === 2,
-    }]));
-    const fp32Bytes = 3 * 64 * 64 * 4;
-    const int4Bytes = [...choices.values()].reduce((n, c) => n + estimatedBytes(c.int4), 0);
-    const extra = estimatedBytes(choices.get('c')!.int8) - estimatedBytes(choices.get('c')!.int4);
-    // Room for exactly one kernel in int8 at a target just below what one swap costs.
-    const target = fp32Bytes / ((int4Bytes + extra * 1.5) * 1.06);
-    const chosen = chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target });
-    expect([...chosen.keys()]).toEqual(['c']);
-    expect(chosen.get('c')!.int8Error).toBeLessThan(chosen.get('c')!.int4Error / 100);
-    expect(chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target: 100 }).size).toBe(0);
-    expect(chooseInt8Kernels({ choices, fixedBytes: 0, fp32Bytes, target: 1 }).size).toBe(3);
+  const levelsOf = (w: ReturnType<typeof weight>, widths: readonly KernelWidth[] = KERNEL_WIDTHS) => new Map(widths.map((k) => {
+    const { bits, perChannel } = widthOf(k);
+    return [k, bits === 8 ? encodeGraphWeight({ weight: w, role: conv(), mode: 'int8' }) : encodeGraphWeight({ weight: w, role: conv(), mode: 'int4', bits, perChannel })];
+  }));
+  const errorSum = (choices: Map<string, BitChoice>, chosen: Map<string, { width: KernelWidth; errors: Map<KernelWidth, number> }>) =>
+    [...choices.keys()].reduce((n, k) => n + chosen.get(k)!.errors.get(chosen.get(k)!.width)!, 0);
+
+  it('widths stay within the estimated budget: the cheapest width at an unreachable ratio, int8 at ratio 1; at 6×-like budgets less error than the best choice from 4-bit blocks and int8 alone', () => {
+    const ws = [weight('a', [1, 1, 256, 64], 1), weight('b', [1, 1, 256, 64], 2), weight('c', [1, 1, 256, 64], 3), weight('d', [1, 1, 256, 64], 4)];
+    const fp32Bytes = 4 * 256 * 64 * 4;
+    const all = new Map<string, BitChoice>(ws.map((w) => [w.name, { levels: levelsOf(w), values: w.values, edge: false }]));
+    const cheapest = chooseKernelWidths({ choices: all, fixedBytes: 0, fp32Bytes, target: 100 });
+    expect([...cheapest.values()].map((c) => c.width)).toEqual(['4/channel', '4/channel', '4/channel', '4/channel']);
+    expect([...chooseKernelWidths({ choices: all, fixedBytes: 0, fp32Bytes, target: 1 }).values()].every((c) => c.width === '8/channel')).toBe(true);
+    const blocks4 = ws.reduce((n, w) => n + estimatedBytes(all.get(w.name)!.levels.get('4/block')!), 0);
+    const old = new Map<string, BitChoice>(ws.map((w) => [w.name, { levels: levelsOf(w, ['4/block', '8/channel']), values: w.values, edge: false }]));
+    // Budgets from all-4-bit-blocks (+0%) to room for one kernel in int8 (+~70% of one kernel): 5 bits per channel
+    // costs ≈ 0.2 bit per value over 4-bit blocks for ⅓ of their error.
+    for (const extra of [0, 0.05, 0.1, 0.2]) {
+      const target = fp32Bytes / (blocks4 * (1 + extra) * 1.03);
+      const widths = chooseKernelWidths({ choices: all, fixedBytes: 0, fp32Bytes, target });
+      const used = ws.reduce((n, w) => n + estimatedBytes(all.get(w.name)!.levels.get(widths.get(w.name)!.width)!), 0);
+      expect(used).toBeLessThanOrEqual(fp32Bytes / (target * 1.03));
+      const before = chooseKernelWidths({ choices: old, fixedBytes: 0, fp32Bytes, target });
+      expect(errorSum(all, widths), `budget +${extra * 100}%`).toBeLessThan(errorSum(old, before) * (extra >= 0.05 ? 0.5 : 1));
+    }
   });
 
   it('edge kernels: the stem and every head, not the kernels in between', () => {

@@ -54,7 +54,7 @@ describe('calibrated graph weight modes in one process', () => {
     const fresh = await run('int4', new DataProvider({ source: crops }));
     expect(fresh.calibration).not.toBe(int4.calibration);
     expect(fresh.calibration).toEqual(int4.calibration);
-  });
+  }, 180_000);
 
   it.each(['int8', 'int4'])('weights:%s: the report measures the written files as stock tfjs computes them (what a budget search judges trials by)', async (encoding) => {
     // Read back, a written model's codes were re-quantized on a new grid (up to half a code off): nsfwjs' int8 trial

@@ -1,3 +1,4 @@
+import type { KernelWidth } from './bits.js';
 import { elementCount } from '../manifest.js';
 import type { EncodedGraphWeight, GraphWeightMode } from './quantize.js';
 import { attrString, producerOf, type NodeDef, type WeightRole } from './roles.js';
@@ -35,10 +36,16 @@ export interface GraphCalibration {
   /** Calibration samples (images, sentences) run through the original model. */
   samples: number;
   /**
-   * weights:int4: the kernels kept int8 per channel, chosen by their measured effect on the model's outputs
-   * (src/quantize/graph-mixed-bits.ts); without it the bit choice estimates from the statistics (bits.ts).
+   * weights:int4: the width of each kernel not left in 4-bit blocks (bits.ts `KernelWidth`), chosen by their
+   * measured effect on the model's outputs (src/quantize/graph-mixed-bits.ts); without it the bit choice estimates
+   * from the statistics (bits.ts).
    */
-  int8Kernels?: string[];
+  kernelWidths?: Record<string, KernelWidth>;
+  /**
+   * weights:int4 without `kernelWidths`: each kernel's measured fidelity gain from int4 → int8 alone
+   * (graph-mixed-bits.ts), which weights the estimate's per-layer errors.
+   */
+  sensitivity?: Record<string, number>;
 }
 
 export interface CorrectionReport {

@@ -13,7 +13,8 @@ import { gptqCodes } from './gptq.js';
  *   them to the integers -127..127), times per-channel scales by an inserted `Mul` node named like the weight,
  *   so every reader is unchanged;
  * - int4: kernels as symmetric codes -7..7 in blocks of 32 along the reduction, one scale per block (`Mul` over a
- *   [pre, blocks, 32, post] view, then `Reshape` back); a reduction of at most 32 (depthwise taps, a 1×1 conv
+ *   [pre, blocks, 32, post] view, then `Reshape` back) — or -15..15 / -31..31 (5 / 6 bits, same layout) where the
+ *   bit choice widens a kernel; a reduction of at most 32 (depthwise taps, a 1×1 conv
  *   over 24 channels) is one block per channel; one that 32 does not divide takes the largest divisor from 16 to 31
  *   as its block (144 → 24), and failing that falls back to int8 per channel.
  * In int8/int4 modes every other float weight (biases, BatchNorm terms, anchors) is stored as float16 — bit-identical
@@ -38,7 +39,7 @@ export interface EncodedPart { entry: ManifestEntry; bytes: Uint8Array }
 
 export interface EncodedGraphWeight {
   name: string;
-  /** Bits per stored value of the weight itself (scales not counted; see `scaleCount`). */
+  /** Bits per stored value of the weight itself (scales not counted; see `scaleCount`); int4's schemes: 4, 5 or 6. */
   bits: number;
   scheme: 'float32' | 'float16' | 'uint8' | 'int8-channel' | 'int4-block' | 'int4-channel' | 'unchanged';
   parts: EncodedPart[];
@@ -67,12 +68,14 @@ const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32'
 });
 
 /**
+ * `bits` / `perChannel`: int4 mode's width and scale layout (`BlockBits`; default 4-bit blocks).
  * `scaleSearch: false` keeps max-abs scales (static int8, see rewrite.ts); the default searches them (scales.ts).
  * `hessian` (the kernel's E[x xᵀ] from calibration, see correction.ts) rounds int8/int4 kernels by GPTQ (gptq.ts)
  * with the same scales: a channel's H over the reduction, by the channel's [pre, post] index around reduceAxes.
  */
-export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean; hessian?: Hessian }): EncodedGraphWeight {
+export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean; hessian?: Hessian; bits?: BlockBits; perChannel?: boolean }): EncodedGraphWeight {
   const { weight: w, role, mode } = o;
+  const bits = o.bits ?? 4;
   const search = o.scaleSearch ?? true;
   const gptq = o.hessian ? { hessian: o.hessian, view: around(w.shape, role.reduceAxes) } : undefined;
   const unchanged = (): EncodedGraphWeight => ({
@@ -102,15 +105,26 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   const device = o.node?.device;
   if (mode === 'int4') {
     const size = reduceSize(w.shape, role);
-    if (size <= INT4_BLOCK) return perChannel(w, values, role, 4, device, search, gptq);
+    if (size <= INT4_BLOCK || o.perChannel) return perChannel(w, values, role, bits, device, search, gptq);
     const block = blockSize(size);
-    if (block) return int4Blocks(w, values, role, block, device, search, gptq);
+    if (block) return int4Blocks(w, values, role, block, bits, device, search, gptq);
     const out = perChannel(w, values, role, 8, device, search, gptq);
     out.note = `reduction of ${size} has no block size from ${MIN_BLOCK} to ${INT4_BLOCK}: int8 per channel`;
     return out;
   }
   return perChannel(w, values, role, 8, device, search, gptq);
 }
+
+/**
+ * Code widths of int4's layout: the bit choice (bits.ts) widens kernels to 5 or 6 bits in the same layout (codes one
+ * per byte, same nodes, only the code range grows), because gzip charges a code its entropy, not 8 bits: a 5-bit
+ * code costs ≈ ¾ bit more than a 4-bit one after gzip for a quarter of the noise power. `perChannel` (one scale per
+ * channel, int8's layout with a narrower range) drops the block scales' ≈ ½ bit per value: 5 bits per channel cost
+ * ≈ 0.2 bit per value more than 4-bit blocks of 32 for ⅓ of their error (emotion, faceres).
+ */
+export type BlockBits = 4 | 5 | 6;
+/** Largest code of a symmetric `bits`-bit grid: 7, 15, 31, 127. */
+export const qmaxOf = (bits: number) => 2 ** (bits - 1) - 1;
 
 /** A channel's E[x xᵀ] over the reduction, by its index (pre, post) in the [pre, reduction, post] view. */
 export type Hessian = (p: number, q: number) => Float64Array;
@@ -187,8 +201,9 @@ const reduceSize = (shape: number[], role: WeightRole) => around(shape, role.red
 /** [pre, reduction, post]: the view GPTQ and the calibrated error measures work in. */
 export const aroundReduction = (shape: number[], reduceAxes: number[]) => around(shape, reduceAxes);
 
-function codesPart(name: string, shape: number[], codes: Int8Array, bits: 4 | 8): EncodedPart {
-  const offset = bits === 8 ? 128 : 8;
+/** Codes as bytes `code + 2^(bits−1)` in a uint8 entry `{scale: 1, min: −2^(bits−1)}`: tf.io decodes the integers. */
+function codesPart(name: string, shape: number[], codes: Int8Array, bits: number): EncodedPart {
+  const offset = 2 ** (bits - 1);
   return {
     entry: { name, shape, dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: -offset } },
     bytes: Uint8Array.from(codes, (c) => c + offset),
@@ -205,11 +220,11 @@ function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
   return { name, op: 'Mul', input: [a, b], attr: { T: { type: 'DT_FLOAT' } }, ...(device ? { device } : {}) };
 }
 
-/** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4 (depthwise with few taps). */
-function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: 4 | 8, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
+/** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4–6 (int4's layout, few taps). */
+function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: BlockBits | 8, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [, channels, post] = around(w.shape, role.channelAxes);
   const groupOf = (i: number) => Math.floor(i / post) % channels;
-  const qmax = bits === 8 ? 127 : 7;
+  const qmax = qmaxOf(bits);
   const s = withGptq(quantizeGroups({ values, groupOf, groups: channels, qmax, preserveSums: !gptq, search }), values, groupOf, qmax, gptq);
   const { codes, decoded } = s;
   const scaleShape = w.shape.map((d, axis) => (role.channelAxes.includes(axis) ? d : 1));
@@ -226,7 +241,7 @@ function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits
 }
 
 /** Blocks of `block` consecutive values along the reduction (block divides it), one scale each. */
-function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
+function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, bits: BlockBits, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [pre, size, post] = around(w.shape, role.reduceAxes);
   const blocks = size / block;
   // Element (p, r, q) of the [pre, size, post] view is at (p·size + r)·post + q; its block b = r / 32.
@@ -237,15 +252,16 @@ function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, bloc
     return (p * blocks + Math.floor(r / block)) * post + q;
   };
   const groups = pre * blocks * post;
-  const s = withGptq(quantizeGroups({ values, groupOf: scaleIndex, groups, qmax: 7, preserveSums: !gptq, search }), values, scaleIndex, 7, gptq);
+  const qmax = qmaxOf(bits);
+  const s = withGptq(quantizeGroups({ values, groupOf: scaleIndex, groups, qmax, preserveSums: !gptq, search }), values, scaleIndex, qmax, gptq);
   const { codes, decoded } = s;
   const view = [pre, blocks, block, post];
   const scaleShape = [pre, blocks, 1, post];
   const shapeBytes = new Uint8Array(Int32Array.from(w.shape).buffer);
   return {
-    name: w.name, bits: 4, scheme: 'int4-block', scaleCount: groups, blockSize: block,
+    name: w.name, bits, scheme: 'int4-block', scaleCount: groups, blockSize: block,
     parts: [
-      codesPart(w.name + Q_SUFFIX, view, codes, 4),
+      codesPart(w.name + Q_SUFFIX, view, codes, bits),
       scalesPart(w.name + SCALE_SUFFIX, scaleShape, s),
       { entry: { name: w.name + SHAPE_SUFFIX, shape: [w.shape.length], dtype: 'int32' }, bytes: shapeBytes },
     ],

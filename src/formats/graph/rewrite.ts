@@ -1,18 +1,18 @@
 import { ShrinkmlError } from '../../core/errors.js';
 import { elementCount, type ModelJson } from '../manifest.js';
-import { aroundReduction, encodeGraphWeight, GENERATED_SUFFIXES, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
+import { aroundReduction, encodeGraphWeight, GENERATED_SUFFIXES, type BlockBits, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
 import { correctBiases, outputError, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
 import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
 import { rewriteInt8Ops, type StaticInt8 } from './static-int8.js';
 import type { GraphWeight } from './weights.js';
-import { chooseInt8Kernels, edgeKernels, estimatedBytes, type BitChoice } from './bits.js';
+import { chooseKernelWidths, DEFAULT_WIDTH, edgeKernels, estimatedBytes, KERNEL_WIDTHS, widthOf, type BitChoice, type KernelWidth } from './bits.js';
 
 /** One weight of the written graph, as reports and `inspect` list it. */
 export interface GraphWeightRow {
   name: string;
   shape: number[];
   role: WeightRole['kind'];
-  /** Bits per value as stored (4, 8, 16, 32). */
+  /** Bits per value as stored (4, 5, 6 for int4's block codes, 8, 16, 32). */
   bits: number;
   scheme: EncodedGraphWeight['scheme'];
   params: number;
@@ -32,7 +32,15 @@ export interface RewrittenGraph {
   values: Map<string, Float32Array>;
   /** What bias correction did (weights:int8/int4 with calibration). */
   correction?: CorrectionReport;
+  /** weights:int4: the width of every kernel the bit choice chose for (bits.ts). */
+  widths?: Record<string, KernelWidth>;
 }
+
+/**
+ * Output errors by kernel statistics and decoded values: the int4 bit search rewrites a model many times with the
+ * same cached encodings (`encodeCache`), and each rewrite's bit choice would otherwise recompute every width's error.
+ */
+const OUTPUT_ERRORS = new WeakMap<KernelStats, WeakMap<Float32Array, number>>();
 
 const OTHER: WeightRole = { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] };
 
@@ -65,37 +73,47 @@ export function rewriteGraph(o: {
    * per candidate set; GPTQ is most of a rewrite's time). Keyed by weight object, so re-encoded corrected biases,
    * which are new objects, are never reused.
    */
-  encodeCache?: WeakMap<GraphWeight, Map<GraphWeightMode, EncodedGraphWeight>>;
+  encodeCache?: WeakMap<GraphWeight, Map<string, EncodedGraphWeight>>;
+  /** weights:int4: the estimated gzip ratio the bit choice aims at (bits.ts; default 6 with its margin). */
+  int4Target?: number;
 }): RewrittenGraph {
   const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
   const { main } = graphNodes(topology);
   const byName = new Map(main.map((n, i) => [n.name, i]));
   const calibrated = Boolean(o.calibration) && !o.staticInt8 && (o.mode === 'int8' || o.mode === 'int4');
-  const encode = (weight: GraphWeight, mode: GraphWeightMode) => {
-    const cached = o.encodeCache?.get(weight)?.get(mode);
-    if (cached) return cached;
-    const e = encodeUncached(weight, mode);
-    if (o.encodeCache) (o.encodeCache.get(weight) ?? o.encodeCache.set(weight, new Map()).get(weight)!).set(mode, e);
-    return e;
+  const encode = (weight: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => {
+    const key = bits ? `${mode}:${bits}${perChannel ? 'c' : ''}` : mode;
+    const cached = o.encodeCache?.get(weight)?.get(key);
+    if (cached) return { ...cached };
+    const e = encodeUncached(weight, mode, bits, perChannel);
+    if (o.encodeCache) (o.encodeCache.get(weight) ?? o.encodeCache.set(weight, new Map()).get(weight)!).set(key, e);
+    return { ...e };
   };
-  const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode) => {
+  const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => {
     const index = byName.get(weight.name);
     // Static int8 keeps max-abs filter scales: with searched ones, graph-static-int8.test's exact int8-vs-float
     // comparison moved by one output grid step (not yet looked into; weight-only modes search).
     const role = o.roles.get(weight.name) ?? OTHER;
     const hessian = calibrated && (mode === 'int8' || mode === 'int4') ? hessianOf(o.calibration!.kernels[weight.name], role, weight.shape) : undefined;
-    return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8, hessian });
+    return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8, hessian, ...(bits ? { bits, perChannel } : {}) });
   };
   const encoded = o.weights.map((weight) => encode(weight, o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight)));
+  let widths: Record<string, KernelWidth> | undefined;
   if (o.mode === 'int4' && !o.staticInt8) {
     const errorOf = (w: GraphWeight) => {
       const role = o.roles.get(w.name)!;
       const hessian = calibrated ? hessianOf(o.calibration!.kernels[w.name], role, w.shape) : undefined;
       if (!hessian) return undefined;
       const view = aroundReduction(w.shape, role.reduceAxes);
-      return (decoded: Float32Array) => outputError({ values: w.values as Float32Array, decoded, view, hessian });
+      const stats = o.calibration!.kernels[w.name]!;
+      const known = OUTPUT_ERRORS.get(stats) ?? OUTPUT_ERRORS.set(stats, new WeakMap()).get(stats)!;
+      return (decoded: Float32Array) => {
+        let e = known.get(decoded);
+        if (e === undefined) known.set(decoded, (e = outputError({ values: w.values as Float32Array, decoded, view, hessian })));
+        return e;
+      };
     };
-    chooseBits(o.weights, encoded, o.roles, main, encode, JSON.stringify(topology).length, errorOf, calibrated ? o.calibration!.int8Kernels : undefined);
+    widths = chooseBits({ weights: o.weights, encoded, roles: o.roles, main, encode, jsonChars: JSON.stringify(topology).length, errorOf, calibration: calibrated ? o.calibration : undefined, target: o.int4Target });
   }
   let edits = new Map<string, NodeDef[]>();
   let correction: CorrectionReport | undefined;
@@ -124,7 +142,7 @@ export function rewriteGraph(o: {
   }
   topology.node = main.flatMap((node, i) => replacements.get(i) ?? ops.get(node.name) ?? edits.get(node.name) ?? [node]);
 
-  // Entries grouped by storage (int4 codes, int8 codes, float16, the rest): deflate adapts its Huffman tables per
+  // Entries grouped by storage (int4, 5-, 6-bit, int8 codes, float16, the rest): deflate adapts its Huffman tables per
   // block, and a block mixing 15-symbol int4 codes with int8 codes or float bytes codes both worse (≈ 6% of the gzip
   // size of a mixed int4/int8 model). The manifest lists entries in this order; names, not order, bind them to nodes.
   const parts = encoded.flatMap((e) => e.parts).map((p, i) => ({ p, i, k: storageRank(p.entry) })).sort((a, b) => a.k - b.k || a.i - b.i).map((x) => x.p);
@@ -151,55 +169,77 @@ export function rewriteGraph(o: {
     weightsManifest: [{ paths: [], weights: parts.map((p) => p.entry) }],
   };
   if (o.shrinkml) json.shrinkml = o.shrinkml;
-  return { json, data, rows, values, ...(correction ? { correction } : {}) };
+  return { json, data, rows, values, ...(correction ? { correction } : {}), ...(widths ? { widths } : {}) };
 }
 
 /**
- * weights:int4's sensitivity-driven bit choice (bits.ts): the kernels whose int4 error costs most become int8 per
- * channel, in place in `encoded`, while the estimated gzip ratio stays ≥ 6×. `measured` (the calibration's
- * `int8Kernels`, chosen on the model's outputs by src/quantize/graph-mixed-bits.ts) replaces that estimate's choice.
+ * weights:int4's bit choice (bits.ts): each kernel gets a width — 4, 5 or 6 bits in blocks or per channel, or int8
+ * per channel — in place in `encoded`, while the estimated gzip ratio stays ≥ 6× (or `target`). The calibration's
+ * `kernelWidths` (chosen on the model's outputs by src/quantize/graph-mixed-bits.ts) replaces the estimate; its
+ * `sensitivity` weights the estimate's per-layer errors by their measured effect on the outputs.
  */
-function chooseBits(weights: GraphWeight[], encoded: EncodedGraphWeight[], roles: Map<string, WeightRole>, main: NodeDef[], encode: (w: GraphWeight, mode: GraphWeightMode) => EncodedGraphWeight, jsonChars: number, errorOf: (w: GraphWeight) => BitChoice['error'], measured?: readonly string[]): void {
-  if (measured) {
-    const keep = new Set(measured);
-    encoded.forEach((e, i) => {
-      if (!keep.has(e.name) || (e.scheme !== 'int4-block' && e.scheme !== 'int4-channel')) return;
-      const int8 = encode(weights[i]!, 'int8');
-      int8.note = 'int8 per channel by measured sensitivity (the model\'s outputs on the calibration data)';
-      encoded[i] = int8;
-    });
-    return;
-  }
+function chooseBits(o: {
+  weights: GraphWeight[]; encoded: EncodedGraphWeight[]; roles: Map<string, WeightRole>; main: NodeDef[];
+  encode: (w: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => EncodedGraphWeight; jsonChars: number;
+  errorOf: (w: GraphWeight) => BitChoice['error']; calibration?: GraphCalibration; target?: number;
+}): Record<string, KernelWidth> {
+  const { weights, encoded } = o;
   const isInt4 = (e: EncodedGraphWeight) => e.scheme === 'int4-block' || e.scheme === 'int4-channel';
+  const at = (w: GraphWeight, width: KernelWidth) => {
+    const { bits, perChannel } = widthOf(width);
+    return bits === 8 ? o.encode(w, 'int8') : width === DEFAULT_WIDTH ? o.encode(w, 'int4') : o.encode(w, 'int4', bits, perChannel);
+  };
+  const describe = (width: KernelWidth) => (width === '8/channel' ? 'int8 per channel' : `${width[0]}-bit codes, one scale per ${width.endsWith('/channel') ? 'channel' : 'block'}`);
+  const widths: Record<string, KernelWidth> = {};
+  const measured = o.calibration?.kernelWidths;
+  if (measured) {
+    encoded.forEach((e, i) => {
+      if (!isInt4(e)) return;
+      const width = measured[e.name] ?? DEFAULT_WIDTH;
+      widths[e.name] = width;
+      if (width === DEFAULT_WIDTH) return;
+      encoded[i] = at(weights[i]!, width);
+      encoded[i]!.note = `${describe(width)} by measured sensitivity (the model's outputs on the calibration data)`;
+    });
+    return widths;
+  }
   const readers = new Map<string, string[]>();
-  encoded.forEach((e) => { if (isInt4(e)) readers.set(e.name, roles.get(e.name)!.readers.map((r) => r.slice(r.indexOf(':') + 1))); });
-  const edges = edgeKernels(main, readers);
+  encoded.forEach((e) => { if (isInt4(e)) readers.set(e.name, o.roles.get(e.name)!.readers.map((r) => r.slice(r.indexOf(':') + 1))); });
+  const edges = edgeKernels(o.main, readers);
   const choices = new Map<string, BitChoice>();
   // model.json counts in the gzip ratio: its text (≈ 1.6× once the int4 nodes are in) compresses about 8×.
-  let fixedBytes = (jsonChars * 1.6) / 8;
+  let fixedBytes = (o.jsonChars * 1.6) / 8;
   let fp32Bytes = 0;
+  const sensitivity = o.calibration?.sensitivity;
   encoded.forEach((e, i) => {
     const w = weights[i]!;
     if (w.dtype === 'float32') fp32Bytes += elementCount(w.shape) * 4;
     if (!isInt4(e)) { fixedBytes += estimatedBytes(e); return; }
-    const error = errorOf(w);
-    choices.set(e.name, { int4: e, int8: encode(w, 'int8'), values: w.values as Float32Array, edge: edges.has(e.name), ...(error ? { error } : {}) });
+    const error = o.errorOf(w);
+    const levels = new Map(KERNEL_WIDTHS.map((b) => [b, b === DEFAULT_WIDTH ? e : at(w, b)]));
+    const s = sensitivity?.[e.name];
+    choices.set(e.name, { levels, values: w.values as Float32Array, edge: edges.has(e.name), ...(error ? { error } : {}), ...(s !== undefined ? { sensitivity: s } : {}) });
   });
-  const chosen = chooseInt8Kernels({ choices, fixedBytes, fp32Bytes });
+  const chosen = chooseKernelWidths({ choices, fixedBytes, fp32Bytes, target: o.target });
   encoded.forEach((e, i) => {
     const c = chosen.get(e.name);
     if (!c) return;
-    const int8 = choices.get(e.name)!.int8;
-    int8.note = `int8 per channel by the bit choice: relative ${choices.get(e.name)!.error ? 'output' : 'squared'} error ${c.int4Error.toExponential(1)} in int4, ${c.int8Error.toExponential(1)} in int8${edges.has(e.name) ? ' (first/last kernel)' : ''}`;
-    encoded[i] = int8;
+    widths[e.name] = c.width;
+    if (c.width === DEFAULT_WIDTH) return;
+    const chosenEncoding = choices.get(e.name)!.levels.get(c.width)!;
+    const kind = choices.get(e.name)!.error ? 'output' : 'squared';
+    chosenEncoding.note = `${describe(c.width)} by the bit choice${sensitivity ? ' (weighted by measured sensitivity)' : ''}: relative ${kind} error ${c.errors.get(DEFAULT_WIDTH)!.toExponential(1)} in 4-bit blocks, ${c.errors.get(c.width)!.toExponential(1)} as chosen${edges.has(e.name) ? ' (first/last kernel)' : ''}`;
+    encoded[i] = chosenEncoding;
   });
+  return widths;
 }
 
+/** Code entries by width (4, 5, 6, 8 bits: `min` −8, −16, −32, −128), then float16, then the rest. */
 function storageRank(entry: EncodedGraphWeight['parts'][number]['entry']): number {
   const q = entry.quantization;
-  if (q?.dtype === 'uint8' && q.scale === 1 && q.min === -8) return 0;
-  if (q?.dtype === 'uint8' && q.scale === 1 && q.min === -128) return 1;
-  return q?.dtype === 'float16' ? 2 : 3;
+  const codes = q?.dtype === 'uint8' && q.scale === 1 ? [-8, -16, -32, -128].indexOf(q.min ?? 0) : -1;
+  if (codes >= 0) return codes;
+  return q?.dtype === 'float16' ? 4 : 5;
 }
 
 /** Without a mode, a weight keeps its storage: float16 stays float16, uint8 stays uint8, the rest float32. */
@@ -214,14 +254,16 @@ export function isGeneratedName(name: string): boolean {
 
 /**
  * Bits per value of each stored weight of a graph model as its manifest says, by entry name: int4 codes are uint8
- * entries with `min: -8` (codes -7..7), int8 codes `min: -128`; other entries by their storage dtype. For
+ * `/shrinkml_q` entries with `min: -8` (codes -7..7), 5- and 6-bit codes `min: -16` / `-32`, int8 codes `min: -128`;
+ * other entries by their storage dtype. For
  * `inspect`/`eval`, which see the codes as the graph's Const weights.
  */
 export function graphWeightBits(specs: readonly { name: string; dtype: string; quantization?: { dtype: string; min?: number } }[]): Record<string, number> {
   const bits: Record<string, number> = {};
   for (const s of specs) {
     const q = s.quantization;
-    bits[s.name] = q ? (q.dtype === 'uint8' ? (s.name.endsWith('/shrinkml_q') && q.min === -8 ? 4 : 8) : 16) : s.dtype === 'float32' || s.dtype === 'int32' ? 32 : 8;
+    const narrow = s.name.endsWith('/shrinkml_q') ? ({ [-8]: 4, [-16]: 5, [-32]: 6 } as Record<number, number>)[q?.min ?? 0] : undefined;
+    bits[s.name] = q ? (q.dtype === 'uint8' ? narrow ?? 8 : 16) : s.dtype === 'float32' || s.dtype === 'int32' ? 32 : 8;
   }
   return bits;
 }

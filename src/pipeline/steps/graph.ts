@@ -110,7 +110,7 @@ export const graphWeightFormat: Impl = {
     let calibration = c.calibration;
     let bits: GraphMixedBitsReport | undefined;
     if (mode === 'int4') {
-      // Which kernels stay int8, by their measured effect on the outputs (quantize/graph-mixed-bits.ts): the
+      // Each kernel's width (4/5/6 bits, int8), by measured effect on the outputs (quantize/graph-mixed-bits.ts): the
       // calibration inputs again (calibrateGraphWeights disposed its batches), held for the search's many runs.
       // Cached like the statistics: it depends on the same weights and samples only.
       const m = await calibratedOnce(ctx, batches.count, gptq, async () => {
@@ -133,7 +133,7 @@ export const graphWeightFormat: Impl = {
         calibration: {
           samples: c.calibration.samples, seconds: c.seconds, biasCorrection: kernels.length,
           gptq: gptq ? kernels.filter((k) => k.gram).length : 0,
-          ...(bits ? { int8Kernels: bits.int8Kernels, bitChoice: bits.chosen, cosine: { int4: bits.int4, estimate: bits.estimate, kept: bits.after }, gzipRatio: bits.gzipRatio } : {}),
+          ...(bits ? { int8Kernels: bits.int8Kernels, kernelWidths: bits.kernelWidths, bitChoice: bits.chosen, cosine: { int4: bits.int4, estimate: bits.estimate, kept: bits.after }, gzipRatio: bits.gzipRatio } : {}),
         },
       },
     };
