@@ -298,7 +298,10 @@ function startWorker(module: WebAssembly.Module, memory: WebAssembly.Memory, ind
 export interface KernelThreadOptions {
   /**
    * Calls with fewer multiply-accumulates than this stay on the calling thread, where waking the workers and
-   * copying through the shared memory would cost more than they save. Default 2^18 (tests use 0).
+   * copying through the shared memory would cost more than they save. Default 2^24 (tests use 0): measured alone in
+   * bench/int8-models.ts, a threaded call costs a few hundred µs more on this 2-core box, so with 2^18 MobileNetV2
+   * at batch 1 ran slower on two threads than on one (34.4 vs 22.2 ms; 42.9 vs 32.5 ms the session before) and the
+   * MNIST models gained nothing, while MobileNetV2 at batch 64 (every conv ≥ 2^24) gained 1.88× → 2.18×.
    */
   minMacs?: number;
 }
@@ -309,7 +312,7 @@ export interface KernelThreadOptions {
  */
 export async function setKernelThreads(n: number, options: KernelThreadOptions = {}): Promise<number> {
   const want = Math.max(1, Math.floor(n));
-  const minMacs = options.minMacs ?? 1 << 18;
+  const minMacs = options.minMacs ?? 1 << 24;
   if (pool?.threads === want && pool.minMacs === minMacs) return want;
   pool?.close();
   pool = null;
