@@ -165,8 +165,11 @@ function half(name: string, shape: number[], values: Float32Array): EncodedGraph
  * between distinct values; anything else returns undefined.
  */
 function exactUint8(w: GraphWeight, values: Float32Array): EncodedGraphWeight | undefined {
-  const distinct = [...new Set(values)].sort((a, b) => a - b);
-  if (distinct.length > 256 || distinct.length === 0) return undefined;
+  // Stop counting at 257 distinct values: a large float tensor is rejected after a few of them, not after a Set of all.
+  const seen = new Set<number>();
+  for (const v of values) if (seen.add(v).size > 256) return undefined;
+  const distinct = [...seen].sort((a, b) => a - b);
+  if (distinct.length === 0) return undefined;
   let gap = Infinity;
   for (let i = 1; i < distinct.length; i++) gap = Math.min(gap, distinct[i]! - distinct[i - 1]!);
   const scale = Number.isFinite(gap) ? gap : 1;

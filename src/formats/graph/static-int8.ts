@@ -180,6 +180,16 @@ function readersOf(main: NodeDef[]): Map<string, { node: NodeDef; index: number 
   return readers;
 }
 
+/**
+ * Whether tensor `t` can stay int8 codes: it is no graph output and every reader takes it as an int8 activation
+ * input (an int8 op's or planned pool's input 0, an int8 Add's inputs 0 and 1). Planning and rewriting share it.
+ */
+function readersTakeCodes(t: string, readers: Map<string, { node: NodeDef; index: number }[]>, outputs: Set<string>, int8: { ops: { has(node: string): boolean }; adds: { has(node: string): boolean }; pools: { has(node: string): boolean } }): boolean {
+  const rs = readers.get(t) ?? [];
+  return rs.length > 0 && !outputs.has(t) &&
+    rs.every((r) => (r.index === 0 && (int8.ops.has(r.node.name) || int8.pools.has(r.node.name))) || (r.index <= 1 && int8.adds.has(r.node.name)));
+}
+
 const POOL_OPS: Record<string, Int8PoolPlan['pooling']> = { AvgPool: 'avg', MaxPool: 'max' };
 
 /** A Squeeze that drops only the pooled H and W (axes 1, 2 of NHWC): the packed channel words pass through. */
@@ -214,9 +224,7 @@ function planPools(main: NodeDef[], ops: Int8OpPlan[], adds: Int8AddPlan[], outp
   }
   for (let changed = true; changed;) {
     const poolNodes = new Set(pools.map((p) => p.node));
-    const takesCodes = (r: { node: NodeDef; index: number }) =>
-      (r.index === 0 && (opNodes.has(r.node.name) || poolNodes.has(r.node.name))) || (r.index <= 1 && addNodes.has(r.node.name));
-    const allTakeCodes = (t: string) => !outputs.has(t) && (readers.get(t)?.length ?? 0) > 0 && readers.get(t)!.every(takesCodes);
+    const allTakeCodes = (t: string) => readersTakeCodes(t, readers, outputs, { ops: opNodes, adds: addNodes, pools: poolNodes });
     const kept = pools.flatMap((p): Int8PoolPlan[] => {
       if (!opNodes.has(p.input) && !addNodes.has(p.input) && !poolNodes.has(p.input)) return [];
       const rs = readers.get(p.node) ?? [];
@@ -290,13 +298,8 @@ export function rewriteInt8Ops(o: {
   const gridOf = (t: string): string => { const p = poolByOutput.get(t); return p ? gridOf(p.input) : t; };
   const consumers = readersOf(o.main);
   const signatureOutputs = graphOutputs(o.json);
-  // A planned node hands int8 codes on when every reader takes it as an int8 activation input (an op's or a planned
-  // pool's input 0, an int8 Add's inputs 0 and 1).
-  const int8Out = (node: string) => {
-    const readers = consumers.get(node) ?? [];
-    return readers.length > 0 && !signatureOutputs.has(node) &&
-      readers.every((r) => (r.index === 0 && (byNode.has(r.node.name) || poolByNode.has(r.node.name))) || (r.index <= 1 && addByNode.has(r.node.name)));
-  };
+  // A planned node hands int8 codes on when every reader takes them.
+  const int8Out = (node: string) => readersTakeCodes(node, consumers, signatureOutputs, { ops: byNode, adds: addByNode, pools: poolByNode });
 
   for (const p of plan.ops) {
     const e = o.encoded.get(p.weight);
