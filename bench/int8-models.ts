@@ -12,7 +12,6 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerKernels, setKernelThreads, kernelThreads } from '../kernels/index.js';
@@ -33,6 +32,7 @@ import { runYardstick } from '../src/pipeline/yardstick/index.js';
 import { runQuantizeStep } from '../src/quantize/index.js';
 import { planFusedInt8, predictInt8, setInt8Execution } from '../src/runtime/index.js';
 import { evaluateAccuracy } from '../src/train/index.js';
+import { benchArgs } from './args.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -282,7 +282,7 @@ function targets(rows: Row[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     models: { type: 'string', default: 'mnist-lenet5,mnist-lenet-300-100' },
     threads: { type: 'string', default: '1,2' },
     rounds: { type: 'string', default: '9' },

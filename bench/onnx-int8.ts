@@ -11,7 +11,6 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { parseArgs } from 'node:util';
 import { loadData } from '../src/data/index.js';
 import { decodeOnnx, graphInputs } from '../src/formats/onnx/decode.js';
 import { encodeOnnx } from '../src/formats/onnx/write.js';
@@ -23,6 +22,7 @@ import { onnxAccuracy } from './onnx-predict.js';
 import type { InferenceSession } from 'onnxruntime-node';
 import { createSession, runSession } from '../src/onnx/runtime.js';
 import { quantizeStatic } from '../src/onnx/static.js';
+import { benchArgs } from './args.js';
 
 /**
  * Median ms per run of each session at one input shape. Variants are timed in interleaved rounds, so a burst of
@@ -80,7 +80,7 @@ async function benchModel(file: string, rows: string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     model: { type: 'string', multiple: true, default: ['models/onnx/mnist-lenet-300-100.onnx', 'models/onnx/mnist-lenet5.onnx'] },
     out: { type: 'string', default: 'bench/results/onnx-int8.md' },
     quick: { type: 'boolean', default: false },

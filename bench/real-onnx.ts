@@ -13,7 +13,6 @@ import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { decodeOnnx } from '../src/formats/onnx/decode.js';
 import type { ModelProto } from '../src/formats/onnx/proto.js';
@@ -25,6 +24,7 @@ import { ONNX_QUANTIZE_MODES, type OnnxQuantizeMode } from '../src/onnx/modes.js
 import type { HostTensor, OnnxRuntime } from '../src/onnx/ort.js';
 import { nodeRuntime } from '../src/onnx/runtime.js';
 import { webRuntime } from '../src/onnx/runtime-web.js';
+import { benchArgs } from './args.js';
 
 const require = createRequire(import.meta.url);
 type Feeds = Record<string, HostTensor>;
@@ -264,7 +264,7 @@ async function p50(runtime: OnnxRuntime, bytes: Uint8Array, feeds: Feeds, runs =
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: {
+  const { values } = benchArgs({ options: {
     cache: { type: 'string', default: process.env.SHRINKML_CACHE ?? '/work/cache' },
     model: { type: 'string', multiple: true },
     mode: { type: 'string', multiple: true },
