@@ -22,6 +22,7 @@ import { loadImageFolder } from '../src/data/images.js';
 import { readGraphFiles, rewriteGraph, writeGraphFolder } from '../src/formats/graph/index.js';
 import { CALIBRATION_HOLD_OUT, compress, SEARCH_DEFAULTS } from '../src/pipeline/index.js';
 import { PHOTOS } from './fetch-real-models.js';
+import { writeAtomically, writeGenerated } from './write-results.js';
 
 const RESULTS = 'bench/results';
 
@@ -140,7 +141,7 @@ async function run(name: string, bench: BenchModel, timeoutSeconds: number, cach
       seconds, stopReason: report.search?.stopReason ?? '', message: report.budget?.message ?? '', pass: !!report.budget?.pass, chosen: chosen?.reason ?? '',
       load: { start: load, end: os.loadavg() }, backend: tf.getBackend(), timeoutSeconds, createdAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(RESULTS, `budget-search-${name}.json`), JSON.stringify({ row, trials: report.trials.map((t) => ({ id: t.id, reason: t.reason, gzip: t.metrics.gzipBytes, accuracy: t.metrics.accuracy, agreement: t.metrics.agreement, drop: t.metrics.drop, pass: t.pass, seconds: t.seconds })) }, null, 2) + '\n');
+    writeAtomically(path.join(RESULTS, `budget-search-${name}.json`), JSON.stringify({ row, trials: report.trials.map((t) => ({ id: t.id, reason: t.reason, gzip: t.metrics.gzipBytes, accuracy: t.metrics.accuracy, agreement: t.metrics.agreement, drop: t.metrics.drop, pass: t.pass, seconds: t.seconds })) }, null, 2) + '\n');
     console.log(JSON.stringify(row, null, 2));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -244,7 +245,7 @@ function report(): void {
     'Wall time depends on the load: rerun `node dist/bench/budget-search.js --model <model> [--cache <dir>]` alone, then `--report`.',
     '',
   ];
-  writeFileSync(path.join(RESULTS, 'budget-search.md'), lines.join('\n'));
+  writeGenerated(path.join(RESULTS, 'budget-search.md'), lines.join('\n'));
   console.log(lines.join('\n'));
 }
 

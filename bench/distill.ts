@@ -17,7 +17,7 @@
  * --teacher dense runs the same protocol with LeNet-300-100 (student width 0.1), to prove the pipeline cheaply.
  * The teacher is models/<arch> for MNIST when it exists, otherwise trained here once and cached in bench/distill-cache/ (keep it out of git).
  */
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../kernels/index.js';
@@ -29,15 +29,10 @@ import { loadModel, saveLayersModel } from '../src/formats/index.js';
 import { evaluateAccuracy, modelInputShape, trainSeeded } from '../src/train/index.js';
 import { getArchitecture } from '../src/zoo/index.js';
 import { benchArgs } from './args.js';
+import { writeAtomically, writeGenerated } from './write-results.js';
 
 const TEACHERS = { cnn: { arch: 'mnist-teacher', width: 0.25 }, dense: { arch: 'mnist-lenet-300-100', width: 0.1 } } as const;
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
-
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => (xs.length < 2 ? NaN : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
@@ -218,7 +213,7 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   mkdirSync(out, { recursive: true });
   const stem = `distill-${kind}${values.tag ? `-${values.tag}` : ''}${config.limit ? '-smoke' : ''}`;
-  writeAtomically(join(out, `${stem}.md`), render(results, config));
+  writeGenerated(join(out, `${stem}.md`), render(results, config));
   writeAtomically(join(out, `${stem}.json`), JSON.stringify({ config, results: results.map((r) => ({ ...r, ...verdicts(r) })) }, null, 2) + '\n');
   log(`wrote ${join(out, `${stem}.md`)}`);
 }

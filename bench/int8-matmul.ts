@@ -3,12 +3,12 @@
  *   npx tsc -p . && node dist/bench/int8-matmul.js [--out bench/results/int8-matmul.md]
  * Target (issue 3): ≥ 1.5× faster at batch 1 (memory-bound); batch 64 reported as measured.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { matMulInt8, registerKernels } from '../kernels/index.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 function timeMs(run: () => tf.Tensor, minMs = 400): number {
   run().dispose(); // warm-up (XNNPACK packs weights on first use)
@@ -52,9 +52,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|---|', ...rows, '',
   ].join('\n');
   process.stdout.write(report);
-  const tmp = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, report);
-  renameSync(tmp, values.out!);
+  writeGenerated(values.out!, report);
 }
 
 await main();

@@ -10,7 +10,7 @@
  * Targets: int8 ≥ 2× faster than fp32 at batch 64 and ≥ 1.3× at batch 1, per model.
  * Run it alone on a quiet machine: variants are timed in interleaved rounds (median), so a burst of load hits all.
  */
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -33,6 +33,7 @@ import { runQuantizeStep } from '../src/quantize/index.js';
 import { planFusedInt8, predictInt8, setInt8Execution } from '../src/runtime/index.js';
 import { evaluateAccuracy } from '../src/train/index.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -326,9 +327,7 @@ async function main(): Promise<void> {
     ...table(rows), '', '## Targets', '', ...targets(rows), '',
   ].join('\n');
   process.stdout.write(report);
-  const tmp = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, report);
-  renameSync(tmp, values.out!);
+  writeGenerated(values.out!, report);
 }
 
 await main();

@@ -11,11 +11,11 @@
  * software adapter (SwiftShader, llvmpipe) the script still runs, at small default sizes, and says that its
  * numbers mean nothing for GPUs. Target on a real GPU: weight-only int8 at batch 1 ≥ 2× faster than fp32.
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { hasPackedDot, matMulInt8, matMulInt8WeightOnly, quantizeInt8, registerKernels, setWebGPUKernelOptions } from '../kernels/index.js';
 import { selectBackend } from '../src/backends/index.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
@@ -108,9 +108,7 @@ async function main(): Promise<void> {
   ].join('\n');
   process.stdout.write(report);
   if (values.out) {
-    const tmp = `${values.out}.tmp-${process.pid}`;
-    writeFileSync(tmp, report);
-    renameSync(tmp, values.out);
+    writeGenerated(values.out, report);
     log(`wrote ${values.out}`);
   }
 }

@@ -5,7 +5,7 @@
  *   npx tsc -p . && node dist/bench/onnx-conformance.js [--root DIR] [--every N] [--out bench/results/onnx-conformance.md]
  * test/onnx/conformance.test.ts runs a sample of it in CI. No timings.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
@@ -13,6 +13,7 @@ import { decodeOnnx, encodeOnnx, onnx, type TensorProto } from '../src/formats/o
 import { DataType } from '../src/formats/onnx/schema.js';
 import { graphProblems } from '../src/onnx/opset/validate.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 export const TESTDATA_ROOT = '/usr/share/libonnx-testdata/data';
 
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
     '## Different outputs', '',
     ...s.results.filter((r) => r.ran && !r.sameOutputs).map((r) => `- ${r.name}`), '',
   ];
-  writeFileSync(values.out!, lines.join('\n'));
+  writeGenerated(values.out!, lines.join('\n'));
   process.stdout.write(`${lines.slice(4, 7).join('\n')}\nwrote ${values.out}\n`);
   if (s.sameOutputs !== s.ran || s.flaggedButRan) process.exitCode = 1;
 }

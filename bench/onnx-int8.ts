@@ -9,7 +9,7 @@
  * (onnxruntime's fast symmetric int8 conv needs input channels % 4 == 0 and ≥ 16 output channels, % 8: a 1-channel
  * image conv misses it and falls back to im2col + a narrow GEMM). `--quick` skips accuracy and times one short round (a smoke run, not a measurement).
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { loadData } from '../src/data/index.js';
 import { decodeOnnx, graphInputs } from '../src/formats/onnx/decode.js';
@@ -23,6 +23,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { createSession, runSession } from '../src/onnx/runtime.js';
 import { quantizeStatic } from '../src/onnx/static.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 /**
  * Median ms per run of each session at one input shape. Variants are timed in interleaved rounds, so a burst of
@@ -100,9 +101,7 @@ async function main(): Promise<void> {
     '|---|---|---:|---:|---:|---:|---:|---:|---|', ...rows, '',
   ].join('\n');
   process.stdout.write(report);
-  const tmp = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, report);
-  renameSync(tmp, values.out!);
+  writeGenerated(values.out!, report);
 }
 
 await main();

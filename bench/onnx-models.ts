@@ -4,7 +4,7 @@
  * For every models/<name> present: ONNX (onnxruntime-node) vs tfjs (cpu) on 512 MNIST test images (max abs error,
  * top-1 agreement), then the ONNX model's accuracy on the 10,000-image test split.
  */
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { loadData, toModelInput } from '../src/data/index.js';
 import { loadModel } from '../src/formats/index.js';
@@ -14,6 +14,7 @@ import { createSession } from '../src/onnx/runtime.js';
 import { graphInputs } from '../src/formats/onnx/decode.js';
 import { encodeOnnx } from '../src/formats/onnx/write.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 const NAMES = ['mnist-lenet-300-100', 'mnist-lenet5', 'mnist-residual'];
 
@@ -55,9 +56,7 @@ async function main(): Promise<void> {
     '|---|---:|---|---:|---:|---:|', ...rows, '',
   ].join('\n');
   process.stdout.write(report);
-  const tmp = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, report);
-  renameSync(tmp, values.out!);
+  writeGenerated(values.out!, report);
 }
 
 await main();

@@ -13,7 +13,7 @@
  *   when the model is not there yet.
  * Everything runs on the tfjs wasm backend (with shrinkml's conv training kernels registered).
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -27,16 +27,11 @@ import { measureSize } from '../src/measure/size.js';
 import { layersModelTargets, runPruneStep } from '../src/prune/index.js';
 import { evaluateAccuracy } from '../src/train/index.js';
 import { benchArgs } from './args.js';
+import { writeAtomically, writeGenerated } from './write-results.js';
 
 const log = (line: string): void => { process.stderr.write(`${line}\n`); };
 
 interface Row { metric: string; target: string; measured: string; pass: boolean | null }
-
-function writeAtomically(file: string, content: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, file);
-}
 
 async function loadLayers(dir: string): Promise<tf.LayersModel> {
   const loaded = await loadModel(dir);
@@ -210,7 +205,7 @@ async function main(): Promise<void> {
   const out = resolve(values.out!);
   mkdirSync(out, { recursive: true });
   const stem = `prune${limit ? '-smoke' : ''}`;
-  writeAtomically(join(out, `${stem}.md`), table);
+  writeGenerated(join(out, `${stem}.md`), table);
   writeAtomically(join(out, `${stem}.json`), `${JSON.stringify({ config, rows, extra }, null, 2)}\n`);
   log(`wrote ${join(out, `${stem}.md`)}`);
 }

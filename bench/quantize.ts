@@ -7,7 +7,7 @@
  * Models come from models/<name>; one that is missing is trained here (seed 1, --train-epochs) and marked so.
  * Targets (issue 6): static per-channel drop ≤ 0.2 pt, QAT drop ≤ 0.1 pt, int8 bytes ≤ 26% of fp32.
  */
-import { existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +21,7 @@ import '../src/runtime/index.js';
 import { evaluateAccuracy, trainSeeded } from '../src/train/index.js';
 import { getArchitecture } from '../src/zoo/index.js';
 import { benchArgs } from './args.js';
+import { writeAtomically, writeGenerated } from './write-results.js';
 
 interface Variant { name: string; spec: string; observer?: ObserverName; perChannel?: boolean }
 
@@ -192,12 +193,8 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   process.stdout.write(report);
-  const tmpOut = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmpOut, report);
-  renameSync(tmpOut, values.out!);
-  const json = values.out!.replace(/\.md$/, '.json');
-  writeFileSync(`${json}.tmp-${process.pid}`, `${JSON.stringify(rows, null, 2)}\n`);
-  renameSync(`${json}.tmp-${process.pid}`, json);
+  writeGenerated(values.out!, report);
+  writeAtomically(values.out!.replace(/\.md$/, '.json'), `${JSON.stringify(rows, null, 2)}\n`);
 }
 
 await main();

@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { decodeOnnx } from '../src/formats/onnx/decode.js';
@@ -25,6 +25,7 @@ import type { HostTensor, OnnxRuntime } from '../src/onnx/ort.js';
 import { nodeRuntime } from '../src/onnx/runtime.js';
 import { webRuntime } from '../src/onnx/runtime-web.js';
 import { benchArgs } from './args.js';
+import { writeGenerated } from './write-results.js';
 
 const require = createRequire(import.meta.url);
 type Feeds = Record<string, HostTensor>;
@@ -321,9 +322,7 @@ async function main(): Promise<void> {
     '|---|---|---:|---:|---:|---|---|---:|', ...rows, '',
   ].join('\n');
   process.stdout.write(report);
-  const tmp = `${values.out}.tmp-${process.pid}`;
-  writeFileSync(tmp, report);
-  renameSync(tmp, values.out!);
+  writeGenerated(values.out!, report);
 }
 
 if (process.argv[1]?.endsWith('real-onnx.js')) await main();
