@@ -31,7 +31,8 @@ export interface KernelExports {
   maxPoolGrad(x: number, dy: number, dx: number, ...dims: number[]): void;
   histogram(x: number, n: number, counts: number, bins: number, lo: number, scale: number): void;
   batchNormGrad(x: number, dy: number, rows: number, c: number, ...rest: number[]): void;
-  matmulTN(a: number, b: number, out: number, k: number, m: number, n: number): void;
+  matmulF32(a: number, sam: number, sak: number, b: number, out: number, k: number, m: number, n: number, m0: number, m1: number): void;
+  transposeF32(src: number, rows: number, cols: number, dst: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (it is not exported as a type we can import cheaply). */

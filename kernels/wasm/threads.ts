@@ -1,5 +1,6 @@
 /**
- * Kernel threads (issue 18.2): the fused int8 GEMMs split their rows across worker threads (Node worker_threads,
+ * Kernel threads (issue 18.2, 18.4): the fused int8 GEMMs and the float32 training kernels (conv gradients,
+ * BatchMatMul) split their work across worker threads (Node worker_threads,
  * or Web Workers in a cross-origin-isolated page's worker) that share one WebAssembly.Memory with the calling
  * thread. tfjs-backend-wasm's own memory is not shared (its threaded build is off in Node, and ours refuses it),
  * so a threaded call copies its activations into the shared memory and its output back; weights are copied once
@@ -22,6 +23,10 @@ const HEAP_START = 1024;
 export const TASK_DENSE = 1;
 export const TASK_CONV = 2;
 export const TASK_DEPTHWISE = 3;
+/** float32 training kernels (`KernelPool.runFloat`): slot 1 holds the count of work items the threads split. */
+export const TASK_BACKPROP_INPUT = 4;
+export const TASK_BACKPROP_FILTER = 5;
+export const TASK_MATMUL = 6;
 
 /**
  * One thread's share of a task: Dense, rows [r0, r1) of the GEMM (multiples of 4), widened, then multiplied with
@@ -29,6 +34,26 @@ export const TASK_DEPTHWISE = 3;
  * code, through Function.prototype.toString. Slots: see `TaskArgs`.
  */
 export function runShare(k: KernelExports, a: Float64Array, p: number, T: number): void {
+  if (a[0]! >= 4) {
+    // float32 training kernels: items [i0, i1) of a[1], split evenly (share 0 first, as `ownRows`).
+    const per = Math.ceil(a[1]! / T);
+    const i0 = Math.min(a[1]!, p * per), i1 = Math.min(a[1]!, i0 + per);
+    if (i0 >= i1) return;
+    if (a[0] === 4) {
+      // Conv2DBackpropInput, images: [dot, dy, dyImageBytes, w, dx, dxImageBytes, wt, wtBytes, H, W, Ci, OH, OW, Co, FH, FW, sh, sw, pt, pl].
+      const dims = Array.from(a.subarray(10, 22));
+      if (a[2]) k.conv2dBackpropInputDot(a[3]! + i0 * a[4]!, a[5]!, a[6]! + i0 * a[7]!, i1 - i0, ...dims);
+      else k.conv2dBackpropInput(a[3]! + i0 * a[4]!, a[5]!, a[6]! + i0 * a[7]!, a[8]! + p * a[9]!, i1 - i0, ...dims);
+    } else if (a[0] === 5) {
+      // Conv2DBackpropFilter, filter taps: [x, dy, dw, B, H, W, Ci, OH, OW, Co, FH, FW, sh, sw, pt, pl].
+      k.conv2dBackpropFilter(a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!,
+        a[15]!, a[16]!, a[17]!, i0, i1);
+    } else {
+      // matmulF32, blocks of 4 output rows: [a, sam, sak, b, out, K, M, N].
+      k.matmulF32(a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, i0 * 4, Math.min(a[8]!, i1 * 4));
+    }
+    return;
+  }
   const M = a[1]!, N = a[2]!, K = a[3]!, a16 = a[4]!, lda = a[5]!, outBytes = a[10]!, ldo = a[9]!;
   if (a[0] === 3) {
     // Depthwise (M = 1): output rows (image, oh) split evenly, each thread with its own scratch (lda bytes).
@@ -176,9 +201,22 @@ export class KernelPool {
    * shared memory.
    */
   run(t: TaskArgs, own?: () => void): void {
+    this.dispatch([t.kind, t.M, t.N, t.K, t.a16, t.lda, t.w, t.ldw, t.out, t.ldo, t.outBytes, t.sA, t.sW, t.bias, t.zW, t.sums,
+      t.lo, t.hi, t.oScale, t.oZp, t.zA, ...t.rest], own);
+  }
+
+  /**
+   * A float32 training task (TASK_BACKPROP_INPUT, TASK_BACKPROP_FILTER, TASK_MATMUL): `items` split evenly, share 0
+   * first (as `ownRows`), `args` as `runShare` reads them. `own`, as for `run`.
+   */
+  runFloat(kind: typeof TASK_BACKPROP_INPUT | typeof TASK_BACKPROP_FILTER | typeof TASK_MATMUL, items: number, args: number[],
+    own?: () => void): void {
+    this.dispatch([kind, items, ...args], own);
+  }
+
+  private dispatch(slots: number[], own?: () => void): void {
     const args = new Float64Array(this.memory.buffer, ARGS_OFFSET, ARGS_SLOTS);
-    args.set([t.kind, t.M, t.N, t.K, t.a16, t.lda, t.w, t.ldw, t.out, t.ldo, t.outBytes, t.sA, t.sW, t.bias, t.zW, t.sums,
-      t.lo, t.hi, t.oScale, t.oZp, t.zA, ...t.rest]);
+    args.set(slots);
     const T = this.threads;
     Atomics.store(this.ctrl, DONE, 0);
     Atomics.store(this.ctrl, FAILED, 0);
@@ -307,7 +345,7 @@ export interface KernelThreadOptions {
 }
 
 /**
- * Sets how many threads the fused int8 kernels use (1 = the calling thread only, the default). Resolves to the
+ * Sets how many threads the fused int8 kernels and the training kernels use (1 = the calling thread only, the default). Resolves to the
  * count in effect: 1 where threads are not available. Call it before running a model, not during.
  */
 export async function setKernelThreads(n: number, options: KernelThreadOptions = {}): Promise<number> {
@@ -340,4 +378,20 @@ export function kernelThreads(): number {
 /** The pool when more than one thread is in effect. */
 export function kernelPool(): KernelPool | null {
   return pool;
+}
+
+/** The pool when more than one thread is in effect and a call of `macs` multiply-accumulates is worth splitting. */
+export function poolFor(macs: number): KernelPool | null {
+  return pool && macs >= pool.minMacs ? pool : null;
+}
+
+/**
+ * Copies `bytes` bytes at `from` of the backend's heap into call scratch of the pool (a float32 kernel's per-call
+ * operand: training weights change every step, so nothing is kept). With `skip`, only the bytes after the first
+ * `skip` land (the calling thread reads those from the backend's own memory); the returned offset is the block's start.
+ */
+export function copyToPool(p: KernelPool, heap: Uint8Array, from: number, bytes: number, skip = 0): number {
+  const at = p.scratch(bytes);
+  p.view(at + skip, bytes - skip).set(heap.subarray(from + skip, from + bytes));
+  return at;
 }

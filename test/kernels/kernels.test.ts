@@ -86,3 +86,22 @@ describe.each([fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Su
     expect(Array.from(got.values)).toEqual(Array.from(suite.reference(c).values));
   });
 });
+
+// The training kernels split images (input gradient), filter taps (filter gradient) or output rows (matmul) across
+// 2 kernel threads: the same bits as one thread, every output element summed by one thread in the same order.
+describe.each([conv2dBackpropInputSuite, conv2dBackpropFilterSuite, batchMatMulSuite].map((s) => [s.kernelName, s] as const))('%s on 2 kernel threads', (_name, suite) => {
+  const cases = suite.cases();
+  let single: TensorData[] = [];
+  beforeAll(async () => {
+    single = [];
+    for (const c of cases) single.push(await run('wasm', suite, c));
+    expect(await setKernelThreads(2, { minMacs: 0 })).toBe(2);
+  });
+  afterAll(async () => {
+    expect(await setKernelThreads(1)).toBe(1);
+  });
+  it.each(cases.map((c, i) => [c.name, c, i] as const))('wasm: %s', async (_n, c, i) => {
+    const got = await run('wasm', suite, c);
+    expect(Array.from(got.values)).toEqual(Array.from(single[i]!.values));
+  });
+});

@@ -111,52 +111,52 @@ function bf1x1(xp: usize, xRow: usize, xCol: usize, dp: usize, dRow: usize, dCol
 }
 
 /**
- * dw[fh, fw, ci, co] = Σ_{b, oh, ow} x[b, oh*sh - pt + fh, ow*sw - pl + fw, ci] · dy[b, oh, ow, co].
- * One image at a time so that its x and dy stay in cache across the FH·FW passes.
+ * dw[fh, fw, ci, co] = Σ_{b, oh, ow} x[b, oh*sh - pt + fh, ow*sw - pl + fw, ci] · dy[b, oh, ow, co], for the taps
+ * f = fh·FW + fw in [f0, f1) (kernel threads split the taps: every element is summed in the same order whatever
+ * the split). One image at a time so that its x and dy stay in cache across the taps.
  */
 export function conv2dBackpropFilter(x: usize, dy: usize, dw: usize, B: i32, H: i32, W: i32, Ci: i32,
-  OH: i32, OW: i32, Co: i32, FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
-  memory.fill(dw, 0, <usize>(FH * FW * Ci * Co) << 2);
+  OH: i32, OW: i32, Co: i32, FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32, f0: i32, f1: i32): void {
+  memory.fill(dw + (<usize>(f0 * Ci * Co) << 2), 0, <usize>((f1 - f0) * Ci * Co) << 2);
   const ld = <usize>Co << 2;
   const xCol = <usize>(sw * Ci) << 2, xRow = <usize>(sh * W * Ci) << 2;
   const dCol = <usize>Co << 2, dRow = <usize>(OW * Co) << 2;
   for (let b = 0; b < B; b++) {
     const xb = x + (<usize>(b * H * W * Ci) << 2);
     const db = dy + (<usize>(b * OH * OW * Co) << 2);
-    for (let fh = 0; fh < FH; fh++) {
+    for (let f = f0; f < f1; f++) {
+      const fh = f / FW, fw = f % FW;
       const oh0 = firstOut(pt, fh, sh), oh1 = endOut(H, pt, fh, sh, OH);
       if (oh1 <= oh0) continue;
-      for (let fw = 0; fw < FW; fw++) {
-        const ow0 = firstOut(pl, fw, sw), ow1 = endOut(W, pl, fw, sw, OW);
-        if (ow1 <= ow0) continue;
-        const nOh = oh1 - oh0, nOw = ow1 - ow0;
-        const xs = xb + (<usize>(((oh0 * sh - pt + fh) * W + (ow0 * sw - pl + fw)) * Ci) << 2);
-        const ds = db + (<usize>((oh0 * OW + ow0) * Co) << 2);
-        const os = dw + (<usize>((fh * FW + fw) * Ci * Co) << 2);
-        let ci = 0;
-        while (ci < Ci) {
-          const rows = Ci - ci >= 4 ? 4 : 1;
-          const xp = xs + (<usize>ci << 2);
-          const orow = os + <usize>ci * ld;
-          let co = 0;
-          for (; co + 8 <= Co; co += 8) {
-            const o = orow + (<usize>co << 2), dp = ds + (<usize>co << 2);
-            if (rows == 4) bf4x8(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o, ld);
-            else bf1x8(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o);
-          }
-          for (; co + 4 <= Co; co += 4) {
-            const o = orow + (<usize>co << 2), dp = ds + (<usize>co << 2);
-            if (rows == 4) bf4x4(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o, ld);
-            else bf1x4(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o);
-          }
-          for (; co < Co; co++) {
-            for (let r = 0; r < rows; r++) {
-              bf1x1(xp + (<usize>r << 2), xRow, xCol, ds + (<usize>co << 2), dRow, dCol, nOh, nOw,
-                orow + <usize>r * ld + (<usize>co << 2));
-            }
-          }
-          ci += rows;
+      const ow0 = firstOut(pl, fw, sw), ow1 = endOut(W, pl, fw, sw, OW);
+      if (ow1 <= ow0) continue;
+      const nOh = oh1 - oh0, nOw = ow1 - ow0;
+      const xs = xb + (<usize>(((oh0 * sh - pt + fh) * W + (ow0 * sw - pl + fw)) * Ci) << 2);
+      const ds = db + (<usize>((oh0 * OW + ow0) * Co) << 2);
+      const os = dw + (<usize>(f * Ci * Co) << 2);
+      let ci = 0;
+      while (ci < Ci) {
+        const rows = Ci - ci >= 4 ? 4 : 1;
+        const xp = xs + (<usize>ci << 2);
+        const orow = os + <usize>ci * ld;
+        let co = 0;
+        for (; co + 8 <= Co; co += 8) {
+          const o = orow + (<usize>co << 2), dp = ds + (<usize>co << 2);
+          if (rows == 4) bf4x8(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o, ld);
+          else bf1x8(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o);
         }
+        for (; co + 4 <= Co; co += 4) {
+          const o = orow + (<usize>co << 2), dp = ds + (<usize>co << 2);
+          if (rows == 4) bf4x4(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o, ld);
+          else bf1x4(xp, xRow, xCol, dp, dRow, dCol, nOh, nOw, o);
+        }
+        for (; co < Co; co++) {
+          for (let r = 0; r < rows; r++) {
+            bf1x1(xp + (<usize>r << 2), xRow, xCol, ds + (<usize>co << 2), dRow, dCol, nOh, nOw,
+              orow + <usize>r * ld + (<usize>co << 2));
+          }
+        }
+        ci += rows;
       }
     }
   }
@@ -343,13 +343,48 @@ export function depthwiseBackpropInput(dy: usize, w: usize, dx: usize, B: i32, H
 /**
  * conv2dBackpropInput for few input channels (Ci < 4, e.g. a network's first layer): vectorised over output
  * channels instead. dyP [B, OH, OW, Cop] and wP [FH, FW, Ci, Cop] have channels zero padded to Cop (multiple of 4).
+ * With stride 1 across, 4 neighbouring pixels whose horizontal taps are all inside dy run together (4 independent
+ * accumulators instead of one dependent chain); each pixel's sum keeps the single-pixel order, so the bits are the
+ * same either way.
  */
 export function conv2dBackpropInputDot(dyP: usize, wP: usize, dx: usize, B: i32, H: i32, W: i32, Ci: i32,
   OH: i32, OW: i32, Cop: i32, FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
+  const px = <usize>Cop << 2;
   for (let b = 0; b < B; b++) {
     for (let ih = 0; ih < H; ih++) {
-      for (let iw = 0; iw < W; iw++) {
+      let iw = 0;
+      while (iw < W) {
         const xo = dx + (<usize>(((b * H + ih) * W + iw) * Ci) << 2);
+        if (sw == 1 && iw + 4 <= W && iw + pl - (FW - 1) >= 0 && iw + 3 + pl < OW) {
+          for (let ci = 0; ci < Ci; ci++) {
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+            for (let fh = 0; fh < FH; fh++) {
+              const th = ih + pt - fh;
+              if (th < 0 || th % sh != 0) continue;
+              const oh = th / sh;
+              if (oh >= OH) continue;
+              for (let fw = 0; fw < FW; fw++) {
+                const dq = dyP + (<usize>(((b * OH + oh) * OW + iw + pl - fw) * Cop) << 2);
+                const wq = wP + (<usize>(((fh * FW + fw) * Ci + ci) * Cop) << 2);
+                for (let k = 0; k < Cop; k += 4) {
+                  const o = <usize>k << 2;
+                  const w = v128.load(wq + o);
+                  a0 = f32x4.add(a0, f32x4.mul(v128.load(dq + o), w));
+                  a1 = f32x4.add(a1, f32x4.mul(v128.load(dq + px + o), w));
+                  a2 = f32x4.add(a2, f32x4.mul(v128.load(dq + 2 * px + o), w));
+                  a3 = f32x4.add(a3, f32x4.mul(v128.load(dq + 3 * px + o), w));
+                }
+              }
+            }
+            const o = xo + (<usize>ci << 2), step = <usize>Ci << 2;
+            store<f32>(o, hsum(a0));
+            store<f32>(o + step, hsum(a1));
+            store<f32>(o + 2 * step, hsum(a2));
+            store<f32>(o + 3 * step, hsum(a3));
+          }
+          iw += 4;
+          continue;
+        }
         for (let ci = 0; ci < Ci; ci++) {
           let acc = f32x4.splat(0);
           for (let fh = 0; fh < FH; fh++) {
@@ -370,10 +405,14 @@ export function conv2dBackpropInputDot(dyP: usize, wP: usize, dx: usize, B: i32,
               }
             }
           }
-          store<f32>(xo + (<usize>ci << 2), f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) +
-            f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
+          store<f32>(xo + (<usize>ci << 2), hsum(acc));
         }
+        iw += 1;
       }
     }
   }
+}
+
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }

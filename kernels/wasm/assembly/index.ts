@@ -8,4 +8,4 @@ export { maxPoolGrad } from './pool';
 export { quantizeRows, maxPoolI8, avgPoolI8, addI8 } from './int8-fused';
 export { depthwiseI8 } from './int8-depthwise';
 export { batchNormGrad } from './batchnorm';
-export { matmulTN } from './matmul';
+export { matmulF32, transposeF32 } from './matmul';

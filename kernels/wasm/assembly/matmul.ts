@@ -1,29 +1,32 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
-// float32 Aᵀ·B (the weight gradient of a Dense layer: xᵀ·dy), which tfjs-backend-wasm runs on a scalar loop.
+// float32 matmul for BatchMatMul, which tfjs-backend-wasm runs on a scalar loop (a Dense layer's gradients:
+// xᵀ·dy for the weights, dy·Wᵀ for the input).
 
 /**
- * out[m, n] = Σ_k a[k, m] · b[k, n] for a [K, M], b [K, N], out [M, N]; every sum in k order with a separate
- * multiply and add (no FMA), so the result equals the plain loop bit for bit. Register block 4 × 8, then 1 × 8,
- * then scalar columns.
+ * out[m, n] = Σ_k A[m, k] · b[k, n] for rows m in [m0, m1), b [K, N] and out [M, N] row-major; A[m, k] is at byte
+ * a + m·sam + k·sak (Aᵀ·B: sam 4, sak 4M; A·B: sam 4K, sak 4). Every sum in k order with a separate multiply and
+ * add (no FMA), so the result equals the plain loop bit for bit, whatever the row range (kernel threads split rows).
+ * Register block 4 × 8, then 1 × 8, then scalar columns.
  */
-export function matmulTN(a: usize, b: usize, out: usize, K: i32, M: i32, N: i32): void {
+export function matmulF32(a: usize, sam: usize, sak: usize, b: usize, out: usize, K: i32, M: i32, N: i32, m0: i32,
+  m1: i32): void {
   const N8 = N & ~7;
-  const rowA = <usize>M << 2, rowB = <usize>N << 2;
-  let m = 0;
-  for (; m + 4 <= M; m += 4) {
+  const rowB = <usize>N << 2;
+  let m = m0;
+  for (; m + 4 <= m1; m += 4) {
     for (let n = 0; n < N8; n += 8) {
       let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0);
       let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-      let ap = a + (<usize>m << 2), bp = b + (<usize>n << 2);
+      let ap = a + <usize>m * sam, bp = b + (<usize>n << 2);
       for (let k = 0; k < K; k++) {
         const b0 = v128.load(bp), b1 = v128.load(bp, 16);
-        const x0 = f32x4.splat(load<f32>(ap)), x1 = f32x4.splat(load<f32>(ap, 4));
-        const x2 = f32x4.splat(load<f32>(ap, 8)), x3 = f32x4.splat(load<f32>(ap, 12));
+        const x0 = f32x4.splat(load<f32>(ap)), x1 = f32x4.splat(load<f32>(ap + sam));
+        const x2 = f32x4.splat(load<f32>(ap + 2 * sam)), x3 = f32x4.splat(load<f32>(ap + 3 * sam));
         c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
         c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
         c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
         c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
-        ap += rowA; bp += rowB;
+        ap += sak; bp += rowB;
       }
       const o = out + (<usize>(m * N + n) << 2), ld = <usize>N << 2;
       v128.store(o, c00); v128.store(o, c01, 16);
@@ -32,25 +35,32 @@ export function matmulTN(a: usize, b: usize, out: usize, K: i32, M: i32, N: i32)
       v128.store(o + 3 * ld, c30); v128.store(o + 3 * ld, c31, 16);
     }
   }
-  for (; m < M; m++) {
+  for (; m < m1; m++) {
     for (let n = 0; n < N8; n += 8) {
       let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
-      let ap = a + (<usize>m << 2), bp = b + (<usize>n << 2);
+      let ap = a + <usize>m * sam, bp = b + (<usize>n << 2);
       for (let k = 0; k < K; k++) {
         const x = f32x4.splat(load<f32>(ap));
         c0 = f32x4.add(c0, f32x4.mul(x, v128.load(bp)));
         c1 = f32x4.add(c1, f32x4.mul(x, v128.load(bp, 16)));
-        ap += rowA; bp += rowB;
+        ap += sak; bp += rowB;
       }
       const o = out + (<usize>(m * N + n) << 2);
       v128.store(o, c0); v128.store(o, c1, 16);
     }
   }
-  for (let mm = 0; mm < M; mm++) {
+  for (let mm = m0; mm < m1; mm++) {
     for (let n = N8; n < N; n++) {
       let s: f32 = 0;
-      for (let k = 0; k < K; k++) s += load<f32>(a + (<usize>(k * M + mm) << 2)) * load<f32>(b + (<usize>(k * N + n) << 2));
+      for (let k = 0; k < K; k++) s += load<f32>(a + <usize>mm * sam + <usize>k * sak) * load<f32>(b + (<usize>(k * N + n) << 2));
       store<f32>(out + (<usize>(mm * N + n) << 2), s);
     }
+  }
+}
+
+/** dst [cols, rows] = src [rows, cols]ᵀ (B·Wᵀ runs as B·(Wᵀ) with Wᵀ made once, so columns are vector lanes). */
+export function transposeF32(src: usize, rows: i32, cols: i32, dst: usize): void {
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) store<f32>(dst + (<usize>(c * rows + r) << 2), load<f32>(src + (<usize>(r * cols + c) << 2)));
   }
 }
