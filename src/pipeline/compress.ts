@@ -23,6 +23,7 @@ import { measureWritten, summarize } from './measure.js';
 import { ModelOutput } from './output.js';
 import { layersModelTargets } from '../prune/targets.js';
 import { checkSupported, disposeModel, runAdapterPipeline, runPipeline, type AdapterPipelineRun, type PipelineRun, type StepRecord } from './run.js';
+import type { OutputPlan } from './steps/types.js';
 import { Journal, journalPath } from './search/journal.js';
 import { openQueueExecutor } from './search/queue/executor.js';
 import { DEFAULT_ACCURACY_MARGIN, hasDropLimit } from './search/margin.js';
@@ -139,8 +140,8 @@ export async function compressModel(o: CompressOptions): Promise<CompressResult>
     o.output?.discard();
     throw e;
   }
-  if (o.input.kind !== 'layers') return compressWithAdapter(checked as Checked & { input: Exclude<LoadedModel, LoadedLayersModel> });
-  return compressLayers(checked as Checked & { input: LoadedLayersModel });
+  if (checked.input.kind === 'layers') return compressWith(checked, (output) => layersCompression(checked as Checked & { input: LoadedLayersModel }, output));
+  return compressWith(checked, (output) => adapterCompression(checked as Checked & { input: Exclude<LoadedModel, LoadedLayersModel> }, output));
 }
 
 type Checked = CompressOptions & { notes?: string[] };
@@ -209,20 +210,121 @@ function runLineage(o: Checked, r: {
   });
 }
 
-async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promise<CompressResult> {
+/**
+ * What compress does differently per format. Everything else — the search, the lineage, the budget verdict, the
+ * report and the one staged writer (ModelOutput: staged, measured there, committed together) — is compressWith's,
+ * the same for every format.
+ */
+interface FormatCompression<R extends { steps: StepRecord[]; output: OutputPlan }> {
+  /**
+   * The budget search relaxes a written pipeline per layer (tfjs Layers); elsewhere a written pipeline is judged as
+   * written, and only a budget without steps searches (over the weight-only steps the format supports).
+   */
+  relaxesWrittenPipeline: boolean;
+  /** Runs the written pipeline (when the search did not make the model). */
+  runSteps(provider: DataProvider): Promise<R>;
+  /** The runtime the measurements come from, and its versions, for the lineage and the report. */
+  backend: string;
+  versions: Record<string, string | undefined>;
+  hash(run: R): Promise<string>;
+  /**
+   * Writes the model into the output's staging area; returns the staged model file and weight files. A format
+   * whose model file carries the lineage (`embedsLineage`) is staged again once the lineage holds the metrics.
+   */
+  stage(run: R, lineage: Lineage): Promise<{ staged: string; final: string; weightFiles: string[] }>;
+  embedsLineage: boolean;
+  /** The staged model read back and measured as a user would load it (the budget is judged by the caller). */
+  measure(staged: string, evalData: Dataset | undefined, latency: ReturnType<typeof evaluationLatency>): Promise<Measurement>;
+  /** Notes for a person: how to load the output, what a step could not do. */
+  notes(run: R, measurement: Measurement): string[];
+  dispose(run: R): void;
+}
+
+/** tfjs Layers: the steps train and relax per layer; int8 and clustered layers are written by ModelOutput.writeLayers. */
+function layersCompression(o: Checked & { input: LoadedLayersModel }, output: () => ModelOutput): FormatCompression<PipelineRun> {
+  return {
+    relaxesWrittenPipeline: true,
+    runSteps: (provider) => runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal }),
+    backend: tf.getBackend(),
+    versions: {},
+    hash: (run) => hashWeights(run.model),
+    stage: async (run) => {
+      const saved = await output().writeLayers(run.model, run.output);
+      return { staged: saved.modelJsonPath, final: output().finalPath(path.basename(saved.modelJsonPath)), weightFiles: saved.weightFiles ?? [] };
+    },
+    embedsLineage: false,
+    measure: (staged, evalData, latency) => measureWritten({
+      modelJsonPath: staged, reference: o.input, data: evalData, batchSize: o.data?.batchSize, latency, inputs: o.inputs, onProgress: o.onProgress,
+    }),
+    notes: (run) => [
+      ...Object.keys(run.output.clusters).length
+        ? ['Clustered weights are stored as codebook + index streams: load with shrinkml (loadClusteredLayers, or tf.loadLayersModel(withClusterDecoding(handler))); use cluster storage "uint8" for a stock-loadable file.']
+        : [],
+      ...run.output.shrinkml.format !== undefined ? ['int8 model: load it after importing shrinkml/runtime, which registers the int8 layers and kernels.'] : [],
+    ],
+    dispose: (run) => disposeModel(run.model),
+  };
+}
+
+/** Every other format, over its FormatAdapter: the adapter runs the steps' weight edits, writes and reads back. */
+function adapterCompression(o: Checked & { input: Exclude<LoadedModel, LoadedLayersModel> }, output: () => ModelOutput): FormatCompression<AdapterPipelineRun> {
+  const adapter = formatOf(o.input);
+  const name = () => output().modelFileName(o.input.kind === 'onnx' ? 'onnx' : 'tfjs');
+  return {
+    relaxesWrittenPipeline: false,
+    runSteps: (provider) => runAdapterPipeline({
+      model: o.input, config: o.config, data: provider, inputs: o.inputs, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
+    }),
+    backend: o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend(),
+    versions: formatVersions(o.input.kind),
+    hash: (run) => adapter.hash(run.model as never),
+    // The model carries its lineage where the format can (ONNX metadata_props).
+    stage: async (run, lineage) => {
+      const saved = await adapter.write(run.model as never, output().finalPath(name()), { stage: output().stage, lineage });
+      // The shards as staged (a writer reports its final paths, which exist only after the commit).
+      return { staged: output().stagedPath(name()), final: output().finalPath(name()), weightFiles: saved.weightFiles.map((f) => output().stagedPath(path.basename(f))) };
+    },
+    embedsLineage: true,
+    measure: async (staged, evalData, latency) => {
+      const written = await loadModel(staged, { allowNonFinite: true });
+      try {
+        return await measureModel({
+          loaded: written, reference: o.input, dataset: evalData, batchSize: o.data?.batchSize, inputs: o.inputs, latency, onProgress: o.onProgress,
+        });
+      } finally {
+        formatOf(written).dispose(written);
+        forgetLoadedSource([written.descriptorPath, ...written.weightFiles]);
+      }
+    },
+    notes: (run, measurement) => [
+      ...stepNotes(run),
+      ...o.budget && o.config.steps.length ? [`The budget search relaxes tfjs layers; for ${o.input.kind} models the pipeline as written is judged.`] : [],
+      ...o.input.kind === 'onnx' ? [`The lineage is in the model's metadata_props (shrinkml.lineage), which the sizes include, and in ${output().lineageName}.`] : [],
+      ...measurement.latency?.note ? [`Latency: ${measurement.latency.note}.`] : [],
+      ...measurement.streamed ? [`Fidelity: ${measurement.streamed.note}.`] : [],
+    ],
+    dispose: (run) => adapter.dispose(run.model as never),
+  };
+}
+
+/**
+ * compress for every format (see compressModel): run the steps or search, stage the model with its lineage, read
+ * it back and measure it on the evaluation split against the input, judge the budget, write the records, commit.
+ */
+async function compressWith<R extends { steps: StepRecord[]; output: OutputPlan }>(
+  o: Checked, makeFormat: (output: () => ModelOutput) => FormatCompression<R>,
+): Promise<CompressResult> {
   const split = o.data?.split ?? 'test';
   // Lock and check the destination before any work: a second writer or an existing --out fails in a second.
   const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
-  let run: PipelineRun | undefined;
+  const format = makeFormat(() => output);
+  let run: R | undefined;
   try {
     const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
     await o.onPhase?.('pipeline');
-    const searched = wantsSearch(o) ? await runSearch(o, provider) : undefined;
+    const searched = wantsSearch(o) && (format.relaxesWrittenPipeline || o.config.steps.length === 0) ? await runSearch(o, provider) : undefined;
     const search = searched?.search;
-    const journal = searched?.journal;
-    const resumed = searched?.resumed ?? 0;
-    run = search ? (search.run as PipelineRun & { kind: 'layers' })
-      : await runPipeline({ model: o.input.model, config: o.config, data: provider, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal });
+    run = search ? (search.run as unknown as R) : await format.runSteps(provider);
     const chosen = search ? (search.chosen ?? search.closest) : undefined;
     const levels = chosen?.levels ?? {};
     // Without a written pipeline the search wrote one: the output's lineage records the pipeline that made it.
@@ -230,59 +332,65 @@ async function compressLayers(o: Checked & { input: LoadedLayersModel }): Promis
     checkAborted(o.signal);
     await o.onPhase?.('write');
     const lineage = runLineage(o, { output, split, provider, run, pipeline, levels, search,
-      versions: { backend: tf.getBackend() }, weightsHash: await hashWeights(run.model) });
+      versions: { backend: format.backend, ...format.versions }, weightsHash: await format.hash(run) });
     // The model itself says it is a best effort, so the mark travels with model.json wherever it is copied.
     if (search && !search.chosen && o.budget) {
       run.output.shrinkml.closestCandidate = { budget: budgetToString(o.budget), trial: search.closest.id, note: 'no candidate met the budget; see the report' };
     }
-    const saved = await output.writeLayers(run.model, run.output);
-    const modelJsonPath = output.finalPath(path.basename(saved.modelJsonPath));
+    let staged = await format.stage(run, lineage);
     checkAborted(o.signal);
     await o.onPhase?.('measure');
-    let evalData: Dataset | undefined;
-    if (o.data) evalData = await loadData({ source: o.data.source, split, limit: o.data.limit, holdOut: provider.holdOut, feed: o.data.feed });
+    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, holdOut: provider.holdOut, feed: o.data.feed }) : undefined;
     const latency = evaluationLatency(o);
     // Measured where it is staged: the same bytes the commit puts at --out.
-    const measurement = await measureWritten({
-      modelJsonPath: saved.modelJsonPath, reference: o.input, data: evalData, batchSize: o.data?.batchSize, budget: o.budget, latency, inputs: o.inputs, onProgress: o.onProgress,
-    });
+    const measurement = await format.measure(staged.staged, evalData, latency);
     checkAborted(o.signal);
     const inputMeasurement = await measureModel({ loaded: o.input, latency, inputs: o.inputs });
     checkAborted(o.signal);
     await o.onPhase?.('report');
-    const inputMetrics = { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples };
-    const pass = measurement.budget?.pass ?? true;
-    lineage.metrics = { ...summarize(measurement) };
+    // A model file that carries its lineage changes size when the metrics go in: the lineage leaves sizes out there.
+    lineage.metrics = format.embedsLineage ? JSON.parse(JSON.stringify({ ...summarize(measurement), bytes: undefined, gzipBytes: undefined })) : { ...summarize(measurement) };
     if (evalData) lineage.data = { ...lineage.data!, samples: evalData.count };
-    if (lineage.budget) lineage.budget.pass = pass;
-    const notes: string[] = [...(o.notes ?? [])];
-    if (Object.keys(run.output.clusters).length) {
-      notes.push('Clustered weights are stored as codebook + index streams: load with shrinkml (loadClusteredLayers, or tf.loadLayersModel(withClusterDecoding(handler))); use cluster storage "uint8" for a stock-loadable file.');
+    const judge = () => (o.budget ? checkBudget(o.budget, measurement) : undefined);
+    measurement.budget = judge();
+    if (lineage.budget) lineage.budget.pass = measurement.budget?.pass ?? true;
+    if (format.embedsLineage) {
+      // Staged again with the metrics in: sizes, and a size budget, are of the file as it will be at --out.
+      staged = await format.stage(run, lineage);
+      measurement.size = await measureSize({ loaded: { descriptorPath: staged.staged, weightFiles: staged.weightFiles } });
+      measurement.budget = judge();
+      const passNow = measurement.budget?.pass ?? true;
+      if (lineage.budget && lineage.budget.pass !== passNow) {
+        lineage.budget.pass = passNow;
+        staged = await format.stage(run, lineage);
+      }
     }
-    if (run.output.shrinkml.format !== undefined) notes.push('int8 model: load it after importing shrinkml/runtime, which registers the int8 layers and kernels.');
+    const pass = measurement.budget?.pass ?? true;
+    const notes = [...(o.notes ?? []), ...format.notes(run, measurement)];
     if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
     const report: CompressReport = {
-      kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend: tf.getBackend(), createdAt: lineage.createdAt,
-      input: { path: lineage.source, hash: lineage.sourceHash, metrics: inputMetrics },
-      output: { path: o.absolutePaths ? modelJsonPath : path.basename(modelJsonPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
+      kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend: format.backend, createdAt: lineage.createdAt,
+      input: { path: lineage.source, hash: lineage.sourceHash, metrics: { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples } },
+      output: { path: o.absolutePaths ? staged.final : path.basename(staged.final), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
       evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
       pipeline, levels, steps: run.steps,
       budget: reportBudget(o, measurement, split, search, chosen),
-      search: search ? searchSummary(o, search, chosen!, resumed) : undefined,
+      search: search ? searchSummary(o, search, chosen!, searched!.resumed) : undefined,
       trials: search?.trials ?? [],
       // A search that relaxed a written pipeline gives every compressible layer a level (0 unless relaxed).
-      layers: layerRows(measurement.layers, search && o.config.steps.length ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
+      layers: layerRows(measurement.layers, search && o.config.steps.length && o.input.kind === 'layers'
+        ? Object.fromEntries(layersModelTargets(o.input.model).map((t) => [t.layer, levels[t.layer] ?? 0])) : levels),
       notes,
     };
     const { reports } = await output.writeRecords({ lineage, report });
     await o.onPhase?.('commit');
     output.commit(o.signal);
     // The search is done and its output in place: its journal has served.
-    await journal?.remove();
-    return { report, measurement, lineage, modelJsonPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
+    await searched?.journal.remove();
+    return { report, measurement, lineage, modelJsonPath: staged.final, reports, exitCode: o.budget && !pass ? 1 : 0 };
   } finally {
     output.discard();
-    if (run) disposeModel(run.model);
+    if (run) format.dispose(run);
   }
 }
 
@@ -364,99 +472,4 @@ function stepNotes(run: { steps: { summary: Record<string, unknown> }[] }): stri
 /** Versions of the runtime a format's measurements come from. */
 function formatVersions(kind: LoadedModel['kind']): Record<string, string | undefined> {
   return kind === 'onnx' ? onnxPackageVersions() : {};
-}
-
-/**
- * compress for every format but tfjs Layers, over its format adapter: the same config, lineage, report, budget
- * verdict and one writer (ModelOutput: staged, measured there, committed together). Without steps a budget searches
- * over the weight-only steps the format supports (search/search.ts); a written pipeline is judged as written (the
- * report says so: relaxing a written pipeline per layer is tfjs Layers only).
- */
-async function compressWithAdapter(o: Checked & { input: Exclude<LoadedModel, LoadedLayersModel> }): Promise<CompressResult> {
-  const split = o.data?.split ?? 'test';
-  const adapter = formatOf(o.input);
-  const output = o.output ?? await ModelOutput.open({ out: o.out, force: o.force, protect: [o.input.descriptorPath, ...o.input.weightFiles] });
-  let run: AdapterPipelineRun | undefined;
-  try {
-    const provider = new DataProvider(o.data ? { source: o.data.source, ...o.config.data, feed: o.data.feed } : undefined);
-    await o.onPhase?.('pipeline');
-    // Without steps a budget searches over the weight-only steps the format supports; a written pipeline is judged as written.
-    const searched = o.config.steps.length === 0 && wantsSearch(o) ? await runSearch(o, provider) : undefined;
-    const search = searched?.search;
-    run = search ? (search.run as AdapterPipelineRun & { kind: 'adapter' }) : await runAdapterPipeline({
-      model: o.input, config: o.config, data: provider, inputs: o.inputs, onProgress: o.onProgress, onWarn: o.onWarn, signal: o.signal,
-    });
-    const chosen = search ? (search.chosen ?? search.closest) : undefined;
-    const pipeline = chosen?.config ?? o.config;
-    const backend = o.input.kind === 'onnx' ? 'onnxruntime-node' : tf.getBackend();
-    checkAborted(o.signal);
-    await o.onPhase?.('write');
-    const lineage = runLineage(o, { output, split, provider, run, pipeline, levels: {}, search,
-      versions: { backend, ...formatVersions(o.input.kind) }, weightsHash: await adapter.hash(run.model as never) });
-    const name = output.modelFileName(o.input.kind === 'onnx' ? 'onnx' : 'tfjs');
-    // The model carries its lineage where the format can (ONNX metadata_props); staged, then read back as a user would.
-    const stage = (l: typeof lineage) => adapter.write(run!.model as never, output.finalPath(name), { stage: output.stage, lineage: l });
-    let saved = await stage(lineage);
-    const staged = output.stagedPath(name);
-    checkAborted(o.signal);
-    await o.onPhase?.('measure');
-    const evalData = o.data ? await loadData({ source: o.data.source, split, limit: o.data.limit, holdOut: provider.holdOut, feed: o.data.feed }) : undefined;
-    const latency = evaluationLatency(o);
-    const written = await loadModel(staged, { allowNonFinite: true });
-    let measurement: Measurement;
-    try {
-      measurement = await measureModel({
-        loaded: written, reference: o.input, dataset: evalData, batchSize: o.data?.batchSize, inputs: o.inputs, latency, onProgress: o.onProgress,
-      });
-    } finally {
-      formatOf(written).dispose(written);
-      forgetLoadedSource([written.descriptorPath, ...written.weightFiles]);
-    }
-    checkAborted(o.signal);
-    const inputMeasurement = await measureModel({ loaded: o.input, latency, inputs: o.inputs });
-    checkAborted(o.signal);
-    await o.onPhase?.('report');
-    lineage.metrics = JSON.parse(JSON.stringify({ ...summarize(measurement), bytes: undefined, gzipBytes: undefined }));
-    if (evalData) lineage.data = { ...lineage.data!, samples: evalData.count };
-    // Staged again with the metrics in: sizes, and a size budget, are of the file as it will be at --out.
-    const judge = () => (o.budget ? checkBudget(o.budget, measurement) : undefined);
-    measurement.budget = judge();
-    if (lineage.budget) lineage.budget.pass = measurement.budget?.pass ?? true;
-    saved = await stage(lineage);
-    // The shards as staged (a writer reports its final paths, which exist only after the commit; tfjs graph models have shards).
-    measurement.size = await measureSize({ loaded: { descriptorPath: staged, weightFiles: saved.weightFiles.map((f) => output.stagedPath(path.basename(f))) } });
-    measurement.budget = judge();
-    const pass = measurement.budget?.pass ?? true;
-    if (lineage.budget && lineage.budget.pass !== pass) {
-      lineage.budget.pass = pass;
-      saved = await stage(lineage);
-    }
-    const notes = [...(o.notes ?? []), ...stepNotes(run)];
-    if (o.budget && o.config.steps.length) notes.push(`The budget search relaxes tfjs layers; for ${o.input.kind} models the pipeline as written is judged.`);
-    if (run.steps.some((s) => s.step === 'prune')) notes.push('Unstructured sparsity shrinks the gzip size only; it makes nothing faster in today\'s runtimes (structured pruning does).');
-    if (o.input.kind === 'onnx') notes.push(`The lineage is in the model's metadata_props (shrinkml.lineage), which the sizes include, and in ${output.lineageName}.`);
-    if (measurement.latency?.note) notes.push(`Latency: ${measurement.latency.note}.`);
-    if (measurement.streamed) notes.push(`Fidelity: ${measurement.streamed.note}.`);
-    const modelPath = output.finalPath(name);
-    const report: CompressReport = {
-      kind: 'compress', shrinkml: VERSION, tfjs: tf.version.tfjs, backend, createdAt: lineage.createdAt,
-      input: { path: lineage.source, hash: lineage.sourceHash, metrics: { ...summarize(inputMeasurement), accuracy: measurement.referenceAccuracy, samples: measurement.samples } },
-      output: { path: o.absolutePaths ? modelPath : path.basename(modelPath), metrics: summarize(measurement), weightsHash: lineage.weightsHash! },
-      evaluation: { data: lineage.data?.source, split, samples: measurement.samples },
-      pipeline, levels: {}, steps: run.steps,
-      budget: reportBudget(o, measurement, split, search, chosen),
-      search: search ? searchSummary(o, search, chosen!, searched!.resumed) : undefined,
-      trials: search?.trials ?? [],
-      layers: layerRows(measurement.layers, {}),
-      notes,
-    };
-    const { reports } = await output.writeRecords({ lineage, report });
-    await o.onPhase?.('commit');
-    output.commit(o.signal);
-    await searched?.journal.remove();
-    return { report, measurement, lineage, modelJsonPath: modelPath, reports, exitCode: o.budget && !pass ? 1 : 0 };
-  } finally {
-    output.discard();
-    if (run) adapter.dispose(run.model as never);
-  }
 }
