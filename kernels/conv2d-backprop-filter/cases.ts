@@ -4,7 +4,7 @@ import { randomFloat, seeded } from '../testing-data.js';
 import type { KernelCase, KernelSuite } from '../types.js';
 import { conv2dBackpropFilterRef } from './reference.js';
 
-/** [name, xShape, filterShape, strides, pad]: odd sizes, every register-block path (ci 1/4, co 8/4/scalar). */
+/** [name, xShape, filterShape, strides, pad]: odd sizes, every register-block path (ci 1/4, co 8/4/scalar), batch < 4 and ≥ 4. */
 export const CONV_GRAD_SHAPES: Array<[string, number[], number[], number | [number, number], NamedAttrMap['pad']]> = [
   ['lenet conv1 same', [2, 12, 12, 1], [5, 5, 1, 6], 1, 'same'],
   ['lenet conv2 valid', [2, 14, 14, 6], [5, 5, 6, 16], 1, 'valid'],
@@ -13,6 +13,9 @@ export const CONV_GRAD_SHAPES: Array<[string, number[], number[], number | [numb
   ['explicit pad 1', [2, 6, 5, 9], [3, 3, 9, 3], 1, 1],
   ['1x1 conv', [2, 5, 5, 8], [1, 1, 8, 12], 1, 'valid'],
   ['filter larger than stride, same, stride 3', [1, 10, 10, 3], [4, 4, 3, 7], 3, 'same'],
+  // 5 images: the input gradient's 4-image groups and a single one (kernel threads split them 3 + 2).
+  ['first layer, 5 images', [5, 9, 9, 1], [5, 5, 1, 6], 1, 'same'],
+  ['stride 2, 5 images', [5, 7, 6, 5], [3, 3, 5, 4], 2, 'same'],
 ];
 
 export const conv2dBackpropFilterSuite: KernelSuite = {

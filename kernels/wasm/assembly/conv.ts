@@ -176,10 +176,22 @@ export function unpadChannels(src: usize, rows: i32, Cp: i32, dst: usize, C: i32
   for (let r = 0; r < rows; r++) memory.copy(dst + (<usize>(r * C) << 2), src + (<usize>(r * Cp) << 2), <usize>C << 2);
 }
 
+/** The output row/col a tap reads for input row/col `i` (i = o*s - p + f), or -1 when there is none. */
+@inline function tapOut(i: i32, p: i32, f: i32, s: i32, n: i32): i32 {
+  const t = i + p - f;
+  if (t < 0) return -1;
+  if (s == 1) return t < n ? t : -1;
+  if (t % s != 0) return -1;
+  const o = t / s;
+  return o < n ? o : -1;
+}
+
 /**
  * dx[b, ih, iw, ci] = Σ_{fh, fw, co} dy[b, oh, ow, co] · w[fh, fw, ci, co] over taps with ih = oh*sh - pt + fh.
  * `wt` is scratch of FH·FW·Co·Cip floats (Cip = Ci rounded up to 4): the filter transposed to [fh, fw, co, ci] and
  * zero padded, so ci is the vector lane and every block is a full vector; only the Ci real lanes are stored.
+ * Four images at a time (the same pixel of each has the same taps): independent accumulators instead of one
+ * dependent chain, each element summed in the one-image order, so the bits do not depend on the grouping.
  */
 export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, wt: usize, B: i32, H: i32, W: i32, Ci: i32,
   OH: i32, OW: i32, Co: i32, FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
@@ -192,8 +204,59 @@ export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, wt: usize, B
       }
     }
   }
-  const wStep = <usize>Cip << 2;
-  for (let b = 0; b < B; b++) {
+  const wStep = <usize>Cip << 2, dyImage = <usize>(OH * OW * Co) << 2, dxImage = <usize>(H * W * Ci) << 2;
+  let b = 0;
+  for (; b + 4 <= B; b += 4) {
+    for (let ih = 0; ih < H; ih++) {
+      for (let iw = 0; iw < W; iw++) {
+        const xo = dx + (<usize>(((b * H + ih) * W + iw) * Ci) << 2);
+        let ci = 0;
+        while (ci < Ci) {
+          const lanes = Cip - ci >= 8 ? 8 : 4;
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          for (let fh = 0; fh < FH; fh++) {
+            const oh = tapOut(ih, pt, fh, sh, OH);
+            if (oh < 0) continue;
+            for (let fw = 0; fw < FW; fw++) {
+              const ow = tapOut(iw, pl, fw, sw, OW);
+              if (ow < 0) continue;
+              let dq = dy + (<usize>(((b * OH + oh) * OW + ow) * Co) << 2);
+              let wq = wt + (<usize>((fh * FW + fw) * Co * Cip + ci) << 2);
+              if (lanes == 8) {
+                for (let co = 0; co < Co; co++) {
+                  const w0 = v128.load(wq), w1 = v128.load(wq, 16);
+                  const d0 = f32x4.splat(load<f32>(dq)), d1 = f32x4.splat(load<f32>(dq + dyImage));
+                  const d2 = f32x4.splat(load<f32>(dq + 2 * dyImage)), d3 = f32x4.splat(load<f32>(dq + 3 * dyImage));
+                  a00 = f32x4.add(a00, f32x4.mul(d0, w0)); a01 = f32x4.add(a01, f32x4.mul(d0, w1));
+                  a10 = f32x4.add(a10, f32x4.mul(d1, w0)); a11 = f32x4.add(a11, f32x4.mul(d1, w1));
+                  a20 = f32x4.add(a20, f32x4.mul(d2, w0)); a21 = f32x4.add(a21, f32x4.mul(d2, w1));
+                  a30 = f32x4.add(a30, f32x4.mul(d3, w0)); a31 = f32x4.add(a31, f32x4.mul(d3, w1));
+                  dq += 4; wq += wStep;
+                }
+              } else {
+                for (let co = 0; co < Co; co++) {
+                  const w0 = v128.load(wq);
+                  a00 = f32x4.add(a00, f32x4.mul(f32x4.splat(load<f32>(dq)), w0));
+                  a10 = f32x4.add(a10, f32x4.mul(f32x4.splat(load<f32>(dq + dyImage)), w0));
+                  a20 = f32x4.add(a20, f32x4.mul(f32x4.splat(load<f32>(dq + 2 * dyImage)), w0));
+                  a30 = f32x4.add(a30, f32x4.mul(f32x4.splat(load<f32>(dq + 3 * dyImage)), w0));
+                  dq += 4; wq += wStep;
+                }
+              }
+            }
+          }
+          const o = xo + (<usize>ci << 2), n = Ci - ci < lanes ? Ci - ci : lanes;
+          storeLanes(o, a00, a01, n);
+          storeLanes(o + dxImage, a10, a11, n);
+          storeLanes(o + 2 * dxImage, a20, a21, n);
+          storeLanes(o + 3 * dxImage, a30, a31, n);
+          ci += lanes;
+        }
+      }
+    }
+  }
+  for (; b < B; b++) {
     for (let ih = 0; ih < H; ih++) {
       for (let iw = 0; iw < W; iw++) {
         const xo = dx + (<usize>(((b * H + ih) * W + iw) * Ci) << 2);
@@ -202,15 +265,11 @@ export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, wt: usize, B
           const lanes = Cip - ci >= 8 ? 8 : 4;
           let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
           for (let fh = 0; fh < FH; fh++) {
-            const th = ih + pt - fh;
-            if (th < 0 || th % sh != 0) continue;
-            const oh = th / sh;
-            if (oh >= OH) continue;
+            const oh = tapOut(ih, pt, fh, sh, OH);
+            if (oh < 0) continue;
             for (let fw = 0; fw < FW; fw++) {
-              const tw = iw + pl - fw;
-              if (tw < 0 || tw % sw != 0) continue;
-              const ow = tw / sw;
-              if (ow >= OW) continue;
+              const ow = tapOut(iw, pl, fw, sw, OW);
+              if (ow < 0) continue;
               let dq = dy + (<usize>(((b * OH + oh) * OW + ow) * Co) << 2);
               let wq = wt + (<usize>((fh * FW + fw) * Co * Cip + ci) << 2);
               if (lanes == 8) {
@@ -228,21 +287,23 @@ export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, wt: usize, B
               }
             }
           }
-          const o = xo + (<usize>ci << 2);
-          if (ci + lanes <= Ci) {
-            v128.store(o, a0);
-            if (lanes == 8) v128.store(o, a1, 16);
-          } else {
-            const n = Ci - ci;
-            for (let l = 0; l < n; l++) {
-              store<f32>(o + (<usize>l << 2), l < 4 ? lane(a0, l) : lane(a1, l - 4));
-            }
-          }
+          storeLanes(xo + (<usize>ci << 2), a0, a1, Ci - ci < lanes ? Ci - ci : lanes);
           ci += lanes;
         }
       }
     }
   }
+}
+
+/** Stores the first n (≤ 8) lanes of a0:a1. */
+@inline function storeLanes(o: usize, a0: v128, a1: v128, n: i32): void {
+  if (n >= 4) {
+    v128.store(o, a0);
+    if (n == 8) { v128.store(o, a1, 16); return; }
+    for (let l = 4; l < n; l++) store<f32>(o + (<usize>l << 2), lane(a1, l - 4));
+    return;
+  }
+  for (let l = 0; l < n; l++) store<f32>(o + (<usize>l << 2), lane(a0, l));
 }
 
 function lane(v: v128, l: i32): f32 {
@@ -343,60 +404,57 @@ export function depthwiseBackpropInput(dy: usize, w: usize, dx: usize, B: i32, H
 /**
  * conv2dBackpropInput for few input channels (Ci < 4, e.g. a network's first layer): vectorised over output
  * channels instead. dyP [B, OH, OW, Cop] and wP [FH, FW, Ci, Cop] have channels zero padded to Cop (multiple of 4).
- * With stride 1 across, 4 neighbouring pixels whose horizontal taps are all inside dy run together (4 independent
- * accumulators instead of one dependent chain); each pixel's sum keeps the single-pixel order, so the bits are the
- * same either way.
+ * Four images at a time, as conv2dBackpropInput (same bits as one at a time).
  */
 export function conv2dBackpropInputDot(dyP: usize, wP: usize, dx: usize, B: i32, H: i32, W: i32, Ci: i32,
   OH: i32, OW: i32, Cop: i32, FH: i32, FW: i32, sh: i32, sw: i32, pt: i32, pl: i32): void {
-  const px = <usize>Cop << 2;
-  for (let b = 0; b < B; b++) {
+  const dyImage = <usize>(OH * OW * Cop) << 2, dxImage = <usize>(H * W * Ci) << 2;
+  let b = 0;
+  for (; b + 4 <= B; b += 4) {
     for (let ih = 0; ih < H; ih++) {
-      let iw = 0;
-      while (iw < W) {
+      for (let iw = 0; iw < W; iw++) {
         const xo = dx + (<usize>(((b * H + ih) * W + iw) * Ci) << 2);
-        if (sw == 1 && iw + 4 <= W && iw + pl - (FW - 1) >= 0 && iw + 3 + pl < OW) {
-          for (let ci = 0; ci < Ci; ci++) {
-            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-            for (let fh = 0; fh < FH; fh++) {
-              const th = ih + pt - fh;
-              if (th < 0 || th % sh != 0) continue;
-              const oh = th / sh;
-              if (oh >= OH) continue;
-              for (let fw = 0; fw < FW; fw++) {
-                const dq = dyP + (<usize>(((b * OH + oh) * OW + iw + pl - fw) * Cop) << 2);
-                const wq = wP + (<usize>(((fh * FW + fw) * Ci + ci) * Cop) << 2);
-                for (let k = 0; k < Cop; k += 4) {
-                  const o = <usize>k << 2;
-                  const w = v128.load(wq + o);
-                  a0 = f32x4.add(a0, f32x4.mul(v128.load(dq + o), w));
-                  a1 = f32x4.add(a1, f32x4.mul(v128.load(dq + px + o), w));
-                  a2 = f32x4.add(a2, f32x4.mul(v128.load(dq + 2 * px + o), w));
-                  a3 = f32x4.add(a3, f32x4.mul(v128.load(dq + 3 * px + o), w));
-                }
+        for (let ci = 0; ci < Ci; ci++) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          for (let fh = 0; fh < FH; fh++) {
+            const oh = tapOut(ih, pt, fh, sh, OH);
+            if (oh < 0) continue;
+            for (let fw = 0; fw < FW; fw++) {
+              const ow = tapOut(iw, pl, fw, sw, OW);
+              if (ow < 0) continue;
+              const dq = dyP + (<usize>(((b * OH + oh) * OW + ow) * Cop) << 2);
+              const wq = wP + (<usize>(((fh * FW + fw) * Ci + ci) * Cop) << 2);
+              for (let k = 0; k < Cop; k += 4) {
+                const o = <usize>k << 2;
+                const w = v128.load(wq + o);
+                a0 = f32x4.add(a0, f32x4.mul(v128.load(dq + o), w));
+                a1 = f32x4.add(a1, f32x4.mul(v128.load(dq + dyImage + o), w));
+                a2 = f32x4.add(a2, f32x4.mul(v128.load(dq + 2 * dyImage + o), w));
+                a3 = f32x4.add(a3, f32x4.mul(v128.load(dq + 3 * dyImage + o), w));
               }
             }
-            const o = xo + (<usize>ci << 2), step = <usize>Ci << 2;
-            store<f32>(o, hsum(a0));
-            store<f32>(o + step, hsum(a1));
-            store<f32>(o + 2 * step, hsum(a2));
-            store<f32>(o + 3 * step, hsum(a3));
           }
-          iw += 4;
-          continue;
+          const o = xo + (<usize>ci << 2);
+          store<f32>(o, hsum(a0));
+          store<f32>(o + dxImage, hsum(a1));
+          store<f32>(o + 2 * dxImage, hsum(a2));
+          store<f32>(o + 3 * dxImage, hsum(a3));
         }
+      }
+    }
+  }
+  for (; b < B; b++) {
+    for (let ih = 0; ih < H; ih++) {
+      for (let iw = 0; iw < W; iw++) {
+        const xo = dx + (<usize>(((b * H + ih) * W + iw) * Ci) << 2);
         for (let ci = 0; ci < Ci; ci++) {
           let acc = f32x4.splat(0);
           for (let fh = 0; fh < FH; fh++) {
-            const th = ih + pt - fh;
-            if (th < 0 || th % sh != 0) continue;
-            const oh = th / sh;
-            if (oh >= OH) continue;
+            const oh = tapOut(ih, pt, fh, sh, OH);
+            if (oh < 0) continue;
             for (let fw = 0; fw < FW; fw++) {
-              const tw = iw + pl - fw;
-              if (tw < 0 || tw % sw != 0) continue;
-              const ow = tw / sw;
-              if (ow >= OW) continue;
+              const ow = tapOut(iw, pl, fw, sw, OW);
+              if (ow < 0) continue;
               const dq = dyP + (<usize>(((b * OH + oh) * OW + ow) * Cop) << 2);
               const wq = wP + (<usize>(((fh * FW + fw) * Ci + ci) * Cop) << 2);
               for (let k = 0; k < Cop; k += 4) {
@@ -407,7 +465,6 @@ export function conv2dBackpropInputDot(dyP: usize, wP: usize, dx: usize, B: i32,
           }
           store<f32>(xo + (<usize>ci << 2), hsum(acc));
         }
-        iw += 1;
       }
     }
   }
