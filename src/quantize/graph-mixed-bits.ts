@@ -8,7 +8,7 @@ import { singleGains } from './sensitivity-fallback.js';
 
 /**
  * weights:int4's bit choice by measured sensitivity (#14): with calibration data, how wide each int4 kernel's codes
- * are (4, 5 or 6 bits in blocks of 32 or per channel, or int8 per channel: bits.ts `KernelWidth`) is decided on the model's outputs rather than only
+ * are (4-bit blocks of 32, a per-channel grid from 3.58 to 7 bits, or int8 per channel: bits.ts `KernelWidth`) is decided on the model's outputs rather than only
  * estimated per layer (formats/graph/bits.ts, whose per-layer errors miss how errors add up through 13–74 int4
  * layers). Every candidate kernel is promoted alone from the all-int4 model (GPTQ + bias correction as written) to
  * int8 and the worst output's fidelity over the calibration inputs measured (`outputFidelity`: exp(−KL) for class

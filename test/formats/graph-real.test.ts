@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageFolder } from '../../src/data/images.js';
 import { graphWeightBits, readGraphFiles, rewriteGraph, writeGraphFolder, type GraphFiles, type GraphWeightMode } from '../../src/formats/graph/index.js';
+import { KERNEL_WIDTHS, widthOf } from '../../src/formats/graph/bits.js';
+import { qmaxOf } from '../../src/formats/graph/quantize.js';
 import { withWeightCodeDecoding } from '../../src/formats/weight-codes.js';
 import { pruneGraphWeights } from '../../src/prune/graph-weights.js';
 import { clusterGraphWeights } from '../../src/cluster/graph-weights.js';
@@ -90,7 +92,8 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
 
   // Bounds measured on these 24 crops (wasm). #14's targets: int8 ≥ 99.5% agreement (here 23 of 24 crops: the one
   // flip is a crop whose top two classes are 0.02 apart; cosine 0.9995, PSNR 42 dB); int4 ≥ 6× gzip (met) with ≥ 99%
-  // agreement (not met data-free: 87.5%, cosine 0.988, PSNR 27.9 dB at 6.05× with the 4/5/6/8-bit widths; 83%, cosine 0.970
+  // agreement (not met data-free: 87.5%, cosine 0.988, PSNR 27.3 dB at 6.02× with the per-channel grid of widths;
+  // 87.5%, cosine 0.988, PSNR 27.9 dB at 6.05× with the 4/5/6/8-bit widths; 83%, cosine 0.970
   // with {4-bit blocks, int8} — bench/results/real-models.md "Targets" says why).
   it.each([
     ['float16', 1.99, 0, 60, 1, 0.99999],
@@ -120,28 +123,32 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
     expect(rows.filter((r) => r.role === 'depthwise').length).toBe(4);
   });
 
-  // Data-free widths chosen on this model (estimated gzip ≥ 6 × 1.03): stem and head int8, two depthwise kernels int8 and
-  // two 6-bit, the 1×1/3×3 convs 4–6 bits per channel (4/5-bit codes with one scale per channel beat 4-bit blocks of
-  // 32 per gzip byte: the blocks' float16 scales cost ≈ ½ bit per value).
-  it('int4\'s bit choice: every kernel gets a width of 4, 5, 6 or 8 bits; stem, head and depthwise kernels ≥ 6 bits; most parameters ≤ 5 bits; the manifest says the same bits', async () => {
+  // Data-free widths chosen on this model (estimated gzip ≥ 6 × 1.03): stem int8, head ±63 per channel, depthwise
+  // kernels int8 or ±47/±63, the 1×1/3×3 convs 4.58–6 bits per channel (per-channel grids beat 4-bit blocks of 32
+  // per gzip byte: the blocks' float16 scales cost ≈ ½ bit per value), ~4.1–5.8 bits per value after entropy coding.
+  it('int4\'s bit choice: every kernel gets a width of KERNEL_WIDTHS; stem, head and depthwise kernels ≥ 6 bits; most parameters < 5 bits of code entropy; the manifest says each byte range', async () => {
     const { rows, rewritten: written } = await roundTrip('int4');
     const kernels = rows.filter((r) => r.role !== 'other');
     expect(kernels.length).toBe(13);
-    expect(kernels.every((r) => [4, 5, 6, 8].includes(r.bits))).toBe(true);
+    const allowed = new Set(KERNEL_WIDTHS.map((k) => widthOf(k).bits));
+    expect(kernels.every((r) => allowed.has(r.bits))).toBe(true);
     expect(kernels.filter((r) => r.bits !== 4 || r.scheme !== 'int4-block').every((r) => /bit choice/.test(r.note ?? ''))).toBe(true);
     const bitsOf = (name: string) => kernels.find((r) => r.name === name)!.bits;
     expect(bitsOf('StatefulPartitionedCall/model_1/conv2d_1/Conv2D_weights')).toBe(8);
-    expect(bitsOf('unknown_43')).toBe(8);
+    expect(bitsOf('unknown_43')).toBeGreaterThanOrEqual(6);
     expect(rows.filter((r) => r.role === 'depthwise').every((r) => r.bits >= 6)).toBe(true);
-    const narrow = kernels.filter((r) => r.bits <= 5).reduce((n, r) => n + r.params, 0);
-    expect(narrow / kernels.reduce((n, r) => n + r.params, 0)).toBeGreaterThan(0.7);
-    expect([...new Set(kernels.map((r) => r.bits))].sort()).toEqual([4, 5, 6, 8]);
-    // graphWeightBits reads the written manifest (what inspect/eval list): the codes entry of each kernel has its bits.
+    // entropyBits: what gzip charges per value (codes' entropy + scales), below the nominal width where codes are peaked.
+    const cheap = kernels.filter((r) => r.entropyBits! < 5).reduce((n, r) => n + r.params, 0);
+    expect(cheap / kernels.reduce((n, r) => n + r.params, 0)).toBeGreaterThan(0.75);
+    for (const r of kernels.filter((k) => k.bits < 8)) expect(r.entropyBits!, r.name).toBeLessThan(r.bits + (r.role === 'depthwise' ? 2 : 0.2));
+    expect(new Set(kernels.map((r) => r.bits)).size).toBeGreaterThanOrEqual(5);
+    // graphWeightBits reads the written manifest (what inspect/eval list): the codes entry of each kernel has its
+    // byte range (4, 5, 6, 7 or 8 bits), the whole width at or above the grid.
     const manifest = graphWeightBits(written.json.weightsManifest[0]!.weights);
-    for (const r of kernels) expect(manifest[`${r.name}/shrinkml_q`], r.name).toBe(r.bits);
+    for (const r of kernels) expect(manifest[`${r.name}/shrinkml_q`], r.name).toBe(Math.ceil(r.bits));
   });
 
-  it('int4 widths through stock tf.loadGraphModel: each kernel the graph computes with (its Mul/Reshape output) equals the writer\'s dequantization bit for bit at 4, 5, 6 and 8 bits; codes within ±(2^(bits−1) − 1)', async () => {
+  it('int4 widths through stock tf.loadGraphModel: each kernel the graph computes with (its Mul/Reshape output) equals the writer\'s dequantization bit for bit at every width; codes within the width\'s grid ±qmax', async () => {
     const { rewritten, modelJsonPath } = await roundTrip('int4');
     const model = await tf.loadGraphModel(stock(modelJsonPath));
     try {
@@ -156,13 +163,13 @@ describe('GraphModel with depthwise convs (human emotion), every weight mode thr
         for (let k = 0; k < want.length; k++) if (got[k] !== want[k]) mismatches++;
         expect(mismatches, r.name).toBe(0);
         const codes = model.weights[`${r.name}/shrinkml_q`]![0]!.dataSync();
-        const qmax = 2 ** (r.bits - 1) - 1;
+        const qmax = qmaxOf(r.bits);
         expect(codes.every((c) => Number.isInteger(c) && Math.abs(c) <= qmax), r.name).toBe(true);
-        // The width is used: some code beyond the next narrower width's range.
-        if (r.bits > 4) expect(codes.some((c) => Math.abs(c) > 2 ** (r.bits - 2) - 1), r.name).toBe(true);
+        // The width is used: some code beyond int4's ±7.
+        if (r.bits > 4) expect(codes.some((c) => Math.abs(c) > 7), r.name).toBe(true);
         seen.add(r.bits);
       });
-      expect([...seen].sort()).toEqual([4, 5, 6, 8]);
+      expect(seen.size).toBeGreaterThanOrEqual(5);
       tf.dispose(computed);
     } finally {
       model.dispose();

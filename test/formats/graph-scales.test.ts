@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { fromFloat16, toFloat16 } from '../../src/formats/encode.js';
 import { quantizeGroups } from '../../src/formats/graph/scales.js';
 import { chooseKernelWidths, edgeKernels, estimatedBytes, KERNEL_WIDTHS, widthOf, type BitChoice, type KernelWidth } from '../../src/formats/graph/bits.js';
-import { encodeGraphWeight } from '../../src/formats/graph/quantize.js';
-import type { NodeDef, WeightRole } from '../../src/formats/graph/roles.js';
+import { encodeGraphWeight, type EncodedGraphWeight } from '../../src/formats/graph/quantize.js';
+import { graphNodes, type NodeDef, type WeightRole } from '../../src/formats/graph/roles.js';
+import { readGraphFiles } from '../../src/formats/graph/io.js';
+import * as path from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /** Seeded values with a heavy tail, like trained kernels (a few outliers per block). */
 function laplace(n: number, seed: number): Float32Array {
@@ -85,7 +88,7 @@ describe('int4 bit choice', () => {
     const fp32Bytes = 4 * 256 * 64 * 4;
     const all = new Map<string, BitChoice>(ws.map((w) => [w.name, { levels: levelsOf(w), values: w.values, edge: false }]));
     const cheapest = chooseKernelWidths({ choices: all, fixedBytes: 0, fp32Bytes, target: 100 });
-    expect([...cheapest.values()].map((c) => c.width)).toEqual(['4/channel', '4/channel', '4/channel', '4/channel']);
+    expect([...cheapest.values()].map((c) => c.width)).toEqual(['3.58/channel', '3.58/channel', '3.58/channel', '3.58/channel']);
     expect([...chooseKernelWidths({ choices: all, fixedBytes: 0, fp32Bytes, target: 1 }).values()].every((c) => c.width === '8/channel')).toBe(true);
     const blocks4 = ws.reduce((n, w) => n + estimatedBytes(all.get(w.name)!.levels.get('4/block')!), 0);
     const old = new Map<string, BitChoice>(ws.map((w) => [w.name, { levels: levelsOf(w, ['4/block', '8/channel']), values: w.values, edge: false }]));
@@ -99,6 +102,47 @@ describe('int4 bit choice', () => {
       const before = chooseKernelWidths({ choices: old, fixedBytes: 0, fp32Bytes, target });
       expect(errorSum(all, widths), `budget +${extra * 100}%`).toBeLessThan(errorSum(old, before) * (extra >= 0.05 ? 0.5 : 1));
     }
+  });
+
+  // The per-channel grid between whole widths against the widths before it ({4, 5, 6} bits in blocks or per channel,
+  // int8), on a real model's kernels (emotion, data-free, every kernel edge-weighted as rewriteGraph does) at the
+  // same estimated budget: measured 21% less loss (0.0253 vs 0.0320) in 0.5% fewer gzip bytes (125,027 vs 125,715);
+  // gzip came out 2.7% above the estimate.
+  it('on emotion\'s kernels the finer per-channel grid has ≥ 15% less loss than the whole widths at the same budget, in no more gzip bytes, and gzip agrees with the estimate', async () => {
+    const graph = await readGraphFiles(path.resolve('test/fixtures/real/emotion/emotion.json'));
+    const kernels = graph.weights.filter((w) => graph.roles.get(w.name)!.kind !== 'other' && w.values instanceof Float32Array && w.values.length > 1);
+    const encodings = new Map<string, Map<KernelWidth, EncodedGraphWeight>>();
+    const wholeWidths: KernelWidth[] = ['4/channel', '4/block', '5/channel', '5/block', '6/channel', '6/block', '8/channel'];
+    for (const w of kernels) {
+      const role = graph.roles.get(w.name)!;
+      encodings.set(w.name, new Map([...new Set([...KERNEL_WIDTHS, ...wholeWidths])].map((k) => {
+        const { bits, perChannel } = widthOf(k);
+        return [k, bits === 8 ? encodeGraphWeight({ weight: w, role, mode: 'int8' }) : encodeGraphWeight({ weight: w, role, mode: 'int4', bits, perChannel })];
+      })));
+    }
+    const readers = new Map(kernels.map((w) => [w.name, graph.roles.get(w.name)!.readers.map((r) => r.slice(r.indexOf(':') + 1))]));
+    const edges = edgeKernels(graphNodes(graph.json.modelTopology).main, readers);
+    const choicesOf = (widths: readonly KernelWidth[]) => new Map<string, BitChoice>(kernels.map((w) => [w.name, {
+      levels: new Map(widths.map((k) => [k, encodings.get(w.name)!.get(k)!])), values: w.values as Float32Array, edge: edges.has(w.name),
+    }]));
+    const fp32Bytes = kernels.reduce((n, w) => n + w.values!.length * 4, 0);
+    const chosen = (widths: readonly KernelWidth[]) => {
+      const choices = choicesOf(widths);
+      const picked = chooseKernelWidths({ choices, fixedBytes: 0, fp32Bytes, target: 6.5 });
+      const loss = kernels.reduce((n, w) => n + picked.get(w.name)!.errors.get(picked.get(w.name)!.width)! * (edges.has(w.name) ? 4 : 1), 0);
+      const parts = kernels.flatMap((w) => encodings.get(w.name)!.get(picked.get(w.name)!.width)!.parts);
+      const estimate = parts.length && kernels.reduce((n, w) => n + estimatedBytes(encodings.get(w.name)!.get(picked.get(w.name)!.width)!), 0);
+      // As rewriteGraph lays them out: codes by byte range, then scales.
+      const codes = parts.filter((p) => p.entry.quantization?.scale === 1).sort((a, b) => (b.entry.quantization!.min ?? 0) - (a.entry.quantization!.min ?? 0));
+      const gzip = gzipSync(Buffer.concat([...codes, ...parts.filter((p) => !codes.includes(p))].map((p) => p.bytes)), { level: 9 }).byteLength;
+      return { loss, estimate, gzip };
+    };
+    const fine = chosen(KERNEL_WIDTHS);
+    const whole = chosen(wholeWidths);
+    expect(fine.estimate).toBeLessThanOrEqual(fp32Bytes / (6.5 * 1.03));
+    expect(fine.loss).toBeLessThan(whole.loss * 0.85);
+    expect(fine.gzip).toBeLessThan(whole.gzip * 1.01);
+    expect(Math.abs(fine.gzip / fine.estimate - 1)).toBeLessThan(0.05);
   });
 
   it('edge kernels: the stem and every head, not the kernels in between', () => {

@@ -2,14 +2,12 @@ import type { EncodedGraphWeight } from './quantize.js';
 import { producerOf, type NodeDef } from './roles.js';
 
 /**
- * weights:int4's bit choice: each kernel gets a width (`KernelWidth`: 4, 5 or 6 bits in blocks of 32 or per channel,
- * or int8 per channel) — the most useful steps first, while the model's estimated gzip ratio stays at or above the
+ * weights:int4's bit choice: each kernel gets a width (`KernelWidth`: 4-bit blocks of 32, a per-channel grid from
+ * 3.58 to 7 bits, or int8 per channel) — the most useful steps first, while the model's estimated gzip ratio stays at or above the
  * target (#14: int4 ≥ 6× gzip). Codes are stored one per byte and gzip charges each its entropy, so a width costs
- * what its codes and scales compress to, not its nominal bits. Measured over every blocked kernel of emotion
- * (faceres alike), gzip bits per value and relative squared error: 4/channel 4.07, 1.2e-2; 4/block 4.58, 8.9e-3;
- * 5/channel 4.75, 3.2e-3; 5/block 5.32, 2.0e-3; 6/channel 5.58, 8.1e-4; 6/block 6.23, 4.8e-4; 8/channel 7.58,
- * 5.0e-5. Blocks' float16 scales cost ≈ ½ bit per value, so 5 bits per channel is ⅓ of 4-bit blocks' error for
- * ≈ 0.2 bit more: int8's 3 extra bits buy far less per byte.
+ * what its codes and scales compress to, not its nominal bits (`KERNEL_WIDTHS` has the measured costs). The choice is
+ * a discrete reverse water-filling: with widths ≈ ¼ bit apart, each kernel ends where its marginal loss per byte
+ * meets the others'.
  *
  * "Useful" is the drop in the kernel's loss per extra compressed byte, taken over every width (not only the next
  * one, so a kernel can jump 4 → 8 when 5 and 6 are poor buys). A kernel's loss at a width is its error there
@@ -30,12 +28,29 @@ const EDGE_WEIGHT = 4;
 /**
  * A kernel's width under weights:int4: bits and scale layout (quantize.ts). `4/block` (blocks of 32 along the
  * reduction) is the mode's default; a reduction of at most 32 is one block per channel, so its `/block` and
- * `/channel` widths are the same encoding.
+ * `/channel` widths are the same encoding. Per channel the bits step between whole widths (`CodeBits`: 4.32 = codes
+ * ±9, 4.58 = ±11, …), so the choice can spend the few bytes the 6× floor leaves in small steps where they buy most
+ * — a finer rate grid is what reverse water-filling needs to equalize loss per byte across kernels.
  */
-export type KernelWidth = '4/channel' | '4/block' | '5/channel' | '5/block' | '6/channel' | '6/block' | '8/channel';
-export const KERNEL_WIDTHS: readonly KernelWidth[] = ['4/channel', '4/block', '5/channel', '5/block', '6/channel', '6/block', '8/channel'];
+export type KernelWidth = `${number}/channel` | `${4 | 5 | 6}/block`;
+/**
+ * The widths the choice considers. Measured over every kernel of emotion, data-free (gzip -9 bits per value of
+ * codes and scales / relative squared error):
+ *
+ *   4/block 4.54 / 7.7e-3   5/block 5.33 / 1.7e-3   6/block 6.21 / 4.1e-4
+ *   per channel: 3.58 3.72 / 1.7e-2, 4 4.08 / 1.0e-2, 4.32 4.35 / 6.3e-3, 4.58 4.55 / 4.4e-3, 4.81 4.71 / 3.3e-3,
+ *   5 4.85 / 2.5e-3, 5.32 5.09 / 1.6e-3, 5.58 5.30 / 1.1e-3, 6 5.64 / 6.3e-4, 8 7.62 / 3.8e-5
+ *
+ * Blocks' float16 scales cost ≈ ½ bit per value: at 4-bit blocks' bytes ±11 per channel has 43% less error, and 5-
+ * and 6-bit blocks are beaten by the per-channel grids around them, so of the blocks only the mode's default stays;
+ * 6.58 (±47) and 7 (±63) fill the wide gap below int8 for the most sensitive kernels.
+ */
+export const KERNEL_WIDTHS: readonly KernelWidth[] = [
+  '3.58/channel', '4/channel', '4/block', '4.32/channel', '4.58/channel', '4.81/channel', '5/channel', '5.32/channel', '5.58/channel', '6/channel',
+  '6.58/channel', '7/channel', '8/channel',
+];
 export const DEFAULT_WIDTH: KernelWidth = '4/block';
-export const widthOf = (w: KernelWidth) => ({ bits: Number(w[0]) as 4 | 5 | 6 | 8, perChannel: w.endsWith('/channel') });
+export const widthOf = (w: KernelWidth) => ({ bits: Number(w.slice(0, w.indexOf('/'))), perChannel: w.endsWith('/channel') });
 
 export interface BitChoice {
   /** The kernel encoded at each width of KERNEL_WIDTHS. */
@@ -53,8 +68,8 @@ export interface BitChoice {
 }
 
 // Huffman's whole-bit code lengths cost over the entropy: ≈ 9% on int4's 15 symbols, ≈ 1% on int8's (measured);
-// 5 and 6 bits in between.
-const HUFFMAN_OVERHEAD: Record<number, number> = { [-8]: 1.09, [-16]: 1.05, [-32]: 1.03, [-128]: 1.01 };
+// the grids in between by their byte range (`min`).
+const HUFFMAN_OVERHEAD: Record<number, number> = { [-8]: 1.09, [-16]: 1.05, [-32]: 1.03, [-64]: 1.02, [-128]: 1.01 };
 
 /** Estimated gzip bytes of an encoded weight (its parts). */
 export function estimatedBytes(e: EncodedGraphWeight): number {
@@ -65,6 +80,13 @@ export function estimatedBytes(e: EncodedGraphWeight): number {
     total += overhead ? entropyBytes(p.bytes) * overhead + 64 : p.bytes.byteLength;
   }
   return total;
+}
+
+/** An int8/int4 kernel's code entropy plus its scales, in bits per weight value (`GraphWeightRow.entropyBits`). */
+export function codeEntropyBits(e: EncodedGraphWeight): number {
+  const [codes, ...rest] = e.parts;
+  const n = codes!.bytes.byteLength;
+  return n ? (entropyBytes(codes!.bytes) * 8 + rest.reduce((b, p) => b + (p.entry.dtype === 'int32' ? 0 : p.bytes.byteLength * 8), 0)) / n : 0;
 }
 
 function entropyBytes(bytes: Uint8Array): number {

@@ -39,7 +39,7 @@ export interface EncodedPart { entry: ManifestEntry; bytes: Uint8Array }
 
 export interface EncodedGraphWeight {
   name: string;
-  /** Bits per stored value of the weight itself (scales not counted; see `scaleCount`); int4's schemes: 4, 5 or 6. */
+  /** Bits per stored value of the weight itself (scales not counted; see `scaleCount`): int4's schemes 4, 5, 6 or a grid between (`CodeBits`). */
   bits: number;
   scheme: 'float32' | 'float16' | 'uint8' | 'int8-channel' | 'int4-block' | 'int4-channel' | 'unchanged';
   parts: EncodedPart[];
@@ -68,12 +68,12 @@ const constNode = (name: string, shape: number[], dtype: 'DT_FLOAT' | 'DT_INT32'
 });
 
 /**
- * `bits` / `perChannel`: int4 mode's width and scale layout (`BlockBits`; default 4-bit blocks).
+ * `bits` / `perChannel`: int4 mode's width and scale layout (`CodeBits`; default 4-bit blocks).
  * `scaleSearch: false` keeps max-abs scales (static int8, see rewrite.ts); the default searches them (scales.ts).
  * `hessian` (the kernel's E[x xᵀ] from calibration, see correction.ts) rounds int8/int4 kernels by GPTQ (gptq.ts)
  * with the same scales: a channel's H over the reduction, by the channel's [pre, post] index around reduceAxes.
  */
-export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean; hessian?: Hessian; bits?: BlockBits; perChannel?: boolean }): EncodedGraphWeight {
+export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mode: GraphWeightMode; node?: NodeDef; scaleSearch?: boolean; hessian?: Hessian; bits?: CodeBits; perChannel?: boolean }): EncodedGraphWeight {
   const { weight: w, role, mode } = o;
   const bits = o.bits ?? 4;
   const search = o.scaleSearch ?? true;
@@ -105,7 +105,7 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   const device = o.node?.device;
   if (mode === 'int4') {
     const size = reduceSize(w.shape, role);
-    if (size <= INT4_BLOCK || o.perChannel) return perChannel(w, values, role, bits, device, search, gptq);
+    if (size <= INT4_BLOCK || o.perChannel || !Number.isInteger(bits)) return perChannel(w, values, role, bits, device, search, gptq);
     const block = blockSize(size);
     if (block) return int4Blocks(w, values, role, block, bits, device, search, gptq);
     const out = perChannel(w, values, role, 8, device, search, gptq);
@@ -121,10 +121,18 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
  * code costs ≈ ¾ bit more than a 4-bit one after gzip for a quarter of the noise power. `perChannel` (one scale per
  * channel, int8's layout with a narrower range) drops the block scales' ≈ ½ bit per value: 5 bits per channel cost
  * ≈ 0.2 bit per value more than 4-bit blocks of 32 for ⅓ of their error (emotion, faceres).
+ *
+ * Per channel the width need not be a whole number of bits: `bits` b stands for the symmetric grid ±qmax with
+ * qmax = 2^(b−1) − 1 rounded (`qmaxOf`), so b = log2(2·(qmax + 1)): 3.58 = ±5, 4 = ±7, 4.32 = ±9, 4.58 = ±11,
+ * 4.81 = ±13, 5 = ±15, 5.32 = ±19, 5.58 = ±23, 6 = ±31, 8 = ±127. Stored in the smallest power-of-two byte range
+ * that holds them (`min` −8, −16, −32, −128); what gzip charges is their entropy, so the grid in between is a finer
+ * rate step for the bit choice, not a new layout. Blocks take whole bits (4, 5, 6).
  */
-export type BlockBits = 4 | 5 | 6;
-/** Largest code of a symmetric `bits`-bit grid: 7, 15, 31, 127. */
-export const qmaxOf = (bits: number) => 2 ** (bits - 1) - 1;
+export type CodeBits = number;
+/** Largest code of a symmetric `bits`-bit grid: 7, 15, 31, 127 (whole bits); 5, 9, 11, 13, 19, 23 in between. */
+export const qmaxOf = (bits: number) => Math.round(2 ** (bits - 1)) - 1;
+/** Byte offset of a grid's codes (and −`min` of its manifest entry): the power of two above its qmax. */
+const codeOffset = (bits: number) => 2 ** Math.ceil(Math.log2(qmaxOf(bits) + 1));
 
 /** A channel's E[x xᵀ] over the reduction, by its index (pre, post) in the [pre, reduction, post] view. */
 export type Hessian = (p: number, q: number) => Float64Array;
@@ -206,7 +214,7 @@ export const aroundReduction = (shape: number[], reduceAxes: number[]) => around
 
 /** Codes as bytes `code + 2^(bits−1)` in a uint8 entry `{scale: 1, min: −2^(bits−1)}`: tf.io decodes the integers. */
 function codesPart(name: string, shape: number[], codes: Int8Array, bits: number): EncodedPart {
-  const offset = 2 ** (bits - 1);
+  const offset = codeOffset(bits);
   return {
     entry: { name, shape, dtype: 'float32', quantization: { dtype: 'uint8', scale: 1, min: -offset } },
     bytes: Uint8Array.from(codes, (c) => c + offset),
@@ -223,8 +231,8 @@ function mulNode(name: string, a: string, b: string, device?: string): NodeDef {
   return { name, op: 'Mul', input: [a, b], attr: { T: { type: 'DT_FLOAT' } }, ...(device ? { device } : {}) };
 }
 
-/** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or 4–6 (int4's layout, few taps). */
-function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: BlockBits | 8, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
+/** One symmetric scale per channel (the role's channel axes); bits 8 (int8) or below (int4's layout: `CodeBits`). */
+function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits: CodeBits, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [, channels, post] = around(w.shape, role.channelAxes);
   const groupOf = (i: number) => Math.floor(i / post) % channels;
   const qmax = qmaxOf(bits);
@@ -244,7 +252,7 @@ function perChannel(w: GraphWeight, values: Float32Array, role: WeightRole, bits
 }
 
 /** Blocks of `block` consecutive values along the reduction (block divides it), one scale each. */
-function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, bits: BlockBits, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
+function int4Blocks(w: GraphWeight, values: Float32Array, role: WeightRole, block: number, bits: CodeBits, device?: string, search = true, gptq?: Gptq): EncodedGraphWeight {
   const [pre, size, post] = around(w.shape, role.reduceAxes);
   const blocks = size / block;
   // Element (p, r, q) of the [pre, size, post] view is at (p·size + r)·post + q; its block b = r / 32.

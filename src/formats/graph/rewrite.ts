@@ -1,19 +1,24 @@
 import { ShrinkmlError } from '../../core/errors.js';
 import { elementCount, type ModelJson } from '../manifest.js';
-import { aroundReduction, encodeGraphWeight, GENERATED_SUFFIXES, type BlockBits, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
+import { aroundReduction, encodeGraphWeight, qmaxOf, GENERATED_SUFFIXES, type CodeBits, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
 import { correctBiases, outputError, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
 import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
 import { rewriteInt8Ops, type StaticInt8 } from './static-int8.js';
 import type { GraphWeight } from './weights.js';
-import { chooseKernelWidths, DEFAULT_WIDTH, edgeKernels, estimatedBytes, KERNEL_WIDTHS, widthOf, type BitChoice, type KernelWidth } from './bits.js';
+import { chooseKernelWidths, codeEntropyBits, DEFAULT_WIDTH, edgeKernels, estimatedBytes, KERNEL_WIDTHS, widthOf, type BitChoice, type KernelWidth } from './bits.js';
 
 /** One weight of the written graph, as reports and `inspect` list it. */
 export interface GraphWeightRow {
   name: string;
   shape: number[];
   role: WeightRole['kind'];
-  /** Bits per value as stored (4, 5, 6 for int4's block codes, 8, 16, 32). */
+  /** Bits per value as stored (4, 5, 6 for int4's block codes or a grid between per channel, 8, 16, 32). */
   bits: number;
+  /**
+   * int8/int4 codes: their empirical entropy in bits per value plus the scales' bits per value — what gzip charges
+   * for the kernel (≈, before Huffman's whole-bit overhead), as against `bits`, its nominal width.
+   */
+  entropyBits?: number;
   scheme: EncodedGraphWeight['scheme'];
   params: number;
   /** Stored bytes of the weight with its scales. */
@@ -81,7 +86,7 @@ export function rewriteGraph(o: {
   const { main } = graphNodes(topology);
   const byName = new Map(main.map((n, i) => [n.name, i]));
   const calibrated = Boolean(o.calibration) && !o.staticInt8 && (o.mode === 'int8' || o.mode === 'int4');
-  const encode = (weight: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => {
+  const encode = (weight: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => {
     const key = bits ? `${mode}:${bits}${perChannel ? 'c' : ''}` : mode;
     const cached = o.encodeCache?.get(weight)?.get(key);
     if (cached) return { ...cached };
@@ -89,7 +94,7 @@ export function rewriteGraph(o: {
     if (o.encodeCache) (o.encodeCache.get(weight) ?? o.encodeCache.set(weight, new Map()).get(weight)!).set(key, e);
     return { ...e };
   };
-  const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => {
+  const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => {
     const index = byName.get(weight.name);
     // Static int8 keeps max-abs filter scales: with searched ones, graph-static-int8.test's exact int8-vs-float
     // comparison moved by one output grid step (not yet looked into; weight-only modes search).
@@ -158,6 +163,7 @@ export function rewriteGraph(o: {
     return {
       name: e.name, shape: w.shape, role: (o.roles.get(w.name) ?? OTHER).kind, bits: e.bits, scheme: e.scheme, params: elementCount(w.shape),
       bytes: e.parts.reduce((n, p) => n + p.bytes.byteLength, 0), sparsity: values && values.length ? zeros / values.length : 0,
+      ...(e.scheme === 'int8-channel' || e.scheme === 'int4-block' || e.scheme === 'int4-channel' ? { entropyBits: codeEntropyBits(e) } : {}),
       ...(e.note ? { note: e.note } : {}),
     };
   });
@@ -180,7 +186,7 @@ export function rewriteGraph(o: {
  */
 function chooseBits(o: {
   weights: GraphWeight[]; encoded: EncodedGraphWeight[]; roles: Map<string, WeightRole>; main: NodeDef[];
-  encode: (w: GraphWeight, mode: GraphWeightMode, bits?: BlockBits, perChannel?: boolean) => EncodedGraphWeight; jsonChars: number;
+  encode: (w: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => EncodedGraphWeight; jsonChars: number;
   errorOf: (w: GraphWeight) => BitChoice['error']; calibration?: GraphCalibration; target?: number;
 }): Record<string, KernelWidth> {
   const { weights, encoded } = o;
@@ -189,7 +195,10 @@ function chooseBits(o: {
     const { bits, perChannel } = widthOf(width);
     return bits === 8 ? o.encode(w, 'int8') : width === DEFAULT_WIDTH ? o.encode(w, 'int4') : o.encode(w, 'int4', bits, perChannel);
   };
-  const describe = (width: KernelWidth) => (width === '8/channel' ? 'int8 per channel' : `${width[0]}-bit codes, one scale per ${width.endsWith('/channel') ? 'channel' : 'block'}`);
+  const describe = (width: KernelWidth) => {
+    const { bits, perChannel } = widthOf(width);
+    return bits === 8 ? 'int8 per channel' : `${bits}-bit codes (±${qmaxOf(bits)}), one scale per ${perChannel ? 'channel' : 'block'}`;
+  };
   const widths: Record<string, KernelWidth> = {};
   const measured = o.calibration?.kernelWidths;
   if (measured) {
@@ -234,13 +243,14 @@ function chooseBits(o: {
   return widths;
 }
 
-/** Code entries by width (4, 5, 6, 8 bits: `min` −8, −16, −32, −128), then float16, then the rest. */
+/** Code entries by byte range (`min` −8, −16, −32, −64, −128: up to ±7, ±15, ±31, ±63, ±127), then float16, then the rest. */
 function storageRank(entry: EncodedGraphWeight['parts'][number]['entry']): number {
   const q = entry.quantization;
-  const codes = q?.dtype === 'uint8' && q.scale === 1 ? [-8, -16, -32, -128].indexOf(q.min ?? 0) : -1;
+  const codes = q?.dtype === 'uint8' && q.scale === 1 ? CODE_MINS.indexOf(q.min ?? 0) : -1;
   if (codes >= 0) return codes;
-  return q?.dtype === 'float16' ? 4 : 5;
+  return q?.dtype === 'float16' ? CODE_MINS.length : CODE_MINS.length + 1;
 }
+const CODE_MINS = [-8, -16, -32, -64, -128];
 
 /** Without a mode, a weight keeps its storage: float16 stays float16, uint8 stays uint8, the rest float32. */
 function keepMode(w: GraphWeight): GraphWeightMode {
@@ -255,14 +265,15 @@ export function isGeneratedName(name: string): boolean {
 /**
  * Bits per value of each stored weight of a graph model as its manifest says, by entry name: int4 codes are uint8
  * `/shrinkml_q` entries with `min: -8` (codes -7..7), 5- and 6-bit codes `min: -16` / `-32`, int8 codes `min: -128`;
- * other entries by their storage dtype. For
- * `inspect`/`eval`, which see the codes as the graph's Const weights.
+ * other entries by their storage dtype. For `inspect`/`eval`, which see the codes as the graph's Const weights.
+ * A per-channel grid between whole widths (±9 … ±13, ±19, ±23, ±47, ±63) reads as its byte range (5, 6, 7 bits):
+ * the manifest does not say the grid; the write's report rows do (`bits`, `entropyBits`).
  */
 export function graphWeightBits(specs: readonly { name: string; dtype: string; quantization?: { dtype: string; min?: number } }[]): Record<string, number> {
   const bits: Record<string, number> = {};
   for (const s of specs) {
     const q = s.quantization;
-    const narrow = s.name.endsWith('/shrinkml_q') ? ({ [-8]: 4, [-16]: 5, [-32]: 6 } as Record<number, number>)[q?.min ?? 0] : undefined;
+    const narrow = s.name.endsWith('/shrinkml_q') ? ({ [-8]: 4, [-16]: 5, [-32]: 6, [-64]: 7 } as Record<number, number>)[q?.min ?? 0] : undefined;
     bits[s.name] = q ? (q.dtype === 'uint8' ? narrow ?? 8 : 16) : s.dtype === 'float32' || s.dtype === 'int32' ? 32 : 8;
   }
   return bits;

@@ -110,7 +110,7 @@ export const graphWeightFormat: Impl = {
     let calibration = c.calibration;
     let bits: GraphMixedBitsReport | undefined;
     if (mode === 'int4') {
-      // Each kernel's width (4/5/6 bits, int8), by measured effect on the outputs (quantize/graph-mixed-bits.ts): the
+      // Each kernel's width (4-bit blocks, a per-channel grid, int8), by measured effect on the outputs (quantize/graph-mixed-bits.ts): the
       // calibration inputs again (calibrateGraphWeights disposed its batches), held for the search's many runs.
       // Cached like the statistics: it depends on the same weights and samples only.
       const m = await calibratedOnce(ctx, batches.count, gptq, async () => {
