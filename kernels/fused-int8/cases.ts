@@ -136,6 +136,9 @@ export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
   ['3x3 same, c 44, batch 3', [3, 4, 3, 44], [3, 3, 44, 1], 1, 'same', -1],
   ['2x2 stride 2 valid, c 6', [1, 5, 5, 6], [2, 2, 6, 1], 2, 'valid', 127],
   ['infinite scale, 3x3 same, c 20', [1, 4, 4, 20], [3, 3, 20, 1], 1, 'same', 0],
+  // Output rows wider than one pass of 64 pixels (ROWS in kernels/wasm/assembly/int8.ts), 3x3 and another filter.
+  ['3x3 same, ow 70 (two passes), c 8', [1, 3, 70, 8], [3, 3, 8, 1], 1, 'same', -5],
+  ['1x3 stride 2 valid, ow 66, c 16', [1, 2, 133, 16], [1, 3, 16, 1], 2, 'valid', 33],
 ], 2000);
 
 /** [name, xShape (packed words), filterSize, strides, pad]. */

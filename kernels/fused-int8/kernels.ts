@@ -227,15 +227,15 @@ const convWasm = (({ inputs, backend, attrs }: KernelArgs) => {
 }) as unknown as KernelFunc;
 
 /**
- * Scratch of kernels/wasm/assembly/int8-depthwise.ts: M = 1, 128 bytes of constants, four f32 per channel, the
- * filter's int16 tap pairs, one int16 line of the zero-framed input and a ring of FH rows of its pairs (Cs =
- * ceil(C/16)·16 channels); any other M, Co·4 bytes.
+ * Scratch of kernels/wasm/assembly/int8-depthwise.ts: M = 1, the filter's int16 tap pairs and the accumulators' start
+ * values, a ring of FH rows of the zero-point-framed input's pairs (Cs = ceil(C/16)·16 channels), and the
+ * accumulators of 64 output pixels (ROWS in int8.ts) plus the epilogue's 128 bytes; any other M, Co·4 bytes.
  */
 export function depthwiseScratchBytes(g: ConvGeometry): number {
   if (g.M !== 1) return g.Co * 4;
   const cs = Math.ceil(g.Ci / 16) * 16;
   const wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
-  return 128 + cs * 16 + (g.FH * Math.ceil(g.FW / 2) * 4 + (wp + 1) * 2 + g.FH * wp * 4) * cs;
+  return (g.FH * Math.ceil(g.FW / 2) + 1 + g.FH * wp) * cs * 4 + 64 * Math.ceil(g.Ci / 4) * 16 + 128;
 }
 
 /** Direct depthwise conv, the epilogue writing the output in place; M = 1 splits its rows across the kernel threads. */
