@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { batchNormGradCpu, batchNormGradWasm, fusedBatchNormGradient } from './batch-norm-grad/index.js';
 import { batchMatMulWasm } from './batch-matmul/index.js';
+import { BROADCAST_BINARY_WASM } from './broadcast-binary/index.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter/index.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
@@ -36,6 +37,7 @@ export const KERNELS: KernelSpec[] = [
   maxPoolGradWasm,
   batchNormGradCpu, batchNormGradWasm,
   batchMatMulWasm,
+  ...BROADCAST_BINARY_WASM,
   matMulInt8Cpu, matMulInt8Wasm,
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,

@@ -6,6 +6,7 @@ import { conv2dBackpropFilterSuite } from '../../kernels/conv2d-backprop-filter/
 import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/cases.js';
 import { batchMatMulSuite } from '../../kernels/batch-matmul/cases.js';
 import { batchNormGradSuite } from '../../kernels/batch-norm-grad/cases.js';
+import { broadcastBinarySuites } from '../../kernels/broadcast-binary/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
@@ -22,7 +23,7 @@ const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
   fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, addInt8Suite, batchNormGradSuite,
-  batchMatMulSuite,
+  batchMatMulSuite, ...broadcastBinarySuites,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 

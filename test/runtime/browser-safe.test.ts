@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
  * I/O, data loading, training, the quantizer itself), and small. tfjs is the user's own dependency (external).
  */
 describe('shrinkml/runtime bundle', () => {
-  it('bundles for the browser with only browser-safe modules, under 120 KB minified', async () => {
+  it('bundles for the browser with only browser-safe modules, under 130 KB minified', async () => {
     const result = await build({
       entryPoints: [new URL('../../src/runtime/index.ts', import.meta.url).pathname],
       bundle: true, minify: true, write: false, platform: 'browser', format: 'esm', metafile: true,
@@ -23,10 +23,12 @@ describe('shrinkml/runtime bundle', () => {
     }
     const code = result.outputFiles[0]!.contents;
     const gzip = gzipSync(code, { level: 9 }).length;
-    expect(code.length).toBeLessThan(120_000);
+    expect(code.length).toBeLessThan(130_000);
     // 44 KB: the SIMD kernels module (inlined as base64) holds the int8 depthwise vector path and the int8 Add since
-    // the MobileNetV2 speed work (+2 KB gzipped over the 40 KB this had before, with their graph op code).
-    expect(gzip).toBeLessThan(44_000);
+    // the MobileNetV2 speed work (+2 KB gzipped over the 40 KB this had before, with their graph op code). 47 KB
+    // (130 KB minified): the training kernels' 4-image input gradients, A·B / A·Bᵀ matmul and broadcast ops (issue
+    // 18.4, +3.5 KB of wasm) are in the same module, which the runtime inlines whole.
+    expect(gzip).toBeLessThan(47_000);
     process.stdout.write(`shrinkml/runtime: ${code.length} bytes minified, ${gzip} gzipped (tfjs excluded)\n`);
   });
 });

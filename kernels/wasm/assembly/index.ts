@@ -9,3 +9,4 @@ export { quantizeRows, maxPoolI8, avgPoolI8, addI8 } from './int8-fused';
 export { depthwiseI8 } from './int8-depthwise';
 export { batchNormGrad } from './batchnorm';
 export { matmulF32, transposeF32 } from './matmul';
+export { suffixBinary } from './broadcast';
