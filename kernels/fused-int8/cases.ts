@@ -147,6 +147,7 @@ const POOLS: Array<[string, number[], [number, number], [number, number], 'same'
   ['3x3/2 same, 20 bytes (16-lane block + tail)', [1, 7, 5, 5], [3, 3], [2, 2], 'same'],
   ['3x3/1 same, global-ish', [2, 3, 3, 1], [3, 3], [1, 1], 'same'],
   ['7x7/1 valid global (MobileNetV2 head), 160 words', [2, 7, 7, 160], [7, 7], [1, 1], 'valid'],
+  ['17x17/1 valid (289 taps: average summed code by code), 16 bytes', [1, 17, 17, 4], [17, 17], [1, 1], 'valid'],
 ];
 
 function poolSuite(kernelName: string, max: boolean, seed: number): KernelSuite {

@@ -113,32 +113,63 @@ export function maxPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW
 
 /**
  * Average pooling on int8 codes, input and output on the same grid: q = nearest(f32(Σq) / f32(count)) over the
- * window's in-image taps (padding excluded from the count, as tfjs does). Pad bytes average to 0.
+ * window's in-image taps (padding excluded from the count, as tfjs does). Pad bytes average to 0. Each window is
+ * clipped to the image once; 16 channels a vector summed in int16 (exact while the window has at most 256 taps:
+ * |Σq| ≤ 128·256), the rest of a pixel's channels — and windows of more taps — one by one.
  */
 export function avgPoolI8(x: usize, B: i32, H: i32, W: i32, Cp: i32, OH: i32, OW: i32, FH: i32, FW: i32, sh: i32,
   sw: i32, pt: i32, pl: i32, out: usize): void {
   let dst = out;
+  const row = <usize>(W * Cp);
+  const vec = FH * FW <= 256 ? Cp & ~15 : 0;
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * sh - pt;
+      const fh0 = max(0, -ih0), fh1 = min(FH, H - ih0);
       for (let ow = 0; ow < OW; ow++) {
-        for (let c = 0; c < Cp; c++) {
-          let s = 0, n = 0;
-          for (let fh = 0; fh < FH; fh++) {
-            const ih = oh * sh - pt + fh;
-            if (ih < 0 || ih >= H) continue;
-            for (let fw = 0; fw < FW; fw++) {
-              const iw = ow * sw - pl + fw;
-              if (iw < 0 || iw >= W) continue;
-              s += <i32>load<i8>(x + <usize>(((b * H + ih) * W + iw) * Cp + c));
-              n++;
+        const iw0 = ow * sw - pl;
+        const fw0 = max(0, -iw0), fw1 = min(FW, W - iw0);
+        const base = x + <usize>(((b * H + ih0 + fh0) * W + iw0 + fw0) * Cp);
+        const nw = fw1 - fw0, nh = fh1 - fh0;
+        // An empty window gives 0 / 0 = NaN, which trunc_sat makes 0 (the scalar loop's n = 0 case).
+        const n = f32x4.splat(<f32>(max(nw, 0) * max(nh, 0)));
+        let c = 0;
+        for (; c < vec; c += 16) {
+          let lo = i16x8.splat(0), hi = i16x8.splat(0);
+          let r = base + <usize>c;
+          for (let fh = fh0; fh < fh1; fh++) {
+            let p = r;
+            for (let i = 0; i < nw; i++) {
+              const v = v128.load(p);
+              lo = i16x8.add(lo, i16x8.extend_low_i8x16_s(v));
+              hi = i16x8.add(hi, i16x8.extend_high_i8x16_s(v));
+              p += <usize>Cp;
+            }
+            r += row;
+          }
+          const q0 = mean(i32x4.extend_low_i16x8_s(lo), n), q1 = mean(i32x4.extend_high_i16x8_s(lo), n);
+          const q2 = mean(i32x4.extend_low_i16x8_s(hi), n), q3 = mean(i32x4.extend_high_i16x8_s(hi), n);
+          v128.store(dst + <usize>c, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(q0, q1), i16x8.narrow_i32x4_s(q2, q3)));
+        }
+        for (; c < Cp; c++) {
+          let s = 0, k = 0;
+          for (let fh = fh0; fh < fh1; fh++) {
+            for (let fw = fw0; fw < fw1; fw++) {
+              s += <i32>load<i8>(x + <usize>(((b * H + ih0 + fh) * W + iw0 + fw) * Cp + c));
+              k++;
             }
           }
-          store<i8>(dst + <usize>c, <i8>(n == 0 ? 0 : <i32>nearest<f32>(<f32>s / <f32>n)));
+          store<i8>(dst + <usize>c, <i8>(k == 0 ? 0 : <i32>nearest<f32>(<f32>s / <f32>k)));
         }
         dst += <usize>Cp;
       }
     }
   }
+}
+
+/** nearest(f32(s) / n) per lane, ties to even (f32x4.div is correctly rounded; the mean of codes is in [-128, 127]). */
+@inline function mean(s: v128, n: v128): v128 {
+  return i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.div(f32x4.convert_i32x4_s(s), n)));
 }
 
 /**
