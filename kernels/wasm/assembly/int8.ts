@@ -132,7 +132,9 @@ export const ROUNDER_BITS: i32 = 0x4b400000;
  */
 export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW: usize, bias: usize,
   out: usize, ob: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): void {
-  for (let n0 = 0; n0 < N; n0 += 4) {
+  let n0 = 0;
+  if (oScale != 0) n0 = epiloguePairs(acc, ldAcc, rows, N, sA, sW, bias, out, ob, lo, hi, oScale, oZp);
+  for (; n0 < N; n0 += 4) {
     const count = min(4, N - n0);
     const nb = <usize>n0 << 2;
     const sc = f32x4.mul(f32x4.splat(sA), lanes4(sW + nb, count));
@@ -198,6 +200,55 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
       }
     }
   }
+}
+
+/**
+ * epilogueRows' int8 output for channels [0, n), n a multiple of 8 (returned): 8 channels a row, while both groups'
+ * terms are finite (finiteTerms), so that a row's 8 codes narrow and store at once (a third of the packing and
+ * stores of one group at a time). The same arithmetic, lane for lane. Constants through memory as there, the
+ * 128 bytes past the accumulators used twice.
+ */
+function epiloguePairs(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW: usize, bias: usize,
+  out: usize, ob: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): i32 {
+  const bounds = epilogueBounds(lo, hi, oScale, oZp);
+  const qlo = f32x4.extract_lane(bounds, 0), qhi = f32x4.extract_lane(bounds, 1);
+  const k = acc + <usize>ROWS * ldAcc;
+  let n0 = 0;
+  for (; n0 + 4 < N; n0 += 8) {
+    const count = min(4, N - n0 - 4);
+    const nb = <usize>n0 << 2;
+    const sc0 = f32x4.mul(f32x4.splat(sA), v128.load(sW + nb)), sc1 = f32x4.mul(f32x4.splat(sA), lanes4(sW + nb + 16, count));
+    const bv0 = bias != 0 ? v128.load(bias + nb) : f32x4.splat(-0.0);
+    const bv1 = bias != 0 ? lanes4(bias + nb + 16, count) : f32x4.splat(-0.0);
+    if (!finiteTerms(sc0, bv0, oScale) || !finiteTerms(sc1, bv1, oScale)) break;
+    const real = maskI32(count), pad = f32x4.splat(<f32>-oZp);
+    v128.store(k, sc0);
+    v128.store(k, bv0, 16);
+    v128.store(k, sc1, 32);
+    v128.store(k, bv1, 48);
+    v128.store(k, v128.bitselect(f32x4.splat(qlo), pad, real), 64);
+    v128.store(k, v128.bitselect(f32x4.splat(qhi), pad, real), 80);
+    v128.store(k, f32x4.splat(qlo), 96);
+    v128.store(k, f32x4.splat(qhi), 112);
+    const s0 = v128.load(k), b0 = v128.load(k, 16), s1 = v128.load(k, 32), b1 = v128.load(k, 48);
+    const l1 = v128.load(k, 64), h1 = v128.load(k, 80), l0 = v128.load(k, 96), h0 = v128.load(k, 112);
+    v128.store(k, f32x4.splat(oScale));
+    v128.store(k, f32x4.splat(ROUNDER), 16);
+    v128.store(k, i32x4.splat(ROUNDER_BITS - oZp), 32);
+    const sv = v128.load(k), rounder = v128.load(k, 16), bz = v128.load(k, 32);
+    let a = acc + nb, d = out + <usize>n0;
+    for (let i = 0; i < rows; i++) {
+      const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), s0), b0);
+      const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a, 16)), s1), b1);
+      const q0 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y0, sv), l0), h0), rounder, bz);
+      const q1 = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y1, sv), l1), h1), rounder, bz);
+      const h = i16x8.narrow_i32x4_s(q0, q1);
+      v128.store64_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+      a += ldAcc;
+      d += ob;
+    }
+  }
+  return n0;
 }
 
 /** clamp(nearest(y / s), -128 - z, 127 - z) + z; NaN → z (docs/numerics.md). */
