@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchNormGradCpu, batchNormGradWasm, fusedBatchNormGradient } from './batch-norm-grad/index.js';
 import { batchMatMulWasm } from './batch-matmul/index.js';
 import { BROADCAST_BINARY_WASM } from './broadcast-binary/index.js';
+import { CHANNEL_SUM_WASM } from './channel-sum/index.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter/index.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
@@ -38,6 +39,7 @@ export const KERNELS: KernelSpec[] = [
   batchNormGradCpu, batchNormGradWasm,
   batchMatMulWasm,
   ...BROADCAST_BINARY_WASM,
+  ...CHANNEL_SUM_WASM,
   matMulInt8Cpu, matMulInt8Wasm,
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,

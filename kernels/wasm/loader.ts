@@ -34,6 +34,7 @@ export interface KernelExports {
   matmulF32(a: number, sam: number, sak: number, b: number, out: number, k: number, m: number, n: number, m0: number, m1: number): void;
   transposeF32(src: number, rows: number, cols: number, dst: number): void;
   suffixBinary(big: number, n: number, small: number, s: number, out: number, op: number, smallFirst: boolean, pat: number): void;
+  channelSum(x: number, rows: number, c: number, out: number, mean: boolean): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm we use (it is not exported as a type we can import cheaply). */

@@ -7,6 +7,7 @@ import { conv2dBackpropInputSuite } from '../../kernels/conv2d-backprop-input/ca
 import { batchMatMulSuite } from '../../kernels/batch-matmul/cases.js';
 import { batchNormGradSuite } from '../../kernels/batch-norm-grad/cases.js';
 import { broadcastBinarySuites } from '../../kernels/broadcast-binary/cases.js';
+import { channelSumSuites } from '../../kernels/channel-sum/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
@@ -23,7 +24,7 @@ const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
   fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, addInt8Suite, batchNormGradSuite,
-  batchMatMulSuite, ...broadcastBinarySuites,
+  batchMatMulSuite, ...broadcastBinarySuites, ...channelSumSuites,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 

@@ -10,3 +10,4 @@ export { depthwiseI8 } from './int8-depthwise';
 export { batchNormGrad } from './batchnorm';
 export { matmulF32, transposeF32 } from './matmul';
 export { suffixBinary } from './broadcast';
+export { channelSum } from './reduce';
