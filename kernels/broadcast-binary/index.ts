@@ -4,8 +4,8 @@ import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/load
 import { BINARY_OPS, type BinaryOp } from './reference.js';
 
 /**
- * Add, Sub, Multiply and RealDiv on wasm when one float32 operand repeats along the other: its dimensions other than
- * leading 1s are the other's trailing ones ([1, 1, 1, C] or [C] against NHWC, a scalar against anything).
+ * Add, Sub, Multiply and RealDiv on wasm when one float32 operand of more than one value repeats along the other: its
+ * dimensions other than leading 1s are the other's trailing ones ([1, 1, 1, C] or [C] against NHWC).
  * BatchNorm's training ops are these; tfjs-backend-wasm runs them on a generic broadcasting loop (~12× its
  * same-shape speed at [1, 1, 1, 6] × [128, 28, 28, 6]). One IEEE float32 operation per element, so the result is
  * the same bits (reference.ts); every other case goes to the kernel it replaced.
@@ -20,7 +20,10 @@ function spec(op: BinaryOp): KernelSpec & { replaces(previous: KernelConfig): vo
     const [big, small] = smallFirst ? [b!, a!] : [a!, b!];
     const core = small.shape.slice(small.shape.findIndex((d) => d !== 1) >>> 0); // without leading 1s ([] for a scalar)
     const suffix = core.length === 0 || (core.length <= big.shape.length && core.every((d, i) => d === big.shape[big.shape.length - core.length + i]));
-    if (a!.dtype !== 'float32' || b!.dtype !== 'float32' || size(small) === size(big) || !suffix || small.shape.length > big.shape.length) {
+    // A single value is left to tfjs-wasm too: its scalar path is already a vector loop (RealDiv by a scalar ran
+    // 0.17 ms there against 0.29 ms here at [128, 28, 28, 6]).
+    if (a!.dtype !== 'float32' || b!.dtype !== 'float32' || size(small) === size(big) || size(small) === 1 || !suffix ||
+      small.shape.length > big.shape.length) {
       return delegate(args);
     }
     const w = args.backend as unknown as WasmBackendLike & { makeOutput(s: number[], d: string): TensorInfo };
