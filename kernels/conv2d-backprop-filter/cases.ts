@@ -16,6 +16,9 @@ export const CONV_GRAD_SHAPES: Array<[string, number[], number[], number | [numb
   // 5 images: the input gradient's 4-image groups and a single one (kernel threads split them 3 + 2).
   ['first layer, 5 images', [5, 9, 9, 1], [5, 5, 1, 6], 1, 'same'],
   ['stride 2, 5 images', [5, 7, 6, 5], [3, 3, 5, 4], 2, 'same'],
+  // 1 and 2 output channels: padChannels' vector path stops rows before the end (a row's block reads past it).
+  ['one output channel', [2, 5, 5, 2], [3, 3, 2, 1], 1, 'valid'],
+  ['two output channels', [3, 4, 4, 1], [2, 2, 1, 2], 1, 'same'],
 ];
 
 export const conv2dBackpropFilterSuite: KernelSuite = {
