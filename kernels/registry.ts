@@ -3,6 +3,7 @@ import { batchNormGradCpu, batchNormGradWasm, fusedBatchNormGradient } from './b
 import { batchMatMulWasm } from './batch-matmul/index.js';
 import { BROADCAST_BINARY_WASM } from './broadcast-binary/index.js';
 import { CHANNEL_SUM_WASM } from './channel-sum/index.js';
+import { identityWasm } from './identity/index.js';
 import { conv2dBackpropFilterWasm } from './conv2d-backprop-filter/index.js';
 import { conv2dBackpropInputWasm } from './conv2d-backprop-input/index.js';
 import { depthwiseBackpropFilterWasm } from './depthwise-backprop-filter/index.js';
@@ -40,6 +41,7 @@ export const KERNELS: KernelSpec[] = [
   batchMatMulWasm,
   ...BROADCAST_BINARY_WASM,
   ...CHANNEL_SUM_WASM,
+  identityWasm,
   matMulInt8Cpu, matMulInt8Wasm,
   conv2dInt8Cpu, conv2dInt8Wasm,
   fakeQuantCpu, fakeQuantWasm,

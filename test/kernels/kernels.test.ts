@@ -8,6 +8,7 @@ import { batchMatMulSuite } from '../../kernels/batch-matmul/cases.js';
 import { batchNormGradSuite } from '../../kernels/batch-norm-grad/cases.js';
 import { broadcastBinarySuites } from '../../kernels/broadcast-binary/cases.js';
 import { channelSumSuites } from '../../kernels/channel-sum/cases.js';
+import { identitySuite } from '../../kernels/identity/cases.js';
 import { conv2dInt8Suite } from '../../kernels/conv2d-int8/cases.js';
 import { depthwiseBackpropFilterSuite } from '../../kernels/depthwise-backprop-filter/cases.js';
 import { depthwiseBackpropInputSuite } from '../../kernels/depthwise-backprop-input/cases.js';
@@ -24,7 +25,7 @@ const SUITES: KernelSuite[] = [
   conv2dBackpropFilterSuite, conv2dBackpropInputSuite, depthwiseBackpropFilterSuite, depthwiseBackpropInputSuite,
   maxPoolGradSuite, matMulInt8Suite, conv2dInt8Suite, fakeQuantSuite, histogramSuite, quantizeInt8Suite,
   fusedMatMulInt8Suite, fusedConv2dInt8Suite, depthwiseConv2dInt8Suite, maxPoolInt8Suite, avgPoolInt8Suite, addInt8Suite, batchNormGradSuite,
-  batchMatMulSuite, ...broadcastBinarySuites, ...channelSumSuites,
+  batchMatMulSuite, ...broadcastBinarySuites, ...channelSumSuites, identitySuite,
 ];
 const BACKENDS = ['cpu', 'wasm'];
 
@@ -105,5 +106,18 @@ describe.each([conv2dBackpropInputSuite, conv2dBackpropFilterSuite, batchMatMulS
   it.each(cases.map((c, i) => [c.name, c, i] as const))('wasm: %s', async (_n, c, i) => {
     const got = await run('wasm', suite, c);
     expect(Array.from(got.values)).toEqual(Array.from(single[i]!.values));
+  });
+});
+
+describe('Identity on wasm (shares its input\'s data)', () => {
+  it('the copy outlives its input, and freeing both frees the data', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numBytes;
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const y = tf.engine().runKernel('Identity', { x }) as tf.Tensor;
+    x.dispose();
+    expect(Array.from(await y.data())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+    expect(tf.memory().numBytes).toBe(before);
   });
 });
