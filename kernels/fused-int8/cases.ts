@@ -31,6 +31,9 @@ function scales(n: number, rand: () => number, size = 0.05, name = ''): TensorDa
   // An infinite scale (a corrupt or overflowed weight scale): ±∞ and, where the accumulator is 0, NaN reach the
   // epilogue, which must then take its NaN-masking path (the kernels skip it when every scale and bias is finite).
   if (name.includes('infinite scale')) s.values[1] = Infinity;
+  // Finite but huge scales, doubling channel to channel, so that some y / outScale land in every range the epilogue's
+  // rounding-by-addition must bound (beyond ±2^22, around -1.5·2^23, ±∞ for 1e30).
+  if (name.includes('huge scale')) { for (let c = 0; c < 8; c++) s.values[c] = 200 * 2 ** c; s.values[10] = 1e30; }
   return s;
 }
 
@@ -53,6 +56,7 @@ const GEMMS: Array<[string, number, number, number, number, boolean]> = [
   ['4x2 blocks with tails m 7 n 7 k 33', 7, 7, 33, 12, true],
   ['lenet-300 fc1 m 5 n 30 k 784', 5, 30, 784, -128, false],
   ['infinite scale, m 3 n 6 k 9', 3, 6, 9, 0, false],
+  ['huge scale, m 8 n 17 k 9', 8, 17, 9, 3, false],
 ];
 
 export const fusedMatMulInt8Suite: KernelSuite = {

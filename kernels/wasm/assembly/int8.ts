@@ -213,6 +213,7 @@ function epiloguePairs(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW:
   const bounds = epilogueBounds(lo, hi, oScale, oZp);
   const qlo = f32x4.extract_lane(bounds, 0), qhi = f32x4.extract_lane(bounds, 1);
   const k = acc + <usize>ROWS * ldAcc;
+  const sat = nearest<f32>(qlo) == <f32>(<i32>-128 - oZp) && nearest<f32>(qhi) == <f32>(<i32>127 - oZp);
   let n0 = 0;
   for (; n0 + 4 < N; n0 += 8) {
     const count = min(4, N - n0 - 4);
@@ -237,6 +238,24 @@ function epiloguePairs(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW:
     v128.store(k, i32x4.splat(ROUNDER_BITS - oZp), 32);
     const sv = v128.load(k), rounder = v128.load(k, 16), bz = v128.load(k, 32);
     let a = acc + nb, d = out + <usize>n0;
+    if (sat && count == 4) {
+      // [L, H] is the code range itself, [-128 - oZp, 127 - oZp] after rounding: rounding is monotonic, so
+      // round(clamp(v, L, H)) = clamp(round(v), round(L), round(H)), and that clamp (with + oZp) is what the
+      // saturating narrows do. The rounder needs v ≥ -2^22 (above 2^22 the sum's bits still grow with v, and
+      // saturate to 127), hence the one bound left.
+      const floor = f32x4.splat(-4194304.0);
+      for (let i = 0; i < rows; i++) {
+        const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), s0), b0);
+        const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a, 16)), s1), b1);
+        const q0 = roundCodeFinite(f32x4.pmax(f32x4.div(y0, sv), floor), rounder, bz);
+        const q1 = roundCodeFinite(f32x4.pmax(f32x4.div(y1, sv), floor), rounder, bz);
+        const h = i16x8.narrow_i32x4_s(q0, q1);
+        v128.store64_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+        a += ldAcc;
+        d += ob;
+      }
+      continue;
+    }
     for (let i = 0; i < rows; i++) {
       const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), s0), b0);
       const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a, 16)), s1), b1);
