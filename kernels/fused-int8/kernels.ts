@@ -3,7 +3,7 @@ import { convGeometry, type ConvGeometry } from '../conv-geometry.js';
 import { poolGeometry, type PoolGeometry } from '../max-pool-grad/geometry.js';
 import type { KernelArgs, KernelSpec } from '../types.js';
 import { kernelsFor, ptr, withScratch, type WasmBackendLike } from '../wasm/loader.js';
-import { kernelPool, ownRows, TASK_CONV, TASK_DENSE, TASK_DEPTHWISE, type KernelPool } from '../wasm/threads.js';
+import { poolFor, ownRows, TASK_CONV, TASK_DENSE, TASK_DEPTHWISE, type KernelPool } from '../wasm/threads.js';
 import { hostOutput, type HostBackend } from '../webgpu/host.js';
 import {
   AddInt8, AvgPoolInt8, clampOf, type AddInt8Attrs, DepthwiseConv2DInt8, FusedConv2DInt8, FusedMatMulInt8, MaxPoolInt8,
@@ -103,7 +103,7 @@ const matMulWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const rowBytes = words(at.k) * 4, lda = Math.ceil(at.k / 8) * 8;
   const o = outputOf([m], n, at);
   const out = b.makeOutput(o.shape, o.dtype);
-  const pool = threaded(m * n * at.k);
+  const pool = poolFor(m * n * at.k);
   if (pool) {
     const [w0, sW, bi, zW] = keep(pool, b, [w!, wScale!, bias, wZeroPoint]);
     const a0 = pool.place(bytesOf(b, a!));
@@ -134,7 +134,7 @@ export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; 
   const shape = outputOf([g.B, g.OH, g.OW], g.Co, e);
   const out = b.makeOutput(shape.shape, shape.dtype);
   const ldo = quantOut(e) ? words(g.Co) * 4 : g.Co;
-  const pool = threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW * g.Ci);
+  const pool = poolFor(g.B * g.OH * g.OW * g.Co * g.FH * g.FW * g.Ci);
   if (pool) {
     const [sW, bi] = keep(pool, b, [o.wScale, o.bias]);
     // The packed filter, made once in the backend's heap (packedFilter) and copied once.
@@ -247,7 +247,7 @@ const depthwiseWasm = (({ inputs, backend, attrs }: KernelArgs) => {
   const o = outputOf([g.B, g.OH, g.OW], g.Co, at);
   const out = b.makeOutput(o.shape, o.dtype);
   const ldo = quantOut(at) ? words(g.Co) * 4 : g.Co;
-  const pool = g.M === 1 ? threaded(g.B * g.OH * g.OW * g.Co * g.FH * g.FW) : null;
+  const pool = g.M === 1 ? poolFor(g.B * g.OH * g.OW * g.Co * g.FH * g.FW) : null;
   const mod = kernelsFor(b);
   if (pool) {
     const [w0, sW, bi] = keep(pool, b, [w!, wScale!, bias]);
@@ -305,11 +305,6 @@ const addWasm = (({ inputs, backend, attrs }: KernelArgs) => {
 }) as unknown as KernelFunc;
 
 // ---- threads (kernels/wasm/threads.ts): rows split across the pool, on its shared memory --------------------------
-
-function threaded(macs: number): KernelPool | null {
-  const pool = kernelPool();
-  return pool && macs >= pool.minMacs ? pool : null;
-}
 
 function bytesOf(b: WasmBackend, t: TensorInfo): Uint8Array {
   const at = ptr(b, t);
