@@ -322,7 +322,8 @@ export function conv2dBackpropInput(dy: usize, w: usize, dx: usize, wt: usize, B
   for (let l = 0; l < n; l++) store<f32>(o + (<usize>l << 2), lane(a0, l));
 }
 
-function lane(v: v128, l: i32): f32 {
+/** Lane l (0..3) of a float32 vector, for a run-time index (extract_lane takes a constant). */
+export function lane(v: v128, l: i32): f32 {
   switch (l) {
     case 0: return f32x4.extract_lane(v, 0);
     case 1: return f32x4.extract_lane(v, 1);

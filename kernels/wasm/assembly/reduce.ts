@@ -1,6 +1,7 @@
 // @ts-nocheck -- AssemblyScript, compiled by kernels/wasm/build.mjs (asc --enable simd), not by tsc.
 // Per-channel Sum / Mean over every axis but the last (BatchNorm's training statistics and gradients), which
 // tfjs-backend-wasm runs as a full transpose followed by a sum.
+import { lane } from './conv';
 
 /**
  * out[c] = Σ_r x[r·C + c] (÷ rows when mean), each channel summed row after row in float32 from 0 — the order
@@ -30,14 +31,5 @@ export function channelSum(x: usize, rows: i32, C: i32, out: usize, mean: bool):
       if (full < rows) s += load<f32>(p + (<usize>l << 2));
       store<f32>(out + (<usize>(c0 + l) << 2), mean ? s / <f32>rows : s);
     }
-  }
-}
-
-function lane(v: v128, l: i32): f32 {
-  switch (l) {
-    case 0: return f32x4.extract_lane(v, 0);
-    case 1: return f32x4.extract_lane(v, 1);
-    case 2: return f32x4.extract_lane(v, 2);
-    default: return f32x4.extract_lane(v, 3);
   }
 }
