@@ -7,7 +7,7 @@ import type { PipelineConfig } from './config.js';
 import type { DataProvider } from './data.js';
 import { getStep } from './steps/index.js';
 import { stepImpl } from './steps/support.js';
-import type { AdapterStepContext, AdapterStepResult, StepContext, StepImpl, StepResult } from './steps/types.js';
+import type { AdapterStepContext, StepContext, StepImpl } from './steps/types.js';
 import type { InputOptions } from '../data/feeds.js';
 import { formatOf } from '../formats/index.js';
 import type { LoadedModel } from '../formats/types.js';
@@ -59,31 +59,45 @@ function checkAborted(signal: AbortSignal | undefined, where: string): void {
 export async function runPipeline(options: RunPipelineOptions): Promise<PipelineRun> {
   const started = Date.now();
   checkSupported(options.config, 'layers');
+  // Layers steps return new tf models rather than editing one, so the loop starts on the input itself.
+  const run = await runSteps<tf.LayersModel>(options, 'layers', options.model, (m) => { if (m !== options.model) disposeModel(m); },
+    (current, seed, output) => ({
+      model: current, source: options.model, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
+      output, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
+    } satisfies StepContext));
+  let current = run.model;
+  // The caller owns what comes back; never hand out the input itself (a no-op pipeline returns a copy).
+  if (current === options.model) current = await copyLayersModel(options.model);
+  // Training left an optimizer (and its slot variables) on the model; the output is for inference.
+  releaseOptimizer(current);
+  return { model: current, output: run.output, steps: run.steps, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * The one step loop of both pipelines (the caller has run checkSupported): runs each step with its own seed,
+ * releases the working model a step replaced, and on failure releases the one it holds.
+ */
+async function runSteps<M>(
+  options: Pick<RunPipelineOptions, 'config' | 'signal'>, kind: LoadedModel['kind'], start: M, release: (model: M) => void,
+  context: (current: M, seed: number, output: OutputPlan) => StepContext | AdapterStepContext,
+): Promise<{ model: M; output: OutputPlan; steps: StepRecord[] }> {
   const output = emptyOutputPlan();
-  const records: StepRecord[] = [];
-  let current = options.model;
+  const steps: StepRecord[] = [];
+  let current = start;
   try {
     for (const [i, s] of options.config.steps.entries()) {
       checkAborted(options.signal, `before step ${i + 1} (${s.step})`);
-      const step = getStep(s.step);
-      const impl = stepImpl(step, 'layers', s.options, `steps[${i}] '${s.step}'`) as StepImpl<StepContext, StepResult>;
+      const impl = stepImpl(getStep(s.step), kind, s.options, `steps[${i}] '${s.step}'`) as StepImpl<StepContext | AdapterStepContext, { model: M; summary: Record<string, unknown> }>;
       const seed = stepSeed(options.config, i);
       const t0 = Date.now();
-      const result = await impl.run(s.options, {
-        model: current, source: options.model, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
-        output, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
-      });
-      if (result.model !== current && current !== options.model) disposeModel(current);
+      const result = await impl.run(s.options, context(current, seed, output));
+      if (result.model !== current) release(current);
       current = result.model;
-      records.push({ step: s.step, options: s.options, seed, seconds: (Date.now() - t0) / 1000, summary: result.summary });
+      steps.push({ step: s.step, options: s.options, seed, seconds: (Date.now() - t0) / 1000, summary: result.summary });
     }
-    // The caller owns what comes back; never hand out the input itself (a no-op pipeline returns a copy).
-    if (current === options.model) current = await copyLayersModel(options.model);
-    // Training left an optimizer (and its slot variables) on the model; the output is for inference.
-    releaseOptimizer(current);
-    return { model: current, output, steps: records, seconds: (Date.now() - started) / 1000 };
+    return { model: current, output, steps };
   } catch (e) {
-    if (current !== options.model) disposeModel(current);
+    release(current);
     throw e;
   }
 }
@@ -124,26 +138,11 @@ export async function runAdapterPipeline(options: RunAdapterPipelineOptions): Pr
   const started = Date.now();
   const adapter = formatOf(options.model);
   checkSupported(options.config, options.model.kind);
-  const output = emptyOutputPlan();
-  const records: StepRecord[] = [];
-  let current = await adapter.clone(options.model);
-  try {
-    for (const [i, s] of options.config.steps.entries()) {
-      checkAborted(options.signal, `before step ${i + 1} (${s.step})`);
-      const impl = stepImpl(getStep(s.step), options.model.kind, s.options) as StepImpl<AdapterStepContext, AdapterStepResult>;
-      const seed = stepSeed(options.config, i);
-      const t0 = Date.now();
-      const result = await impl.run(s.options, {
-        model: current, source: options.model, adapter, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
-        output, inputs: options.inputs, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
-      });
-      if (result.model !== current) adapter.dispose(current);
-      current = result.model;
-      records.push({ step: s.step, options: s.options, seed, seconds: (Date.now() - t0) / 1000, summary: result.summary });
-    }
-    return { model: current, output, steps: records, seconds: (Date.now() - started) / 1000 };
-  } catch (e) {
-    adapter.dispose(current);
-    throw e;
-  }
+  const copy = await adapter.clone(options.model);
+  const run = await runSteps<LoadedModel>(options, options.model.kind, copy, (m) => adapter.dispose(m),
+    (current, seed, output) => ({
+      model: current, source: options.model, adapter, data: options.data, seed, quick: !!options.quick, levels: options.levels ?? {},
+      output, inputs: options.inputs, onProgress: options.onProgress, onWarn: options.onWarn, signal: options.signal,
+    } satisfies AdapterStepContext));
+  return { ...run, seconds: (Date.now() - started) / 1000 };
 }
