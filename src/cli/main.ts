@@ -20,11 +20,27 @@ export function formatError(e: unknown): string {
   return `shrinkml: internal error: ${message.split('\n')[0]}`;
 }
 
+/**
+ * Writes to process.stdout; once the reader has gone (`shrinkml compress --help | head`: EPIPE) further output is
+ * dropped rather than crashing the run with an unhandled 'error' event — the work and its files still complete.
+ */
+let stdoutClosed = false;
+
+function processStdout(): (text: string) => void {
+  if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
+  return (text) => { if (!stdoutClosed) process.stdout.write(text); };
+}
+
+function onStdoutError(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EPIPE') throw e;
+  stdoutClosed = true;
+}
+
 /** Runs the CLI and returns the exit code; never calls process.exit so that it is testable in-process. */
 export async function main(argv: string[], io?: Partial<CliIo>): Promise<number> {
   let exitCode = 0;
   const cliIo: CliIo = {
-    stdout: io?.stdout ?? ((t) => process.stdout.write(t)),
+    stdout: io?.stdout ?? processStdout(),
     stderr: io?.stderr ?? ((t) => process.stderr.write(t)),
     setExitCode: (code) => { exitCode = Math.max(exitCode, code); },
   };

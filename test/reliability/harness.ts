@@ -34,12 +34,14 @@ export function leftovers(dir: string): string[] {
 export interface Outcome { code: number; stdout: string; stderr: string }
 
 /** The real binary (so native output on fd 2 would show), in `env` on top of this process' environment. */
-export function spawnCli(args: string[], o: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<Outcome> {
+export function spawnCli(args: string[], o: { env?: Record<string, string>; onStderr?: (text: string, child: ReturnType<typeof spawn>) => void; closeStdout?: boolean } = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
+    // A reader that has gone before the first write (`shrinkml … | head` after head exited): writes get EPIPE.
+    if (o.closeStdout) child.stdout.destroy();
+    else child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => {
       stderr += d;
       o.onStderr?.(stderr, child);

@@ -28,6 +28,20 @@ afterAll(() => removeTmpDir(tmp));
 
 const compressArgs = (out: string) => ['compress', INPUT, '--out', out, '--backend', 'cpu', '--no-latency', '--quantize', 'weights:uint8'];
 
+describe('a closed stdout', () => {
+  it('a reader that has gone (| head) neither crashes the run nor stops it: the output is written, exit 0', async () => {
+    const help = await spawnCli(['compress', '--help'], { closeStdout: true });
+    expect(help.stderr).toBe('');
+    expect(help.code).toBe(0);
+    const out = path.join(tmp, `closed-stdout-${n++}`);
+    const r = await spawnCli(compressArgs(out), { closeStdout: true });
+    expect(r.stderr, r.stderr).not.toMatch(/EPIPE|\n\s+at /);
+    expect(r.code).toBe(0);
+    expect(existsSync(path.join(out, 'model.json'))).toBe(true);
+    expect(fingerprint(INPUT)).toEqual(untouched[INPUT]);
+  });
+});
+
 /** Run compress paused at `phase`, then send `signals` (the second once the first was acknowledged). */
 function interrupted(out: string, phase: string, signals: NodeJS.Signals[]): Promise<Outcome> {
   let sent = 0;

@@ -167,7 +167,7 @@ export const compressCommand: CliCommand = {
       .addOption(new Option('--observer <name>', 'int8 steps: activation range observer for calibration (default minmax)').choices([...OBSERVER_NAMES]))
       .option('--calib-samples <n>', 'int8 steps: calibration samples, drawn from the train split (default 512)', positiveInt)
       .addOption(new Option('--cluster-storage <kind>', 'codebook (smallest, shrinkml loader) or uint8 (stock tfjs)').choices(['codebook', 'uint8']))
-      .option('--quantize <mode>', 'dynamic | static | qat | weights:uint8 | weights:float16 (see below)')
+      .option('--quantize <mode>', 'dynamic | static | qat | weights:uint8 | weights:float16 | weights:int8 | weights:int4 (see below)')
       .option('--seed <n>', 'pipeline seed (same seed, data and backend → same weights)', wholeNumber)
       .option('--train-limit <n>', 'training samples used by fine-tuning, distillation and QAT (first n of the train split)', positiveInt)
       .option('--validation-limit <n>', 'validation samples used to judge search trials', positiveInt)
