@@ -30,7 +30,7 @@ function scales(n: number, rand: () => number, size = 0.05, name = ''): TensorDa
   s.values = s.values.map((v) => Math.abs(v) + 1e-4);
   // An infinite scale (a corrupt or overflowed weight scale): ±∞ and, where the accumulator is 0, NaN reach the
   // epilogue, which must then take its NaN-masking path (the kernels skip it when every scale and bias is finite).
-  if (name.includes('infinite scale')) s.values[1] = Infinity;
+  if (name.includes('infinite scale')) s.values[name.includes('late') ? 10 : 1] = Infinity;
   // Finite but huge scales, doubling channel to channel, so that some y / outScale land in every range the epilogue's
   // rounding-by-addition must bound (beyond ±2^22, around -1.5·2^23, ±∞ for 1e30).
   if (name.includes('huge scale')) { for (let c = 0; c < 8; c++) s.values[c] = 200 * 2 ** c; s.values[10] = 1e30; }
@@ -127,6 +127,12 @@ export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
   ['1x1 pointwise, cin 16, co 12', [3, 2, 5, 16], [1, 1, 16, 12], 1, 'valid', -1],
   ['cin 2 7x7 stride 2 same, co 3', [1, 9, 6, 2], [7, 7, 2, 3], 2, 'same', 100],
   ['infinite scale, 1x1, cin 8, co 6', [1, 3, 3, 8], [1, 1, 8, 6], 1, 'valid', 0],
+  // The tile epilogue (int8-conv.ts): whole 8-channel groups requantized from registers, pixel tails of the 4-pixel
+  // block (ow 7, 2 images), a stride-2 1x1 with channels not a multiple of 8, and a non-finite term in the second
+  // group (the first group tiles, the rest takes the accumulators).
+  ['1x1 pointwise, cin 24, co 48, ow 7', [2, 3, 7, 24], [1, 1, 24, 48], 1, 'valid', -128],
+  ['1x1 stride 2 same, cin 13, co 44', [1, 7, 9, 13], [1, 1, 13, 44], 2, 'same', 9],
+  ['infinite scale late, 1x1, cin 10, co 24', [1, 3, 5, 10], [1, 1, 10, 24], 1, 'valid', -4],
 ], 1900);
 
 export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [

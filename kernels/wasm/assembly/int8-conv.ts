@@ -9,7 +9,7 @@
 // accumulators hold whole channels — no horizontal sums — and the epilogue is 4 channels per vector. This suits
 // the narrow layers of small CNNs (Cin 1..16, Cout 6..32), where im2col costs more than the products, and costs
 // nothing extra on wide ones. Register block: 4 output pixels × 8 channels.
-import { epilogueRows, ROWS } from './int8';
+import { epiloguePairs, epilogueRows, ROUNDER, ROUNDER_BITS, roundCodeFinite, ROWS } from './int8';
 
 @inline function maskI16(n: i32): v128 {
   return i16x8.lt_s(i16x8(0, 1, 2, 3, 4, 5, 6, 7), i16x8.splat(<i16>n));
@@ -23,7 +23,7 @@ import { epilogueRows, ROWS } from './int8';
  */
 export function packConvI8(w: usize, ldw: i32, Co: i32, FH: i32, seg: i32, pairs: i32, wq: usize): void {
   const blocks = (Co + 7) >> 3;
-  const zero = i32x4.splat(0);
+  const zero = i32x4.splat(<i32>(Co < 0)); // not a constant the optimizer repeats at every use (the module's size)
   for (let j = 0; j < blocks; j++) {
     for (let fh = 0; fh < FH; fh++) {
       const dst = wq + (<usize>((j * FH + fh) * pairs) << 5);
@@ -55,9 +55,9 @@ export function packConvI8(w: usize, ldw: i32, Co: i32, FH: i32, seg: i32, pairs
   }
 }
 
-/** Zeroes lanes [0, n) at p (whole vectors: up to 7 lanes past n are zeroed too). */
-@inline function zeroLanes(p: usize, n: i32): void {
-  for (let i = 0; i < n; i += 8) v128.store(p + (<usize>i << 1), i32x4.splat(0));
+/** Zeroes lanes [0, n) at p (whole vectors: up to 7 lanes past n are zeroed too) with `zero`. */
+@inline function zeroLanes(p: usize, n: i32, zero: v128): void {
+  for (let i = 0; i < n; i += 8) v128.store(p + (<usize>i << 1), zero);
 }
 
 /**
@@ -68,11 +68,12 @@ export function packConvI8(w: usize, ldw: i32, Co: i32, FH: i32, seg: i32, pairs
 export function widenImage(x: usize, pixStride: i32, H: i32, W: i32, C: i32, pt: i32, pl: i32, Hp: i32, Wp: i32,
   zA: i32, xw: usize): void {
   const za = i16x8.splat(<i16>zA);
+  const zero = i32x4.splat(<i32>(C < 0)); // not a constant repeated at each use (the module's size)
   const rowLanes = Wp * C;
-  zeroLanes(xw, pt * rowLanes);
+  zeroLanes(xw, pt * rowLanes, zero);
   for (let ih = 0; ih < H; ih++) {
     const row = xw + (<usize>((ih + pt) * rowLanes) << 1);
-    zeroLanes(row, pl * C);
+    zeroLanes(row, pl * C, zero);
     let d = row + (<usize>(pl * C) << 1);
     let src = x + <usize>(ih * W * pixStride);
     if (C <= 8) {
@@ -88,17 +89,23 @@ export function widenImage(x: usize, pixStride: i32, H: i32, W: i32, C: i32, pt:
         d += <usize>C << 1;
       }
     }
-    zeroLanes(d, (Wp - pl - W) * C);
+    zeroLanes(d, (Wp - pl - W) * C, zero);
   }
-  zeroLanes(xw + (<usize>((pt + H) * rowLanes) << 1), (Hp - pt - H) * rowLanes);
+  zeroLanes(xw + (<usize>((pt + H) * rowLanes) << 1), (Hp - pt - H) * rowLanes, zero);
 }
 
 /**
  * Output rows r ∈ [r0, r1) of B·OH (r = b·OH + oh) of the conv of packed int8 x [B, H, W, pixStride bytes] with
  * wq (packConvI8), then int8.ts's epilogueRows: int8 (oScale ≠ 0, `ldo` bytes per output pixel) or
  * float32 (`ldo` floats per pixel). Hp ≥ pt + H and ≥ (OH-1)·sh + FH, likewise Wp. Scratch: xw, one widened image,
- * (Hp·Wp·C + 32)·2 bytes; acc, ROWS·ceil(Co/8)·32 + 128 bytes. Images are widened as the rows reach them, so a thread's
- * share of rows needs only its own scratch.
+ * (Hp·Wp·C + 32)·2 bytes; acc, (ROWS + 1)·ceil(Co/8)·32 + 128 bytes (the accumulators, then epilogueRows' constants,
+ * up to Co·4 bytes further on when it starts past the tiled channels). Images are widened as the rows reach them, so
+ * a thread's share of rows needs only its own scratch.
+ * Where the epilogue is epiloguePairs' saturating one (int8 output, finite terms, [L, H] the code range: MobileNets'
+ * ReLU / ReLU6 / linear layers), the leading whole 8-channel groups (tiled) requantize each 4×8 block straight from
+ * its registers, the same arithmetic lane for lane: no accumulator stores and reloads, and the epilogue's float work
+ * interleaves with the next block's dot products instead of running as a pass of its own (for the 1×1 convs of small
+ * K it was a third of their time). The other channels take the accumulators and epilogueRows as before.
  * The 4-pixel blocks run over an image's output pixels in row-major order, across output rows (only an image's last
  * block can be short: it repeats its last pixel). Their accumulators go to `acc`, and the epilogue runs over a pass
  * of ROWS pixels one group of 4 channels at a time, so neither loop runs out of vector registers.
@@ -112,6 +119,9 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
   const rowBytes = <usize>(Wp * C) << 1, step = <usize>(sw * C) << 1, rowStep = <usize>sh * rowBytes;
   const blockBytes = <usize>(FH * pairs) << 5;
   const ldAcc = <usize>((Co + 7) >> 3) << 5;
+  const zero = i32x4.splat(0);
+  const hasBias = i32x4.splat(-<i32>(bias != 0));
+  const nT = tiled(acc, ldAcc, Co, sA, sW, bias, lo, hi, oScale, oZp);
   let r = r0;
   while (r < r1) {
     const b = r / OH, oh0 = r % OH;
@@ -137,8 +147,7 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
           if (q + 3 < q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
           const x3 = xa;
           if (q + 4 <= q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
-          let c00 = i32x4.splat(0), c01 = i32x4.splat(0), c10 = i32x4.splat(0), c11 = i32x4.splat(0);
-          let c20 = i32x4.splat(0), c21 = i32x4.splat(0), c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+          let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
           let wp = wb;
           let p0 = x0, p1 = x1, p2 = x2, p3 = x3;
           for (let fh = 0; fh < FH; fh++) {
@@ -157,6 +166,29 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
             }
             p0 += rowBytes; p1 += rowBytes; p2 += rowBytes; p3 += rowBytes;
           }
+          if (n0 < nT) {
+            // epiloguePairs' terms, made again per block: a few instructions against the rows', and no table.
+            const nb = <usize>n0 << 2, sa = f32x4.splat(sA);
+            const s0 = f32x4.mul(sa, v128.load(sW + nb)), s1 = f32x4.mul(sa, v128.load(sW + nb, 16));
+            // No bias (bias = 0: the bytes at address 0 read, then masked): + 0 instead of epiloguePairs' + -0, which can
+            // only turn a -0 into 0, the same code.
+            const b0 = v128.and(v128.load(bias + nb), hasBias), b1 = v128.and(v128.load(bias + nb, 16), hasBias);
+            const sv = f32x4.splat(oScale), rounder = f32x4.splat(ROUNDER), bz = i32x4.splat(ROUNDER_BITS - oZp);
+            const floor = f32x4.splat(-4194304.0);
+            // One copy of the epilogue, the rows rotated through it (register moves; the module's size is budgeted).
+            let d = obase + <usize>q * ob + <usize>n0;
+            const e = min(q + 4, q1);
+            for (let i = q; i < e; i++) {
+              const y0 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(c00), s0), b0);
+              const y1 = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(c01), s1), b1);
+              const h = i16x8.narrow_i32x4_s(roundCodeFinite(f32x4.pmax(f32x4.div(y0, sv), floor), rounder, bz),
+                roundCodeFinite(f32x4.pmax(f32x4.div(y1, sv), floor), rounder, bz));
+              v128.store64_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+              c00 = c10; c01 = c11; c10 = c20; c11 = c21; c20 = c30; c21 = c31;
+              d += ob;
+            }
+            continue;
+          }
           // Rows past q1 are scratch the epilogue does not read (ROWS is a multiple of 4).
           const a = acc + <usize>(q - q0) * ldAcc + (<usize>n0 << 2);
           v128.store(a, c00); v128.store(a, c01, 16);
@@ -165,8 +197,26 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
           v128.store(a + 3 * ldAcc, c30); v128.store(a + 3 * ldAcc, c31, 16);
         }
       }
-      epilogueRows(acc, ldAcc, q1 - q0, Co, sA, sW, bias, obase + <usize>q0 * ob, ob, lo, hi, oScale, oZp);
+      if (nT < Co) {
+        const nb = <usize>nT << 2;
+        epilogueRows(acc + nb, ldAcc, q1 - q0, Co - nT, sA, sW + nb, bias != 0 ? bias + nb : 0, obase + <usize>q0 * ob + <usize>nT,
+          ob, lo, hi, oScale, oZp);
+      }
     }
     r += oh1 - oh0;
   }
+}
+
+/**
+ * How many leading channels the tile epilogue takes: the whole 8-channel groups of epiloguePairs' finite prefix, when
+ * [L, H] (epilogueBounds) is the code range, i.e. round(max(lo/oScale, qmin)) = qmin and round(min(hi/oScale, qmax))
+ * = qmax (then L ≤ H: epilogueBounds' no-overlap case does not arise); else 0 (finiteTerms also asks for a finite
+ * oScale).
+ */
+function tiled(acc: usize, ldAcc: usize, Co: i32, sA: f32, sW: usize, bias: usize, lo: f32, hi: f32, oScale: f32,
+  oZp: i32): i32 {
+  const qmin = <f32>(<i32>-128 - oZp), qmax = <f32>(<i32>127 - oZp);
+  if (oScale == 0 || nearest<f32>(max(lo / oScale, qmin)) != qmin
+    || nearest<f32>(min(hi / oScale, qmax)) != qmax) return 0;
+  return min(epiloguePairs(acc, ldAcc, 0, Co, sA, sW, bias, 0, 0, lo, hi, oScale, oZp), Co & ~7);
 }

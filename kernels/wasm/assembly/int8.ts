@@ -153,30 +153,20 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
       v128.store(k, f32x4.splat(oScale), 64);
       v128.store(k, i32x4.splat(oZp), 80);
       v128.store(k, f32x4.splat(ROUNDER), 96);
-      const finite = finiteTerms(sc, bv, oScale);
-      v128.store(k, i32x4.splat(finite ? ROUNDER_BITS - oZp : ROUNDER_BITS), 112);
+      v128.store(k, i32x4.splat(ROUNDER_BITS), 112);
       const scv = v128.load(k), bvv = v128.load(k, 16), lv = v128.load(k, 32), hv = v128.load(k, 48);
       const sv = v128.load(k, 64), zv = v128.load(k, 80), rounder = v128.load(k, 96), bits = v128.load(k, 112);
       let d = out + <usize>n0;
-      if (finite) {
-        for (let i = 0; i < rows; i++) {
-          const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
-          const q = roundCodeFinite(f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv), rounder, bits);
-          const h = i16x8.narrow_i32x4_s(q, q);
-          v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
-          a += ldAcc;
-          d += ob;
-        }
-      } else {
-        for (let i = 0; i < rows; i++) {
-          const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
-          const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
-          const q = roundCode(v, rounder, bits, zv);
-          const h = i16x8.narrow_i32x4_s(q, q);
-          v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
-          a += ldAcc;
-          d += ob;
-        }
+      // With NaN masking whether or not the terms are finite: after epiloguePairs only channel tails (< 8) and
+      // non-finite groups come here, too few for a second loop to pay for its bytes.
+      for (let i = 0; i < rows; i++) {
+        const y = f32x4.add(f32x4.mul(f32x4.convert_i32x4_s(v128.load(a)), scv), bvv);
+        const v = f32x4.pmin(f32x4.pmax(f32x4.div(y, sv), lv), hv);
+        const q = roundCode(v, rounder, bits, zv);
+        const h = i16x8.narrow_i32x4_s(q, q);
+        v128.store32_lane(d, i8x16.narrow_i16x8_s(h, h), 0);
+        a += ldAcc;
+        d += ob;
       }
     } else {
       const k = acc + <usize>ROWS * ldAcc;
@@ -206,9 +196,9 @@ export function epilogueRows(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f3
  * epilogueRows' int8 output for channels [0, n), n a multiple of 8 (returned): 8 channels a row, while both groups'
  * terms are finite (finiteTerms), so that a row's 8 codes narrow and store at once (a third of the packing and
  * stores of one group at a time). The same arithmetic, lane for lane. Constants through memory as there, the
- * 128 bytes past the accumulators used twice.
+ * 128 bytes past the accumulators used twice. With rows = 0 it only returns that n (convI8's tile epilogue asks so).
  */
-function epiloguePairs(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW: usize, bias: usize,
+export function epiloguePairs(acc: usize, ldAcc: usize, rows: i32, N: i32, sA: f32, sW: usize, bias: usize,
   out: usize, ob: usize, lo: f32, hi: f32, oScale: f32, oZp: i32): i32 {
   const bounds = epilogueBounds(lo, hi, oScale, oZp);
   const qlo = f32x4.extract_lane(bounds, 0), qhi = f32x4.extract_lane(bounds, 1);
