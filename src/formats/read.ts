@@ -52,7 +52,9 @@ export async function readModel(source: string, options: LoadOptions = {}): Prom
   });
 
   const weightSpecs = json.weightsManifest.flatMap((g) => g.weights);
-  checkFinite({ entries: weightSpecs, data, file, allowNonFinite: options.allowNonFinite, onWarn: options.onWarn });
+  checkFinite({
+    entries: weightSpecs, data, file, allowNonFinite: options.allowNonFinite, allowInfinity: classifyModelJson(json) === 'graph', onWarn: options.onWarn,
+  });
   // Remembered before tfjs builds the model: whatever happens next, a later save must not overwrite these files.
   rememberLoadedSource([...(descriptor.isFolder ? [descriptor.dir] : []), descriptor.descriptorPath, ...weightFiles]);
   const artifacts = tf.io.getModelArtifactsForJSONSync(json as unknown as tf.io.ModelJSON, weightSpecs, data);

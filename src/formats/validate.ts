@@ -75,13 +75,18 @@ export interface FiniteCheck {
   data: ArrayBuffer;
   file: string;
   allowNonFinite?: boolean;
+  /**
+   * ±Infinity is a value, not damage: a graph model's constants are more than trained weights (NMS score thresholds,
+   * PadV2's pad value before a max pool, attention masks), and real ones hold -Infinity. NaN is refused still.
+   */
+  allowInfinity?: boolean;
   onWarn?: WarnFn;
 }
 
 /** NaN/Inf weights make every prediction garbage; fail naming the tensor unless the caller allows them. */
-export function checkFinite({ entries, data, file, allowNonFinite, onWarn }: FiniteCheck): void {
+export function checkFinite({ entries, data, file, allowNonFinite, allowInfinity, onWarn }: FiniteCheck): void {
   for (const { entry, start, end } of weightRanges(entries, data, file)) {
-    const found = countNonFinite(entry, data.slice(start, end));
+    const found = countNonFinite(entry, data.slice(start, end), !!allowInfinity);
     if (!found) continue;
     const message = `${file}: weight '${entry.name}' has ${found.count} non-finite value${found.count > 1 ? 's' : ''} ` +
       `(first ${found.first} at index ${found.index})`;
@@ -96,7 +101,7 @@ export function checkFinite({ entries, data, file, allowNonFinite, onWarn }: Fin
 
 interface NonFinite { count: number; index: number; first: number }
 
-function countNonFinite(entry: ManifestEntry, bytes: ArrayBuffer): NonFinite | null {
+function countNonFinite(entry: ManifestEntry, bytes: ArrayBuffer, allowInfinity: boolean): NonFinite | null {
   const q = entry.quantization;
   let values: ArrayLike<number>;
   if (q?.dtype === 'float16') values = nonFiniteHalves(new Uint16Array(bytes));
@@ -111,7 +116,7 @@ function countNonFinite(entry: ManifestEntry, bytes: ArrayBuffer): NonFinite | n
   else return null;
   let result: NonFinite | null = null;
   for (let i = 0; i < values.length; i++) {
-    if (Number.isFinite(values[i])) continue;
+    if (Number.isFinite(values[i]) || (allowInfinity && !Number.isNaN(values[i]))) continue;
     if (result) result.count++;
     else result = { count: 1, index: i, first: values[i] };
   }

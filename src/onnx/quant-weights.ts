@@ -1,7 +1,7 @@
 import { ShrinkmlError } from '../core/errors.js';
 import type { ModelProto } from '../formats/onnx/proto.js';
 import { DataType } from '../formats/onnx/schema.js';
-import { tensorDims } from '../formats/onnx/tensor.js';
+import { tensorDims, tensorToFloat32 } from '../formats/onnx/tensor.js';
 import { forEachTensor } from '../formats/onnx/walk.js';
 import { getInt } from './attrs.js';
 import { graphEditors } from './graph.js';
@@ -58,7 +58,7 @@ export function transpose2d<T extends Float32Array | Int32Array>(values: T, rows
 export const DEPTHWISE_FLOAT_BELOW = 1024;
 export const DEPTHWISE_FLOAT_SHARE = 0.01;
 
-/** Weight name → why it stays float32 (the small depthwise filters above), over every graph of the model. */
+/** Weight name → why it stays float32 (the small depthwise filters above, tensors holding ±Infinity), over every graph of the model. */
 export function floatKept(model: ModelProto): Map<string, string> {
   const kept = new Map<string, string>();
   let total = 0;
@@ -75,5 +75,11 @@ export function floatKept(model: ModelProto): Map<string, string> {
       small += count;
     }
   }
-  return small <= DEPTHWISE_FLOAT_SHARE * total ? kept : new Map();
+  if (small > DEPTHWISE_FLOAT_SHARE * total) kept.clear();
+  // ±Infinity (a mask or bound; the loader refuses NaN) has no code on any grid.
+  forEachTensor(model.graph!, ({ tensor, kind, node }) => {
+    const name = kind === 'constant' ? node?.output?.[0] : kind === 'initializer' ? tensor.name : undefined;
+    if (name && tensor.dataType === DataType.FLOAT && tensorToFloat32(tensor).some((v) => !Number.isFinite(v))) kept.set(name, 'holds ±Infinity: kept float32');
+  });
+  return kept;
 }

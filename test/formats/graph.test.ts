@@ -9,6 +9,9 @@ import type { LoadedGraphModel } from '../../src/formats/types.js';
 import { editModelJson, writeFixtureModel } from '../fixtures/models.js';
 import { writeGraphFixture } from '../fixtures/graph.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
+import { runCli } from '../cli/run.js';
+import { GRAPH_WEIGHT_MODES } from '../../src/formats/graph/quantize.js';
+import { stock } from './helpers.js';
 
 let tmp: string;
 let n = 0;
@@ -89,6 +92,50 @@ describe('tfjs-graph', () => {
     expect(e).toBeInstanceOf(ShrinkmlError);
     expect(e.message).toMatch(/model\.json: cannot build the graph model/);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  /**
+   * y = max(x·W + b, floor) with a scalar Const floor: -Infinity (a no-op floor, as real graphs hold: faceboxes'
+   * NMS score_threshold, nanodet's PadV2 constant_values before a max pool) or NaN.
+   */
+  async function withFloor(floor: number): Promise<string> {
+    const { dir } = await writeGraphFixture(path.join(tmp, `g${n++}`), W, b);
+    await editModelJson(path.join(dir, 'model.json'), (m) => {
+      const nodes = m.modelTopology.node;
+      nodes.splice(nodes.length - 1, 0,
+        { name: 'floor', op: 'Const', attr: { value: { tensor: { dtype: 'DT_FLOAT', tensorShape: {} } }, dtype: { type: 'DT_FLOAT' } } },
+        { name: 'Maximum', op: 'Maximum', input: ['BiasAdd', 'floor'], attr: { T: { type: 'DT_FLOAT' } } });
+      nodes[nodes.length - 1].input = ['Maximum'];
+      m.weightsManifest[0].weights.push({ name: 'floor', shape: [], dtype: 'float32' });
+    });
+    await fsp.writeFile(path.join(dir, 'group1-shard1of1.bin'), new Uint8Array(new Float32Array([...W.flat(), ...b, floor]).buffer));
+    return dir;
+  }
+
+  it('a -Infinity constant loads, and every weight mode keeps it exact in a model stock tfjs loads; NaN is still refused', async () => {
+    const dir = await withFloor(-Infinity);
+    const loaded = await loadModel(dir) as LoadedGraphModel;
+    const y = await run(loaded.model);
+    y.forEach((row, i) => row.forEach((v, j) => expect(v).toBeCloseTo(expected[i][j], 5)));
+    loaded.model.dispose();
+    for (const mode of GRAPH_WEIGHT_MODES.filter((m) => m !== 'float32')) {
+      const out = path.join(tmp, `floor-${mode}`);
+      const r = await runCli('compress', dir, '--quantize', `weights:${mode}`, '--out', out, '--backend', 'cpu', '--no-latency');
+      expect(r.code, r.stderr).toBe(0);
+      const json = JSON.parse(await fsp.readFile(path.join(out, 'model.json'), 'utf8'));
+      expect(json.weightsManifest[0].weights.find((w: { name: string }) => w.name === 'floor')).toEqual({ name: 'floor', shape: [], dtype: 'float32' });
+      const model = await tf.loadGraphModel(stock(path.join(out, 'model.json')));
+      const got = await run(model);
+      // The floor mishandled (quantized on a grid) gives NaN or a finite floor above the outputs; the tolerances are the
+      // modes' own rounding of W (|x| sums to at most 7): float16 rounds b (0.1) by 2e-5, uint8/int8 steps ≤ 3/255, int4 2/7.
+      const tolerance = { float16: 1e-4, uint8: 0.05, int8: 0.05, int4: 1 }[mode];
+      got.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - expected[i][j]), `${mode} [${i}][${j}]`).toBeLessThan(tolerance)));
+      model.dispose();
+    }
+    const nan = await loadModel(await withFloor(NaN)).then(() => null, (err: unknown) => err) as ShrinkmlError;
+    expect(nan).toBeInstanceOf(ShrinkmlError);
+    expect(nan.code).toBe('NON_FINITE');
+    expect(nan.message).toMatch(/weight 'floor' has 1 non-finite value \(first NaN at index 0\)/);
   });
 
   it('the registry keeps each adapter to its own files', async () => {

@@ -134,12 +134,16 @@ describe('ONNX untrusted input', () => {
     expect(decodeOnnx(nested(12), 'deep.onnx').stats.subgraphs).toBe(2 ** 13 - 2);
   });
 
-  it('allowNonFinite turns NaN weights into a warning', () => {
+  it('allowNonFinite turns NaN weights into a warning; ±Infinity is a value (masks, bounds) and loads without one', () => {
     const warnings: string[] = [];
     const m = mlpModel();
-    m.graph!.initializer!.push(makeTensor({ name: 'nan', dims: [1], dtype: 'float32', values: [Infinity] }));
+    m.graph!.initializer!.push(makeTensor({ name: 'nan', dims: [2], dtype: 'float32', values: [Infinity, NaN] }));
     decodeOnnx(encodeOnnx(m), 'w.onnx', { allowNonFinite: true, onWarn: (w) => warnings.push(w) });
-    expect(warnings).toEqual(["w.onnx: main: initializer 'nan': non-finite value Infinity at index 0"]);
+    expect(warnings).toEqual(["w.onnx: main: initializer 'nan': non-finite value NaN at index 1"]);
+    const inf = mlpModel();
+    inf.graph!.initializer!.push(makeTensor({ name: 'floor', dims: [2], dtype: 'float32', values: [-Infinity, Infinity] }));
+    decodeOnnx(encodeOnnx(inf), 'w.onnx', { onWarn: (w) => warnings.push(w) });
+    expect(warnings).toHaveLength(1);
   });
 
   it('loadOnnx names the file on disk in errors', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeOnnx } from '../../src/formats/onnx/index.js';
+import { decodeOnnx, encodeOnnx } from '../../src/formats/onnx/index.js';
 import type { ModelProto } from '../../src/formats/onnx/proto.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { attr } from '../../src/onnx/attrs.js';
@@ -8,6 +8,7 @@ import { ONNX_QUANTIZE_MODES } from '../../src/onnx/modes.js';
 import { runOnnx } from '../../src/onnx/runtime.js';
 import { webRuntime } from '../../src/onnx/runtime-web.js';
 import { storeWeights, type WeightFormat } from '../../src/onnx/weight-only.js';
+import { quantizeDynamic } from '../../src/onnx/dynamic.js';
 import { convModel, floatFeed, ifModel, mlpModel, randomValues } from './fixtures.js';
 import { compareOutputs, convOnlyModel, recurrentFeeds, recurrentModel } from './quant-fixtures.js';
 
@@ -15,6 +16,29 @@ import { compareOutputs, convOnlyModel, recurrentFeeds, recurrentModel } from '.
 const big = () => mlpModel({ inputs: 256, hidden: 128 });
 
 describe('weight-only storage', () => {
+  it('a tensor holding -Infinity (an attention-style mask) loads, stays float (float32 on integer grids), and its zeros stay exact in onnxruntime', async () => {
+    // y = Softmax(x·w + mask), mask -Infinity on every odd column: the masked probabilities are exactly 0.
+    const b = new GraphBuilder('masked');
+    const x = b.input('x', ['N', 16]);
+    const w = b.initializer('w', [16, 128], randomValues(16 * 128, 3, 0.5));
+    const mask = b.initializer('mask', [1, 128], Array.from({ length: 128 }, (_, i) => (i % 2 ? -Infinity : 0)));
+    b.node('Softmax', [b.op('Add', [b.op('MatMul', [x, w]), mask])], { outputs: ['y'], attrs: [attr.int('axis', 1)] });
+    b.output('y', ['N', 128]);
+    const float = decodeOnnx(encodeOnnx(b.model()), 'masked.onnx').model;
+    const feeds = { x: floatFeed([8, 16], 4) };
+    const outputs = [
+      ...(['float16', 'uint8', 'int8', 'int4'] as const).map((format) => [format, storeWeights(float, { format }).model] as const),
+      ['dynamic', quantizeDynamic(float).model] as const,
+    ];
+    for (const [mode, model] of outputs) {
+      // float16 holds ±Infinity exactly; every integer grid keeps the mask float32.
+      if (mode !== 'float16') expect(model.graph!.initializer!.find((t) => t.name === 'mask')?.dataType, mode).toBe(1);
+      const y = (await runOnnx({ bytes: encodeOnnx(model), feeds })).y!.data as Float32Array;
+      expect(y.every((v, i) => (i % 2 ? v === 0 : Number.isFinite(v) && v > 0)), mode).toBe(true);
+      expect((await compareOutputs(float, model, feeds)).y!.cosine, mode).toBeGreaterThanOrEqual(0.99);
+    }
+  });
+
   it.each([
     // format, model, min size ratio, min cosine
     ['float16', 'mlp', 1.9, 0.99999],

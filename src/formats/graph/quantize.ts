@@ -85,6 +85,12 @@ export function encodeGraphWeight(o: { weight: GraphWeight; role: WeightRole; mo
   if (!(w.values instanceof Float32Array) || w.dtype !== 'float32') return unchanged();
   const values = w.values;
   if (mode === 'float32') return plain(w.name, w.shape, values);
+  if (!values.every(Number.isFinite)) {
+    // ±Infinity (a threshold, a pad value; the loader refuses NaN) has no code on any grid: kept exact.
+    const out = plain(w.name, w.shape, values);
+    out.note = 'holds ±Infinity: kept float32';
+    return out;
+  }
   if (mode === 'float16') return half(w.name, w.shape, values);
   if (mode === 'uint8') {
     // Still on the grid it was read with (a written model's int8/int4 codes, a converter's uint8 weight): kept byte
