@@ -144,11 +144,12 @@ async function loadStock(kind: 'graph' | 'layers', jsonPath: string): Promise<Ru
 }
 
 /** Inputs of a case, as a list of feeds (one per batch). */
-async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles, seed = 1, heldOutText = false): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
+async function inputsOf(c: Case, cache: string, samples: number, graph?: GraphFiles, seed = 1, textAfter = 0): Promise<(tf.NamedTensorMap | tf.Tensor)[]> {
   if (c.text) {
     const vocab = JSON.parse(readFileSync(path.join(dirOf(cache, c.pkg), 'dist', 'vocab.json'), 'utf8')) as [string, number][];
-    // heldOutText: the sentences after the compared ones (calibration of the weight modes).
-    const texts = heldOutText ? sentences(2 * samples).slice(samples) : sentences(samples);
+    // textAfter: the compared sentences' count, so calibration takes the sentences after them (it once took
+    // sentences(2 × calib).slice(calib), which with --calib-samples 40 of 100 are compared sentences 40–79).
+    const texts = sentences(textAfter + samples).slice(textAfter);
     const feeds: tf.NamedTensorMap[] = [];
     for (let at = 0; at < texts.length; at += 10) {
       const ids = texts.slice(at, at + 10).map((t) => tokenizeUse(t, vocab));
@@ -375,7 +376,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
         if (mode.calibrated) {
           // Other crops (seed 2) / sentences than the ones compared (seed 1).
           const calibSamples = Number(arg('--calib-samples', String(samples)));
-          const calib = await inputsOf(c, cache, calibSamples, graph, 2, true);
+          const calib = await inputsOf(c, cache, calibSamples, graph, 2, samples);
           const r = await calibrateGraphWeights({ graph, batches: calib.map((f) => ({ feed: f as tf.NamedTensorMap, samples: f instanceof tf.Tensor ? f.shape[0]! : 1 })), gptq: true });
           calibration = r.calibration;
           const stats = Object.values(r.calibration.kernels);
@@ -383,7 +384,7 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
           if (mode.weights === 'int4') {
             // The bit choice by measured sensitivity (src/quantize/graph-mixed-bits.ts), on the same calibration inputs.
             // calibrateGraphWeights disposed its feeds: the same inputs again.
-            const again = await inputsOf(c, cache, calibSamples, graph, 2, true);
+            const again = await inputsOf(c, cache, calibSamples, graph, 2, samples);
             const t0 = performance.now();
             // The search runs the model once per candidate kernel: on the first --search-samples of them (default 40).
             const searchSamples = Number(arg('--search-samples', '40'));

@@ -149,7 +149,7 @@ export class KernelStatsCollector {
   compute(): KernelStats {
     const mean = Float64Array.from(this.sum, (v) => v / Math.max(1, this.rows));
     const gram = this.gram && this.gramRows > 0 ? Float64Array.from(this.gram, (v) => v / this.gramRows) : undefined;
-    return { node: this.plan.node, mean, rows: this.rows, ...(gram ? { gram } : {}) };
+    return { node: this.plan.node, mean, rows: this.rows, ...(gram ? { gram, gramRows: this.gramRows } : {}) };
   }
 
   /** `k` distinct seeded row indices out of `n` (partial Fisher–Yates). */

@@ -28,6 +28,8 @@ export interface KernelStats {
   gram?: Float64Array;
   /** Patch rows the statistics average over. */
   rows: number;
+  /** Patch rows `gram` averages over (a subsample of a large feature map's); `rows` when absent. */
+  gramRows?: number;
 }
 
 export interface GraphCalibration {

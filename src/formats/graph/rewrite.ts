@@ -49,15 +49,42 @@ const OUTPUT_ERRORS = new WeakMap<KernelStats, WeakMap<Float32Array, number>>();
 
 const OTHER: WeightRole = { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] };
 
-/** The GPTQ Hessian of a kernel from its calibration statistics: shared, or per input channel for depthwise. */
+/**
+ * The GPTQ Hessian of a kernel from its calibration statistics (shared, or per input channel for depthwise), as
+ * GPTQ rounds with it and the int4 bit choice measures output errors with it: the sample E[x xᵀ] shrunk toward its
+ * diagonal (`shrunkGram`).
+ */
 function hessianOf(stats: KernelStats | undefined, role: WeightRole, shape: number[]): Hessian | undefined {
-  const gram = stats?.gram;
-  if (!gram || role.kind === 'other' || role.kind === 'embedding') return undefined;
+  if (!stats?.gram || role.kind === 'other' || role.kind === 'embedding') return undefined;
+  const gram = shrunkGram(stats, role.kind === 'depthwise' ? shape[0]! * shape[1]! : Math.round(Math.sqrt(stats.gram.length)));
   if (role.kind !== 'depthwise') return () => gram;
   const taps = shape[0]! * shape[1]!;
   const mult = shape[3]!;
   const slices = Array.from({ length: shape[2]! }, (_, c) => gram.subarray(c * taps * taps, (c + 1) * taps * taps));
   return (_p, q) => slices[Math.floor(q / mult)]!;
+}
+
+const SHRUNK = new WeakMap<KernelStats, Float64Array>();
+
+/**
+ * E[x xᵀ] with its off-diagonal terms scaled by 1 − λ, λ = size / (size + rows): the Gram of `rows` samples in a
+ * reduction of `size` has rank ≤ rows, and GPTQ then moves the rounding error into directions the calibration never
+ * saw — in-sample output error far below the error on other inputs, and the bit choice, which ranks widths by that
+ * error, buys bits where they do not generalise. Measured on USE-lite (40 calibration sentences: 1010 token rows into
+ * a 1536-wide FFN, 40 rows into the 512-wide pooled layer), 4.58 bits per channel, output error on 103 other
+ * sentences: 25× and 47× the in-sample error with the sample Gram; summed over its 10 kernels 3.1e-2 unshrunk,
+ * 2.3e-2 / 2.1e-2 / 2.2e-2 at a fixed λ of 0.1 / 0.3 / 0.6, 2.05e-2 with this λ, 4.5e-2 at λ = 1 (plain rounding).
+ * Deep layers of image models see a few thousand patch rows (λ of a few %). Per size × size block (depthwise: one
+ * per channel).
+ */
+function shrunkGram(stats: KernelStats, size: number): Float64Array {
+  const known = SHRUNK.get(stats);
+  if (known) return known;
+  const gram = stats.gram!;
+  const keep = 1 - size / (size + Math.max(1, stats.gramRows ?? stats.rows));
+  const out = Float64Array.from(gram, (v, i) => ((i % (size * size)) % (size + 1) === 0 ? v : v * keep));
+  SHRUNK.set(stats, out);
+  return out;
 }
 
 /**
