@@ -90,7 +90,7 @@ describe('closed-form answers', () => {
     expect(r.min).toBeLessThan(-1.9);
   });
 
-  it.each(['gaussian', 'heavy-tailed'] as const)('mse clip is within 3%% of the brute-force optimum on %s data', async (data) => {
+  it.each(['gaussian', 'heavy-tailed'] as const)('mse clip is within 3 percent of the brute-force optimum on %s data', async (data) => {
     const values = data === 'gaussian' ? g : heavyTailed(100_000);
     const r = await observe('mse', values);
     const lo = Math.min(...values);
