@@ -20,12 +20,13 @@ export function formatError(e: unknown): string {
   return `shrinkml: internal error: ${message.split('\n')[0]}`;
 }
 
+/** Set once process.stdout's reader has gone (EPIPE). */
+let stdoutClosed = false;
+
 /**
  * Writes to process.stdout; once the reader has gone (`shrinkml compress --help | head`: EPIPE) further output is
  * dropped rather than crashing the run with an unhandled 'error' event — the work and its files still complete.
  */
-let stdoutClosed = false;
-
 function processStdout(): (text: string) => void {
   if (!process.stdout.listeners('error').includes(onStdoutError)) process.stdout.on('error', onStdoutError);
   return (text) => { if (!stdoutClosed) process.stdout.write(text); };

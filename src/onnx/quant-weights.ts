@@ -63,7 +63,15 @@ export function floatKept(model: ModelProto): Map<string, string> {
   const kept = new Map<string, string>();
   let total = 0;
   let small = 0;
-  forEachTensor(model.graph!, (site) => { if (site.tensor.dataType === DataType.FLOAT) total += tensorDims(site.tensor).reduce((a, b) => a * b, 1); });
+  // One walk over the stored tensors: the float count the depthwise share is of, and the tensors holding ±Infinity
+  // (a mask or bound; the loader refuses NaN), which have no code on any grid.
+  const infinite: string[] = [];
+  forEachTensor(model.graph!, ({ tensor, kind, node }) => {
+    if (tensor.dataType !== DataType.FLOAT) return;
+    total += tensorDims(tensor).reduce((a, b) => a * b, 1);
+    const name = kind === 'constant' ? node?.output?.[0] : kind === 'initializer' ? tensor.name : undefined;
+    if (name && tensorToFloat32(tensor).some((v) => !Number.isFinite(v))) infinite.push(name);
+  });
   for (const g of graphEditors(model)) {
     for (const n of g.graph.node!) {
       if (n.opType !== 'Conv' || getInt(n, 'group', 1) <= 1) continue;
@@ -76,10 +84,6 @@ export function floatKept(model: ModelProto): Map<string, string> {
     }
   }
   if (small > DEPTHWISE_FLOAT_SHARE * total) kept.clear();
-  // ±Infinity (a mask or bound; the loader refuses NaN) has no code on any grid.
-  forEachTensor(model.graph!, ({ tensor, kind, node }) => {
-    const name = kind === 'constant' ? node?.output?.[0] : kind === 'initializer' ? tensor.name : undefined;
-    if (name && tensor.dataType === DataType.FLOAT && tensorToFloat32(tensor).some((v) => !Number.isFinite(v))) kept.set(name, 'holds ±Infinity: kept float32');
-  });
+  for (const name of infinite) kept.set(name, 'holds ±Infinity: kept float32');
   return kept;
 }
