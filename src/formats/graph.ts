@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShrinkmlError } from '../core/errors.js';
+import type { ProgressFn } from '../core/progress.js';
 import { displayPath, readModel, sniffTfjs } from './read.js';
 import { createHash } from 'node:crypto';
 import type { FormatAdapter, ModelRunner, WeightRef } from './registry.js';
 import { graphFilesOf, writeGraphFolder } from './graph/io.js';
-import { rewriteGraph } from './graph/rewrite.js';
+import { rewriteGraph, type RewrittenGraph } from './graph/rewrite.js';
 import { GRAPH_INT8_OPS } from '../runtime/graph-format.js';
 import { registerGraphInt8Ops } from '../runtime/graph-ops.js';
 import type { GraphWeight } from './graph/weights.js';
@@ -34,7 +35,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   outputs: (loaded) => loaded.model.outputs.map((t) => tfjsValueInfo(t.name, t.dtype, t.shape)),
   async runner(loaded) {
     // The graph as it would be written now (edited weights, storage applied), so measurement sees what is shipped.
-    const written = rewriteGraph({ json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file, staticInt8: loaded.staticInt8, calibration: loaded.calibration });
+    const written = rewritten(loaded);
     // Static int8 graphs hold shrinkml's int8 ops: registered as `import 'shrinkml/runtime'` would.
     if (loaded.staticInt8) registerGraphInt8Ops();
     const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(written.json as unknown as tf.io.ModelJSON, written.json.weightsManifest[0]!.weights, written.data.slice().buffer) }) as unknown as tf.GraphModel;
@@ -43,10 +44,8 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
   },
   weights: (loaded) => graphWeightRefs(loaded),
   write: (loaded, out, options = {}) => {
-    const graph = rewriteGraph({
-      json: loaded.graph.json, weights: loaded.graph.weights, roles: loaded.graph.roles, mode: loaded.storage, file: loaded.graph.file,
-      shrinkml: options.shrinkml, staticInt8: loaded.staticInt8, calibration: loaded.calibration,
-    });
+    const written = rewritten(loaded, options.onProgress);
+    const graph = { ...written, json: options.shrinkml ? { ...written.json, shrinkml: options.shrinkml } : written.json };
     return writeGraphFolder({ out, graph, force: options.force, protect: options.protect, shardSizeBytes: options.shardSizeBytes, extraFiles: options.extraFiles, stage: options.stage });
   },
   async hash(loaded) {
@@ -58,6 +57,27 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
     return `sha256:${hash.digest('hex')}`;
   },
 };
+
+/** The last rewrite of each graph, with what it was made from (`rewritten`). */
+const REWRITES = new WeakMap<LoadedGraphModel['graph'], { from: unknown[]; graph: RewrittenGraph }>();
+
+/**
+ * The graph as the view would write it, rewritten once per state of the view: compress stages a graph model twice
+ * (once more with the measured metrics in its lineage) and measures it in between, and a weights:int4 rewrite with
+ * its scale search and bit choice takes tens of seconds on a real model (blazepose-lite 28 s), so the second write
+ * reuses the first's bytes. The state is every input of rewriteGraph by identity — a weight step replaces a
+ * weight's `values` array (graphWeightRefs' write, the pruning and clustering passes), never edits it in place — and
+ * the lineage (`shrinkml`) is added by the caller.
+ */
+function rewritten(loaded: LoadedGraphModel, onProgress?: ProgressFn): RewrittenGraph {
+  const g = loaded.graph;
+  const from = [g.json, g.roles, loaded.storage, loaded.staticInt8, loaded.calibration, ...g.weights.flatMap((w) => [w, w.values, w.raw, w.entry, w.dtype, w.stored])];
+  const last = REWRITES.get(g);
+  if (last && last.from.length === from.length && last.from.every((v, i) => v === from[i])) return last.graph;
+  const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: loaded.storage, file: g.file, staticInt8: loaded.staticInt8, calibration: loaded.calibration, onProgress });
+  REWRITES.set(g, { from, graph });
+  return graph;
+}
 
 /** Float weights as WeightRefs: kernels are conv/matmul/depthwise filters and embedding tables (see graph/roles.ts). */
 function graphWeightRefs(loaded: LoadedGraphModel): WeightRef[] {

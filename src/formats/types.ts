@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { ProgressFn } from '../core/progress.js';
 import type { GraphFiles } from './graph/io.js';
 import type { GraphWeightMode } from './graph/quantize.js';
 import type { StaticInt8 } from './graph/static-int8.js';
@@ -109,6 +110,8 @@ export interface SaveOptions {
    * the caller adds lineage and reports and commits the set (see src/pipeline/output.ts).
    */
   stage?: OutputStage;
+  /** Progress of a long write (a graph model's int8/int4 encoding: the scale search and the bit choice). */
+  onProgress?: ProgressFn;
 }
 
 /** Where a writer puts an output's files when the caller commits the set later (formats/atomic.ts: StagedOutput). */

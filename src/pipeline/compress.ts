@@ -280,7 +280,7 @@ function adapterCompression(o: Checked & { input: Exclude<LoadedModel, LoadedLay
     hash: (run) => adapter.hash(run.model as never),
     // The model carries its lineage where the format can (ONNX metadata_props).
     stage: async (run, lineage) => {
-      const saved = await adapter.write(run.model as never, output().finalPath(name()), { stage: output().stage, lineage });
+      const saved = await adapter.write(run.model as never, output().finalPath(name()), { stage: output().stage, lineage, onProgress: o.onProgress });
       // The shards as staged (a writer reports its final paths, which exist only after the commit).
       return { staged: output().stagedPath(name()), final: output().finalPath(name()), weightFiles: saved.weightFiles.map((f) => output().stagedPath(path.basename(f))) };
     },

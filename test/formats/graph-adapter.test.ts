@@ -98,6 +98,42 @@ describe('tfjs-graph adapter', () => {
     tfjsGraph.dispose(copy);
   });
 
+  it('weight-format int4: the write reports its encoding, a second write with new lineage reuses it, an edited weight is encoded anew', async () => {
+    const copy = await tfjsGraph.clone(source);
+    const { model } = await graphWeightFormat.run({ encoding: 'int4' }, ctx(copy));
+    const events: { phase: string; done: number; total: number }[] = [];
+    const onProgress = (e: { phase: string; done: number; total: number }) => events.push(e);
+    const first = await tfjsGraph.write(model, path.join(tmp, 'twice-1'), { onProgress, shrinkml: { run: 1 } });
+    const weights = model.graph.weights.length;
+    expect(events.filter((e) => e.phase === 'encode').map((e) => e.done)).toEqual(Array.from({ length: weights }, (_, i) => i + 1));
+    const widths = events.filter((e) => e.phase === 'int4 widths');
+    expect(widths.length).toBeGreaterThan(0);
+    expect(widths.at(-1)!.done).toBe(widths.at(-1)!.total);
+    events.length = 0;
+    // compress stages a graph model twice (the second time with the measured metrics in the lineage).
+    const second = await tfjsGraph.write(model, path.join(tmp, 'twice-2'), { onProgress, shrinkml: { run: 2 } });
+    expect(events).toEqual([]);
+    const jsonOf = (p: string) => JSON.parse(readFileSync(p, 'utf8'));
+    expect(jsonOf(second.modelJsonPath).shrinkml).toEqual({ run: 2 });
+    expect({ ...jsonOf(second.modelJsonPath), shrinkml: undefined }).toEqual({ ...jsonOf(first.modelJsonPath), shrinkml: undefined });
+    expect(readFileSync(second.weightFiles[0]!)).toEqual(readFileSync(first.weightFiles[0]!));
+    // A step that edits a weight replaces its values: the next write must encode the edited model, not reuse.
+    const kernel = tfjsGraph.weights(model).find((w) => w.role === 'kernel')!;
+    kernel.write((await kernel.read()).map((v) => v * 0.5));
+    const third = await tfjsGraph.write(model, path.join(tmp, 'twice-3'), { onProgress });
+    expect(events.filter((e) => e.phase === 'encode').length).toBe(weights);
+    expect(readFileSync(third.weightFiles[0]!)).not.toEqual(readFileSync(first.weightFiles[0]!));
+    // What is written now is the edited model: stock tfjs on the third output computes what the view's runner does.
+    const back = await tfjsGraph.read(third.modelJsonPath);
+    const unedited = await tfjsGraph.read(first.modelJsonPath);
+    const [now, written, old] = [await run(model), await run(back), await run(unedited)];
+    expect(Math.max(...Array.from(now, (v, i) => Math.abs(v - written[i]!)))).toBeLessThan(1e-6);
+    expect(Math.max(...Array.from(now, (v, i) => Math.abs(v - old[i]!)))).toBeGreaterThan(1e-3);
+    tfjsGraph.dispose(unedited);
+    tfjsGraph.dispose(back);
+    tfjsGraph.dispose(copy);
+  });
+
   it('writes a single-file output (name.json + name.bin) the way compress stages it', async () => {
     const saved = await tfjsGraph.write(source, path.join(tmp, 'single', 'emotion.json'));
     expect(saved.weightFiles.map((f) => path.basename(f))).toEqual(['emotion.bin']);

@@ -1,4 +1,5 @@
 import { ShrinkmlError } from '../../core/errors.js';
+import type { ProgressFn } from '../../core/progress.js';
 import { elementCount, type ModelJson } from '../manifest.js';
 import { aroundReduction, encodeGraphWeight, qmaxOf, GENERATED_SUFFIXES, type CodeBits, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
 import { correctBiases, outputError, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
@@ -108,6 +109,11 @@ export function rewriteGraph(o: {
   encodeCache?: WeakMap<GraphWeight, Map<string, EncodedGraphWeight>>;
   /** weights:int4: the estimated gzip ratio the bit choice aims at (bits.ts; default 6 with its margin). */
   int4Target?: number;
+  /**
+   * Per weight encoded ('encode'), then per int4 kernel tried at every width ('int4 widths'): int8/int4's scale search
+   * and the bit choice take tens of seconds on a real model (blazepose-lite: 2 s and 17 s).
+   */
+  onProgress?: ProgressFn;
 }): RewrittenGraph {
   const topology = structuredClone(o.json.modelTopology) as Record<string, any>;
   const { main } = graphNodes(topology);
@@ -129,7 +135,11 @@ export function rewriteGraph(o: {
     const hessian = calibrated && (mode === 'int8' || mode === 'int4') ? hessianOf(o.calibration!.kernels[weight.name], role, weight.shape) : undefined;
     return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8, hessian, ...(bits ? { bits, perChannel } : {}) });
   };
-  const encoded = o.weights.map((weight) => encode(weight, o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight)));
+  const encoded = o.weights.map((weight, i) => {
+    const e = encode(weight, o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight));
+    o.onProgress?.({ phase: 'encode', done: i + 1, total: o.weights.length });
+    return e;
+  });
   let widths: Record<string, KernelWidth> | undefined;
   if (o.mode === 'int4' && !o.staticInt8) {
     const errorOf = (w: GraphWeight) => {
@@ -145,7 +155,7 @@ export function rewriteGraph(o: {
         return e;
       };
     };
-    widths = chooseBits({ weights: o.weights, encoded, roles: o.roles, main, encode, jsonChars: JSON.stringify(topology).length, errorOf, calibration: calibrated ? o.calibration : undefined, target: o.int4Target });
+    widths = chooseBits({ weights: o.weights, encoded, roles: o.roles, main, encode, jsonChars: JSON.stringify(topology).length, errorOf, calibration: calibrated ? o.calibration : undefined, target: o.int4Target, onProgress: o.onProgress });
   }
   let edits = new Map<string, NodeDef[]>();
   let correction: CorrectionReport | undefined;
@@ -214,7 +224,7 @@ export function rewriteGraph(o: {
 function chooseBits(o: {
   weights: GraphWeight[]; encoded: EncodedGraphWeight[]; roles: Map<string, WeightRole>; main: NodeDef[];
   encode: (w: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => EncodedGraphWeight; jsonChars: number;
-  errorOf: (w: GraphWeight) => BitChoice['error']; calibration?: GraphCalibration; target?: number;
+  errorOf: (w: GraphWeight) => BitChoice['error']; calibration?: GraphCalibration; target?: number; onProgress?: ProgressFn;
 }): Record<string, KernelWidth> {
   const { weights, encoded } = o;
   const isInt4 = (e: EncodedGraphWeight) => e.scheme === 'int4-block' || e.scheme === 'int4-channel';
@@ -247,6 +257,7 @@ function chooseBits(o: {
   let fixedBytes = (o.jsonChars * 1.6) / 8;
   let fp32Bytes = 0;
   const sensitivity = o.calibration?.sensitivity;
+  const kernels = encoded.filter(isInt4).length;
   encoded.forEach((e, i) => {
     const w = weights[i]!;
     if (w.dtype === 'float32') fp32Bytes += elementCount(w.shape) * 4;
@@ -255,6 +266,7 @@ function chooseBits(o: {
     const levels = new Map(KERNEL_WIDTHS.map((b) => [b, b === DEFAULT_WIDTH ? e : at(w, b)]));
     const s = sensitivity?.[e.name];
     choices.set(e.name, { levels, values: w.values as Float32Array, edge: edges.has(e.name), ...(error ? { error } : {}), ...(s !== undefined ? { sensitivity: s } : {}) });
+    o.onProgress?.({ phase: 'int4 widths', done: choices.size, total: kernels });
   });
   const chosen = chooseKernelWidths({ choices, fixedBytes, fp32Bytes, target: o.target });
   encoded.forEach((e, i) => {
