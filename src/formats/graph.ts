@@ -71,10 +71,10 @@ const REWRITES = new WeakMap<LoadedGraphModel['graph'], { from: unknown[]; graph
  */
 function rewritten(loaded: LoadedGraphModel, onProgress?: ProgressFn): RewrittenGraph {
   const g = loaded.graph;
-  const from = [g.json, g.roles, loaded.storage, loaded.staticInt8, loaded.calibration, ...g.weights.flatMap((w) => [w, w.values, w.raw, w.entry, w.dtype, w.stored])];
+  const from = [g.json, g.roles, loaded.storage, loaded.staticInt8, loaded.calibration, ...[...loaded.keepStored ?? []], ...g.weights.flatMap((w) => [w, w.values, w.raw, w.entry, w.dtype, w.stored])];
   const last = REWRITES.get(g);
   if (last && last.from.length === from.length && last.from.every((v, i) => v === from[i])) return last.graph;
-  const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: loaded.storage, file: g.file, staticInt8: loaded.staticInt8, calibration: loaded.calibration, onProgress });
+  const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: loaded.storage, file: g.file, staticInt8: loaded.staticInt8, calibration: loaded.calibration, keepStored: loaded.keepStored, onProgress });
   REWRITES.set(g, { from, graph });
   return graph;
 }

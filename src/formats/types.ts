@@ -44,6 +44,8 @@ export interface LoadedGraphModel extends LoadedModelBase {
   staticInt8?: StaticInt8;
   /** weights:int8/int4 with `--data`: kernel input statistics for bias correction and GPTQ (graph/correction.ts). */
   calibration?: GraphCalibration;
+  /** Weights `storage` does not apply to (the weight step's `exclude`): written as the input stored them. */
+  keepStored?: ReadonlySet<string>;
 }
 
 /** A dimension as a graph declares it: a fixed size, a symbolic name ('batch', 'N'), or null when free/unknown. */

@@ -49,6 +49,8 @@ const FIT_STEPS = 4;
 
 export async function chooseGraphInt4Bits(o: {
   graph: GraphFiles; calibration: GraphCalibration; feeds: readonly tf.NamedTensorMap[]; options?: GraphMixedBitsOptions;
+  /** Weights the int4 mode leaves as stored (the step's exclude): measured as they will be written. */
+  keepStored?: ReadonlySet<string>;
 }): Promise<{ calibration: GraphCalibration; report: GraphMixedBitsReport }> {
   const g = o.graph;
   const minRatio = o.options?.minGzipRatio ?? 6.03;
@@ -62,7 +64,7 @@ export async function chooseGraphInt4Bits(o: {
   delete base.kernelWidths;
   delete base.sensitivity;
   const rewrite = async (calibration: GraphCalibration, int4Target?: number): Promise<Trial> => {
-    const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration, encodeCache: cache, int4Target });
+    const graph = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration, encodeCache: cache, int4Target, keepStored: o.keepStored });
     return { graph, gzip: await gzipBytes(graph) };
   };
   const fidelity = async (t: Trial) => {

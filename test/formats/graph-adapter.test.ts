@@ -134,6 +134,47 @@ describe('tfjs-graph adapter', () => {
     tfjsGraph.dispose(copy);
   });
 
+  it.each(['int8', 'int4'] as const)('weight-format %s with exclude: the excluded kernels are written as stored, the rest quantized, and stock tfjs loads it', async (encoding) => {
+    const copy = await tfjsGraph.clone(source);
+    const kernels = tfjsGraph.weights(copy).filter((w) => w.role === 'kernel');
+    // By weight name, and by the name of the node that reads it (converted graphs name weights `unknown_26`).
+    const conv = kernels.find((w) => w.op === '_FusedConv2D')!;
+    const first = conv.name;
+    const depthwise = kernels.filter((w) => w.node.includes('separable_conv2d_3/')).map((w) => w.name);
+    expect(depthwise.length).toBe(1);
+    const warnings: string[] = [];
+    const c = { ...ctx(copy), onWarn: (m: string) => warnings.push(m) };
+    const { model, summary } = await graphWeightFormat.run({ encoding, exclude: [first, '/separable_conv2d_3\\/separable_conv2d\\/depthwise$/'] }, c);
+    expect(warnings).toEqual([]);
+    expect((summary as { kept: string[] }).kept.sort()).toEqual([first, ...depthwise].sort());
+    expect(c.output.weightBits[first]).toBeUndefined();
+    expect(c.output.weightBits[kernels.find((w) => w.op === '_FusedConv2D' && w.name !== first)!.name]).toBe(encoding === 'int8' ? 8 : 4);
+    const saved = await tfjsGraph.write(model, path.join(tmp, `exclude-${encoding}`));
+    const json = JSON.parse(readFileSync(saved.modelJsonPath, 'utf8'));
+    const entries: { name: string; dtype: string; quantization?: unknown }[] = json.weightsManifest[0].weights;
+    // Kept: the input's float32 entry under the weight's own name, no codes; every other kernel has codes.
+    for (const name of [first, ...depthwise]) {
+      expect(entries.find((e) => e.name === name)).toMatchObject({ dtype: 'float32' });
+      expect(entries.find((e) => e.name === name)!.quantization).toBeUndefined();
+      expect(entries.some((e) => e.name.startsWith(name + '/shrinkml_q'))).toBe(false);
+    }
+    const quantized = kernels.filter((w) => w.name !== first && !depthwise.includes(w.name));
+    expect(quantized.every((w) => entries.some((e) => e.name.startsWith(w.name + '/shrinkml_q')))).toBe(true);
+    const stock = await tf.loadGraphModel(tf.io.fromMemory(json.modelTopology, entries as tf.io.WeightsManifestEntry[],
+      new Uint8Array(readFileSync(path.join(tmp, `exclude-${encoding}`, json.weightsManifest[0].paths[0]))).buffer));
+    const back = await tfjsGraph.read(saved.modelJsonPath);
+    const kept = await tfjsGraph.weights(back).find((w) => w.name === first)!.read();
+    expect(Array.from(kept)).toEqual(Array.from(await conv.read()));
+    const input = x();
+    const y = stock.predict(input) as tf.Tensor;
+    const measured = await run(model);
+    expect(Math.max(...Array.from(y.dataSync() as Float32Array, (v, i) => Math.abs(v - measured[i]!)))).toBeLessThan(1e-5);
+    tf.dispose([input, y]);
+    stock.dispose();
+    tfjsGraph.dispose(back);
+    tfjsGraph.dispose(copy);
+  });
+
   it('writes a single-file output (name.json + name.bin) the way compress stages it', async () => {
     const saved = await tfjsGraph.write(source, path.join(tmp, 'single', 'emotion.json'));
     expect(saved.weightFiles.map((f) => path.basename(f))).toEqual(['emotion.bin']);

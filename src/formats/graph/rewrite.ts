@@ -109,6 +109,8 @@ export function rewriteGraph(o: {
   encodeCache?: WeakMap<GraphWeight, Map<string, EncodedGraphWeight>>;
   /** weights:int4: the estimated gzip ratio the bit choice aims at (bits.ts; default 6 with its margin). */
   int4Target?: number;
+  /** Weights `mode` leaves as the input stored them (the weight step's `exclude`); static int8 has its own exclude. */
+  keepStored?: ReadonlySet<string>;
   /**
    * Per weight encoded ('encode'), then per int4 kernel tried at every width ('int4 widths'): int8/int4's scale search
    * and the bit choice take tens of seconds on a real model (blazepose-lite: 2 s and 17 s).
@@ -136,7 +138,7 @@ export function rewriteGraph(o: {
     return encodeGraphWeight({ weight, role, mode, node: index === undefined ? undefined : main[index], scaleSearch: !o.staticInt8, hessian, ...(bits ? { bits, perChannel } : {}) });
   };
   const encoded = o.weights.map((weight, i) => {
-    const e = encode(weight, o.staticInt8 ? 'int8' : o.mode ?? keepMode(weight));
+    const e = encode(weight, o.staticInt8 ? 'int8' : o.keepStored?.has(weight.name) ? keepMode(weight) : o.mode ?? keepMode(weight));
     o.onProgress?.({ phase: 'encode', done: i + 1, total: o.weights.length });
     return e;
   });

@@ -25,10 +25,15 @@ type Impl = StepImpl<Ctx, AdapterStepResult<LoadedGraphModel>>;
 
 const NO_TRAINING = 'graph models are compressed one-shot (no fine-tuning); set finetuneEpochs to 0';
 
-/** The working copy without the excluded weights (by name), for the passes that act on every kernel. */
+/**
+ * The working copy without the excluded weights, for the passes that act on every kernel. An exclusion names a weight
+ * or a node that reads it (`conv2d_1/Conv2D`, `/block1_/`): converted graphs often name weights `unknown_26`, their
+ * nodes after the layers.
+ */
 function targets(options: Record<string, unknown>, ctx: Ctx) {
   const exclude = [...toMatchers(options.exclude, 'exclude'), ...offLayers(ctx.levels)];
-  const weights = ctx.model.graph.weights.filter((w) => !matchesAny(w.name, exclude));
+  const readers = (name: string) => (ctx.model.graph.roles.get(name)?.readers ?? []).map((r) => r.slice(r.indexOf(':') + 1));
+  const weights = ctx.model.graph.weights.filter((w) => !matchesAny(w.name, exclude) && !readers(w.name).some((n) => matchesAny(n, exclude)));
   return { weights, roles: ctx.model.graph.roles, exclude };
 }
 
@@ -88,14 +93,17 @@ export const graphWeightFormat: Impl = {
   refuse: (options) => (options.encoding === 'uint16' ? 'uint16 is a Layers manifest option; graph models take float16, uint8, int8 or int4' : undefined),
   async run(options, ctx) {
     const mode = String(options.encoding) as GraphWeightMode;
-    if (options.exclude !== undefined) ctx.onWarn?.('weight-format on a graph model applies to every weight; exclude is ignored');
-    for (const w of ctx.model.graph.weights) {
+    const { weights: targeted, exclude } = targets(options, ctx);
+    const keepStored = new Set(ctx.model.graph.weights.filter((w) => !targeted.includes(w)).map((w) => w.name));
+    const kept = (m: LoadedGraphModel): LoadedGraphModel => (keepStored.size ? { ...m, keepStored } : m);
+    const excluded = keepStored.size ? { excluded: exclude.map(String), kept: [...keepStored] } : {};
+    for (const w of targeted) {
       if (!(w.values instanceof Float32Array)) continue;
       const kernel = ctx.model.graph.roles.get(w.name)?.kind !== 'other';
       // int8/int4 act on kernels; the other float weights are stored as float16 (formats/graph/quantize.ts).
       ctx.output.weightBits[w.name] = (mode === 'int8' || mode === 'int4') && !kernel ? 16 : BITS[mode];
     }
-    if ((mode !== 'int8' && mode !== 'int4') || !ctx.data?.available || ctx.quick) return { model: { ...ctx.model, storage: mode }, summary: { encoding: mode } };
+    if ((mode !== 'int8' && mode !== 'int4') || !ctx.data?.available || ctx.quick) return { model: kept({ ...ctx.model, storage: mode }), summary: { encoding: mode, ...excluded } };
     const gptq = GPTQ_MODES.has(mode);
     let batches;
     try {
@@ -103,7 +111,7 @@ export const graphWeightFormat: Impl = {
     } catch (e) {
       // Data the model cannot be fed (free input dims without --input-shape): the weight mode needs none.
       ctx.onWarn?.(`weights:${mode}: calibration skipped, stays data-free (${(e as Error).message.split('\n')[0]})`);
-      return { model: { ...ctx.model, storage: mode }, summary: { encoding: mode, calibration: 'none (data-free)' } };
+      return { model: kept({ ...ctx.model, storage: mode }), summary: { encoding: mode, ...excluded, calibration: 'none (data-free)' } };
     }
     const c = await calibratedOnce(ctx, batches.count, gptq, () => calibrateGraphWeights({ graph: ctx.model.graph, batches: batches.batches, total: batches.count, gptq, onProgress: ctx.onProgress }));
     const kernels = Object.values(c.calibration.kernels);
@@ -117,19 +125,19 @@ export const graphWeightFormat: Impl = {
         const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
         try {
           const t0 = performance.now();
-          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds });
+          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds, keepStored });
           return { calibration: r.calibration, seconds: (performance.now() - t0) / 1000, bits: r.report };
         } finally {
           for (const f of feeds) tf.dispose(Object.values(f));
         }
-      }, 'int4 bits');
+      }, `int4 bits keeping ${[...keepStored].sort().join(',')}`);
       calibration = m.calibration;
       bits = m.bits;
     }
     return {
-      model: { ...ctx.model, storage: mode, calibration },
+      model: kept({ ...ctx.model, storage: mode, calibration }),
       summary: {
-        encoding: mode,
+        encoding: mode, ...excluded,
         calibration: {
           samples: c.calibration.samples, seconds: c.seconds, biasCorrection: kernels.length,
           gptq: gptq ? kernels.filter((k) => k.gram).length : 0,
