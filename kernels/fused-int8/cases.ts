@@ -133,6 +133,10 @@ export const fusedConv2dInt8Suite = convSuite(FusedConv2DInt8, false, [
   ['1x1 pointwise, cin 24, co 48, ow 7', [2, 3, 7, 24], [1, 1, 24, 48], 1, 'valid', -128],
   ['1x1 stride 2 same, cin 13, co 44', [1, 7, 9, 13], [1, 1, 13, 44], 2, 'same', 9],
   ['infinite scale late, 1x1, cin 10, co 24', [1, 3, 5, 10], [1, 1, 10, 24], 1, 'valid', -4],
+  // Passes of 64 pixels (ROWS): 90 an image (a pass, then 26: a 2-pixel block tail), 2 images of a 1x1; a 3x3
+  // stride 2 with rows of 9 pixels, so that the first pass ends inside a row.
+  ['1x1 pointwise, 2 passes an image, cin 24, co 40', [2, 9, 10, 24], [1, 1, 24, 40], 1, 'valid', -128],
+  ['3x3 stride 2 same, 2 passes, cin 3, co 16', [1, 19, 18, 3], [3, 3, 3, 16], 2, 'same', -7],
 ], 1900);
 
 export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [

@@ -124,7 +124,7 @@ const matMulWasm = (({ inputs, backend, attrs }: KernelArgs) => {
 /**
  * The direct conv of kernels/wasm/assembly/int8-conv.ts (no im2col): the filter repacked into int16 pairs
  * (ceil(Co/8)·FH·ceil(FW·Ci/2)·32 bytes of scratch), one zero-padded int16 copy of an image at a time
- * ((Hp·Wp·Ci + 32)·2 bytes) and the accumulators of 64 output pixels (and one row more: the epilogue's constants may start past the tiled channels), then the epilogue writes the output in place. Also Conv2DInt8's wasm kernel (float
+ * ((Hp·Wp·Ci + 32)·2 bytes) and the accumulators of 64 output pixels (and one row more: the epilogue's constants may start past the tiled channels; then a pass's 64 pixel addresses and the tile epilogue's 128 bytes of terms), then the epilogue writes the output in place. Also Conv2DInt8's wasm kernel (float
  * output, no clamp).
  */
 export function convInt8Wasm(b: WasmBackend, o: { x: TensorInfo; w: TensorInfo; wScale: TensorInfo; bias?: TensorInfo;
@@ -215,7 +215,7 @@ function directConvDims(g: ConvGeometry) {
   const Hp = Math.max(g.pt + g.H, (g.OH - 1) * g.sh + g.FH), Wp = Math.max(g.pl + g.W, (g.OW - 1) * g.sw + g.FW);
   const pairs = Math.ceil((g.FW * g.Ci) / 2);
   return { Hp, Wp, pairs, K: g.FH * g.FW * g.Ci, wqBytes: Math.ceil(g.Co / 8) * 32 * g.FH * pairs,
-    accBytes: (64 + 1) * Math.ceil(g.Co / 8) * 32 + 128,
+    accBytes: (64 + 1) * Math.ceil(g.Co / 8) * 32 + 128 + 64 * 4 + 128,
     xwBytes: Math.ceil(((Hp * Wp * g.Ci + 32) * 2) / 16) * 16 };
 }
 

@@ -98,17 +98,20 @@ export function widenImage(x: usize, pixStride: i32, H: i32, W: i32, C: i32, pt:
  * Output rows r ∈ [r0, r1) of B·OH (r = b·OH + oh) of the conv of packed int8 x [B, H, W, pixStride bytes] with
  * wq (packConvI8), then int8.ts's epilogueRows: int8 (oScale ≠ 0, `ldo` bytes per output pixel) or
  * float32 (`ldo` floats per pixel). Hp ≥ pt + H and ≥ (OH-1)·sh + FH, likewise Wp. Scratch: xw, one widened image,
- * (Hp·Wp·C + 32)·2 bytes; acc, (ROWS + 1)·ceil(Co/8)·32 + 128 bytes (the accumulators, then epilogueRows' constants,
- * up to Co·4 bytes further on when it starts past the tiled channels). Images are widened as the rows reach them, so
- * a thread's share of rows needs only its own scratch.
+ * (Hp·Wp·C + 32)·2 bytes; acc, (ROWS + 1)·ceil(Co/8)·32 + 128 + ROWS·4 + 128 bytes (the accumulators, then
+ * epilogueRows' constants, up to Co·4 bytes further on when it starts past the tiled channels; then a pass's pixel
+ * addresses and the tile epilogue's terms). Images are widened as the rows reach them, so a thread's share of rows
+ * needs only its own scratch.
  * Where the epilogue is epiloguePairs' saturating one (int8 output, finite terms, [L, H] the code range: MobileNets'
  * ReLU / ReLU6 / linear layers), the leading whole 8-channel groups (tiled) requantize each 4×8 block straight from
  * its registers, the same arithmetic lane for lane: no accumulator stores and reloads, and the epilogue's float work
  * interleaves with the next block's dot products instead of running as a pass of its own (for the 1×1 convs of small
  * K it was a third of their time). The other channels take the accumulators and epilogueRows as before.
  * The 4-pixel blocks run over an image's output pixels in row-major order, across output rows (only an image's last
- * block can be short: it repeats its last pixel). Their accumulators go to `acc`, and the epilogue runs over a pass
- * of ROWS pixels one group of 4 channels at a time, so neither loop runs out of vector registers.
+ * block can be short: it repeats its last pixel). A pass of ROWS pixels first lists their first lanes in xw, which
+ * every 8-channel group's blocks then load (walking (oh, ow) again in each block cost the small-K 1×1 convs ~5%).
+ * Their accumulators go to `acc`, and the epilogue runs over a pass of ROWS pixels one group of 4 channels at a time,
+ * so neither loop runs out of vector registers.
  */
 export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32, FH: i32, FW: i32,
   sh: i32, sw: i32, pt: i32, pl: i32, Hp: i32, Wp: i32, zA: i32, wq: usize, Co: i32, sA: f32, sW: usize,
@@ -122,6 +125,14 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
   const zero = i32x4.splat(0);
   const hasBias = i32x4.splat(-<i32>(bias != 0));
   const nT = tiled(acc, ldAcc, Co, sA, sW, bias, lo, hi, oScale, oZp);
+  // The pass's pixel addresses, then the tile epilogue's terms: through memory, because V8 sinks vector constants
+  // into loops and makes them again there (per block), but leaves loads where they are.
+  const addrs = acc + <usize>(ROWS + 1) * ldAcc + 128;
+  const terms = addrs + (<usize>ROWS << 2);
+  v128.store(terms, f32x4.splat(oScale), 64);
+  v128.store(terms, f32x4.splat(ROUNDER), 80);
+  v128.store(terms, i32x4.splat(ROUNDER_BITS - oZp), 96);
+  v128.store(terms, f32x4.splat(-4194304.0), 112);
   let r = r0;
   while (r < r1) {
     const b = r / OH, oh0 = r % OH;
@@ -134,19 +145,29 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
     let xa = xw + <usize>oh * rowStep;
     for (let q0 = oh0 * OW; q0 < qEnd; q0 += ROWS) {
       const q1 = min(qEnd, q0 + ROWS);
-      const oh2 = oh, ow2 = ow, xa2 = xa;
+      // All ROWS entries: past q1, the pass's last pixel again (a short last block repeats it).
+      let last = xa;
+      for (let i = 0; i < ROWS; i++) {
+        if (q0 + i < q1) {
+          last = xa;
+          if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step;
+        }
+        store<u32>(addrs + (<usize>i << 2), <u32>last);
+      }
       for (let n0 = 0; n0 < Co; n0 += 8) {
         const wb = wq + <usize>(n0 >> 3) * blockBytes;
-        oh = oh2; ow = ow2; xa = xa2;
+        if (n0 < nT) {
+          // epiloguePairs' terms. No bias (bias = 0: the bytes at address 0 read, then masked): + 0 instead of
+          // epiloguePairs' + -0, which can only turn a -0 into 0, the same code.
+          const nb = <usize>n0 << 2, sa = f32x4.splat(sA);
+          v128.store(terms, f32x4.mul(sa, v128.load(sW + nb)));
+          v128.store(terms, f32x4.mul(sa, v128.load(sW + nb, 16)), 16);
+          v128.store(terms, v128.and(v128.load(bias + nb), hasBias), 32);
+          v128.store(terms, v128.and(v128.load(bias + nb, 16), hasBias), 48);
+        }
         for (let q = q0; q < q1; q += 4) {
-          const x0 = xa;
-          if (q + 1 < q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
-          const x1 = xa;
-          if (q + 2 < q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
-          const x2 = xa;
-          if (q + 3 < q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
-          const x3 = xa;
-          if (q + 4 <= q1) { if (++ow == OW) { ow = 0; oh++; xa = xw + <usize>oh * rowStep; } else xa += step; }
+          const t = addrs + (<usize>(q - q0) << 2);
+          const x0 = <usize>load<u32>(t), x1 = <usize>load<u32>(t, 4), x2 = <usize>load<u32>(t, 8), x3 = <usize>load<u32>(t, 12);
           let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
           let wp = wb;
           let p0 = x0, p1 = x1, p2 = x2, p3 = x3;
@@ -167,14 +188,9 @@ export function convI8(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32
             p0 += rowBytes; p1 += rowBytes; p2 += rowBytes; p3 += rowBytes;
           }
           if (n0 < nT) {
-            // epiloguePairs' terms, made again per block: a few instructions against the rows', and no table.
-            const nb = <usize>n0 << 2, sa = f32x4.splat(sA);
-            const s0 = f32x4.mul(sa, v128.load(sW + nb)), s1 = f32x4.mul(sa, v128.load(sW + nb, 16));
-            // No bias (bias = 0: the bytes at address 0 read, then masked): + 0 instead of epiloguePairs' + -0, which can
-            // only turn a -0 into 0, the same code.
-            const b0 = v128.and(v128.load(bias + nb), hasBias), b1 = v128.and(v128.load(bias + nb, 16), hasBias);
-            const sv = f32x4.splat(oScale), rounder = f32x4.splat(ROUNDER), bz = i32x4.splat(ROUNDER_BITS - oZp);
-            const floor = f32x4.splat(-4194304.0);
+            const s0 = v128.load(terms), s1 = v128.load(terms, 16), b0 = v128.load(terms, 32), b1 = v128.load(terms, 48);
+            const sv = v128.load(terms, 64), rounder = v128.load(terms, 80), bz = v128.load(terms, 96);
+            const floor = v128.load(terms, 112);
             // One copy of the epilogue, the rows rotated through it (register moves; the module's size is budgeted).
             let d = obase + <usize>q * ob + <usize>n0;
             const e = min(q + 4, q1);
