@@ -153,6 +153,10 @@ export const depthwiseConv2dInt8Suite = convSuite(DepthwiseConv2DInt8, true, [
   // Output rows wider than one pass of 64 pixels (ROWS in kernels/wasm/assembly/int8.ts), 3x3 and another filter.
   ['3x3 same, ow 70 (two passes), c 8', [1, 3, 70, 8], [3, 3, 8, 1], 1, 'same', -5],
   ['1x3 stride 2 valid, ow 66, c 16', [1, 2, 133, 16], [1, 3, 16, 1], 2, 'valid', 33],
+  // 3x3 at stride 1 or 2 carries each row's pairs from pixel to pixel (stride 1 pairs the taps differently); stride 3
+  // takes the general loop.
+  ['3x3 stride 3 same, c 12', [1, 8, 10, 12], [3, 3, 12, 1], 3, 'same', -30],
+  ['3x3 same, odd w 9, c 40, batch 2', [2, 5, 9, 40], [3, 3, 40, 1], 1, 'same', 64],
 ], 2000);
 
 /** [name, xShape (packed words), filterSize, strides, pad]. */

@@ -34,7 +34,9 @@ export function depthwiseI8(x: usize, pixStride: i32, B: i32, H: i32, W: i32, C:
  * (two neighbouring pixels' 16 codes interleaved, then widened) as the output rows reach them, into a ring of FH rows
  * that stays in cache. Per output row, in passes of ROWS pixels: 4 channels at a time, their filter pairs in
  * registers (3×3: all six), every pixel of the pass (one dot per tap pair, no reloads of the filter), the int32 sums
- * to `acc`; then int8.ts's epilogueRows over the pass, the epilogue every int8 kernel ends with.
+ * to `acc`; then int8.ts's epilogueRows over the pass, the epilogue every int8 kernel ends with. 3×3 at stride 1 or 2
+ * (MobileNets'): a pixel's second pair column is the next pixel's first, so each row's pairs are loaded once and
+ * carried (3 loads a pixel instead of 6; at stride 1 the taps pair as (0, none), (1, 2) to make it so).
  * Scratch (depthwiseScratchBytes, Cs = ceil(C/16)·16): the filter's pairs (FH·ceil(FW/2)·Cs·4 bytes), the start
  * values (Cs·4), the ring (FH·Wp·Cs·4) and the accumulators (ROWS·ceil(C/4)·16 + 128).
  */
@@ -50,13 +52,15 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
   const ring = init + pairPix;
   const acc = ring + <usize>FH * ringRow;
   const ldAcc = <usize>((C + 3) >> 2) << 4;
+  const carry = FH == 3 && FW == 3 && sw <= 2;
   for (let fh = 0; fh < FH; fh++) {
     for (let j = 0; j < FP; j++) {
       const dst = wpair + <usize>(fh * FP + j) * pairPix;
-      const t0 = fh * FW + 2 * j;
+      // Taps (fa, fb) of pair j: (2j, 2j + 1), but (0, none) and (1, 2) for the carried 3×3 at stride 1.
+      const fa = carry && sw == 1 ? j : 2 * j, fb = carry && sw == 1 ? 2 * j : 2 * j + 1;
       for (let c = 0; c < Cs; c++) {
-        const a = c < C ? <i32>load<i8>(w + <usize>(t0 * ldw + c)) : 0;
-        const b = c < C && 2 * j + 1 < FW ? <i32>load<i8>(w + <usize>((t0 + 1) * ldw + c)) : 0;
+        const a = c < C ? <i32>load<i8>(w + <usize>((fh * FW + fa) * ldw + c)) : 0;
+        const b = c < C && fb > fa && fb < FW ? <i32>load<i8>(w + <usize>((fh * FW + fb) * ldw + c)) : 0;
         store<i32>(dst + (<usize>c << 2), (a & 0xffff) | (b << 16));
       }
     }
@@ -86,7 +90,7 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
     for (let q0 = 0; q0 < OW; q0 += ROWS) {
       const n = min(ROWS, OW - q0);
       const px = <usize>q0 * stepB;
-      if (FH == 3 && FW == 3) {
+      if (carry) {
         const row0 = ring + <usize>(f0 % 3) * ringRow + px, row1 = ring + <usize>((f0 + 1) % 3) * ringRow + px;
         const row2 = ring + <usize>((f0 + 2) % 3) * ringRow + px;
         for (let c = 0; c < C; c += 4) {
@@ -96,12 +100,16 @@ function depthwiseVec(x: usize, pixStride: i32, H: i32, W: i32, C: i32, OH: i32,
           const w20 = v128.load(wpair + 4 * pairPix + cb), w21 = v128.load(wpair + 5 * pairPix + cb);
           const iv = v128.load(init + cb);
           let p0 = row0 + cb, p1 = row1 + cb, p2 = row2 + cb, a = acc + cb;
+          let x0 = v128.load(p0), x1 = v128.load(p1), x2 = v128.load(p2);
           for (let q = 0; q < n; q++) {
-            const s0 = i32x4.add(i32x4.dot_i16x8_s(v128.load(p0), w00), i32x4.dot_i16x8_s(v128.load(p0 + tap), w01));
-            const s1 = i32x4.add(i32x4.dot_i16x8_s(v128.load(p1), w10), i32x4.dot_i16x8_s(v128.load(p1 + tap), w11));
-            const s2 = i32x4.add(i32x4.dot_i16x8_s(v128.load(p2), w20), i32x4.dot_i16x8_s(v128.load(p2 + tap), w21));
+            p0 += stepB; p1 += stepB; p2 += stepB;
+            const y0 = v128.load(p0), y1 = v128.load(p1), y2 = v128.load(p2);
+            const s0 = i32x4.add(i32x4.dot_i16x8_s(x0, w00), i32x4.dot_i16x8_s(y0, w01));
+            const s1 = i32x4.add(i32x4.dot_i16x8_s(x1, w10), i32x4.dot_i16x8_s(y1, w11));
+            const s2 = i32x4.add(i32x4.dot_i16x8_s(x2, w20), i32x4.dot_i16x8_s(y2, w21));
             v128.store(a, i32x4.add(i32x4.add(s0, s1), i32x4.add(s2, iv)));
-            p0 += stepB; p1 += stepB; p2 += stepB; a += ldAcc;
+            x0 = y0; x1 = y1; x2 = y2;
+            a += ldAcc;
           }
         }
       } else {
