@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveLayersModel } from '../../src/formats/index.js';
@@ -74,5 +74,28 @@ describe('an image folder for a tfjs GraphModel (Human emotion: [?, 64, 64, 1], 
     const wide = await runCli('eval', out, '--reference', 'test/fixtures/real/emotion/emotion.json', '--data', 'test/fixtures/real/photos', '--input-range', '0,255', '--backend', 'cpu', '--no-latency', '--json');
     expect(wide.code).toBe(0);
     expect(JSON.parse(wide.stdout).cosine).not.toBeCloseTo(m.cosine, 6);
+  });
+});
+
+describe('a graph whose batch dim is fixed (blazeface-like [1, H, W, C]) evaluated on an image folder', () => {
+  it('eval feeds the photos one at a time against the original and prints the fidelity line', async () => {
+    // emotion with its input's batch dim fixed at 1: the same weights, so it must agree exactly with the original.
+    const fixed = path.join(dir, 'emotion-b1');
+    mkdirSync(fixed, { recursive: true });
+    const json = JSON.parse(readFileSync('test/fixtures/real/emotion/emotion.json', 'utf8'));
+    const input = json.modelTopology.node.find((n: { op: string }) => n.op === 'Placeholder');
+    input.attr.shape.shape.dim[0].size = '1';
+    writeFileSync(path.join(fixed, 'emotion.json'), JSON.stringify(json));
+    copyFileSync('test/fixtures/real/emotion/emotion.bin', path.join(fixed, 'emotion.bin'));
+    const args = ['eval', path.join(fixed, 'emotion.json'), '--reference', 'test/fixtures/real/emotion/emotion.json', '--data', 'test/fixtures/real/photos', '--input-range', '-1,1', '--backend', 'cpu', '--no-latency'];
+    const r = await runCli(...args, '--json');
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.samples).toBe(2);
+    expect(m.agreement).toBe(1);
+    expect(m.cosine).toBeCloseTo(1, 6);
+    const text = await runCli(...args);
+    expect(text.stdout).toMatch(/^fidelity {6}cosine 1\.00000, PSNR .* dB against the reference/m);
   });
 });

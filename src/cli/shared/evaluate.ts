@@ -75,9 +75,11 @@ export async function evaluateForCli(options: {
     });
   }
   const progress = stderrProgress(io);
-  // tfjs models with plain inputs are fed tensors directly; anything else through its adapter's runner.
-  const direct = loaded.kind !== 'onnx' && reference?.kind !== 'onnx' && !options.inputs;
+  // tfjs models with plain inputs are fed tensors directly; anything else through its adapter's runner — also a
+  // graph whose batch dim is fixed (blazeface's [1, 256, 256, 3]), which the runner's feed plan runs sample by sample.
   const inputShape = loaded.kind === 'onnx' ? [] : loaded.model.inputs[0]?.shape ?? [];
+  const fixedBatch = [loaded, reference].some((m) => m && m.kind !== 'onnx' && m.model.inputs.some((i) => (i.shape?.[0] ?? -1) > 0));
+  const direct = loaded.kind !== 'onnx' && reference?.kind !== 'onnx' && !options.inputs && !fixedBatch;
   let dataset: Dataset | undefined;
   // Bad data and bad input flags fail here, as one line: before the backend is probed and before any progress line.
   const data = options.data;

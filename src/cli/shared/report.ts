@@ -14,6 +14,10 @@ export function formatMeasurement(m: Measurement): string {
     lines.push(`agreement     ${formatPercent(m.agreement)} top-1 with the reference` +
       (m.meanKl !== undefined ? `, mean KL ${m.meanKl.toExponential(2)}` : ''));
   }
+  // Regression and embedding outputs (boxes, keypoints, descriptors) are judged by these, not by top-1.
+  if (m.cosine !== undefined || m.psnr !== undefined) {
+    lines.push(`fidelity      ${[m.cosine !== undefined ? `cosine ${m.cosine.toFixed(5)}` : '', m.psnr !== undefined ? `PSNR ${m.psnr.toFixed(1)} dB` : ''].filter(Boolean).join(', ')} against the reference (mean over samples; of several outputs, the worst)`);
+  }
   if (m.latency) {
     for (const b of m.latency.byBatch) {
       lines.push(`latency b=${String(b.batchSize).padEnd(4)}p50 ${b.p50Ms.toFixed(3)} ms, p95 ${b.p95Ms.toFixed(3)} ms (${b.runs} runs on ${m.backend})`);
