@@ -307,6 +307,10 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
     });
     for (const note of resolved?.notes ?? []) io.stderr(`note: ${note}\n`);
     io.stderr(`wrote ${result.modelJsonPath} and ${path.basename(result.reports.html)}\n`);
+    // Data-free steps change the outputs unseen (weights:int4 on a small detector: cosine 0.66 against the original).
+    if (!data && config.steps.length) {
+      io.stderr(`note: outputs not compared with the input model (no --data); \`shrinkml eval ${result.modelJsonPath} --data <inputs>\` compares them (agreement, cosine, PSNR)\n`);
+    }
     const { measurement, report } = result;
     if (report.budget) io.stderr(`budget ${report.budget.pass ? 'met' : 'NOT met'}: ${report.budget.message}\n`);
     if (result.exitCode) io.setExitCode(result.exitCode);
