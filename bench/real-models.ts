@@ -22,6 +22,7 @@ import { hasWeightCodes, withWeightCodeDecoding } from '../src/formats/weight-co
 import { sentences, tokenizeUse } from './real-models-text.js';
 import '../src/runtime/index.js';
 import { calibrateGraphInt8, calibrateGraphWeights } from '../src/quantize/graph-static.js';
+import { compensateGraphWeights } from '../src/quantize/graph-compensate.js';
 import { chooseGraphInt4Bits } from '../src/quantize/graph-mixed-bits.js';
 import { measureLatency } from '../src/measure/latency.js';
 import { runModel, type AnyModel } from '../src/measure/run.js';
@@ -392,10 +393,14 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
             const searched: tf.NamedTensorMap[] = [];
             for (let n = 0, i = 0; i < again.length && n < searchSamples; i++) { searched.push(again[i] as tf.NamedTensorMap); n += rows(again[i] as tf.NamedTensorMap); }
             const m = await chooseGraphInt4Bits({ graph, calibration, feeds: searched });
-            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
             calibration = m.calibration;
             const r4 = m.report;
-            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s)`;
+            // Then each kernel fitted to the float output from its quantized input (src/quantize/graph-compensate.ts), on all
+            // calibration inputs, the widths kept — as the pipeline's weight step does.
+            const k = await compensateGraphWeights({ graph, calibration, mode: 'int4', feeds: again as tf.NamedTensorMap[] });
+            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
+            calibration = k.calibration;
+            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s); error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
           }
         }
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });

@@ -96,59 +96,88 @@ function taps(a: tf.Tensor4D, c: NonNullable<KernelPlan['conv']>): tf.Tensor4D[]
   return out;
 }
 
-/** Streams one kernel's statistics batch by batch. */
+/**
+ * Streams one kernel's statistics batch by batch. `paired` (error compensation, quantize/graph-compensate.ts) takes
+ * the kernel's input in the float model x and in the quantized model x̃ on the same feed, and collects E[x̃],
+ * E[x̃ x̃ᵀ] and the cross term E[x x̃ᵀ] on the same subsampled rows of both (`KernelStats.compensation`).
+ */
 export class KernelStatsCollector {
   private sum: Float64Array;
   private gram?: Float64Array;
+  private quantizedSum?: Float64Array;
+  private cross?: Float64Array;
   private rows = 0;
   private gramRows = 0;
   private seed: number;
 
-  constructor(readonly plan: KernelPlan, wantGram: boolean, seed = 1) {
+  constructor(readonly plan: KernelPlan, wantGram: boolean, seed = 1, paired = false) {
     const c = plan.conv;
-    this.sum = new Float64Array(plan.kind === 'depthwise' ? plan.size * c!.cin : plan.size);
-    if (wantGram && plan.size <= MAX_GRAM_SIZE) this.gram = new Float64Array(plan.kind === 'depthwise' ? c!.cin * plan.size * plan.size : plan.size * plan.size);
+    const means = plan.kind === 'depthwise' ? plan.size * c!.cin : plan.size;
+    const grams = plan.kind === 'depthwise' ? c!.cin * plan.size * plan.size : plan.size * plan.size;
+    this.sum = new Float64Array(means);
+    if ((wantGram || paired) && plan.size <= MAX_GRAM_SIZE) this.gram = new Float64Array(grams);
+    if (paired) {
+      this.quantizedSum = new Float64Array(means);
+      if (this.gram) this.cross = new Float64Array(grams);
+    }
     this.seed = seed >>> 0;
   }
 
-  async collect(value: tf.Tensor): Promise<void> {
+  /** One batch: `value` the kernel's input; with `paired`, `quantized` its input in the quantized model. */
+  async collect(value: tf.Tensor, quantized?: tf.Tensor): Promise<void> {
     const p = this.plan;
+    if (Boolean(quantized) !== Boolean(this.quantizedSum)) throw new Error(`kernel statistics of '${p.node}': a paired collector takes both models' inputs, a plain one only the float's`);
     // rows: [P, K] patches (conv, matmul) or [P, taps, in] (depthwise).
     let rows = 0;
+    const patches = (v: tf.Tensor) => {
+      const x = tf.cast(v, 'float32');
+      if (p.kind === 'matmul') return x.reshape([-1, p.size]);
+      const t = taps(x as tf.Tensor4D, p.conv!);
+      return p.kind === 'conv' ? tf.concat(t, 3).reshape([-1, p.size]) : tf.stack(t, 3).reshape([-1, p.size, p.conv!.cin]);
+    };
+    // E[a bᵀ] summed over rows: one size × size matrix, or per input channel for depthwise.
+    const outer = (a: tf.Tensor, b: tf.Tensor) => (p.kind === 'depthwise'
+      ? tf.matMul(a.transpose([2, 1, 0]) as tf.Tensor3D, b.transpose([2, 0, 1]) as tf.Tensor3D)
+      : tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, true, false));
     const out = tf.tidy(() => {
-      const x = tf.cast(value, 'float32');
-      let m: tf.Tensor;
-      if (p.kind === 'matmul') m = x.reshape([-1, p.size]);
-      else {
-        const t = taps(x as tf.Tensor4D, p.conv!);
-        m = p.kind === 'conv' ? tf.concat(t, 3).reshape([-1, p.size]) : tf.stack(t, 3).reshape([-1, p.size, p.conv!.cin]);
-      }
+      const m = patches(value);
+      const mq = quantized ? patches(quantized) : undefined;
       rows = m.shape[0]!;
       const sum = m.sum(0);
-      if (!this.gram) return { sum };
-      const picked = rows > GRAM_ROWS ? tf.gather(m, this.sample(rows, GRAM_ROWS)) : m;
+      const quantizedSum = mq?.sum(0);
+      if (!this.gram) return { sum, quantizedSum };
+      const index = rows > GRAM_ROWS ? this.sample(rows, GRAM_ROWS) : undefined;
+      const picked = index ? tf.gather(m, index) : m;
+      const pickedQ = mq && index ? tf.gather(mq, index) : mq;
       this.gramRows += picked.shape[0]!;
-      const gram = p.kind === 'depthwise'
-        ? tf.matMul(picked.transpose([2, 1, 0]) as tf.Tensor3D, picked.transpose([2, 0, 1]) as tf.Tensor3D)
-        : tf.matMul(picked as tf.Tensor2D, picked as tf.Tensor2D, true, false);
-      return { sum, gram };
-    }) as { sum: tf.Tensor; gram?: tf.Tensor };
-    const { sum, gram } = out;
-    const s = await sum.data();
-    sum.dispose();
+      // Paired: the quantized model's Gram E[x̃ x̃ᵀ] and the cross term E[x x̃ᵀ] (x's own Gram is not needed).
+      return pickedQ ? { sum, quantizedSum, gram: outer(pickedQ, pickedQ), cross: outer(picked, pickedQ) } : { sum, gram: outer(picked, picked) };
+    }) as Record<'sum' | 'quantizedSum' | 'gram' | 'cross', tf.Tensor | undefined>;
+    const add = async (into: Float64Array | undefined, t: tf.Tensor | undefined) => {
+      if (!into || !t) return;
+      const v = await t.data();
+      t.dispose();
+      for (let k = 0; k < v.length; k++) into[k]! += v[k]!;
+    };
     // Depthwise sums come as [taps, in], the kernel's own tap-major order.
-    for (let k = 0; k < s.length; k++) this.sum[k]! += s[k]!;
-    if (gram) {
-      const g = await gram.data();
-      gram.dispose();
-      for (let k = 0; k < g.length; k++) this.gram![k]! += g[k]!;
-    }
+    await add(this.sum, out.sum);
+    await add(this.quantizedSum, out.quantizedSum);
+    await add(this.gram, out.gram);
+    await add(this.cross, out.cross);
     this.rows += rows;
   }
 
   compute(): KernelStats {
-    const mean = Float64Array.from(this.sum, (v) => v / Math.max(1, this.rows));
-    const gram = this.gram && this.gramRows > 0 ? Float64Array.from(this.gram, (v) => v / this.gramRows) : undefined;
+    const per = (v: number, n: number) => v / Math.max(1, n);
+    const mean = Float64Array.from(this.sum, (v) => per(v, this.rows));
+    const gram = this.gram && this.gramRows > 0 ? Float64Array.from(this.gram, (v) => per(v, this.gramRows)) : undefined;
+    if (this.quantizedSum) {
+      const compensation = {
+        mean: Float64Array.from(this.quantizedSum, (v) => per(v, this.rows)),
+        ...(gram && this.cross ? { gram, cross: Float64Array.from(this.cross, (v) => per(v, this.gramRows)), gramRows: this.gramRows } : {}),
+      };
+      return { node: this.plan.node, mean, rows: this.rows, compensation };
+    }
     return { node: this.plan.node, mean, rows: this.rows, ...(gram ? { gram, gramRows: this.gramRows } : {}) };
   }
 
@@ -163,3 +192,4 @@ export class KernelStatsCollector {
     return tf.tensor1d(idx.slice(0, k), 'int32');
   }
 }
+

@@ -69,7 +69,7 @@ export async function chooseGraphInt4Bits(o: {
   };
   const fidelity = async (t: Trial) => {
     if (t.cosine === undefined) {
-      const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(t.graph.json as unknown as tf.io.ModelJSON, t.graph.json.weightsManifest[0]!.weights, t.graph.data.slice().buffer) }) as unknown as tf.GraphModel;
+      const model = loadRewritten(t.graph);
       try { t.cosine = outputFidelity(reference, await outputsOf(model, o.feeds)); } finally { model.dispose(); }
       runs++;
     }
@@ -99,6 +99,11 @@ export async function chooseGraphInt4Bits(o: {
   const estimate = await fitted((aim) => rewrite(base, aim), ratio, minRatio);
   const [m, e] = [await fidelity(measured), await fidelity(estimate)];
   return e > m ? done(estimate, 'estimate', e) : done(measured, 'measured', e);
+}
+
+/** A rewritten graph as stock tfjs loads it, in memory. */
+export function loadRewritten(graph: RewrittenGraph): tf.GraphModel {
+  return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
 }
 
 /**

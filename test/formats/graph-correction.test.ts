@@ -292,8 +292,9 @@ describe('compress --quantize weights:int4 --data <photos> (the CLI)', () => {
     const r = await runCli(...args(out, '--data', path.join(FIXTURES, 'photos'), '--input-range', '-1,1'));
     expect(r.code, r.stderr).toBe(0);
     const step = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')).steps.find((st: any) => st.step === 'weight-format');
-    expect(step.summary.calibration).toMatchObject({ samples: 2, biasCorrection: 13, gptq: 12 });
-    // int4 with data: the kernels kept int8 are chosen on the model's outputs (quantize/graph-mixed-bits.ts).
+    expect(step.summary.calibration).toMatchObject({ samples: 2, biasCorrection: 13, gptq: 12, compensated: 13 });
+    // int4 with data: the kernels kept int8 are chosen on the model's outputs (quantize/graph-mixed-bits.ts), then every
+    // calibrated kernel is fitted to the float output from its quantized input (quantize/graph-compensate.ts).
     expect(['measured', 'estimate']).toContain(step.summary.calibration.bitChoice);
     expect(step.summary.calibration.gzipRatio).toBeGreaterThanOrEqual(6);
     const model = await tf.loadGraphModel(stock(path.join(out, 'model.json')));

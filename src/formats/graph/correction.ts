@@ -30,6 +30,21 @@ export interface KernelStats {
   rows: number;
   /** Patch rows `gram` averages over (a subsample of a large feature map's); `rows` when absent. */
   gramRows?: number;
+  /**
+   * Error compensation (src/quantize/graph-compensate.ts): the kernel's input x̃ in the quantized model, observed in
+   * lockstep with x in the float model on the same rows. With it the kernel is rounded toward W* = W·E[x x̃ᵀ]·E[x̃ x̃ᵀ]⁻¹
+   * (./compensate.ts) with H = E[x̃ x̃ᵀ], and its bias folds W·E[x] − Ŵ·E[x̃]: the quantized layer is fitted to the
+   * float layer's output from the input it really gets, upstream errors included.
+   */
+  compensation?: {
+    /** E[x̃], in `mean`'s order. */
+    mean: Float64Array;
+    /** E[x̃ x̃ᵀ], in `gram`'s layout; absent where `gram` would be. */
+    gram?: Float64Array;
+    /** E[x x̃ᵀ] (row: x's index, column: x̃'s), in `gram`'s layout. */
+    cross?: Float64Array;
+    gramRows?: number;
+  };
 }
 
 export interface GraphCalibration {
@@ -68,25 +83,29 @@ export const BIAS_SUFFIX = '/shrinkml_bias';
  * conv [..., out] and matmul [K, N]: channels last; transposed matmul [N, K]: channels first; depthwise
  * [kh, kw, in, mult]: channel in·mult + m over the taps of input channel `in`.
  */
-export function outputShift(o: { shape: number[]; role: WeightRole; values: Float32Array; decoded: Float32Array; mean: Float64Array }): Float64Array {
+export function outputShift(o: { shape: number[]; role: WeightRole; values: Float32Array; decoded: Float32Array; mean: Float64Array; quantizedMean?: Float64Array }): Float64Array {
   const { shape, role, values, decoded, mean } = o;
-  const e = (i: number) => decoded[i]! - values[i]!;
+  // With error compensation the quantized kernel reads x̃: δ = Ŵ·E[x̃] − W·E[x] = (Ŵ − W)·E[x] + Ŵ·(E[x̃] − E[x]).
+  const drift = o.quantizedMean ? Float64Array.from(mean, (m, k) => o.quantizedMean![k]! - m) : undefined;
+  const term = drift
+    ? (i: number, k: number) => (decoded[i]! - values[i]!) * mean[k]! + decoded[i]! * drift[k]!
+    : (i: number, k: number) => (decoded[i]! - values[i]!) * mean[k]!;
   if (role.kind === 'depthwise') {
     const [kh, kw, cin, mult] = shape as [number, number, number, number];
     const out = new Float64Array(cin * mult);
-    for (let t = 0; t < kh * kw; t++) for (let c = 0; c < cin; c++) for (let m = 0; m < mult; m++) out[c * mult + m]! += e((t * cin + c) * mult + m) * mean[t * cin + c]!;
+    for (let t = 0; t < kh * kw; t++) for (let c = 0; c < cin; c++) for (let m = 0; m < mult; m++) out[c * mult + m]! += term((t * cin + c) * mult + m, t * cin + c);
     return out;
   }
   if (role.channelAxes[0] === 0) {
     const [n, k] = [shape[0]!, elementCount(shape.slice(1))];
     const out = new Float64Array(n);
-    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) out[c]! += e(c * k + j) * mean[j]!;
+    for (let c = 0; c < n; c++) for (let j = 0; j < k; j++) out[c]! += term(c * k + j, j);
     return out;
   }
   const n = shape[shape.length - 1]!;
   const k = values.length / n;
   const out = new Float64Array(n);
-  for (let j = 0; j < k; j++) for (let c = 0; c < n; c++) out[c]! += e(j * n + c) * mean[j]!;
+  for (let j = 0; j < k; j++) for (let c = 0; c < n; c++) out[c]! += term(j * n + c, j);
   return out;
 }
 
@@ -162,9 +181,15 @@ export function correctBiases(o: {
     const node = byName.get(stats.node);
     if (!e?.values || !node || e.scheme === 'unchanged' || e.scheme === 'float32' || e.scheme === 'float16') continue;
     const w = o.weights[i!]!;
-    let delta = outputShift({ shape: w.shape, role: o.roles.get(kernel)!, values: w.values as Float32Array, decoded: e.values, mean: stats.mean });
+    let delta = outputShift({ shape: w.shape, role: o.roles.get(kernel)!, values: w.values as Float32Array, decoded: e.values, mean: stats.mean, quantizedMean: stats.compensation?.mean });
     let t = targetOf(node, delta.length, g);
     let at = node;
+    if ('through' in t && o.calibration.kernels[t.kernel]?.compensation) {
+      // The 1×1 conv's own compensated correction measured its input as it is, this shift included: folding it here too
+      // would count it twice.
+      report.corrected++;
+      continue;
+    }
     if ('through' in t) {
       // δ' = Ŵᵀ δ through the 1×1 conv as written (its own rounding included).
       const pw = o.encoded[index.get(t.kernel)!]!;

@@ -67,12 +67,7 @@ function factorOf(h: Float64Array, n: number): { u: Float64Array; order: Int32Ar
  * diagonal: their values are rounded plainly and take no compensation.
  */
 export function inverseUpperFactor(h: Float64Array, n: number): Float64Array {
-  const a = Float64Array.from(h);
-  let mean = 0;
-  for (let k = 0; k < n; k++) mean += a[k * n + k]! / n;
-  const damp = DAMP * (mean > 0 ? mean : 1);
-  for (let k = 0; k < n; k++) a[k * n + k] = a[k * n + k]! > 0 ? a[k * n + k]! + damp : 1;
-  const l = cholesky(a, n);
+  const l = cholesky(damped(h, n), n);
   // H⁻¹ = L⁻ᵀ L⁻¹: invert L (lower) in place, then form the product.
   const li = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -98,8 +93,18 @@ export function inverseUpperFactor(h: Float64Array, n: number): Float64Array {
   return u;
 }
 
+/** H with GPTQ's damping on its diagonal; inputs never seen (zero diagonal) get a unit one. */
+export function damped(h: Float64Array, n: number): Float64Array {
+  const a = Float64Array.from(h);
+  let mean = 0;
+  for (let k = 0; k < n; k++) mean += a[k * n + k]! / n;
+  const damp = DAMP * (mean > 0 ? mean : 1);
+  for (let k = 0; k < n; k++) a[k * n + k] = a[k * n + k]! > 0 ? a[k * n + k]! + damp : 1;
+  return a;
+}
+
 /** Lower Cholesky factor of a symmetric positive definite matrix (row-major). */
-function cholesky(a: Float64Array, n: number): Float64Array {
+export function cholesky(a: Float64Array, n: number): Float64Array {
   const l = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

@@ -2,6 +2,7 @@ import { ShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn } from '../../core/progress.js';
 import { elementCount, type ModelJson } from '../manifest.js';
 import { aroundReduction, encodeGraphWeight, qmaxOf, GENERATED_SUFFIXES, type CodeBits, type EncodedGraphWeight, type GraphWeightMode, type Hessian } from './quantize.js';
+import { compensatedValues } from './compensate.js';
 import { correctBiases, outputError, type CorrectionReport, type GraphCalibration, type KernelStats } from './correction.js';
 import { graphNodes, type NodeDef, type WeightRole } from './roles.js';
 import { rewriteInt8Ops, type StaticInt8 } from './static-int8.js';
@@ -53,19 +54,27 @@ const OTHER: WeightRole = { kind: 'other', channelAxes: [], reduceAxes: [], read
 /**
  * The GPTQ Hessian of a kernel from its calibration statistics (shared, or per input channel for depthwise), as
  * GPTQ rounds with it and the int4 bit choice measures output errors with it: the sample E[x xᵀ] shrunk toward its
- * diagonal (`shrunkGram`).
+ * diagonal (`shrunkGram`) — with error compensation E[x̃ x̃ᵀ], the quantized model's (compensate.ts).
  */
 function hessianOf(stats: KernelStats | undefined, role: WeightRole, shape: number[]): Hessian | undefined {
-  if (!stats?.gram || role.kind === 'other' || role.kind === 'embedding') return undefined;
-  const gram = shrunkGram(stats, role.kind === 'depthwise' ? shape[0]! * shape[1]! : Math.round(Math.sqrt(stats.gram.length)));
-  if (role.kind !== 'depthwise') return () => gram;
+  const source = stats?.compensation?.gram && stats.compensation.cross ? stats.compensation : stats;
+  if (!source?.gram || role.kind === 'other' || role.kind === 'embedding') return undefined;
+  return perChannel(shrunkGram(source.gram, reductionOf(source.gram, role, shape), source.gramRows ?? stats!.rows), role, shape);
+}
+
+const reductionOf = (gram: Float64Array, role: WeightRole, shape: number[]) => (role.kind === 'depthwise' ? shape[0]! * shape[1]! : Math.round(Math.sqrt(gram.length)));
+
+/** A channel's block of a statistics matrix: the one matrix of a conv/matmul, its input channel's for depthwise. */
+function perChannel(matrix: Float64Array, role: WeightRole, shape: number[]): Hessian {
+  if (role.kind !== 'depthwise') return () => matrix;
   const taps = shape[0]! * shape[1]!;
   const mult = shape[3]!;
-  const slices = Array.from({ length: shape[2]! }, (_, c) => gram.subarray(c * taps * taps, (c + 1) * taps * taps));
+  const slices = Array.from({ length: shape[2]! }, (_, c) => matrix.subarray(c * taps * taps, (c + 1) * taps * taps));
   return (_p, q) => slices[Math.floor(q / mult)]!;
 }
 
-const SHRUNK = new WeakMap<KernelStats, Float64Array>();
+/** By matrix and row count (statistics copied with another count share the matrix). */
+const SHRUNK = new WeakMap<Float64Array, Map<number, Float64Array>>();
 
 /**
  * E[x xᵀ] with its off-diagonal terms scaled by 1 − λ, λ = size / (size + rows): the Gram of `rows` samples in a
@@ -76,16 +85,42 @@ const SHRUNK = new WeakMap<KernelStats, Float64Array>();
  * sentences: 25× and 47× the in-sample error with the sample Gram; summed over its 10 kernels 3.1e-2 unshrunk,
  * 2.3e-2 / 2.1e-2 / 2.2e-2 at a fixed λ of 0.1 / 0.3 / 0.6, 2.05e-2 with this λ, 4.5e-2 at λ = 1 (plain rounding).
  * Deep layers of image models see a few thousand patch rows (λ of a few %). Per size × size block (depthwise: one
- * per channel).
+ * per channel). Error compensation's cross term E[x x̃ᵀ] is shrunk alike: the same rows estimate it, and equal
+ * shrinkage keeps W* = W where x̃ = x (compensate.ts).
  */
-function shrunkGram(stats: KernelStats, size: number): Float64Array {
-  const known = SHRUNK.get(stats);
-  if (known) return known;
-  const gram = stats.gram!;
-  const keep = 1 - size / (size + Math.max(1, stats.gramRows ?? stats.rows));
-  const out = Float64Array.from(gram, (v, i) => ((i % (size * size)) % (size + 1) === 0 ? v : v * keep));
-  SHRUNK.set(stats, out);
+function shrunkGram(gram: Float64Array, size: number, rows: number): Float64Array {
+  const known = SHRUNK.get(gram) ?? SHRUNK.set(gram, new Map()).get(gram)!;
+  let out = known.get(rows);
+  if (!out) {
+    const keep = 1 - size / (size + Math.max(1, rows));
+    out = Float64Array.from(gram, (v, i) => ((i % (size * size)) % (size + 1) === 0 ? v : v * keep));
+    known.set(rows, out);
+  }
   return out;
+}
+
+const TARGETS = new WeakMap<KernelStats, WeakMap<GraphWeight, GraphWeight>>();
+
+/**
+ * The weight whose values rounding aims at: W itself, or with error compensation W* (compensate.ts), one object per
+ * weight and statistics so that rewrites of the int4 bit search find its encodings in their cache.
+ */
+function targetOf(weight: GraphWeight, stats: KernelStats | undefined, role: WeightRole): GraphWeight {
+  const c = stats?.compensation;
+  if (!c?.gram || !c.cross || !(weight.values instanceof Float32Array) || role.kind === 'other' || role.kind === 'embedding') return weight;
+  const known = TARGETS.get(stats!) ?? TARGETS.set(stats!, new WeakMap()).get(stats!)!;
+  let t = known.get(weight);
+  if (!t) {
+    const size = reductionOf(c.gram, role, weight.shape);
+    const rows = c.gramRows ?? stats!.rows;
+    const values = compensatedValues({
+      values: weight.values, view: aroundReduction(weight.shape, role.reduceAxes),
+      gram: perChannel(shrunkGram(c.gram, size, rows), role, weight.shape), cross: perChannel(shrunkGram(c.cross, size, rows), role, weight.shape),
+    });
+    t = { ...weight, values, raw: new Uint8Array(values.buffer) };
+    known.set(weight, t);
+  }
+  return t;
 }
 
 /**
@@ -121,12 +156,15 @@ export function rewriteGraph(o: {
   const { main } = graphNodes(topology);
   const byName = new Map(main.map((n, i) => [n.name, i]));
   const calibrated = Boolean(o.calibration) && !o.staticInt8 && (o.mode === 'int8' || o.mode === 'int4');
+  const aim = (weight: GraphWeight, mode: GraphWeightMode) => (calibrated && (mode === 'int8' || mode === 'int4')
+    ? targetOf(weight, o.calibration!.kernels[weight.name], o.roles.get(weight.name) ?? OTHER) : weight);
   const encode = (weight: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => {
     const key = bits ? `${mode}:${bits}${perChannel ? 'c' : ''}` : mode;
-    const cached = o.encodeCache?.get(weight)?.get(key);
+    const target = aim(weight, mode);
+    const cached = o.encodeCache?.get(target)?.get(key);
     if (cached) return { ...cached };
-    const e = encodeUncached(weight, mode, bits, perChannel);
-    if (o.encodeCache) (o.encodeCache.get(weight) ?? o.encodeCache.set(weight, new Map()).get(weight)!).set(key, e);
+    const e = encodeUncached(target, mode, bits, perChannel);
+    if (o.encodeCache) (o.encodeCache.get(target) ?? o.encodeCache.set(target, new Map()).get(target)!).set(key, e);
     return { ...e };
   };
   const encodeUncached = (weight: GraphWeight, mode: GraphWeightMode, bits?: CodeBits, perChannel?: boolean) => {
@@ -153,7 +191,7 @@ export function rewriteGraph(o: {
       const known = OUTPUT_ERRORS.get(stats) ?? OUTPUT_ERRORS.set(stats, new WeakMap()).get(stats)!;
       return (decoded: Float32Array) => {
         let e = known.get(decoded);
-        if (e === undefined) known.set(decoded, (e = outputError({ values: w.values as Float32Array, decoded, view, hessian })));
+        if (e === undefined) known.set(decoded, (e = outputError({ values: aim(w, 'int4').values as Float32Array, decoded, view, hessian })));
         return e;
       };
     };
