@@ -21,10 +21,12 @@ import { loadRewritten } from './graph-mixed-bits.js';
  */
 export async function compensateGraphWeights(o: {
   graph: GraphFiles; calibration: GraphCalibration; mode: 'int8' | 'int4'; feeds: readonly tf.NamedTensorMap[];
+  /** Weights written as the input stored them (the weight step's exclude): not quantized, so not compensated. */
+  keepStored?: ReadonlySet<string>;
 }): Promise<{ calibration: GraphCalibration; report: { kernels: number; stages: number; seconds: number } }> {
   const t0 = performance.now();
   const g = o.graph;
-  const plans = planKernelStats(g).filter((p) => o.calibration.kernels[p.weight]);
+  const plans = planKernelStats(g).filter((p) => o.calibration.kernels[p.weight] && !o.keepStored?.has(p.weight));
   const stages = stagesOf(g, plans);
   const kernels = { ...o.calibration.kernels };
   const cache = new WeakMap<GraphWeight, Map<string, EncodedGraphWeight>>();
@@ -32,13 +34,13 @@ export async function compensateGraphWeights(o: {
   if (o.mode === 'int4' && !calibration.kernelWidths) {
     // The estimate's widths (rewrite.ts) depend on the statistics: pinned first, so that compensating a stage does
     // not move the widths of the kernels observed before it.
-    const widths = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration, encodeCache: cache }).widths ?? {};
+    const widths = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: 'int4', file: g.file, calibration, encodeCache: cache, keepStored: o.keepStored }).widths ?? {};
     calibration = { ...calibration, kernelWidths: Object.fromEntries(Object.entries(widths).filter(([, w]) => w !== DEFAULT_WIDTH)) };
   }
   const float = buildGraph(g.json, g.weights, g.file);
   try {
     for (const stage of stages) {
-      const written = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: o.mode, file: g.file, calibration: { ...calibration, kernels }, encodeCache: cache });
+      const written = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: o.mode, file: g.file, calibration: { ...calibration, kernels }, encodeCache: cache, keepStored: o.keepStored });
       const quantized = loadRewritten(written);
       try {
         const tensors = [...new Set(stage.map((p) => p.input))];

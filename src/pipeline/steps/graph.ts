@@ -141,12 +141,12 @@ export const graphWeightFormat: Impl = {
       const k = await calibratedOnce(ctx, batches.count, gptq, async () => {
         const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
         try {
-          const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds });
+          const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds, keepStored });
           return { calibration: r.calibration, seconds: r.report.seconds };
         } finally {
           for (const f of feeds) tf.dispose(Object.values(f));
         }
-      }, 'int4 compensation');
+      }, `int4 compensation keeping ${[...keepStored].sort().join(',')}`);
       calibration = k.calibration;
     }
     return {
