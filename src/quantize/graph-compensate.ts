@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { ProgressFn } from '../core/progress.js';
 import { buildGraph, executeGraph } from '../formats/graph.js';
 import { graphNodes, producerOf, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight } from '../formats/graph/index.js';
 import { DEFAULT_WIDTH } from '../formats/graph/bits.js';
@@ -23,6 +24,8 @@ export async function compensateGraphWeights(o: {
   graph: GraphFiles; calibration: GraphCalibration; mode: 'int8' | 'int4'; feeds: readonly tf.NamedTensorMap[];
   /** Weights written as the input stored them (the weight step's exclude): not quantized, so not compensated. */
   keepStored?: ReadonlySet<string>;
+  /** One event per stage (a rewrite and a lockstep run of both models: nsfwjs' 53 stages take minutes). */
+  onProgress?: ProgressFn;
 }): Promise<{ calibration: GraphCalibration; report: { kernels: number; stages: number; seconds: number } }> {
   const t0 = performance.now();
   const g = o.graph;
@@ -39,7 +42,7 @@ export async function compensateGraphWeights(o: {
   }
   const float = buildGraph(g.json, g.weights, g.file);
   try {
-    for (const stage of stages) {
+    for (const [index, stage] of stages.entries()) {
       const written = rewriteGraph({ json: g.json, weights: g.weights, roles: g.roles, mode: o.mode, file: g.file, calibration: { ...calibration, kernels }, encodeCache: cache, keepStored: o.keepStored });
       const quantized = loadRewritten(written);
       try {
@@ -60,6 +63,7 @@ export async function compensateGraphWeights(o: {
       } finally {
         quantized.dispose();
       }
+      o.onProgress?.({ phase: 'error compensation', done: index + 1, total: stages.length });
     }
   } finally {
     float.dispose();

@@ -5,6 +5,7 @@ import { DEFAULT_WIDTH, type KernelWidth } from '../formats/graph/bits.js';
 import { isProbabilities } from '../measure/metrics/index.js';
 import { sizeFromBytes, type NamedBytes } from '../measure/size.js';
 import { singleGains } from './sensitivity-fallback.js';
+import type { ProgressFn } from '../core/progress.js';
 
 /**
  * weights:int4's bit choice by measured sensitivity (#14): with calibration data, how wide each int4 kernel's codes
@@ -51,6 +52,8 @@ export async function chooseGraphInt4Bits(o: {
   graph: GraphFiles; calibration: GraphCalibration; feeds: readonly tf.NamedTensorMap[]; options?: GraphMixedBitsOptions;
   /** Weights the int4 mode leaves as stored (the step's exclude): measured as they will be written. */
   keepStored?: ReadonlySet<string>;
+  /** One event per kernel whose int4 → int8 gain is measured (a run of the model on the feeds each: most of the time). */
+  onProgress?: ProgressFn;
 }): Promise<{ calibration: GraphCalibration; report: GraphMixedBitsReport }> {
   const g = o.graph;
   const minRatio = o.options?.minGzipRatio ?? 6.03;
@@ -90,8 +93,14 @@ export async function chooseGraphInt4Bits(o: {
     };
   };
   if (before >= (o.options?.target ?? 0.99999) || ratio(first) < minRatio) return done(first, 'measured', before);
+  let probed = 0;
   const gains = await singleGains({
-    candidates, before, minRatio: 0, fidelity, ratio,
+    candidates, before, minRatio: 0, ratio,
+    fidelity: async (t) => {
+      const f = await fidelity(t);
+      o.onProgress?.({ phase: 'int4 sensitivity', done: ++probed, total: candidates.length });
+      return f;
+    },
     run: (kept) => rewrite({ ...base, kernelWidths: Object.fromEntries(kept.map((k) => [k, '8/channel' as const])) }),
   });
   const sensitivity = Object.fromEntries(candidates.map((k) => [k, gains.find((x) => x.key === k)?.gain ?? 0]));

@@ -293,6 +293,8 @@ describe('compress --quantize weights:int4 --data <photos> (the CLI)', () => {
     expect(r.code, r.stderr).toBe(0);
     const step = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')).steps.find((st: any) => st.step === 'weight-format');
     expect(step.summary.calibration).toMatchObject({ samples: 2, biasCorrection: 13, gptq: 12, compensated: 13 });
+    // The long parts say how far they are: the measured bit choice, the compensation's stages, the writer's encoding.
+    for (const phase of ['int4 sensitivity', 'error compensation', 'encode']) expect(r.stderr).toMatch(new RegExp(`^${phase} (\\d+)/\\1 \\(100%\\)`, 'm'));
     // int4 with data: the kernels kept int8 are chosen on the model's outputs (quantize/graph-mixed-bits.ts), then every
     // calibrated kernel is fitted to the float output from its quantized input (quantize/graph-compensate.ts).
     expect(['measured', 'estimate']).toContain(step.summary.calibration.bitChoice);

@@ -126,7 +126,7 @@ export const graphWeightFormat: Impl = {
         const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
         try {
           const t0 = performance.now();
-          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds, keepStored });
+          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds, keepStored, onProgress: ctx.onProgress });
           return { calibration: r.calibration, seconds: (performance.now() - t0) / 1000, bits: r.report };
         } finally {
           for (const f of feeds) tf.dispose(Object.values(f));
@@ -141,7 +141,7 @@ export const graphWeightFormat: Impl = {
       const k = await calibratedOnce(ctx, batches.count, gptq, async () => {
         const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
         try {
-          const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds, keepStored });
+          const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds, onProgress: ctx.onProgress, keepStored });
           return { calibration: r.calibration, seconds: r.report.seconds };
         } finally {
           for (const f of feeds) tf.dispose(Object.values(f));
