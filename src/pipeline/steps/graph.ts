@@ -119,34 +119,23 @@ export const graphWeightFormat: Impl = {
     let calibration = c.calibration;
     let bits: GraphMixedBitsReport | undefined;
     if (mode === 'int4') {
-      // Each kernel's width (4-bit blocks, a per-channel grid, int8), by measured effect on the outputs (quantize/graph-mixed-bits.ts): the
-      // calibration inputs again (calibrateGraphWeights disposed its batches), held for the search's many runs.
-      // Cached like the statistics: it depends on the same weights and samples only.
-      const m = await calibratedOnce(ctx, batches.count, gptq, async () => {
-        const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
-        try {
-          const t0 = performance.now();
-          const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds, keepStored, onProgress: ctx.onProgress });
-          return { calibration: r.calibration, seconds: (performance.now() - t0) / 1000, bits: r.report };
-        } finally {
-          for (const f of feeds) tf.dispose(Object.values(f));
-        }
-      }, `int4 bits keeping ${[...keepStored].sort().join(',')}`);
+      // Each kernel's width (4-bit blocks, a per-channel grid, int8), by measured effect on the outputs
+      // (quantize/graph-mixed-bits.ts). Cached like the statistics: it depends on the same weights and samples only.
+      const m = await calibratedOnce(ctx, batches.count, gptq, () => withCalibrationFeeds(ctx, async (feeds) => {
+        const t0 = performance.now();
+        const r = await chooseGraphInt4Bits({ graph: ctx.model.graph, calibration: c.calibration, feeds, keepStored, onProgress: ctx.onProgress });
+        return { calibration: r.calibration, seconds: (performance.now() - t0) / 1000, bits: r.report };
+      }), `int4 bits keeping ${[...keepStored].sort().join(',')}`);
       calibration = m.calibration;
       bits = m.bits;
       // Each kernel fitted to the float model's output from the input the quantized model gives it
       // (quantize/graph-compensate.ts), on the widths just chosen. int4 only: on emotion calibrated int8 measured
       // KL 9e-5 → 8e-5, not worth one lockstep run per stage.
       const widths = calibration;
-      const k = await calibratedOnce(ctx, batches.count, gptq, async () => {
-        const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
-        try {
-          const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds, onProgress: ctx.onProgress, keepStored });
-          return { calibration: r.calibration, seconds: r.report.seconds };
-        } finally {
-          for (const f of feeds) tf.dispose(Object.values(f));
-        }
-      }, `int4 compensation keeping ${[...keepStored].sort().join(',')}`);
+      const k = await calibratedOnce(ctx, batches.count, gptq, () => withCalibrationFeeds(ctx, async (feeds) => {
+        const r = await compensateGraphWeights({ graph: ctx.model.graph, calibration: widths, mode, feeds, onProgress: ctx.onProgress, keepStored });
+        return { calibration: r.calibration, seconds: r.report.seconds };
+      }), `int4 compensation keeping ${[...keepStored].sort().join(',')}`);
       calibration = k.calibration;
     }
     return {
@@ -198,6 +187,19 @@ const GPTQ_MODES = new Set<GraphWeightMode>(['int8', 'int4']);
 
 /** Calibration batch: a MobileNet's every activation of 8 images at 224×224 is ~0.3 GB, all held until observed. */
 const CALIBRATION_BATCH = 8;
+
+/**
+ * The weight calibration's inputs again, all held at once for passes that run the model on them many times (int4's
+ * measured bit choice, the error compensation; calibrateGraphWeights disposed its own batches), disposed after `use`.
+ */
+async function withCalibrationFeeds<T>(ctx: Ctx, use: (feeds: tf.NamedTensorMap[]) => Promise<T>): Promise<T> {
+  const feeds = [...(await calibrationBatches(ctx, WEIGHT_CALIBRATION_SAMPLES, 'weight calibration')).batches].map((b) => b.feed);
+  try {
+    return await use(feeds);
+  } finally {
+    for (const f of feeds) tf.dispose(Object.values(f));
+  }
+}
 
 /** The first `limit` calibration samples as batches of model inputs (tensors the calibration loop disposes). */
 async function calibrationBatches(ctx: Ctx, limit: number, who: string) {
