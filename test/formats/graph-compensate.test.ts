@@ -7,7 +7,7 @@ import { rewriteGraph, type GraphCalibration, type GraphFiles } from '../../src/
 import { KernelStatsCollector, planKernelStats } from '../../src/quantize/graph-kernel-stats.js';
 import { compensateGraphWeights } from '../../src/quantize/graph-compensate.js';
 import { calibrateGraphWeights } from '../../src/quantize/graph-static.js';
-import { emotionSetup } from './helpers.js';
+import { compareClasses as compare, emotionSetup } from './helpers.js';
 
 /**
  * Error-compensating calibration (formats/graph/compensate.ts, quantize/graph-compensate.ts): each kernel rounded
@@ -135,22 +135,3 @@ describe('human emotion (real depthwise GraphModel): error-compensating calibrat
     expect(b.agreement).toBeGreaterThanOrEqual(a.agreement);
   }, 180_000);
 });
-
-/** Mean KL(ref ‖ got), mean cosine and top-1 agreement over rows of 7 class probabilities. */
-function compare(ref: Float32Array, got: Float32Array, classes = 7) {
-  let kl = 0, cos = 0, same = 0;
-  const rows = ref.length / classes;
-  for (let r = 0; r < rows; r++) {
-    let dot = 0, a = 0, b = 0, best = 0, bestGot = 0;
-    for (let j = 0; j < classes; j++) {
-      const p = ref[r * classes + j]!, q = got[r * classes + j]!;
-      kl += p > 0 ? (p * Math.log(p / Math.max(q, 1e-12))) / rows : 0;
-      dot += p * q; a += p * p; b += q * q;
-      if (p > ref[r * classes + best]!) best = j;
-      if (q > got[r * classes + bestGot]!) bestGot = j;
-    }
-    cos += dot / Math.sqrt(a * b) / rows;
-    same += Number(best === bestGot);
-  }
-  return { kl, cos, agreement: same / rows };
-}

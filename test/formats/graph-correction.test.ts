@@ -11,7 +11,7 @@ import { attrString, rewriteGraph, writeGraphFolder, type GraphCalibration, type
 import { KernelStatsCollector, type KernelPlan } from '../../src/quantize/graph-kernel-stats.js';
 import { calibrateGraphWeights } from '../../src/quantize/graph-static.js';
 import { chooseGraphInt4Bits } from '../../src/quantize/graph-mixed-bits.js';
-import { emotionSetup, FIXTURES, stock } from './helpers.js';
+import { compareClasses as compare, emotionSetup, FIXTURES, stock } from './helpers.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { runCli } from '../cli/run.js';
 
@@ -156,24 +156,6 @@ describe('bias correction: the collected patch means predict the mean output err
 
 // ---- the real depthwise GraphModel ------------------------------------------------------------------------------
 
-/** Mean KL(ref ‖ got), mean cosine and top-1 agreement over rows of 7 class probabilities. */
-function compare(ref: Float32Array, got: Float32Array, classes = 7) {
-  let kl = 0, cos = 0, same = 0;
-  const rows = ref.length / classes;
-  for (let r = 0; r < rows; r++) {
-    let dot = 0, a = 0, b = 0, best = 0, bestGot = 0;
-    for (let j = 0; j < classes; j++) {
-      const p = ref[r * classes + j]!, q = got[r * classes + j]!;
-      kl += p > 0 ? (p * Math.log(p / Math.max(q, 1e-12))) / rows : 0;
-      dot += p * q; a += p * p; b += q * q;
-      if (p > ref[r * classes + best]!) best = j;
-      if (q > got[r * classes + bestGot]!) bestGot = j;
-    }
-    cos += dot / Math.sqrt(a * b) / rows;
-    same += Number(best === bestGot);
-  }
-  return { kl, cos, agreement: same / rows };
-}
 
 describe('GPTQ with fewer calibration rows than the reduction (the Gram shrunk toward its diagonal)', () => {
   // Two calibration crops: emotion's 15×15 × 256 separable 1×1 conv sees 450 patch rows for a reduction of 256, its
