@@ -38,7 +38,7 @@ export const tfjsGraph: FormatAdapter<LoadedGraphModel> = {
     const written = rewritten(loaded);
     // Static int8 graphs hold shrinkml's int8 ops: registered as `import 'shrinkml/runtime'` would.
     if (loaded.staticInt8) registerGraphInt8Ops();
-    const model = tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(written.json as unknown as tf.io.ModelJSON, written.json.weightsManifest[0]!.weights, written.data.slice().buffer) }) as unknown as tf.GraphModel;
+    const model = loadRewritten(written);
     const runner = graphRunner(model, tfjsGraph.inputs(loaded), tfjsGraph.outputs(loaded));
     return { ...runner, dispose: async () => model.dispose() };
   },
@@ -98,11 +98,16 @@ function graphWeightRefs(loaded: LoadedGraphModel): WeightRef[] {
   });
 }
 
+/** A rewritten graph as stock tfjs loads it, in memory (what the written files give tf.loadGraphModel). */
+export function loadRewritten(graph: RewrittenGraph): tf.GraphModel {
+  return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
+}
+
 /** A tf.GraphModel over weights as they are (float32 in memory), for running the view itself (and calibrating it). */
 export function buildGraph(json: ModelJson, weights: GraphWeight[], file: string): tf.GraphModel {
   const graph = rewriteGraph({ json, weights, roles: new Map(weights.map((w) => [w.name, { kind: 'other', channelAxes: [], reduceAxes: [], readers: [] }])), mode: 'float32', file });
   try {
-    return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
+    return loadRewritten(graph);
   } catch (e) {
     const firstLine = (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
     throw new ShrinkmlError('BAD_INPUT', `${file}: cannot build the graph model (${firstLine})`, { subject: file, cause: e });

@@ -1,10 +1,9 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ProgressFn } from '../core/progress.js';
-import { buildGraph, executeGraph } from '../formats/graph.js';
+import { buildGraph, executeGraph, loadRewritten } from '../formats/graph.js';
 import { graphNodes, producerOf, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight } from '../formats/graph/index.js';
 import { DEFAULT_WIDTH } from '../formats/graph/bits.js';
 import { KernelStatsCollector, planKernelStats, type KernelPlan } from './graph-kernel-stats.js';
-import { loadRewritten } from './graph-mixed-bits.js';
 
 /**
  * Error-compensating calibration of weights:int8/int4 (formats/graph/compensate.ts): after the plain calibration

@@ -192,4 +192,3 @@ export class KernelStatsCollector {
     return tf.tensor1d(idx.slice(0, k), 'int32');
   }
 }
-

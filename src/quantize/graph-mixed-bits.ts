@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { buildGraph, executeGraph } from '../formats/graph.js';
+import { buildGraph, executeGraph, loadRewritten } from '../formats/graph.js';
 import { GRAPH_SHARD_BYTES, rewriteGraph, type EncodedGraphWeight, type GraphCalibration, type GraphFiles, type GraphWeight, type RewrittenGraph } from '../formats/graph/index.js';
 import { DEFAULT_WIDTH, type KernelWidth } from '../formats/graph/bits.js';
 import { isProbabilities } from '../measure/metrics/index.js';
@@ -108,11 +108,6 @@ export async function chooseGraphInt4Bits(o: {
   const estimate = await fitted((aim) => rewrite(base, aim), ratio, minRatio);
   const [m, e] = [await fidelity(measured), await fidelity(estimate)];
   return e > m ? done(estimate, 'estimate', e) : done(measured, 'measured', e);
-}
-
-/** A rewritten graph as stock tfjs loads it, in memory. */
-export function loadRewritten(graph: RewrittenGraph): tf.GraphModel {
-  return tf.loadGraphModelSync({ load: () => tf.io.getModelArtifactsForJSONSync(graph.json as unknown as tf.io.ModelJSON, graph.json.weightsManifest[0]!.weights, graph.data.slice().buffer) }) as unknown as tf.GraphModel;
 }
 
 /**
