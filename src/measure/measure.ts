@@ -15,7 +15,7 @@ import { measureLatency, type BatchLatency, type LatencyOptions, type LatencyRes
 import { countParams, type ParamStats } from './params.js';
 import { onnxParams } from './params-onnx.js';
 import { summarize } from './percentile.js';
-import { evaluateQuality, type Forward, type Outputs, type QualityBatches } from './quality.js';
+import { canBeClassScores, evaluateQuality, type Forward, type Outputs, type QualityBatches } from './quality.js';
 import { measureSize } from './size.js';
 import type { Measurement } from './types.js';
 
@@ -99,7 +99,7 @@ function streamForward(session: Session, dataset: Dataset): Forward {
 function toOutputs(t: HostTensor): Outputs {
   const rows = t.dims[0] ?? 1;
   const data = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>, Number);
-  return { data, rows, cols: rows ? data.length / rows : 0 };
+  return { data, rows, cols: rows ? data.length / rows : 0, classScores: canBeClassScores(t.dims) };
 }
 
 function forward(session: Session, dataset: Dataset): Forward {

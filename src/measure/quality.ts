@@ -20,6 +20,17 @@ export interface Outputs {
   data: Float32Array;
   rows: number;
   cols: number;
+  /**
+   * False when a sample's values cannot be one vector of class scores: more than one dim of size > 1 after the batch
+   * (MoveNet's [1, 1, 17, 3] keypoints, a detector's [1, 896, 17] boxes, an image). Class metrics (agreement, KL)
+   * skip such outputs. Unset: may be class scores (a [batch, classes] or [batch, classes, 1, 1] output).
+   */
+  classScores?: boolean;
+}
+
+/** Whether an output of these dims can hold one class vector per sample (at most one dim > 1 after the batch). */
+export function canBeClassScores(dims: readonly number[]): boolean {
+  return dims.slice(1).filter((d) => d > 1).length <= 1;
 }
 
 /**
@@ -67,7 +78,7 @@ async function outputsOf(model: AnyModel | Forward, x: QualityBatch['x']): Promi
       const raw = await o.data();
       const rows = o.shape[0] ?? 1;
       const data = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
-      return { data, rows, cols: rows ? o.size / rows : 0 };
+      return { data, rows, cols: rows ? o.size / rows : 0, classScores: canBeClassScores(o.shape) };
     }));
   } finally {
     tf.dispose(outs);
@@ -104,6 +115,8 @@ export async function evaluateQuality(options: EvaluateQualityOptions): Promise<
   const refAccs = new Map<string, MetricAccumulator>();
   let samples = 0;
   let index = 0;
+  // Whether output 0 can be class scores (its class metrics are otherwise not reported).
+  let firstIsClasses = true;
   for await (const batch of options.batches as AsyncIterable<QualityBatch>) {
     try {
       if (!metrics) {
@@ -134,14 +147,18 @@ export async function evaluateQuality(options: EvaluateQualityOptions): Promise<
           });
         }
         if (k === 0 || !r) return;
-        extraAccs[k - 1] ??= new Map(metrics!.filter((m) => m.needs === 'reference').map((m) => [m.name, m.create()]));
+        extraAccs[k - 1] ??= new Map(metrics!.filter((m) => m.needs === 'reference' && (!m.classScores || o.classScores !== false)).map((m) => [m.name, m.create()]));
         for (const acc of extraAccs[k - 1]!.values()) acc.collect({ rows: o.rows, cols: o.cols, output: o.data, reference: r.data });
       });
       if (batch.labels && batch.labels.length !== out.rows) {
         throw new ShrinkmlError('BAD_INPUT', `batch ${index}: ${batch.labels.length} labels for ${out.rows} samples`, { subject: '--data' });
       }
       const common = { labels: batch.labels, rows: out.rows, cols: out.cols };
-      for (const acc of accs.values()) acc.collect({ ...common, output: out.data, reference: ref?.data });
+      firstIsClasses = out.classScores !== false;
+      for (const [name, acc] of accs) {
+        if (out.classScores === false && metrics.find((m) => m.name === name)!.classScores) continue;
+        acc.collect({ ...common, output: out.data, reference: ref?.data });
+      }
       if (ref) for (const acc of refAccs.values()) acc.collect({ ...common, output: ref.data });
       samples += out.rows;
       index++;
@@ -151,10 +168,15 @@ export async function evaluateQuality(options: EvaluateQualityOptions): Promise<
     }
   }
   if (samples === 0) throw new ShrinkmlError('BAD_INPUT', 'quality evaluation got no samples (the data is empty)', { subject: '--data' });
+  // Of several outputs, the worst; a class metric skips outputs that are not class scores (output 0's included), and is
+  // left out when no output is (a pose or detection model has no top-1 to agree on: cosine and PSNR judge it).
   const values: Record<string, number> = {};
-  for (const [name, acc] of accs) values[name] = acc.compute();
+  for (const [name, acc] of accs) if (firstIsClasses || !metrics!.find((m) => m.name === name)!.classScores) values[name] = acc.compute();
   for (const extra of extraAccs) {
-    for (const [name, acc] of extra ?? []) values[name] = worse(metrics!.find((m) => m.name === name)!, values[name]!, acc.compute());
+    for (const [name, acc] of extra ?? []) {
+      const m = metrics!.find((x) => x.name === name)!;
+      values[name] = name in values ? worse(m, values[name]!, acc.compute()) : acc.compute();
+    }
   }
   const referenceValues: Record<string, number> = {};
   for (const [name, acc] of refAccs) referenceValues[name] = acc.compute();

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ShrinkmlError } from '../../src/core/errors.js';
 import { evaluateQuality, type QualityBatch } from '../../src/measure/index.js';
+import { canBeClassScores, type Forward, type Outputs } from '../../src/measure/quality.js';
 import { scaledIdentity, tinyGraph } from './helpers.js';
 
 beforeAll(async () => {
@@ -81,5 +82,46 @@ describe('evaluateQuality', () => {
     expect(err).toBeInstanceOf(ShrinkmlError);
     expect(err.message).toMatch(message);
     model.dispose();
+  });
+
+  // Top-1 and KL over a keypoint or pixel output compare arbitrary coordinates: MoveNet's [1, 1, 17, 3] read
+  // "agreement 18%" in eval while its keypoints moved half a pixel.
+  const rows = (data: number[], cols: number, classScores?: boolean): Outputs => ({ data: Float32Array.from(data), rows: data.length / cols, cols, classScores });
+  const forward = (outs: Outputs[]): Forward => async () => outs;
+  const one = [{ x: { start: 0, end: 2 } }];
+
+  it('class metrics skip outputs that cannot be class scores; cosine and PSNR still take the worst of all', async () => {
+    const classes = rows([0.7, 0.2, 0.1, 0.1, 0.3, 0.6], 3);
+    // Keypoints (y, x) whose largest coordinate differs from the reference's in both samples.
+    const points = rows([0.5, 0.4, 0.4, 0.5], 2, false);
+    const refPoints = rows([0.4, 0.5, 0.5, 0.4], 2, false);
+    const q = await evaluateQuality({ model: forward([classes, points]), reference: forward([classes, refPoints]), batches: one });
+    expect(q.values.agreement).toBe(1);
+    expect(q.values.meanKl).toBe(0);
+    // cos((0.5, 0.4), (0.4, 0.5)) = 0.40 / 0.41 for both samples of the keypoint output.
+    expect(q.values.cosine).toBeCloseTo(0.4 / 0.41, 6);
+    // The same keypoint output counted as class scores would have disagreed on every sample.
+    const counted = await evaluateQuality({ model: forward([classes, { ...points, classScores: undefined }]), reference: forward([classes, { ...refPoints, classScores: undefined }]), batches: one });
+    expect(counted.values.agreement).toBe(0);
+  });
+
+  it('no output that can be class scores: agreement and KL are left out, not reported as a number', async () => {
+    const map = rows([1, 2, 3, 4, 5, 6, 7, 8], 4, false);
+    const q = await evaluateQuality({ model: forward([map]), reference: forward([rows([1, 2, 3, 5, 5, 6, 7, 8], 4, false)]), batches: one });
+    expect(Object.keys(q.values).sort()).toEqual(['cosine', 'mse', 'psnr']);
+    expect(q.values.mse).toBeCloseTo(1 / 8, 9);
+  });
+
+  it('a tfjs model with a [batch, 2, 3] output: its dims mark it, so agreement is not reported', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [3], units: 6, kernelInitializer: 'ones' }), tf.layers.reshape({ targetShape: [2, 3] })] });
+    const q = await evaluateQuality({ model, reference: model, batches: batches(false) });
+    expect(q.values).toEqual({ cosine: 1, mse: 0, psnr: Infinity });
+    model.dispose();
+  });
+
+  it.each([
+    [[8, 10], true], [[1, 1000, 1, 1], true], [[4], true], [[1, 1, 17, 3], false], [[1, 896, 17], false], [[2, 128, 128, 3], false],
+  ])('an output of dims %j can be class scores: %s', (dims, expected) => {
+    expect(canBeClassScores(dims)).toBe(expected);
   });
 });

@@ -99,3 +99,25 @@ describe('a graph whose batch dim is fixed (blazeface-like [1, H, W, C]) evaluat
     expect(text.stdout).toMatch(/^fidelity {6}cosine 1\.00000, PSNR .* dB against the reference/m);
   });
 });
+
+describe('eval of a model whose output is an image, not class scores (the UpscalerJS fixture, free dims)', () => {
+  it('reports cosine and PSNR, and no top-1 agreement or KL over pixels', async () => {
+    // A compressed copy, so the comparison is not trivially exact: weights:float16 changes every value a little.
+    const out = path.join(dir, 'upscaler-f16');
+    const c = await runCli('compress', 'test/fixtures/real/upscaler', '--out', out, '--quantize', 'weights:float16', '--backend', 'cpu', '--no-latency');
+    expect(c.code, c.stderr).toBe(0);
+    const args = ['eval', out, '--reference', 'test/fixtures/real/upscaler/model.json', '--data', 'test/fixtures/real/photos', '--input-shape', '1,32,32,3', '--input-range', '0,255', '--backend', 'cpu', '--no-latency'];
+    const r = await runCli(...args, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const m = JSON.parse(r.stdout);
+    expect(m.samples).toBe(2);
+    // Before, the argmax over 49,152 pixel values per sample was reported as "agreement".
+    expect(m.agreement).toBeUndefined();
+    expect(m.meanKl).toBeUndefined();
+    expect(m.cosine).toBeGreaterThan(0.9999);
+    expect(m.cosine).toBeLessThan(1);
+    const text = await runCli(...args);
+    expect(text.stdout).not.toMatch(/^agreement/m);
+    expect(text.stdout).toMatch(/^fidelity {6}cosine 0\.9999\d|^fidelity {6}cosine 1\.00000/m);
+  });
+});

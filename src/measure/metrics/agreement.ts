@@ -7,6 +7,7 @@ export const agreement: Metric = {
   description: 'top-1 agreement with the reference model',
   needs: 'reference',
   higherIsBetter: true,
+  classScores: true,
   create() {
     let same = 0;
     let n = 0;

@@ -13,6 +13,7 @@ export const meanKl: Metric = {
   description: 'mean KL(reference || model) in nats',
   needs: 'reference',
   higherIsBetter: false,
+  classScores: true,
   create() {
     let sum = 0;
     let n = 0;

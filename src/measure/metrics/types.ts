@@ -26,5 +26,10 @@ export interface Metric {
   /** 'labels': scored against ground truth; 'reference': scored against a reference model's outputs. */
   needs: 'labels' | 'reference';
   higherIsBetter: boolean;
+  /**
+   * Compares class scores (top-1, KL): collected only on outputs that can be a class vector per sample, not on boxes,
+   * keypoints or maps (`Outputs.classScores` false), where a "top-1" is an arbitrary coordinate.
+   */
+  classScores?: boolean;
   create(): MetricAccumulator;
 }

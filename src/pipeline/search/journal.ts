@@ -53,7 +53,7 @@ const JOURNAL_SCHEMA: ObjectSchema = {
     sensitivity: {
       type: 'array',
       items: {
-        type: 'object', required: ['layer', 'level', 'meanKl', 'agreement', 'samples'], additional: true,
+        type: 'object', required: ['layer', 'level', 'meanKl', 'samples'], additional: true,
         properties: { layer: { type: 'string' }, level: num, meanKl: num, agreement: num, samples: num },
       },
     },

@@ -11,10 +11,13 @@ import { MAX_LEVEL, type LayerLevels } from '../steps/types.js';
 export interface SensitivityRow {
   layer: string;
   level: number;
-  /** Mean KL(input model ‖ compressed) of the output distributions on the sensitivity samples. */
+  /**
+   * The output error the allocation orders layers by: mean KL(input model ‖ compressed) of the class outputs on the
+   * sensitivity samples, or 1 − mean cosine when no output is class scores (an image or keypoint output).
+   */
   meanKl: number;
-  /** Top-1 agreement with the input model. */
-  agreement: number;
+  /** Top-1 agreement with the input model (absent when no output is class scores). */
+  agreement?: number;
   samples: number;
 }
 
@@ -40,10 +43,11 @@ export async function probeSensitivity(o: SensitivityOptions): Promise<Sensitivi
   try {
     const inputShape = run.model.inputs[0]?.shape ?? [];
     const q = await evaluateQuality({
-      model: run.model, reference: o.source, metrics: ['meanKl', 'agreement'],
+      model: run.model, reference: o.source, metrics: ['meanKl', 'agreement', 'cosine'],
       batches: batches(o.samples, { batchSize: 500, inputShape }),
     });
-    return { layer: o.layer, level: o.level, meanKl: q.values.meanKl!, agreement: q.values.agreement!, samples: q.samples };
+    const v = q.values;
+    return { layer: o.layer, level: o.level, meanKl: v.meanKl ?? 1 - v.cosine!, ...(v.agreement === undefined ? {} : { agreement: v.agreement }), samples: q.samples };
   } finally {
     run.model.dispose();
   }
