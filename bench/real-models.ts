@@ -27,6 +27,7 @@ import { chooseGraphInt4Bits } from '../src/quantize/graph-mixed-bits.js';
 import { measureLatency } from '../src/measure/latency.js';
 import { runModel, type AnyModel } from '../src/measure/run.js';
 import { benchArgs } from './args.js';
+import { stockHandler } from './stock-load.js';
 import { writeGenerated } from './write-results.js';
 
 const USAGE = `
@@ -114,20 +115,6 @@ const CASES: Case[] = [
 function arg(name: string, fallback?: string): string | undefined {
   const v = (ARGS as Record<string, string | boolean | undefined>)[name.replace(/^--/, '')];
   return typeof v === 'string' ? v : fallback;
-}
-
-/** Stock loading: the same artifacts a browser gets over HTTP, nothing of shrinkml's in between. */
-function stockHandler(jsonPath: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(readFileSync(jsonPath, 'utf8'));
-      const dir = path.dirname(jsonPath);
-      return tf.io.getModelArtifactsForJSON(json, async (manifest) => {
-        const buffers = manifest.flatMap((g) => g.paths.map((p) => { const b = readFileSync(path.join(dir, p)); return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer; }));
-        return [manifest.flatMap((g) => g.weights), tf.io.concatenateArrayBuffers(buffers)];
-      });
-    },
-  };
 }
 
 type Runner = { model: AnyModel; run(batch: tf.NamedTensorMap | tf.Tensor): Promise<tf.Tensor[]>; dispose(): void };

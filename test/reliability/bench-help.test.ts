@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
  * new script is covered when it is added; only modules that other scripts import (no entry point) are left out.
  */
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const LIBRARIES = new Set(['args.ts', 'onnx-predict.ts', 'real-models-text.ts', 'write-results.ts']);
+const LIBRARIES = new Set(['args.ts', 'onnx-predict.ts', 'real-models-text.ts', 'stock-load.ts', 'write-results.ts']);
 const SCRIPTS = readdirSync(path.join(ROOT, 'bench')).filter((f) => f.endsWith('.ts') && !LIBRARIES.has(f)).sort();
 const run = promisify(execFile);
 const cwd = mkdtempSync(path.join(tmpdir(), 'shrinkml-bench-help-'));
