@@ -43,13 +43,14 @@ Usage:
 is kept. --keep <dir> keeps every written model as <dir>/<model>/<mode>/ with its row beside it (<mode>.row.json).
 --timing times the kept models through the stock loader (load ms: median of 3 loads) and measureLatency (p50/p95 of
 one batch of the real inputs: 10 samples, MoveNet 1), plus each model as shipped.
-Other: --backend wasm|cpu, --reference-only (inputs and class histograms only).
+Other: --backend wasm|cpu, --reference-only (inputs and class histograms only), --compensate-int8 (calibrated
+weights:int8 with int4's error compensation too; compress runs it for int4 only — its cost is a lockstep run per stage).
 `;
 const { values: ARGS } = benchArgs({ usage: USAGE, options: {
   cache: { type: 'string' }, samples: { type: 'string' }, 'calib-samples': { type: 'string' }, 'search-samples': { type: 'string' },
   models: { type: 'string' }, modes: { type: 'string' }, keep: { type: 'string' }, timing: { type: 'string' },
   warmup: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, 'render-log': { type: 'string' },
-  backend: { type: 'string' }, 'reference-only': { type: 'boolean' },
+  backend: { type: 'string' }, 'reference-only': { type: 'boolean' }, 'compensate-int8': { type: 'boolean' },
 } });
 
 interface Mode { name: string; weights: GraphWeightMode; prune?: number; static?: boolean; calibrated?: boolean }
@@ -388,6 +389,12 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
             for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
             calibration = k.calibration;
             staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s); error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
+          } else if (ARGS['compensate-int8'] === true) {
+            const again = await inputsOf(c, cache, calibSamples, graph, 2, samples);
+            const k = await compensateGraphWeights({ graph, calibration, mode: 'int8', feeds: again as tf.NamedTensorMap[] });
+            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
+            calibration = k.calibration;
+            staticNote += `; error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
           }
         }
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });
