@@ -28,9 +28,12 @@ export interface Outputs {
   classScores?: boolean;
 }
 
-/** Whether an output of these dims can hold one class vector per sample (at most one dim > 1 after the batch). */
-export function canBeClassScores(dims: readonly number[]): boolean {
-  return dims.slice(1).filter((d) => d > 1).length <= 1;
+/**
+ * Whether an output of these dims can hold one class vector per sample: at most one dim > 1 after the batch. Declared
+ * dims may be free (null, a symbol, −1): a free dim counts as > 1.
+ */
+export function canBeClassScores(dims: readonly (number | string | null)[]): boolean {
+  return dims.slice(1).filter((d) => typeof d !== 'number' || d > 1 || d < 0).length <= 1;
 }
 
 /**

@@ -149,6 +149,16 @@ describe('checkBudget', () => {
     });
   });
 
+  it('agreement or kl on a model whose outputs are not class scores says so (cosine measured, top-1 not)', () => {
+    const result = checkBudget(parseBudget('agreement>=0.99,kl<=0.01,psnr>=30'), { ...measured, cosine: 0.999, psnr: 35 });
+    expect(result.criteria.map((c) => c.reason)).toEqual([
+      'not measured: no output is class scores (pose, boxes, images); budget cosine or psnr',
+      'not measured: no output is class scores (pose, boxes, images); budget cosine or psnr',
+      undefined,
+    ]);
+    expect(result.pass).toBe(false);
+  });
+
   it('formatBudget shows each verdict, measured value and margin, then the overall verdict', () => {
     const text = formatBudget(checkBudget(parseBudget('size<=300KB,p95<=5ms,acc>=98%,agreement>=0.99'), measured));
     expect(text.split('\n')).toEqual([

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compress, reproduceLineage, trialFront, type TrialRecord } from '../../src/pipeline/index.js';
+import { checkMeasurable, compress, reproduceLineage, trialFront, type TrialRecord } from '../../src/pipeline/index.js';
+import { parseBudget } from '../../src/measure/index.js';
 import { runCli } from '../cli/run.js';
 import { makeTmpDir, removeTmpDir } from '../fixtures/tmp.js';
 import { writeNpy } from '../data/fixtures.js';
@@ -79,6 +80,29 @@ describe('the budget search without a written pipeline', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/budget criteria acc>=0\.9 need labels, and .*x\.npy has none/);
+  });
+
+  it('refuses, before any trial, agreement/kl on a model none of whose outputs can be class scores (exit 2, one line, nothing written)', async () => {
+    // UpscalerJS' output is an image [N, H, W, 3]: no top-1 to agree on, so the criterion could never be measured.
+    const out = path.join(dir, 'upscaler-never');
+    const r = await runCli('compress', 'test/fixtures/real/upscaler', '--out', out, '--data', 'test/fixtures/real/photos', '--input-shape', '1,32,32,3',
+      '--input-range', '0,255', '--backend', 'cpu', '--no-latency', '--budget', 'agreement>=0.99,kl<=0.01');
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/budget criteria agreement>=0\.99, kl<=0\.01 compare class scores, and no output of the model is one \(.* \[\?, \?, \?, 3\]\).*cosine or psnr/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it.each([
+    ['keypoints [1, 1, 17, 3]', [null, 1, 17, 3], false],
+    ['boxes [?, 896, 17]', [null, 896, 17], false],
+    ['class scores [?, 7]', [null, 7], true],
+    ['class scores [?, 1000, 1, 1]', ['batch', 1000, 1, 1], true],
+    ['a free class dim [?, ?]', [null, null], true],
+  ])('checkMeasurable with one output, %s: agreement allowed = %s', (_name, shape, allowed) => {
+    const check = () => checkMeasurable(parseBudget('agreement>=0.99'), { labelled: false, latency: false, outputs: [{ name: 'out', shape: shape as (number | string | null)[] }] });
+    if (allowed) expect(check).not.toThrow();
+    else expect(check).toThrow(/compare class scores, and no output of the model is one/);
   });
 
   it('searches an ONNX model through its adapter (weight-only steps, one-shot)', async () => {

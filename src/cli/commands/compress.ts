@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import { loadData, planLayout } from '../../data/index.js';
+import { formatOf } from '../../formats/index.js';
 import { assertNotProtected } from '../../formats/protect.js';
 import {
   checkJournal, checkMeasurable, checkSupported, compress, supportedKinds, configFromFlags, ModelOutput, getPreset, journalPath, loadPipelineConfig, PRESETS, SEARCH_DEFAULTS, STEPS, type PipelineConfig, type PipelineFlags,
@@ -289,7 +290,7 @@ async function compressAny(modelPath: string, flags: CompressFlags, io: CliIo, s
         // compress plans every input from the graph before running anything).
         const dataset = await loadData({ source: data, split: flags.split, limit: flags.limit, feed: resolved?.feed });
         // A criterion the data cannot measure is refused before any trial.
-        if (budget) checkMeasurable(budget, { data, labelled: !!dataset.labels, latency: flags.latency !== false });
+        if (budget) checkMeasurable(budget, { data, labelled: !!dataset.labels, latency: flags.latency !== false, outputs: formatOf(input).outputs(input) });
         if (input.kind === 'layers' && !inputs) planLayout(dataset, input.model.inputs[0]?.shape ?? []);
       }
       // ONNX runs in onnxruntime-node: no tfjs backend is probed for it.

@@ -36,7 +36,12 @@ export function checkBudget(budget: Budget, measured: Partial<Measurement>): Bud
   const criteria = budget.criteria.map((c): CriterionResult => {
     const base = { criterion: c.text, metric: c.metric, op: c.op, target: c.target };
     const v = values[c.metric];
-    if (v === undefined || v === null) return { ...base, measured: null, pass: false, margin: null, reason: 'not measured' };
+    if (v === undefined || v === null) {
+      // Compared with a reference (cosine is there) and still no top-1 or KL: no output is class scores
+      // (quality.ts `canBeClassScores`), so this criterion can never be measured on this model.
+      const classless = (c.metric === 'agreement' || c.metric === 'kl') && values.cosine !== undefined;
+      return { ...base, measured: null, pass: false, margin: null, reason: classless ? 'not measured: no output is class scores (pose, boxes, images); budget cosine or psnr' : 'not measured' };
+    }
     if (Number.isNaN(v)) return { ...base, measured: v, pass: false, margin: null, reason: 'measured value is NaN' };
     return { ...base, measured: v, ...compare(c.op, v, c.target) };
   });

@@ -1,5 +1,6 @@
 import { ShrinkmlError } from '../../core/errors.js';
 import type { BudgetCheck, BudgetMetric, CriterionResult } from '../../measure/index.js';
+import { canBeClassScores } from '../../measure/quality.js';
 
 /**
  * Budget criteria fall in two kinds. Cost criteria (size, gzip, parameter counts, latency) only get worse as the
@@ -67,13 +68,24 @@ export function better(a: { pass: boolean; shortfall: number; metrics: { gzipByt
 
 /**
  * Refuses, before any trial, a budget whose criteria the run cannot measure: label metrics on unlabelled data,
- * latency with latency measurement off. One BUDGET error naming the criteria and the data.
+ * latency with latency measurement off, top-1 agreement or KL on a model none of whose declared outputs can be class
+ * scores (pose, boxes, images: quality.ts leaves those metrics out). One BUDGET error naming the criteria and the data.
  */
-export function checkMeasurable(budget: { criteria: readonly { metric: BudgetMetric; text: string }[] }, o: { data?: string; labelled: boolean; latency: boolean }): void {
+export function checkMeasurable(budget: { criteria: readonly { metric: BudgetMetric; text: string }[] }, o: {
+  data?: string; labelled: boolean; latency: boolean;
+  /** The model's declared outputs (formatOf(model).outputs(model)); without them the class check is skipped. */
+  outputs?: readonly { name: string; shape: readonly (number | string | null)[] }[];
+}): void {
   const labels = budget.criteria.filter((c) => (c.metric === 'acc' || c.metric === 'drop') && !o.labelled);
   if (labels.length) {
     throw new ShrinkmlError('BUDGET', `budget criteria ${labels.map((c) => c.text).join(', ')} need labels, and ${o.data ?? 'the data'} has none`, {
       subject: '--budget', suggestion: 'use agreement, kl or cosine against the input model instead, or labelled data',
+    });
+  }
+  const classes = budget.criteria.filter((c) => c.metric === 'agreement' || c.metric === 'kl');
+  if (classes.length && o.outputs?.length && !o.outputs.some((out) => canBeClassScores(out.shape))) {
+    throw new ShrinkmlError('BUDGET', `budget criteria ${classes.map((c) => c.text).join(', ')} compare class scores, and no output of the model is one (${o.outputs.map((out) => `${out.name} [${out.shape.map((d) => d ?? '?').join(', ')}]`).join(', ')})`, {
+      subject: '--budget', suggestion: 'budget cosine or psnr against the input model instead',
     });
   }
   const latency = budget.criteria.filter((c) => (c.metric === 'p50' || c.metric === 'p95') && !o.latency);

@@ -5,6 +5,7 @@ import { ShrinkmlError, isShrinkmlError } from '../../core/errors.js';
 import type { ProgressFn, WarnFn } from '../../core/progress.js';
 import type { InputOptions } from '../../data/feeds.js';
 import type { LoadedModel } from '../../formats/types.js';
+import { formatOf } from '../../formats/index.js';
 import { budgetToString, hasLatencyCriterion, measureSize, type Budget, type LatencyOptions } from '../../measure/index.js';
 import { layersModelTargets } from '../../prune/targets.js';
 import type { PipelineConfig } from '../config.js';
@@ -197,7 +198,7 @@ export async function searchBudget(o: SearchOptions): Promise<SearchResult> {
   const rt = await openTrialRuntime(ctx, { source: o.source, data: o.data, onProgress: o.onProgress, onWarn: o.onWarn, signal });
   let executor: TrialExecutor | undefined;
   try {
-    checkMeasurable(o.budget, { data: o.data.options?.source, labelled: !!rt.validation.labels, latency: ctx.latency !== false });
+    checkMeasurable(o.budget, { data: o.data.options?.source, labelled: !!rt.validation.labels, latency: ctx.latency !== false, outputs: formatOf(o.source).outputs(o.source) });
     executor = typeof o.executor === 'function' ? await o.executor(ctx) : (o.executor ?? localExecutor(rt));
     const trials = new Trials(o, executor, started, signal);
     let probes: UnitSensitivity[] | undefined;
