@@ -370,31 +370,31 @@ async function runCase(c: Case, cache: string, samples: number, rows: Row[], not
           calibration = r.calibration;
           const stats = Object.values(r.calibration.kernels);
           staticNote = `GPTQ on ${stats.filter((k) => k.gram).length} of ${stats.length} calibrated kernels, bias correction on all; calibrated on ${calibSamples} ${c.text ? 'other sentences' : 'other crops (seed 2)'}`;
-          if (mode.weights === 'int4') {
-            // The bit choice by measured sensitivity (src/quantize/graph-mixed-bits.ts), on the same calibration inputs.
-            // calibrateGraphWeights disposed its feeds: the same inputs again.
-            const again = await inputsOf(c, cache, calibSamples, graph, 2, samples);
-            const t0 = performance.now();
-            // The search runs the model once per candidate kernel: on the first --search-samples of them (default 40).
-            const searchSamples = Number(arg('--search-samples', '40'));
-            const rows = (f: tf.NamedTensorMap) => Math.max(1, ...Object.values(f).filter((v) => v.rank === 4).map((v) => v.shape[0]!));
-            const searched: tf.NamedTensorMap[] = [];
-            for (let n = 0, i = 0; i < again.length && n < searchSamples; i++) { searched.push(again[i] as tf.NamedTensorMap); n += rows(again[i] as tf.NamedTensorMap); }
-            const m = await chooseGraphInt4Bits({ graph, calibration, feeds: searched });
-            calibration = m.calibration;
-            const r4 = m.report;
-            // Then each kernel fitted to the float output from its quantized input (src/quantize/graph-compensate.ts), on all
-            // calibration inputs, the widths kept — as the pipeline's weight step does.
-            const k = await compensateGraphWeights({ graph, calibration, mode: 'int4', feeds: again as tf.NamedTensorMap[] });
-            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
-            calibration = k.calibration;
-            staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s); error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
-          } else if (ARGS['compensate-int8'] === true) {
-            const again = await inputsOf(c, cache, calibSamples, graph, 2, samples);
-            const k = await compensateGraphWeights({ graph, calibration, mode: 'int8', feeds: again as tf.NamedTensorMap[] });
-            for (const f of again) tf.dispose(Object.values(f as tf.NamedTensorMap));
-            calibration = k.calibration;
-            staticNote += `; error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
+          if (mode.weights === 'int4' || ARGS['compensate-int8'] === true) {
+            // calibrateGraphWeights disposed its feeds: the same inputs again, for the bit choice and the compensation.
+            const again = (await inputsOf(c, cache, calibSamples, graph, 2, samples)) as tf.NamedTensorMap[];
+            try {
+              if (mode.weights === 'int4') {
+                // The bit choice by measured sensitivity (src/quantize/graph-mixed-bits.ts), on the same calibration inputs.
+                const t0 = performance.now();
+                // The search runs the model once per candidate kernel: on the first --search-samples of them (default 40).
+                const searchSamples = Number(arg('--search-samples', '40'));
+                const rows = (f: tf.NamedTensorMap) => Math.max(1, ...Object.values(f).filter((v) => v.rank === 4).map((v) => v.shape[0]!));
+                const searched: tf.NamedTensorMap[] = [];
+                for (let n = 0, i = 0; i < again.length && n < searchSamples; i++) { searched.push(again[i]!); n += rows(again[i]!); }
+                const m = await chooseGraphInt4Bits({ graph, calibration, feeds: searched });
+                calibration = m.calibration;
+                const r4 = m.report;
+                staticNote += `; bits by measured sensitivity (${r4.chosen}, searched on ${Math.min(searchSamples, calibSamples)} of them): kernels not in 4-bit blocks ${Object.entries(Object.values(r4.kernelWidths).reduce((n, w) => ({ ...n, [w]: (n[w] ?? 0) + 1 }), {} as Record<string, number>)).sort().map(([w, n]) => `${n}× ${w}`).join(', ') || 'none'}, calibration fidelity all-int4 ${r4.int4.toFixed(5)}, estimate ${r4.estimate.toFixed(5)}, kept ${r4.after.toFixed(5)} (${r4.runs} runs, ${((performance.now() - t0) / 1000).toFixed(0)} s)`;
+              }
+              // Then each kernel fitted to the float output from its quantized input (src/quantize/graph-compensate.ts), on all
+              // calibration inputs, the widths kept — as the pipeline's weight step does for int4 (int8: --compensate-int8).
+              const k = await compensateGraphWeights({ graph, calibration, mode: mode.weights as 'int8' | 'int4', feeds: again });
+              calibration = k.calibration;
+              staticNote += `; error compensation on ${k.report.kernels} kernels in ${k.report.stages} stages (${k.report.seconds.toFixed(0)} s)`;
+            } finally {
+              for (const f of again) tf.dispose(Object.values(f));
+            }
           }
         }
         const g = rewriteGraph({ json: graph.json, weights, roles: graph.roles, mode: mode.weights, file: graph.file, staticInt8, calibration });
