@@ -1,4 +1,5 @@
 import type { Measurement } from '../types.js';
+import { comparesClassScores } from './metrics.js';
 import type { Budget, BudgetCheck, BudgetMetric, BudgetOp, CriterionResult } from './types.js';
 
 /** The measured value each budget metric is checked against. */
@@ -39,7 +40,7 @@ export function checkBudget(budget: Budget, measured: Partial<Measurement>): Bud
     if (v === undefined || v === null) {
       // Compared with a reference (cosine is there) and still no top-1 or KL: no output is class scores
       // (quality.ts `canBeClassScores`), so this criterion can never be measured on this model.
-      const classless = (c.metric === 'agreement' || c.metric === 'kl') && values.cosine !== undefined;
+      const classless = comparesClassScores(c.metric) && values.cosine !== undefined;
       return { ...base, measured: null, pass: false, margin: null, reason: classless ? 'not measured: no output is class scores (pose, boxes, images); budget cosine or psnr' : 'not measured' };
     }
     if (Number.isNaN(v)) return { ...base, measured: v, pass: false, margin: null, reason: 'measured value is NaN' };

@@ -1,3 +1,4 @@
+import { METRICS } from '../metrics/index.js';
 import type { BudgetMetric } from './types.js';
 
 /** How a metric's target is written and what values it can take. */
@@ -42,6 +43,15 @@ export function findBudgetMetric(name: string): BudgetMetricDef | undefined {
 
 export function budgetMetricDef(name: BudgetMetric): BudgetMetricDef {
   return BUDGET_METRICS.find((m) => m.name === name)!;
+}
+
+/**
+ * Whether a budget metric compares class scores (agreement, kl): the metric registry's `classScores` metrics under
+ * their budget names, measured only on outputs that can be class scores (quality.ts).
+ */
+export function comparesClassScores(name: BudgetMetric): boolean {
+  const def = budgetMetricDef(name);
+  return METRICS.some((m) => m.classScores && (m.name === def.name || def.aliases.includes(m.name)));
 }
 
 /** Whether a budget judges latency (p50/p95): such a budget needs timing runs, which are skipped otherwise. */

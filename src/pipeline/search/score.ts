@@ -1,5 +1,5 @@
 import { ShrinkmlError } from '../../core/errors.js';
-import type { BudgetCheck, BudgetMetric, CriterionResult } from '../../measure/index.js';
+import { comparesClassScores, type BudgetCheck, type BudgetMetric, type CriterionResult } from '../../measure/index.js';
 import { canBeClassScores } from '../../measure/quality.js';
 
 /**
@@ -82,7 +82,7 @@ export function checkMeasurable(budget: { criteria: readonly { metric: BudgetMet
       subject: '--budget', suggestion: 'use agreement, kl or cosine against the input model instead, or labelled data',
     });
   }
-  const classes = budget.criteria.filter((c) => c.metric === 'agreement' || c.metric === 'kl');
+  const classes = budget.criteria.filter((c) => comparesClassScores(c.metric));
   if (classes.length && o.outputs?.length && !o.outputs.some((out) => canBeClassScores(out.shape))) {
     throw new ShrinkmlError('BUDGET', `budget criteria ${classes.map((c) => c.text).join(', ')} compare class scores, and no output of the model is one (${o.outputs.map((out) => `${out.name} [${out.shape.map((d) => d ?? '?').join(', ')}]`).join(', ')})`, {
       subject: '--budget', suggestion: 'budget cosine or psnr against the input model instead',
